@@ -1,0 +1,1 @@
+"""Shared ComponentResources of the ML pipelines program, and the pure builders behind them."""

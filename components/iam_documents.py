@@ -1,0 +1,225 @@
+"""IAM documents as plain dicts: trust policies, role permissions, bucket and key policies.
+
+Built only from names and the account/region/partition (see arns.py), so each is known at preview time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components import arns
+from components.arns import AwsContext, PipelineNames
+
+Document = dict[str, Any]
+
+
+def _document(*statements: dict[str, Any]) -> Document:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def service_trust_policy(ctx: AwsContext, service: str, source_arn: str | None = None) -> Document:
+    """Lets one AWS service assume the role, for this account only (confused-deputy protection).
+
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+    """
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": ctx.account_id}}
+    if source_arn is not None:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn}
+    return _document(
+        {
+            "Sid": "TrustService",
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+            "Condition": condition,
+        }
+    )
+
+
+def state_machine_trust_policy(ctx: AwsContext, names: PipelineNames) -> Document:
+    """https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html"""
+    return service_trust_policy(ctx, "states.amazonaws.com", arns.state_machine_arn(ctx, names.state_machine))
+
+
+def sagemaker_trust_policy(ctx: AwsContext) -> Document:
+    """https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-pass-role"""
+    return service_trust_policy(ctx, "sagemaker.amazonaws.com")
+
+
+def lambda_trust_policy() -> Document:
+    """https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"""
+    return _document(
+        {
+            "Sid": "TrustLambda",
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    )
+
+
+def scheduler_trust_policy(ctx: AwsContext) -> Document:
+    """https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role"""
+    return service_trust_policy(ctx, "scheduler.amazonaws.com")
+
+
+def sagemaker_execution_policy(
+    ctx: AwsContext, names: PipelineNames, bucket: str, images: list[tuple[str, str, str]], *, deploy: bool
+) -> Document:
+    """What the processing, training and hosting containers may do: read and write the pipeline's prefix,
+    pull its images, write its own log streams and metrics.
+
+    https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html (CreateProcessingJob,
+    CreateTrainingJob and CreateModel API: Execution Role Permissions)
+    """
+    bucket_arn = arns.s3_bucket_arn(ctx, bucket)
+    log_streams = [
+        arns.log_group_arn(ctx, f"/aws/sagemaker/{group}") + f":log-stream:{names.prefix}-*"
+        for group in ("ProcessingJobs", "TrainingJobs")
+    ]
+    log_groups = [arns.log_group_arn(ctx, f"/aws/sagemaker/{group}") for group in ("ProcessingJobs", "TrainingJobs")]
+    if deploy:
+        endpoint_group = arns.log_group_arn(ctx, f"/aws/sagemaker/Endpoints/{names.endpoint}")
+        log_groups.append(endpoint_group)
+        log_streams.append(f"{endpoint_group}:log-stream:*")
+    repositories = sorted({arns.ecr_repository_arn(ctx, *image) for image in images})
+    return _document(
+        {
+            "Sid": "ReadWritePipelinePrefix",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": f"{bucket_arn}/{names.s3_prefix}*",
+        },
+        {
+            "Sid": "ListPipelinePrefix",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": [f"{names.s3_prefix}*"]}},
+        },
+        {
+            "Sid": "PullImages",
+            "Effect": "Allow",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+            "Resource": repositories,
+        },
+        {
+            # Accepts only "*" (Service Authorization Reference, Amazon ECR).
+            "Sid": "EcrLogin",
+            "Effect": "Allow",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*",
+        },
+        {
+            "Sid": "OwnLogGroups",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:DescribeLogStreams"],
+            "Resource": log_groups,
+        },
+        {
+            "Sid": "OwnLogStreams",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": log_streams,
+        },
+        {
+            # Accepts only "*"; the namespace condition keeps it to SageMaker's own metrics.
+            "Sid": "JobMetrics",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+        },
+    )
+
+
+def evaluate_function_policy(ctx: AwsContext, names: PipelineNames, bucket: str, *, tracing: bool) -> Document:
+    """The evaluation Lambda reads reports under its pipeline's prefix and writes its own logs.
+
+    https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
+    """
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadReports",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"{arns.s3_bucket_arn(ctx, bucket)}/{names.s3_prefix}runs/*",
+        },
+        {
+            "Sid": "OwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": arns.log_group_arn(ctx, names.evaluate_log_group) + ":log-stream:*",
+        },
+    ]
+    if tracing:
+        # https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html (only "*" is accepted)
+        statements.append(
+            {
+                "Sid": "XRay",
+                "Effect": "Allow",
+                "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                "Resource": "*",
+            }
+        )
+    return _document(*statements)
+
+
+def scheduler_policy(ctx: AwsContext, names: PipelineNames) -> Document:
+    """https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html"""
+    return _document(
+        {
+            "Sid": "StartRetraining",
+            "Effect": "Allow",
+            "Action": "states:StartExecution",
+            "Resource": arns.state_machine_arn(ctx, names.state_machine),
+        }
+    )
+
+
+def tls_only_bucket_policy(ctx: AwsContext, bucket: str) -> Document:
+    """https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html#transit"""
+    bucket_arn = arns.s3_bucket_arn(ctx, bucket)
+    return _document(
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    )
+
+
+def notification_key_policy(ctx: AwsContext, names: PipelineNames) -> Document:
+    """The failure topic's KMS key: the account administers it; CloudWatch alarms and the state machine
+    role may encrypt with it (an AWS-managed SNS key cannot be used by CloudWatch alarms).
+
+    https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+    """
+    data_key_actions = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    return _document(
+        {
+            "Sid": "AccountAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": ctx.arn("iam", "root", region=False)},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "CloudWatchAlarmsPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": data_key_actions,
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+        },
+        {
+            "Sid": "StateMachinePublishes",
+            "Effect": "Allow",
+            "Principal": {"AWS": arns.role_arn(ctx, names.state_machine_role)},
+            "Action": data_key_actions,
+            "Resource": "*",
+        },
+    )

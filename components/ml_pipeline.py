@@ -1,0 +1,297 @@
+"""One ML training pipeline: its state machine, roles, evaluation Lambda, notifications and schedule."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import arns, iam_documents
+from components.arns import AwsContext, PipelineNames
+from components.settings import PipelineSettings, image_repository
+from components.state_machine_policy import state_machine_policy
+from components.workflow_definition import WorkflowSpec, build_definition
+
+# Relative to the project directory, where the Pulumi CLI runs the program.
+EVALUATE_FUNCTION_SOURCE = "functions/evaluate_model/handler.py"
+EVALUATE_RUNTIME = "python3.12"
+
+
+@dataclass(frozen=True)
+class MlPipelineArgs:
+    settings: PipelineSettings
+    """The pipeline's validated settings from the stack file."""
+    names: PipelineNames
+    """Deterministic names of the pipeline's resources (`<pipeline>-<stack>` prefix)."""
+    context: AwsContext
+    """Partition, region and account every ARN is built from."""
+    bucket_name: str
+    """The stack's artifacts bucket; the pipeline owns the `pipelines/<prefix>/` keys in it."""
+    tags: dict[str, str]
+    """Put on the jobs, models and endpoints the state machine creates (the provider tags the rest)."""
+    log_level: str
+    """Step Functions execution log level: ALL, ERROR, FATAL or OFF."""
+    log_retention_days: int
+    """Retention of the pipeline's log groups."""
+    tracing: bool
+    """X-Ray tracing on the state machine and the Lambda."""
+    alarm_emails: list[str]
+    """Subscribed to the failure topic."""
+
+
+def workflow_spec(args: MlPipelineArgs) -> WorkflowSpec:
+    """The definition's inputs, from the settings and the deterministic names."""
+    s, n, ctx = args.settings, args.names, args.context
+    return WorkflowSpec(
+        partition=ctx.partition,
+        prefix=n.prefix,
+        bucket=args.bucket_name,
+        sagemaker_role_arn=arns.role_arn(ctx, n.sagemaker_role),
+        evaluate_function_arn=arns.lambda_function_arn(ctx, n.evaluate_function),
+        failure_topic_arn=arns.sns_topic_arn(ctx, n.failure_topic),
+        processing_image=s.processing.image,
+        processing_entrypoint=tuple(s.processing.entrypoint),
+        processing_instance_type=s.processing.instance_type,
+        processing_instance_count=s.processing.instance_count,
+        processing_volume_gb=s.processing.volume_size_gb,
+        processing_max_runtime=s.processing.max_runtime_seconds,
+        training_image=s.training.image,
+        training_instance_type=s.training.instance_type,
+        training_instance_count=s.training.instance_count,
+        training_volume_gb=s.training.volume_size_gb,
+        training_max_runtime=s.training.max_runtime_seconds,
+        hyperparameters=tuple(sorted(s.training.hyperparameters.items())),
+        metric=s.quality_gate.metric,
+        threshold=s.quality_gate.threshold,
+        higher_is_better=s.quality_gate.direction == "higher-is-better",
+        retry_interval=s.retry.interval_seconds,
+        retry_max_attempts=s.retry.max_attempts,
+        retry_backoff=s.retry.backoff_rate,
+        deploy=s.deployment.enabled,
+        endpoint_name=n.endpoint,
+        endpoint_instance_type=s.deployment.instance_type,
+        endpoint_instance_count=s.deployment.initial_instance_count,
+        tags=tuple(sorted(args.tags.items())),
+    )
+
+
+class MlPipeline(pulumi.ComponentResource):
+    """A Step Functions STANDARD state machine running preprocess -> train -> evaluate -> gate -> register
+    [-> deploy], with least-privilege roles generated from the definition it deploys."""
+
+    state_machine_arn: pulumi.Output[str]
+    """ARN of the pipeline's state machine."""
+    state_machine_role_arn: pulumi.Output[str]
+    """ARN of the role the state machine runs as."""
+    sagemaker_role_arn: pulumi.Output[str]
+    """ARN of the role SageMaker jobs and models run as."""
+    evaluate_function_role_arn: pulumi.Output[str]
+    """ARN of the evaluation Lambda's role."""
+    failure_topic_arn: pulumi.Output[str]
+    """ARN of the SNS topic failures are published to."""
+    console_url: pulumi.Output[str]
+    """The state machine in the AWS console."""
+
+    def __init__(self, name: str, args: MlPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("mlpipelines:pipeline:MlPipeline", name, None, opts)
+        ctx, names, s = args.context, args.names, args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        definition = build_definition(workflow_spec(args))
+
+        # SageMaker execution role: what the jobs' containers may touch.
+        images = [image_repository(s.processing.image), image_repository(s.training.image)]
+        sagemaker_role = aws.iam.Role(
+            f"{name}-sagemaker-role",
+            name=names.sagemaker_role,
+            assume_role_policy=json.dumps(iam_documents.sagemaker_trust_policy(ctx)),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-sagemaker-policy",
+            role=sagemaker_role.name,
+            name="sagemaker-execution",
+            policy=json.dumps(
+                iam_documents.sagemaker_execution_policy(
+                    ctx, names, args.bucket_name, images, deploy=s.deployment.enabled
+                )
+            ),
+            opts=child,
+        )
+
+        # Failure notifications: a topic encrypted with a key CloudWatch alarms may use.
+        state_machine_role = aws.iam.Role(
+            f"{name}-sfn-role",
+            name=names.state_machine_role,
+            assume_role_policy=json.dumps(iam_documents.state_machine_trust_policy(ctx, names)),
+            opts=child,
+        )
+        key = aws.kms.Key(
+            f"{name}-notifications-key",
+            description=f"Encrypts the {names.prefix} failure topic",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=json.dumps(iam_documents.notification_key_policy(ctx, names)),
+            # The key policy names the state machine role, which must exist first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[state_machine_role]),
+        )
+        aws.kms.Alias(f"{name}-notifications-alias", name=names.kms_alias, target_key_id=key.key_id, opts=child)
+        topic = aws.sns.Topic(
+            f"{name}-failures",
+            name=names.failure_topic,
+            kms_master_key_id=key.arn,
+            opts=child,
+        )
+        for index, address in enumerate(args.alarm_emails):
+            aws.sns.TopicSubscription(
+                f"{name}-failures-email-{index}", topic=topic.arn, protocol="email", endpoint=address, opts=child
+            )
+
+        # Evaluation Lambda with its own role and log group.
+        evaluate_role = aws.iam.Role(
+            f"{name}-evaluate-role",
+            name=names.evaluate_role,
+            assume_role_policy=json.dumps(iam_documents.lambda_trust_policy()),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-evaluate-policy",
+            role=evaluate_role.name,
+            name="evaluate-model",
+            policy=json.dumps(
+                iam_documents.evaluate_function_policy(ctx, names, args.bucket_name, tracing=args.tracing)
+            ),
+            opts=child,
+        )
+        evaluate_logs = aws.cloudwatch.LogGroup(
+            f"{name}-evaluate-logs",
+            name=names.evaluate_log_group,
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        evaluate_function = aws.lambda_.Function(
+            f"{name}-evaluate",
+            name=names.evaluate_function,
+            role=evaluate_role.arn,
+            runtime=EVALUATE_RUNTIME,
+            handler="handler.handler",
+            code=pulumi.AssetArchive({"handler.py": pulumi.FileAsset(EVALUATE_FUNCTION_SOURCE)}),
+            timeout=60,
+            memory_size=256,
+            environment={"variables": {"ALLOWED_REPORT_PREFIX": f"s3://{args.bucket_name}/{names.s3_prefix}"}},
+            tracing_config={"mode": "Active" if args.tracing else "PassThrough"},
+            logging_config={"log_format": "JSON", "log_group": evaluate_logs.name},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[evaluate_logs]),
+        )
+
+        # The state machine and its one inline policy, generated from the definition.
+        logging_enabled = args.log_level != "OFF"
+        state_machine_policy_resource = aws.iam.RolePolicy(
+            f"{name}-sfn-policy",
+            role=state_machine_role.name,
+            name="state-machine",
+            policy=json.dumps(
+                state_machine_policy(ctx, names.prefix, definition, logging=logging_enabled, tracing=args.tracing)
+            ),
+            opts=child,
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-sfn-logs",
+            name=names.state_machine_log_group,
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        state_machine = aws.sfn.StateMachine(
+            f"{name}-state-machine",
+            name=names.state_machine,
+            type="STANDARD",
+            role_arn=state_machine_role.arn,
+            definition=json.dumps(definition, indent=2),
+            logging_configuration={
+                "level": args.log_level,
+                "include_execution_data": True,
+                "log_destination": pulumi.Output.concat(log_group.arn, ":*"),
+            },
+            tracing_configuration={"enabled": args.tracing},
+            # Step Functions checks the role's log-delivery permissions when the state machine is created.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[state_machine_policy_resource, evaluate_function, topic]
+            ),
+        )
+
+        # Alarm on executions that failed, timed out or were aborted.
+        dimensions = {"StateMachineArn": arns.state_machine_arn(ctx, names.state_machine)}
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-failed-executions",
+            name=f"{names.prefix}-failed-executions",
+            alarm_description=f"Executions of {names.state_machine} that did not succeed",
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            evaluation_periods=1,
+            threshold=1,
+            treat_missing_data="notBreaching",
+            alarm_actions=[topic.arn],
+            metric_queries=[
+                *(
+                    {
+                        "id": metric_id,
+                        "metric": {
+                            "namespace": "AWS/States",
+                            "metric_name": metric,
+                            "dimensions": dimensions,
+                            "period": 300,
+                            "stat": "Sum",
+                        },
+                    }
+                    for metric_id, metric in (
+                        ("failed", "ExecutionsFailed"),
+                        ("timedout", "ExecutionsTimedOut"),
+                        ("aborted", "ExecutionsAborted"),
+                    )
+                ),
+                {"id": "unsuccessful", "expression": "failed + timedout + aborted", "return_data": True},
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[state_machine]),
+        )
+
+        # Optional retraining schedule, with a role that may start this state machine only.
+        if s.schedule is not None:
+            scheduler_role = aws.iam.Role(
+                f"{name}-scheduler-role",
+                name=names.scheduler_role,
+                assume_role_policy=json.dumps(iam_documents.scheduler_trust_policy(ctx)),
+                opts=child,
+            )
+            aws.iam.RolePolicy(
+                f"{name}-scheduler-policy",
+                role=scheduler_role.name,
+                name="start-retraining",
+                policy=json.dumps(iam_documents.scheduler_policy(ctx, names)),
+                opts=child,
+            )
+            aws.scheduler.Schedule(
+                f"{name}-retraining",
+                name=f"{names.prefix}-retraining",
+                schedule_expression=s.schedule.expression,
+                schedule_expression_timezone=s.schedule.timezone,
+                flexible_time_window={"mode": "OFF"},
+                target={"arn": state_machine.arn, "role_arn": scheduler_role.arn, "input": json.dumps({})},
+                opts=child,
+            )
+
+        self.state_machine_arn = state_machine.arn
+        self.state_machine_role_arn = state_machine_role.arn
+        self.sagemaker_role_arn = sagemaker_role.arn
+        self.evaluate_function_role_arn = evaluate_role.arn
+        self.failure_topic_arn = topic.arn
+        self.console_url = pulumi.Output.from_input(arns.console_url(ctx, names.state_machine))
+        self.register_outputs(
+            {
+                "state_machine_arn": self.state_machine_arn,
+                "state_machine_role_arn": self.state_machine_role_arn,
+                "sagemaker_role_arn": self.sagemaker_role_arn,
+                "evaluate_function_role_arn": self.evaluate_function_role_arn,
+                "failure_topic_arn": self.failure_topic_arn,
+                "console_url": self.console_url,
+            }
+        )

@@ -1,0 +1,304 @@
+"""Typed, validated settings for one stack, read from Pulumi config at program start.
+
+Every per-environment difference lives in `stacks/Pulumi.<stack>.yaml`; this module is the only reader of
+that config. A bad value stops the program before any resource is declared, with one line that names the
+stack file, the key path and what is accepted.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import botocore.session
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+import pulumi
+
+# Job names are `<prefix>-<step>-<32-hex run id>` and SageMaker caps them at 63 characters; the longest step
+# tag is "deploy" (see workflow_definition.STEP_TAGS), so the prefix may take 63 - 1 - 6 - 1 - 32 characters.
+MAX_PREFIX_LENGTH = 23
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy, `retentionInDays`).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+
+_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)(?::[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$"
+)
+_NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^()]+\)|at\([^()]+\))$")
+
+
+class SettingsError(pulumi.RunError):
+    """A stack's config is invalid. Reported by the CLI as one line, without a traceback."""
+
+
+@functools.cache
+def _instance_types(shape: str) -> frozenset[str]:
+    """Instance types SageMaker accepts for a shape of its API model (botocore's own service data)."""
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return frozenset(model.shape_for(shape).enum)
+
+
+def _check_instance_type(value: str, shape: str, what: str) -> str:
+    if value not in _instance_types(shape):
+        raise ValueError(f"{value!r} is not a SageMaker {what} instance type (e.g. ml.m5.xlarge)")
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False
+    )
+
+
+def _check_ecr_image(value: str) -> str:
+    if not _ECR_IMAGE.match(value):
+        raise ValueError(
+            f"{value!r} is not an ECR image URI "
+            "(<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>)"
+        )
+    return value
+
+
+EcrImage = Annotated[str, AfterValidator(_check_ecr_image)]
+"""An ECR image URI; the SageMaker execution role may pull from its repository only."""
+
+
+def image_repository(uri: str) -> tuple[str, str, str]:
+    """(account, region, repository) of a validated ECR image URI."""
+    match = _ECR_IMAGE.match(uri)
+    if match is None:
+        raise ValueError(f"{uri!r} is not an ECR image URI")
+    return match["account"], match["region"], match["repository"]
+
+
+class ProcessingSettings(_Model):
+    """The preprocessing step: a SageMaker processing job."""
+
+    image: EcrImage
+    """ECR URI of the processing container."""
+    entrypoint: list[str] = Field(default_factory=lambda: ["python3", "/opt/ml/code/preprocess.py"])
+    """The container's entrypoint (`AppSpecification.ContainerEntrypoint`)."""
+    instance_type: str = "ml.m5.xlarge"
+    instance_count: Annotated[int, Field(ge=1, le=100)] = 1
+    volume_size_gb: Annotated[int, Field(ge=1, le=16384)] = 30
+    max_runtime_seconds: Annotated[int, Field(ge=60, le=432000)] = 3600
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance(cls, value: str) -> str:
+        return _check_instance_type(value, "ProcessingInstanceType", "processing")
+
+
+class TrainingSettings(_Model):
+    """The training step: a SageMaker training job."""
+
+    image: EcrImage
+    """ECR URI of the training container; it writes `evaluation.json` to /opt/ml/output/data."""
+    instance_type: str = "ml.m5.xlarge"
+    instance_count: Annotated[int, Field(ge=1, le=100)] = 1
+    volume_size_gb: Annotated[int, Field(ge=1, le=16384)] = 50
+    max_runtime_seconds: Annotated[int, Field(ge=60, le=2419200)] = 86400
+    hyperparameters: dict[str, str] = Field(default_factory=dict)
+    """Passed as-is to `HyperParameters` (SageMaker takes string values only)."""
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance(cls, value: str) -> str:
+        return _check_instance_type(value, "TrainingInstanceType", "training")
+
+    @field_validator("hyperparameters", mode="before")
+    @classmethod
+    def _strings(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if not isinstance(item, str):
+                    raise ValueError(f"hyperparameter {key!r} must be a string (quote it), got {item!r}")
+        return value
+
+
+class QualityGate(_Model):
+    """The evaluation metric the model must reach before it is registered."""
+
+    metric: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,128}$")]
+    """Name of the metric in the evaluation report (e.g. `auc` under `binary_classification_metrics`)."""
+    threshold: float
+    direction: Literal["higher-is-better", "lower-is-better"] = "higher-is-better"
+
+
+class DeploymentSettings(_Model):
+    """Whether and how the registered model is served from a real-time endpoint."""
+
+    enabled: bool = False
+    instance_type: str = "ml.m5.large"
+    initial_instance_count: Annotated[int, Field(ge=1, le=100)] = 1
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance(cls, value: str) -> str:
+        return _check_instance_type(value, "ProductionVariantInstanceType", "endpoint")
+
+
+class RetrySettings(_Model):
+    """Backoff for throttling and transient service errors, on every task."""
+
+    interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
+    max_attempts: Annotated[int, Field(ge=0, le=10)] = 3
+    backoff_rate: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0
+
+
+class ScheduleSettings(_Model):
+    """An EventBridge Scheduler schedule that starts a retraining run."""
+
+    expression: str
+    """`rate(7 days)`, `cron(0 3 ? * MON *)` or `at(...)`."""
+    timezone: str = "UTC"
+
+    @field_validator("expression")
+    @classmethod
+    def _expression(cls, value: str) -> str:
+        if not _SCHEDULE.match(value):
+            raise ValueError(f"{value!r} is not a schedule expression (rate(...), cron(...) or at(...))")
+        return value
+
+
+class PipelineSettings(_Model):
+    """One ML training pipeline: its steps, its gate and whether it deploys."""
+
+    name: Annotated[str, Field(min_length=2, max_length=MAX_PREFIX_LENGTH)]
+    """Lower-case letters, digits and dashes; with the stack name it prefixes every job and resource."""
+    processing: ProcessingSettings
+    training: TrainingSettings
+    quality_gate: QualityGate
+    deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    schedule: ScheduleSettings | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"{value!r} must be lower-case letters, digits and dashes, starting with a letter")
+        return value
+
+
+class StackSettings(_Model):
+    """Everything one stack (environment) decides."""
+
+    tags: dict[str, str]
+    """Applied to every resource through the provider's default tags."""
+    pipelines: Annotated[list[PipelineSettings], Field(min_length=1)]
+    log_level: Literal["ALL", "ERROR", "FATAL", "OFF"] = "ERROR"
+    """Step Functions execution log level."""
+    log_retention_days: int = 30
+    tracing: bool = True
+    """X-Ray tracing on state machines and the evaluation Lambda."""
+    alarm_emails: list[str] = Field(default_factory=list)
+    """Subscribed to each pipeline's failure topic (confirm the subscription e-mail once)."""
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("at least one tag is required (e.g. owner, cost-center)")
+        for key, item in value.items():
+            if not key or len(key) > 128 or len(item) > 256 or key.lower().startswith("aws:"):
+                raise ValueError(f"tag {key!r}: keys are 1-128 characters not starting with 'aws:', values <= 256")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in LOG_RETENTION_DAYS:
+            raise ValueError(f"{value} is not a CloudWatch Logs retention; accepted: {list(LOG_RETENTION_DAYS)}")
+        return value
+
+    @field_validator("alarm_emails")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for address in value:
+            if not _EMAIL.match(address):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> StackSettings:
+        names = [p.name for p in self.pipelines]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"pipeline names must be unique; repeated: {duplicates}")
+        return self
+
+
+def _key_path(namespace: str, loc: tuple[int | str, ...]) -> str:
+    path = namespace
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (":" if path == namespace else ".") + str(part)
+    return path
+
+
+def _describe(error: dict[str, Any]) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return "unknown key (a typo?)"
+    if error["type"] == "missing":
+        return "required key is missing"
+    if error["type"] == "literal_error":
+        return f"got {error['input']!r}; " + message.replace("Input should be", "accepted:")
+    return message
+
+
+def parse_settings(
+    project: str, stack: str, config: Mapping[str, Any], stack_file: str, secret_keys: frozenset[str] = frozenset()
+) -> StackSettings:
+    """Validate the project's config keys (values as the engine passes them: strings, JSON for structures).
+
+    Raises SettingsError with one line: `<stack file>: <key path>: <what is wrong and what is accepted>`.
+    """
+    namespace = f"{project}:"
+    raw: dict[str, Any] = {}
+    for key, value in config.items():
+        if not key.startswith(namespace):
+            continue
+        name = key[len(namespace):]
+        if key in secret_keys:
+            raise SettingsError(f"{stack_file}: {key}: no setting of this project is secret; set it in plain text")
+        try:
+            structured = isinstance(value, str) and value.lstrip().startswith(("[", "{"))
+            raw[name] = json.loads(value) if structured else value
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"{stack_file}: {key}: not valid JSON ({exc.msg})") from None
+    try:
+        return StackSettings.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise SettingsError(
+            f"{stack_file}: {_key_path(project, tuple(first['loc']))}: {_describe(dict(first))}"
+        ) from None
+
+
+def load_settings(project: str, stack: str, stack_config_dir: str = "stacks") -> StackSettings:
+    """Read the running stack's settings from Pulumi config (the engine's view of `Pulumi.<stack>.yaml`)."""
+    from pulumi.runtime import config as runtime_config
+
+    config: dict[str, Any] = dict(runtime_config.get_config_env())
+    config.update(runtime_config.CONFIG.get())
+    secret = frozenset(runtime_config.get_config_secret_keys_env()) | frozenset(runtime_config._SECRET_KEYS.get())
+    return parse_settings(project, stack, config, f"{stack_config_dir}/Pulumi.{stack}.yaml", secret)

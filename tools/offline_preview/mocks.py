@@ -1,0 +1,272 @@
+"""Pulumi mocks that answer like the AWS provider: realistic ids, ARNs per resource type, autonames, outputs
+typed as the provider returns them, and the invokes AWS programs commonly use.
+
+Shared by the tests and the offline preview, so both see the same world.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+# Inputs that hold an IAM/resource policy: given as a dict, the provider stores and returns JSON text.
+_POLICY_KEYS = frozenset({"policy", "assumeRolePolicy", "accessPolicies"})
+_DNS_SUFFIX = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com"}
+
+
+class UnsupportedInvokeError(Exception):
+    """The program called a provider function the mocks cannot answer."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(
+            f"the offline preview cannot answer the provider function {token!r}; "
+            "supported: " + ", ".join(sorted(INVOKES))
+        )
+        self.token = token
+
+
+@dataclass(frozen=True)
+class World:
+    """The account the mocks pretend to be in."""
+
+    account_id: str = DEFAULT_ACCOUNT
+    region: str = DEFAULT_REGION
+    partition: str = "aws"
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return ":".join(
+            ["arn", self.partition, service, self.region if region else "", self.account_id if account else "",
+             resource]
+        )
+
+
+# Per resource type: (the input that names it, ARN builder, id builder). Formats: AWS Service Authorization
+# Reference; ids: what the provider's `id` is for that type.
+_Arn = Callable[[World, str, dict[str, Any]], str]
+_Id = Callable[[World, str, str, dict[str, Any]], str]
+_TYPES: dict[str, tuple[str | None, _Arn | None, _Id]] = {
+    "aws:iam/role:Role": ("name", lambda w, n, i: w.arn("iam", f"role{i.get('path', '/')}{n}", region=False),
+                          lambda w, n, a, i: n),
+    "aws:iam/user:User": ("name", lambda w, n, i: w.arn("iam", f"user{i.get('path', '/')}{n}", region=False),
+                          lambda w, n, a, i: n),
+    "aws:iam/group:Group": ("name", lambda w, n, i: w.arn("iam", f"group{i.get('path', '/')}{n}", region=False),
+                            lambda w, n, a, i: n),
+    "aws:iam/policy:Policy": ("name", lambda w, n, i: w.arn("iam", f"policy{i.get('path', '/')}{n}", region=False),
+                              lambda w, n, a, i: a),
+    "aws:iam/rolePolicy:RolePolicy": ("name", None, lambda w, n, a, i: f"{i.get('role')}:{n}"),
+    "aws:iam/userPolicy:UserPolicy": ("name", None, lambda w, n, a, i: f"{i.get('user')}:{n}"),
+    "aws:iam/groupPolicy:GroupPolicy": ("name", None, lambda w, n, a, i: f"{i.get('group')}:{n}"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
+        None,
+        lambda w, n, i: w.arn("iam", "oidc-provider/" + str(i.get("url", "")).removeprefix("https://"), region=False),
+        lambda w, n, a, i: a,
+    ),
+    "aws:s3/bucket:Bucket": ("bucket", lambda w, n, i: w.arn("s3", n, region=False, account=False),
+                             lambda w, n, a, i: n),
+    "aws:s3/bucketV2:BucketV2": ("bucket", lambda w, n, i: w.arn("s3", n, region=False, account=False),
+                                 lambda w, n, a, i: n),
+    "aws:sns/topic:Topic": ("name", lambda w, n, i: w.arn("sns", n), lambda w, n, a, i: a),
+    "aws:sqs/queue:Queue": ("name", lambda w, n, i: w.arn("sqs", n),
+                            lambda w, n, a, i: f"https://sqs.{w.region}.{_DNS_SUFFIX[w.partition]}/{w.account_id}/{n}"),
+    "aws:kms/key:Key": (None, None, lambda w, n, a, i: a),
+    "aws:kms/alias:Alias": ("name", lambda w, n, i: w.arn("kms", n), lambda w, n, a, i: n),
+    "aws:lambda/function:Function": ("name", lambda w, n, i: w.arn("lambda", f"function:{n}"),
+                                     lambda w, n, a, i: n),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", lambda w, n, i: w.arn("logs", f"log-group:{n}"),
+                                         lambda w, n, a, i: n),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", lambda w, n, i: w.arn("cloudwatch", f"alarm:{n}"),
+                                               lambda w, n, a, i: n),
+    "aws:sfn/stateMachine:StateMachine": ("name", lambda w, n, i: w.arn("states", f"stateMachine:{n}"),
+                                          lambda w, n, a, i: a),
+    "aws:scheduler/schedule:Schedule": (
+        "name",
+        lambda w, n, i: w.arn("scheduler", f"schedule/{i.get('groupName', 'default')}/{n}"),
+        lambda w, n, a, i: f"{i.get('groupName', 'default')}/{n}",
+    ),
+    "aws:ecr/repository:Repository": ("name", lambda w, n, i: w.arn("ecr", f"repository/{n}"),
+                                      lambda w, n, a, i: n),
+    "aws:dynamodb/table:Table": ("name", lambda w, n, i: w.arn("dynamodb", f"table/{n}"), lambda w, n, a, i: n),
+}
+
+
+def _stable_hex(*parts: str, length: int = 7) -> str:
+    """Deterministic stand-in for the engine's random suffixes, so runs and tests are repeatable."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:length]
+
+
+def autoname(logical_name: str, type_: str) -> str:
+    """Pulumi's autoname: the logical name, a dash and seven hex characters."""
+    return f"{logical_name}-{_stable_hex(type_, logical_name)}"
+
+
+def _as_json_text(inputs: dict[str, Any]) -> dict[str, Any]:
+    out = dict(inputs)
+    for key in _POLICY_KEYS & out.keys():
+        if isinstance(out[key], (dict, list)):
+            out[key] = json.dumps(out[key])
+    if isinstance(out.get("inlinePolicies"), list):
+        out["inlinePolicies"] = [
+            {**p, "policy": json.dumps(p["policy"])} if isinstance(p, dict) and isinstance(p.get("policy"), dict) else p
+            for p in out["inlinePolicies"]
+        ]
+    return out
+
+
+def _collapse(values: list[Any]) -> Any:
+    return values[0] if len(values) == 1 else values
+
+
+def render_policy_document(args: dict[str, Any]) -> str:
+    """`aws.iam.get_policy_document` as the provider renders it: one-element lists become strings."""
+    statements: list[dict[str, Any]] = []
+    for source in args.get("sourcePolicyDocuments") or []:
+        statements.extend(json.loads(source).get("Statement", []))
+    for raw in args.get("statements") or []:
+        statement: dict[str, Any] = {}
+        if raw.get("sid"):
+            statement["Sid"] = raw["sid"]
+        statement["Effect"] = raw.get("effect") or "Allow"
+        for key, name in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"),
+                          ("notResources", "NotResource")):
+            if raw.get(key):
+                statement[name] = _collapse(sorted(raw[key], reverse=True) if key.endswith("ctions") else raw[key])
+        for key, name in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
+            if raw.get(key):
+                principals: dict[str, list[str]] = {}
+                for principal in raw[key]:
+                    principals.setdefault(principal["type"], []).extend(principal["identifiers"])
+                if list(principals) == ["*"] and principals["*"] == ["*"]:
+                    statement[name] = "*"
+                else:
+                    statement[name] = {k: _collapse(v) for k, v in principals.items()}
+        if raw.get("conditions"):
+            condition: dict[str, dict[str, Any]] = {}
+            for item in raw["conditions"]:
+                condition.setdefault(item["test"], {})[item["variable"]] = _collapse(list(item["values"]))
+            statement["Condition"] = condition
+        statements.append(statement)
+    for override in args.get("overridePolicyDocuments") or []:
+        for statement in json.loads(override).get("Statement", []):
+            statements = [s for s in statements if not statement.get("Sid") or s.get("Sid") != statement["Sid"]]
+            statements.append(statement)
+    return json.dumps({"Version": args.get("version") or "2012-10-17", "Statement": statements}, indent=2)
+
+
+def _caller_identity(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "accountId": world.account_id,
+        "arn": world.arn("iam", "user/offline-preview", region=False),
+        "id": world.account_id,
+        "userId": "AIDAOFFLINEPREVIEW0000",
+    }
+
+
+def _partition(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    suffix = _DNS_SUFFIX.get(world.partition, "amazonaws.com")
+    return {
+        "partition": world.partition,
+        "dnsSuffix": suffix,
+        "reverseDnsPrefix": ".".join(reversed(suffix.split("."))),
+        "id": world.partition,
+    }
+
+
+def _region(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    region = args.get("region") or args.get("name") or world.region
+    return {
+        "name": region,
+        "region": region,
+        "id": region,
+        "endpoint": f"ec2.{region}.{_DNS_SUFFIX.get(world.partition, 'amazonaws.com')}",
+        "description": region,
+    }
+
+
+def _availability_zones(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    letters = "abc"
+    return {
+        "names": [f"{world.region}{x}" for x in letters],
+        "zoneIds": [f"{world.region[:3]}{world.region.split('-')[-1]}-az{n}" for n in range(1, 4)],
+        "groupNames": [world.region],
+        "id": world.region,
+        "state": args.get("state") or "available",
+    }
+
+
+def _policy_document(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    text = render_policy_document(args)
+    return {"json": text, "minifiedJson": json.dumps(json.loads(text), separators=(",", ":")), "id": _stable_hex(text)}
+
+
+INVOKES: dict[str, Callable[[World, dict[str, Any]], dict[str, Any]]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
+    "aws:index/getPartition:getPartition": _partition,
+    "aws:index/getRegion:getRegion": _region,
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
+}
+
+
+class AwsMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and invokes as the AWS provider would.
+
+    With `preview=True`, outputs the provider computes on create (ids, ARNs) are left unknown, as on a first
+    real preview; names the engine autonames are known, as they are in a real preview.
+    """
+
+    def __init__(self, world: World | None = None, *, preview: bool = False) -> None:
+        self.world = world or World()
+        self.preview = preview
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        handler = INVOKES.get(args.token)
+        if handler is None:
+            raise UnsupportedInvokeError(args.token)
+        return handler(self.world, dict(args.args))
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = _as_json_text(dict(args.inputs))
+        if args.typ.startswith("pulumi:providers:"):
+            return (None if self.preview else str(uuid.UUID(_stable_hex(args.typ, args.name, length=32)))), inputs
+        name_key, arn_of, id_of = _TYPES.get(args.typ, (None, None, lambda w, n, a, i: f"{n}-{_stable_hex(a)}"))
+        outputs = dict(inputs)
+        name = args.name
+        if name_key is not None:
+            if not outputs.get(name_key):
+                prefix = outputs.get(f"{name_key}Prefix")
+                outputs[name_key] = f"{prefix}{_stable_hex(args.typ, args.name, length=26)}" if prefix else autoname(
+                    args.name, args.typ
+                )
+            name = outputs[name_key]
+        if self.preview:
+            return None, outputs
+        if args.typ == "aws:kms/key:Key":
+            key_id = str(uuid.UUID(_stable_hex(args.typ, args.name, length=32)))
+            outputs.update(keyId=key_id, arn=self.world.arn("kms", f"key/{key_id}"))
+        elif args.typ == "aws:sns/topicSubscription:TopicSubscription":
+            outputs["arn"] = f"{inputs.get('topic')}:{uuid.UUID(_stable_hex(args.typ, args.name, length=32))}"
+        elif arn_of is not None:
+            outputs["arn"] = arn_of(self.world, name, inputs)
+        if args.typ == "aws:iam/role:Role":
+            outputs.setdefault("uniqueId", "AROA" + _stable_hex(name, length=17).upper())
+        if args.typ == "aws:lambda/function:Function":
+            outputs["invokeArn"] = (
+                f"arn:{self.world.partition}:apigateway:{self.world.region}:lambda:path/2015-03-31/functions/"
+                f"{outputs['arn']}/invocations"
+            )
+            outputs["qualifiedArn"] = f"{outputs['arn']}:$LATEST"
+        if args.typ in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
+            outputs["bucketDomainName"] = f"{name}.s3.{_DNS_SUFFIX.get(self.world.partition, 'amazonaws.com')}"
+        tags = inputs.get("tags")
+        if isinstance(tags, dict):
+            outputs["tagsAll"] = tags
+        return id_of(self.world, name, str(outputs.get("arn", "")), inputs), outputs

@@ -1,0 +1,261 @@
+"""Run a Pulumi Python program under Pulumi's mock runtime, with its real project and stack files.
+
+`run_program()` returns what the program registered, as the engine would see it: URNs, types, parents,
+providers, inputs (camelCase) and dependencies. Each run happens in a fresh context, so several stacks (or
+projects) can be planned in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import os
+import runpy
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import stack as pulumi_stack
+from tools.offline_preview.mocks import AwsMocks, World
+
+SECRET_STAND_IN = "[secret]"
+
+
+class PlanError(Exception):
+    """The project, the stack file or the program itself failed; the message is one line naming the cause."""
+
+
+@dataclass(frozen=True)
+class Project:
+    directory: Path
+    name: str
+    main: Path
+    stack_config_dir: Path
+    defaults: dict[str, Any]
+
+    def stack_file(self, stack: str) -> Path:
+        return self.stack_config_dir / f"Pulumi.{stack}.yaml"
+
+
+@dataclass
+class Resource:
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    preview: bool
+    resources: list[Resource]
+    outputs: dict[str, Any]
+    config: dict[str, str]
+
+    def of_type(self, type_: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Resource:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r}")
+        return matches[0]
+
+
+def load_project(directory: Path) -> Project:
+    directory = directory.resolve()
+    path = directory / "Pulumi.yaml"
+    if not path.is_file():
+        raise PlanError(f"{path}: no Pulumi.yaml (is --cwd a Pulumi project directory?)")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise PlanError(f"{path}: name: a project name (string) is required")
+    runtime = data.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise PlanError(f"{path}: runtime: {runtime_name!r} is not supported; accepted: python")
+    main = directory / str(data.get("main") or ".")
+    if main.is_dir():
+        main = main / "__main__.py"
+    if not main.is_file():
+        raise PlanError(f"{path}: main: {main} does not exist")
+    defaults: dict[str, Any] = {}
+    for key, value in (data.get("config") or {}).items():
+        full = key if ":" in key else f"{data['name']}:{key}"
+        if isinstance(value, dict) and ("default" in value or "value" in value):
+            value = value.get("value", value.get("default"))
+        defaults[full] = value
+    return Project(directory, data["name"], main, directory / str(data.get("stackConfigDir") or "."), defaults)
+
+
+def _config_text(value: Any) -> tuple[str, bool]:
+    """How the engine hands a config value to the program: strings as-is, the rest as JSON; secure values
+    become a stand-in marked secret."""
+    secret = False
+
+    def strip(item: Any) -> Any:
+        nonlocal secret
+        if isinstance(item, dict):
+            if set(item) == {"secure"}:
+                secret = True
+                return SECRET_STAND_IN
+            return {k: strip(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [strip(v) for v in item]
+        return item
+
+    value = strip(value)
+    if isinstance(value, str):
+        return value, secret
+    if isinstance(value, bool):
+        return ("true" if value else "false"), secret
+    if isinstance(value, (int, float)):
+        return str(value), secret
+    return json.dumps(value), secret
+
+
+def load_stack_config(project: Project, stack: str) -> tuple[dict[str, str], set[str]]:
+    path = project.stack_file(stack)
+    if not path.is_file():
+        raise PlanError(f"{path}: no such stack file (stacks: {', '.join(list_stacks(project)) or 'none'})")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    raw = data.get("config") or {} if isinstance(data, dict) else None
+    if not isinstance(raw, dict):
+        raise PlanError(f"{path}: config: must be a mapping of keys to values")
+    merged = {**project.defaults, **{(k if ":" in k else f"{project.name}:{k}"): v for k, v in raw.items()}}
+    config: dict[str, str] = {}
+    secrets: set[str] = set()
+    for key, value in merged.items():
+        config[key], secret = _config_text(value)
+        if secret:
+            secrets.add(key)
+    return config, secrets
+
+
+def list_stacks(project: Project) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project.stack_config_dir.glob("Pulumi.*.yaml"))
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Keeps what the engine would know of each registration: parent, provider, dependencies."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[Resource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        registration = self.resources.get(response.urn)
+        self.recorded.append(
+            Resource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent,
+                provider=request.provider,
+                inputs=inputs,
+                outputs=dict(registration.state) if registration else {},
+                id=response.id or None,
+                dependencies=list(request.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                options={
+                    "protect": request.protect,
+                    "deleteBeforeReplace": request.deleteBeforeReplace,
+                    "ignoreChanges": list(request.ignoreChanges),
+                    "additionalSecretOutputs": list(request.additionalSecretOutputs),
+                    "aliases": [str(a) for a in request.aliasURNs],
+                    "customTimeouts": {
+                        "create": request.customTimeouts.create,
+                        "update": request.customTimeouts.update,
+                        "delete": request.customTimeouts.delete,
+                    },
+                },
+            )
+        )
+        return response
+
+
+@contextmanager
+def _in_project(project: Project) -> Iterator[None]:
+    """cwd and import path as the Pulumi language host sets them; the project's modules forgotten after."""
+    before_cwd, before_path, before_modules = os.getcwd(), list(sys.path), set(sys.modules)
+    os.chdir(project.directory)
+    sys.path.insert(0, str(project.main.parent))
+    try:
+        yield
+    finally:
+        os.chdir(before_cwd)
+        sys.path[:] = before_path
+        for name in set(sys.modules) - before_modules:
+            module_file = getattr(sys.modules[name], "__file__", None) or ""
+            # The project's own modules only: its virtualenv may live inside the project directory.
+            if module_file.startswith(str(project.directory)) and "site-packages" not in module_file:
+                del sys.modules[name]
+
+
+def _run(project: Project, stack: str, config: dict[str, str], secrets: set[str], preview: bool,
+         world: World) -> tuple[list[Resource], dict[str, Any]]:
+    mocks = AwsMocks(world, preview=preview)
+    monitor = _RecordingMonitor(mocks)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi.runtime.set_all_config(config, sorted(secrets))
+        # Registers the root stack on this loop, as the language host does before running the program.
+        pulumi_mocks.set_mocks(mocks, project=project.name, stack=stack, preview=preview, monitor=monitor)
+        with _in_project(project):
+            loop.run_until_complete(
+                pulumi_stack.run_pulumi_func(lambda: runpy.run_path(str(project.main), run_name="__main__"))
+            )
+            # set_mocks finished the root stack before the program ran, so its exports are read here.
+            root = pulumi.runtime.settings.get_root_resource()
+            exported = getattr(root, "outputs", {}) or {}
+            struct = loop.run_until_complete(rpc.serialize_properties(exported, {}, keep_output_values=False))
+            stack_outputs = rpc.deserialize_properties(struct, keep_unknowns=True)
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    return monitor.recorded, stack_outputs
+
+
+def run_program(directory: Path | str, stack: str, *, preview: bool = False, world: World | None = None) -> Plan:
+    """Plan one stack: run the program under the mocks and return what it registered.
+
+    Raises PlanError for a bad project or stack file; the program's own exceptions propagate unchanged
+    (callers decide how to report them).
+    """
+    project = load_project(Path(directory))
+    config, secrets = load_stack_config(project, stack)
+    world = world or World(region=config.get("aws:region") or World().region)
+    context = contextvars.Context()
+    resources, outputs = context.run(_run, project, stack, config, secrets, preview, world)
+    return Plan(project.name, stack, preview, resources, outputs, config)
