@@ -21,7 +21,6 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -238,13 +237,14 @@ class StackSettings(_Model):
                 raise ValueError(f"{address!r} is not an e-mail address")
         return value
 
-    @model_validator(mode="after")
-    def _unique_names(self) -> StackSettings:
-        names = [p.name for p in self.pipelines]
+    @field_validator("pipelines")
+    @classmethod
+    def _unique_names(cls, value: list[PipelineSettings]) -> list[PipelineSettings]:
+        names = [p.name for p in value]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"pipeline names must be unique; repeated: {duplicates}")
-        return self
+        return value
 
 
 def _key_path(namespace: str, loc: tuple[int | str, ...]) -> str:
@@ -262,7 +262,12 @@ def _describe(error: dict[str, Any]) -> str:
         return "required key is missing"
     if error["type"] == "literal_error":
         return f"got {error['input']!r}; " + message.replace("Input should be", "accepted:")
-    return message
+    if error["type"] == "value_error":
+        return message
+    if error["type"] == "too_short":
+        return f"at least {error['ctx']['min_length']} required; got {len(error['input'])}"
+    # pydantic's own wording ("Input should be a valid boolean, ..."), with what it was given.
+    return f"{message.split(', unable')[0].replace('Input should be', 'expected')}; got {error['input']!r}"
 
 
 def parse_settings(
@@ -286,12 +291,21 @@ def parse_settings(
         except json.JSONDecodeError as exc:
             raise SettingsError(f"{stack_file}: {key}: not valid JSON ({exc.msg})") from None
     try:
-        return StackSettings.model_validate(raw)
+        settings = StackSettings.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise SettingsError(
             f"{stack_file}: {_key_path(project, tuple(first['loc']))}: {_describe(dict(first))}"
         ) from None
+    for index, pipeline in enumerate(settings.pipelines):
+        prefix = f"{pipeline.name}-{stack}"
+        if len(prefix) > MAX_PREFIX_LENGTH:
+            raise SettingsError(
+                f"{stack_file}: {project}:pipelines[{index}].name: {pipeline.name!r} with stack {stack!r} makes the "
+                f"prefix {prefix!r} ({len(prefix)} characters); at most {MAX_PREFIX_LENGTH}, as SageMaker job "
+                "names are limited to 63"
+            )
+    return settings
 
 
 def load_settings(project: str, stack: str, stack_config_dir: str = "stacks") -> StackSettings:

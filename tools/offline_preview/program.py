@@ -164,9 +164,9 @@ def list_stacks(project: Project) -> list[str]:
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
     """Keeps what the engine would know of each registration: parent, provider, dependencies."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks: pulumi.runtime.Mocks, recorded: list[Resource]) -> None:
         super().__init__(mocks)
-        self.recorded: list[Resource] = []
+        self.recorded = recorded
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
@@ -223,9 +223,9 @@ def _in_project(project: Project) -> Iterator[None]:
 
 
 def _run(project: Project, stack: str, config: dict[str, str], secrets: set[str], preview: bool,
-         world: World) -> tuple[list[Resource], dict[str, Any]]:
+         world: World, recorded: list[Resource]) -> tuple[list[Resource], dict[str, Any]]:
     mocks = AwsMocks(world, preview=preview)
-    monitor = _RecordingMonitor(mocks)
+    monitor = _RecordingMonitor(mocks, recorded)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -247,15 +247,24 @@ def _run(project: Project, stack: str, config: dict[str, str], secrets: set[str]
     return monitor.recorded, stack_outputs
 
 
-def run_program(directory: Path | str, stack: str, *, preview: bool = False, world: World | None = None) -> Plan:
+def run_program(
+    directory: Path | str,
+    stack: str,
+    *,
+    preview: bool = False,
+    world: World | None = None,
+    recorded: list[Resource] | None = None,
+) -> Plan:
     """Plan one stack: run the program under the mocks and return what it registered.
 
     Raises PlanError for a bad project or stack file; the program's own exceptions propagate unchanged
-    (callers decide how to report them).
+    (callers decide how to report them). `recorded`, when given, receives registrations as they happen, so
+    a caller can see what a failing program had declared before it failed.
     """
     project = load_project(Path(directory))
     config, secrets = load_stack_config(project, stack)
     world = world or World(region=config.get("aws:region") or World().region)
     context = contextvars.Context()
-    resources, outputs = context.run(_run, project, stack, config, secrets, preview, world)
+    sink: list[Resource] = [] if recorded is None else recorded
+    resources, outputs = context.run(_run, project, stack, config, secrets, preview, world, sink)
     return Plan(project.name, stack, preview, resources, outputs, config)

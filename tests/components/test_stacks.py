@@ -1,0 +1,152 @@
+"""Each real stack, run under the mock runtime with its real stack file: what it deploys and how."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, STACKS
+from tools.offline_preview.program import Plan
+
+COMMON = {
+    "pulumi:providers:aws": 1,
+    "mlpipelines:storage:ArtifactsBucket": 1,
+    "aws:s3/bucket:Bucket": 1,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
+    "aws:s3/bucketVersioning:BucketVersioning": 1,
+    "aws:s3/bucketPolicy:BucketPolicy": 1,
+    "mlpipelines:pipeline:MlPipeline": 1,
+    "aws:sfn/stateMachine:StateMachine": 1,
+    "aws:lambda/function:Function": 1,
+    "aws:cloudwatch/logGroup:LogGroup": 2,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 1,
+    "aws:sns/topic:Topic": 1,
+    "aws:kms/key:Key": 1,
+    "aws:kms/alias:Alias": 1,
+}
+SCHEDULED = {"aws:iam/role:Role": 4, "aws:iam/rolePolicy:RolePolicy": 4, "aws:scheduler/schedule:Schedule": 1}
+EXPECTED = {
+    "dev": {**COMMON, "aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 3},
+    "staging": {**COMMON, **SCHEDULED, "aws:sns/topicSubscription:TopicSubscription": 1},
+    "prod": {**COMMON, **SCHEDULED, "aws:sns/topicSubscription:TopicSubscription": 1},
+}
+
+
+def stack_config(stack: str) -> dict:
+    return yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_declares_the_expected_resources(plans: dict[str, Plan], stack: str) -> None:
+    assert Counter(r.type for r in plans[stack].resources) == EXPECTED[stack]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_resource_uses_the_stack_provider_with_the_stack_tags_as_default_tags(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    [provider] = plan.of_type("pulumi:providers:aws")
+    assert provider.inputs["region"] == stack_config(stack)["aws:region"]
+    assert json.loads(provider.inputs["defaultTags"]) == {"tags": stack_config(stack)["ml-pipelines:tags"]}
+    for resource in plan.resources:
+        if resource.custom and resource.type.startswith("aws:"):
+            assert resource.provider.startswith(provider.urn + "::"), resource.urn
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_children_are_parented_under_their_component(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    components = {r.urn: r.name for r in plan.resources if r.type.startswith("mlpipelines:")}
+    for resource in plan.resources:
+        if resource.custom and resource.type.startswith("aws:"):
+            assert resource.parent in components, resource.urn
+            assert resource.name.startswith(components[resource.parent] + "-"), resource.urn
+    assert plan.named("churn-state-machine").urn == (
+        f"urn:pulumi:{stack}::ml-pipelines::mlpipelines:pipeline:MlPipeline$aws:sfn/stateMachine:StateMachine::churn-state-machine"
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_iam_documents_are_fully_known_in_a_first_preview(preview_plans: dict[str, Plan], stack: str) -> None:
+    plan = preview_plans[stack]
+    documents = [r.inputs["policy"] for r in plan.resources if r.type.endswith("Policy") and "policy" in r.inputs]
+    documents += [r.inputs["assumeRolePolicy"] for r in plan.of_type("aws:iam/role:Role")]
+    assert len(documents) >= 7
+    for document in documents:
+        assert isinstance(document, str), "an IAM document depends on a value unknown at preview"
+        json.loads(document)
+    # ...while outputs of resources being created really are unknown in this mode.
+    assert not isinstance(plan.named("churn-state-machine").inputs["roleArn"], str)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_exports_per_pipeline(plans: dict[str, Plan], stack: str) -> None:
+    exported = plans[stack].outputs["churn"]
+    assert exported == {
+        "state_machine_arn": f"arn:aws:states:eu-west-1:123456789012:stateMachine:churn-{stack}",
+        "state_machine_role_arn": f"arn:aws:iam::123456789012:role/churn-{stack}-sfn",
+        "sagemaker_role_arn": f"arn:aws:iam::123456789012:role/churn-{stack}-sagemaker",
+        "evaluate_function_role_arn": f"arn:aws:iam::123456789012:role/churn-{stack}-evaluate",
+        "bucket_name": f"ml-pipelines-{stack}-123456789012-eu-west-1",
+        "failure_topic_arn": f"arn:aws:sns:eu-west-1:123456789012:churn-{stack}-failures",
+        "console_url": "https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/statemachines/view/"
+        f"arn:aws:states:eu-west-1:123456789012:stateMachine:churn-{stack}",
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_state_machine_logs_and_traces_as_configured(plans: dict[str, Plan], stack: str) -> None:
+    config = stack_config(stack)
+    machine = plans[stack].named("churn-state-machine").inputs
+    assert machine["type"] == "STANDARD"
+    assert machine["loggingConfiguration"]["level"] == config["ml-pipelines:logLevel"]
+    assert machine["loggingConfiguration"]["logDestination"] == (
+        f"arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/churn-{stack}:*"
+    )
+    assert machine["tracingConfiguration"] == {"enabled": True}
+    for group in plans[stack].of_type("aws:cloudwatch/logGroup:LogGroup"):
+        assert group.inputs["retentionInDays"] == config["ml-pipelines:logRetentionDays"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_artifacts_bucket_is_encrypted_versioned_private_and_tls_only(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    rules = plan.named("artifacts-encryption").inputs["rules"]
+    assert rules[0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    assert plan.named("artifacts-versioning").inputs["versioningConfiguration"]["status"] == "Enabled"
+    block = plan.named("artifacts-public-access").inputs
+    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    [deny] = json.loads(plan.named("artifacts-tls-only").inputs["policy"])["Statement"]
+    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_failure_topic_is_encrypted_and_alarmed(plans: dict[str, Plan], stack: str) -> None:
+    plan = plans[stack]
+    topic = plan.named("churn-failures")
+    assert topic.inputs["kmsMasterKeyId"] == plan.named("churn-notifications-key").outputs["arn"]
+    alarm = plan.named("churn-failed-executions").inputs
+    assert alarm["alarmActions"] == [topic.outputs["arn"]]
+    metrics = {q["metric"]["metricName"] for q in alarm["metricQueries"] if "metric" in q}
+    assert metrics == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
+
+
+def test_environments_differ_only_through_stack_files() -> None:
+    code = "\n".join(p.read_text() for p in (ROOT / "components").glob("*.py")) + (ROOT / "__main__.py").read_text()
+    assert not re.search(r"""["'](dev|staging|prod|production)["']""", code)
+    assert "get_stack()" not in (ROOT / "components").joinpath("ml_pipeline.py").read_text()
+
+
+def test_evaluation_function_ships_the_repository_handler(plans: dict[str, Plan]) -> None:
+    function = plans["prod"].named("churn-evaluate").inputs
+    assert function["handler"] == "handler.handler"
+    assert function["environment"]["variables"]["ALLOWED_REPORT_PREFIX"] == (
+        "s3://ml-pipelines-prod-123456789012-eu-west-1/pipelines/churn-prod/"
+    )
+    assert Path(ROOT, "functions/evaluate_model/handler.py").is_file()
