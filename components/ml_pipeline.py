@@ -145,7 +145,11 @@ class MlPipeline(pulumi.ComponentResource):
         )
         for index, address in enumerate(args.alarm_emails):
             aws.sns.TopicSubscription(
-                f"{name}-failures-email-{index}", topic=topic.arn, protocol="email", endpoint=address, opts=child
+                f"{name}-failures-email-{index}",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=address,
+                opts=child,
             )
 
         # Evaluation Lambda with its own role and log group.
@@ -232,24 +236,26 @@ class MlPipeline(pulumi.ComponentResource):
             treat_missing_data="notBreaching",
             alarm_actions=[topic.arn],
             metric_queries=[
-                *(
-                    {
-                        "id": metric_id,
-                        "metric": {
-                            "namespace": "AWS/States",
-                            "metric_name": metric,
-                            "dimensions": dimensions,
-                            "period": 300,
-                            "stat": "Sum",
-                        },
-                    }
+                *[
+                    aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                        id=metric_id,
+                        metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                            namespace="AWS/States",
+                            metric_name=metric,
+                            dimensions=dimensions,
+                            period=300,
+                            stat="Sum",
+                        ),
+                    )
                     for metric_id, metric in (
                         ("failed", "ExecutionsFailed"),
                         ("timedout", "ExecutionsTimedOut"),
                         ("aborted", "ExecutionsAborted"),
                     )
+                ],
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="unsuccessful", expression="failed + timedout + aborted", return_data=True
                 ),
-                {"id": "unsuccessful", "expression": "failed + timedout + aborted", "return_data": True},
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[state_machine]),
         )

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import botocore.session
+import pulumi
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -24,15 +25,34 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-import pulumi
-
 # Job names are `<prefix>-<step>-<32-hex run id>` and SageMaker caps them at 63 characters; the longest step
 # tag is "deploy" (see workflow_definition.STEP_TAGS), so the prefix may take 63 - 1 - 6 - 1 - 32 characters.
 MAX_PREFIX_LENGTH = 23
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy, `retentionInDays`).
 LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 
 _ECR_IMAGE = re.compile(
@@ -271,7 +291,11 @@ def _describe(error: dict[str, Any]) -> str:
 
 
 def parse_settings(
-    project: str, stack: str, config: Mapping[str, Any], stack_file: str, secret_keys: frozenset[str] = frozenset()
+    project: str,
+    stack: str,
+    config: Mapping[str, Any],
+    stack_file: str,
+    secret_keys: frozenset[str] = frozenset(),
 ) -> StackSettings:
     """Validate the project's config keys (values as the engine passes them: strings, JSON for structures).
 
@@ -282,7 +306,7 @@ def parse_settings(
     for key, value in config.items():
         if not key.startswith(namespace):
             continue
-        name = key[len(namespace):]
+        name = key[len(namespace) :]
         if key in secret_keys:
             raise SettingsError(f"{stack_file}: {key}: no setting of this project is secret; set it in plain text")
         try:

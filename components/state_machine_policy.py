@@ -21,7 +21,9 @@ from typing import Any
 from components import arns
 from components.arns import AwsContext
 
-_TASK_RESOURCE = re.compile(r"^arn:[a-z-]+:states:::(?P<integration>[A-Za-z0-9:-]+?)(?P<pattern>\.sync|\.waitForTaskToken)?$")
+_TASK_RESOURCE = re.compile(
+    r"^arn:[a-z-]+:states:::(?P<integration>[A-Za-z0-9:-]+?)(?P<pattern>\.sync|\.waitForTaskToken)?$"
+)
 
 # (actions, SageMaker resource type, name parameter, EventBridge rule for .sync) per SageMaker integration.
 _SAGEMAKER: dict[str, tuple[tuple[str, ...], str, str, str | None]] = {
@@ -113,9 +115,7 @@ def _sagemaker_resource(ctx: AwsContext, prefix: str, state: str, kind: str, par
 def _literal(state_name: str, params: dict[str, Any], key: str) -> str:
     value = params.get(key)
     if not isinstance(value, str):
-        raise UnscopableTaskError(
-            f"state {state_name}: {key} must be a literal ARN so that IAM can be scoped to it"
-        )
+        raise UnscopableTaskError(f"state {state_name}: {key} must be a literal ARN so that IAM can be scoped to it")
     return value
 
 

@@ -324,9 +324,7 @@ def _deploy_states(spec: WorkflowSpec) -> dict[str, dict[str, Any]]:
             next_state="EndpointExists",
             timeout=API_CALL_TIMEOUT_SECONDS,
             retry_on=SAGEMAKER_SDK_RETRYABLE,
-            result_selector={
-                "exists.$": f"States.ArrayContains($.Endpoints[*].EndpointName, '{spec.endpoint_name}')"
-            },
+            result_selector={"exists.$": f"States.ArrayContains($.Endpoints[*].EndpointName, '{spec.endpoint_name}')"},
             result_path="$.endpointLookup",
             comment="Is the pipeline's endpoint already there?",
         ),

@@ -25,7 +25,9 @@ def preview_plans() -> dict[str, Plan]:
 
 
 def definition_of(plan: Plan, pipeline: str = "churn") -> dict[str, Any]:
-    machine = next(r for r in plan.of_type("aws:sfn/stateMachine:StateMachine") if r.name == f"{pipeline}-state-machine")
+    machine = next(
+        r for r in plan.of_type("aws:sfn/stateMachine:StateMachine") if r.name == f"{pipeline}-state-machine"
+    )
     return json.loads(machine.inputs["definition"])
 
 

@@ -24,7 +24,7 @@ REPORT_NAME = "evaluation.json"
 MAX_REPORT_BYTES = 10 * 1024 * 1024
 
 
-class InvalidEvaluationReport(Exception):  # noqa: N818 - the name is the error the state machine catches
+class InvalidEvaluationReport(Exception):
     """The report is missing, unreadable, or does not hold the metric as a number."""
 
 
@@ -70,11 +70,7 @@ def find_metric(report: Any, metric: str) -> float:
     """The metric's value from `{<section>_metrics: {<metric>: {"value": number}}}`, in exactly one section."""
     if not isinstance(report, dict):
         raise InvalidEvaluationReport(f"the report is a {type(report).__name__}, not a JSON object")
-    found = [
-        section[metric]
-        for section in report.values()
-        if isinstance(section, dict) and metric in section
-    ]
+    found = [section[metric] for section in report.values() if isinstance(section, dict) and metric in section]
     if not found:
         raise InvalidEvaluationReport(f"metric {metric!r} is not in the report (sections: {sorted(report)})")
     if len(found) > 1:

@@ -14,7 +14,11 @@ import pytest
 from tests.conftest import STACKS
 from tools.offline_preview.program import Plan
 
-_POLICY_TYPES = {"aws:iam/rolePolicy:RolePolicy", "aws:iam/userPolicy:UserPolicy", "aws:iam/groupPolicy:GroupPolicy"}
+_POLICY_TYPES = {
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+}
 
 
 @functools.cache

@@ -47,18 +47,28 @@ def test_defaults_are_documented_values() -> None:
     settings = settings_with(lambda c: [c.pop(k) for k in ("ml-pipelines:logLevel", "ml-pipelines:logRetentionDays")])
     assert (settings.log_level, settings.log_retention_days, settings.alarm_emails) == ("ERROR", 30, [])
     churn = settings_with(lambda c: pipeline(c).pop("retry")).pipelines[0]
-    assert (churn.deployment.enabled, churn.schedule, churn.quality_gate.direction) == (False, None, "higher-is-better")
+    assert (churn.deployment.enabled, churn.schedule, churn.quality_gate.direction) == (
+        False,
+        None,
+        "higher-is-better",
+    )
     assert (churn.retry.interval_seconds, churn.retry.max_attempts, churn.retry.backoff_rate) == (30, 3, 2.0)
 
 
 def test_scalar_strings_from_the_engine_are_converted() -> None:
-    settings = settings_with(lambda c: c.update({"ml-pipelines:tracing": "false", "ml-pipelines:logRetentionDays": "90"}))
+    settings = settings_with(
+        lambda c: c.update({"ml-pipelines:tracing": "false", "ml-pipelines:logRetentionDays": "90"})
+    )
     assert settings.tracing is False
     assert settings.log_retention_days == 90
 
 
 BAD_VALUES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
-    ("typo at the top", lambda c: c.update({"ml-pipelines:logLevl": "ALL"}), "ml-pipelines:logLevl: unknown key (a typo?)"),
+    (
+        "typo at the top",
+        lambda c: c.update({"ml-pipelines:logLevl": "ALL"}),
+        "ml-pipelines:logLevl: unknown key (a typo?)",
+    ),
     (
         "typo nested",
         lambda c: pipeline(c)["training"].update(instanceTyp="ml.m5.large"),
@@ -87,16 +97,22 @@ BAD_VALUES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "ml-pipelines:pipelines[0].processing.image: 'docker.io/library/python:3' is not an ECR image URI "
         "(<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag> or @sha256:<digest>)",
     ),
-    ("missing gate", lambda c: pipeline(c).pop("qualityGate"), "ml-pipelines:pipelines[0].qualityGate: required key is missing"),
+    (
+        "missing gate",
+        lambda c: pipeline(c).pop("qualityGate"),
+        "ml-pipelines:pipelines[0].qualityGate: required key is missing",
+    ),
     (
         "hyperparameter not a string",
         lambda c: pipeline(c)["training"]["hyperparameters"].update(epochs=5),
-        "ml-pipelines:pipelines[0].training.hyperparameters: hyperparameter 'epochs' must be a string (quote it), got 5",
+        "ml-pipelines:pipelines[0].training.hyperparameters: "
+        "hyperparameter 'epochs' must be a string (quote it), got 5",
     ),
     (
         "pipeline name",
         lambda c: pipeline(c).update(name="Churn_1"),
-        "ml-pipelines:pipelines[0].name: 'Churn_1' must be lower-case letters, digits and dashes, starting with a letter",
+        "ml-pipelines:pipelines[0].name: "
+        "'Churn_1' must be lower-case letters, digits and dashes, starting with a letter",
     ),
     (
         "name too long with the stack",
@@ -109,13 +125,21 @@ BAD_VALUES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         lambda c: c["ml-pipelines:pipelines"].append(copy.deepcopy(pipeline(c))),
         "ml-pipelines:pipelines: pipeline names must be unique; repeated: ['churn']",
     ),
-    ("boolean", lambda c: c.update({"ml-pipelines:tracing": "maybe"}), "ml-pipelines:tracing: expected a valid boolean; got 'maybe'"),
+    (
+        "boolean",
+        lambda c: c.update({"ml-pipelines:tracing": "maybe"}),
+        "ml-pipelines:tracing: expected a valid boolean; got 'maybe'",
+    ),
     (
         "threshold",
         lambda c: pipeline(c)["qualityGate"].update(threshold="high"),
         "ml-pipelines:pipelines[0].qualityGate.threshold: expected a valid number; got 'high'",
     ),
-    ("e-mail", lambda c: c.update({"ml-pipelines:alarmEmails": ["oncall"]}), "ml-pipelines:alarmEmails: 'oncall' is not an e-mail address"),
+    (
+        "e-mail",
+        lambda c: c.update({"ml-pipelines:alarmEmails": ["oncall"]}),
+        "ml-pipelines:alarmEmails: 'oncall' is not an e-mail address",
+    ),
     (
         "JSON",
         lambda c: c.update({"ml-pipelines:tags": "{owner: x"}),
@@ -127,8 +151,16 @@ BAD_VALUES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "ml-pipelines:pipelines[0].schedule.expression: 'every day' is not a schedule expression "
         "(rate(...), cron(...) or at(...))",
     ),
-    ("no tags", lambda c: c.update({"ml-pipelines:tags": {}}), "ml-pipelines:tags: at least one tag is required (e.g. owner, cost-center)"),
-    ("no pipelines", lambda c: c.update({"ml-pipelines:pipelines": []}), "ml-pipelines:pipelines: at least 1 required; got 0"),
+    (
+        "no tags",
+        lambda c: c.update({"ml-pipelines:tags": {}}),
+        "ml-pipelines:tags: at least one tag is required (e.g. owner, cost-center)",
+    ),
+    (
+        "no pipelines",
+        lambda c: c.update({"ml-pipelines:pipelines": []}),
+        "ml-pipelines:pipelines: at least 1 required; got 0",
+    ),
 ]
 
 
@@ -143,7 +175,10 @@ def test_bad_value_is_one_line_naming_file_key_and_what_is_accepted(
 
 
 def test_secret_settings_are_refused() -> None:
-    with pytest.raises(SettingsError, match=r"^stacks/Pulumi.dev.yaml: ml-pipelines:logLevel: no setting of this project is secret"):
+    with pytest.raises(
+        SettingsError,
+        match=r"^stacks/Pulumi.dev.yaml: ml-pipelines:logLevel: no setting of this project is secret",
+    ):
         parse_settings(PROJECT, "dev", engine_view(BASE), FILE, frozenset({"ml-pipelines:logLevel"}))
 
 

@@ -49,7 +49,9 @@ def test_stack_declares_the_expected_resources(plans: dict[str, Plan], stack: st
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_resource_uses_the_stack_provider_with_the_stack_tags_as_default_tags(plans: dict[str, Plan], stack: str) -> None:
+def test_every_resource_uses_the_stack_provider_with_the_stack_tags_as_default_tags(
+    plans: dict[str, Plan], stack: str
+) -> None:
     plan = plans[stack]
     [provider] = plan.of_type("pulumi:providers:aws")
     assert provider.inputs["region"] == stack_config(stack)["aws:region"]
@@ -121,7 +123,9 @@ def test_artifacts_bucket_is_encrypted_versioned_private_and_tls_only(plans: dic
     assert rules[0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
     assert plan.named("artifacts-versioning").inputs["versioningConfiguration"]["status"] == "Enabled"
     block = plan.named("artifacts-public-access").inputs
-    assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    assert all(
+        block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     [deny] = json.loads(plan.named("artifacts-tls-only").inputs["policy"])["Statement"]
     assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
 

@@ -50,8 +50,16 @@ TABLE: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
         "sagemaker:createProcessingJob.sync",
         {"ProcessingJobName.$": "x", "RoleArn": ROLE, "Tags": []},
         [
-            grant(("sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
-                   "sagemaker:ListTags", "sagemaker:AddTags"), f"{SM}:processing-job/{P}-*"),
+            grant(
+                (
+                    "sagemaker:CreateProcessingJob",
+                    "sagemaker:DescribeProcessingJob",
+                    "sagemaker:StopProcessingJob",
+                    "sagemaker:ListTags",
+                    "sagemaker:AddTags",
+                ),
+                f"{SM}:processing-job/{P}-*",
+            ),
             rule("StepFunctionsGetEventsForSageMakerProcessingJobsRule"),
             PASS_ROLE,
         ],
@@ -60,8 +68,15 @@ TABLE: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
         "sagemaker:createTrainingJob.sync",
         {"TrainingJobName.$": "x", "RoleArn": ROLE},
         [
-            grant(("sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
-                   "sagemaker:ListTags"), f"{SM}:training-job/{P}-*"),
+            grant(
+                (
+                    "sagemaker:CreateTrainingJob",
+                    "sagemaker:DescribeTrainingJob",
+                    "sagemaker:StopTrainingJob",
+                    "sagemaker:ListTags",
+                ),
+                f"{SM}:training-job/{P}-*",
+            ),
             rule("StepFunctionsGetEventsForSageMakerTrainingJobsRule"),
             PASS_ROLE,
         ],
@@ -70,8 +85,15 @@ TABLE: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
         "sagemaker:createTrainingJob",
         {"TrainingJobName.$": "x", "RoleArn": ROLE},
         [
-            grant(("sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
-                   "sagemaker:ListTags"), f"{SM}:training-job/{P}-*"),
+            grant(
+                (
+                    "sagemaker:CreateTrainingJob",
+                    "sagemaker:DescribeTrainingJob",
+                    "sagemaker:StopTrainingJob",
+                    "sagemaker:ListTags",
+                ),
+                f"{SM}:training-job/{P}-*",
+            ),
             PASS_ROLE,
         ],
     ),
@@ -79,8 +101,15 @@ TABLE: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
         "sagemaker:createTransformJob.sync",
         {"TransformJobName.$": "x"},
         [
-            grant(("sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob",
-                   "sagemaker:ListTags"), f"{SM}:transform-job/{P}-*"),
+            grant(
+                (
+                    "sagemaker:CreateTransformJob",
+                    "sagemaker:DescribeTransformJob",
+                    "sagemaker:StopTransformJob",
+                    "sagemaker:ListTags",
+                ),
+                f"{SM}:transform-job/{P}-*",
+            ),
             rule("StepFunctionsGetEventsForSageMakerTransformJobsRule"),
         ],
     ),
@@ -97,24 +126,45 @@ TABLE: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
     (
         "sagemaker:createEndpoint",
         {"EndpointName": "Churn-Prod", "EndpointConfigName.$": "x"},
-        [grant(("sagemaker:CreateEndpoint", "sagemaker:ListTags"), f"{SM}:endpoint/churn-prod", f"{SM}:endpoint-config/{P}-*")],
+        [
+            grant(
+                ("sagemaker:CreateEndpoint", "sagemaker:ListTags"),
+                f"{SM}:endpoint/churn-prod",
+                f"{SM}:endpoint-config/{P}-*",
+            )
+        ],
     ),
     (
         "sagemaker:updateEndpoint",
         {"EndpointName": "churn-prod", "EndpointConfigName.$": "x"},
-        [grant(("sagemaker:UpdateEndpoint", "sagemaker:ListTags"), f"{SM}:endpoint/churn-prod", f"{SM}:endpoint-config/{P}-*")],
+        [
+            grant(
+                ("sagemaker:UpdateEndpoint", "sagemaker:ListTags"),
+                f"{SM}:endpoint/churn-prod",
+                f"{SM}:endpoint-config/{P}-*",
+            )
+        ],
     ),
     (
         "aws-sdk:sagemaker:describeEndpoint",
         {"EndpointName": "churn-prod"},
         [grant(("sagemaker:DescribeEndpoint",), f"{SM}:endpoint/churn-prod")],
     ),
-    ("aws-sdk:sagemaker:listEndpoints", {"NameContains": "churn-prod"}, [grant(("sagemaker:ListEndpoints",), "*")]),
+    (
+        "aws-sdk:sagemaker:listEndpoints",
+        {"NameContains": "churn-prod"},
+        [grant(("sagemaker:ListEndpoints",), "*")],
+    ),
     (
         "lambda:invoke",
         {"FunctionName": "arn:aws:lambda:eu-west-1:123456789012:function:f"},
-        [grant(("lambda:InvokeFunction",), "arn:aws:lambda:eu-west-1:123456789012:function:f",
-               "arn:aws:lambda:eu-west-1:123456789012:function:f:*")],
+        [
+            grant(
+                ("lambda:InvokeFunction",),
+                "arn:aws:lambda:eu-west-1:123456789012:function:f",
+                "arn:aws:lambda:eu-west-1:123456789012:function:f:*",
+            )
+        ],
     ),
     (
         "sns:publish",
@@ -136,16 +186,29 @@ def test_each_task_kind_contributes_exactly_its_documented_permissions(
 @pytest.mark.parametrize(
     ("state", "message"),
     [
-        ({"Resource": "arn:aws:states:::glue:startJobRun.sync", "Parameters": {}},
-         "state Step: no IAM mapping for glue:startJobRun.sync; add it to state_machine_policy"),
-        ({"Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName.$": "$.fn"}},
-         "state Step: FunctionName must be a literal ARN so that IAM can be scoped to it"),
-        ({"Resource": "arn:aws:states:::sagemaker:createModel", "Parameters": {"ModelName": "other-model"}},
-         "state Step: ModelName 'other-model' does not start with prefix 'churn-prod'"),
-        ({"Resource": "arn:aws:states:::sagemaker:createModel", "Parameters": {}},
-         "state Step: ModelName is missing, so its permissions cannot be scoped"),
-        ({"Resource": "arn:aws:lambda:eu-west-1:123456789012:function:f"},
-         "state Step: Resource 'arn:aws:lambda:eu-west-1:123456789012:function:f' is not a service integration"),
+        (
+            {"Resource": "arn:aws:states:::glue:startJobRun.sync", "Parameters": {}},
+            "state Step: no IAM mapping for glue:startJobRun.sync; add it to state_machine_policy",
+        ),
+        (
+            {"Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName.$": "$.fn"}},
+            "state Step: FunctionName must be a literal ARN so that IAM can be scoped to it",
+        ),
+        (
+            {
+                "Resource": "arn:aws:states:::sagemaker:createModel",
+                "Parameters": {"ModelName": "other-model"},
+            },
+            "state Step: ModelName 'other-model' does not start with prefix 'churn-prod'",
+        ),
+        (
+            {"Resource": "arn:aws:states:::sagemaker:createModel", "Parameters": {}},
+            "state Step: ModelName is missing, so its permissions cannot be scoped",
+        ),
+        (
+            {"Resource": "arn:aws:lambda:eu-west-1:123456789012:function:f"},
+            "state Step: Resource 'arn:aws:lambda:eu-west-1:123456789012:function:f' is not a service integration",
+        ),
     ],
 )
 def test_tasks_that_cannot_be_scoped_are_refused(state: dict[str, Any], message: str) -> None:
@@ -159,8 +222,13 @@ def actions_of(document: dict[str, Any]) -> set[str]:
 
 
 def test_adding_a_step_adds_its_permissions_and_removing_it_removes_them() -> None:
-    deploy_only = {"sagemaker:CreateEndpointConfig", "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint",
-                   "sagemaker:DescribeEndpoint", "sagemaker:ListEndpoints"}
+    deploy_only = {
+        "sagemaker:CreateEndpointConfig",
+        "sagemaker:CreateEndpoint",
+        "sagemaker:UpdateEndpoint",
+        "sagemaker:DescribeEndpoint",
+        "sagemaker:ListEndpoints",
+    }
     with_deploy = state_machine_policy(CTX, P, build_definition(SPEC), logging=True, tracing=True)
     without = state_machine_policy(CTX, P, build_definition(replace(SPEC, deploy=False)), logging=True, tracing=True)
     assert deploy_only <= actions_of(with_deploy)
@@ -170,7 +238,9 @@ def test_adding_a_step_adds_its_permissions_and_removing_it_removes_them() -> No
 def test_removing_the_evaluation_step_removes_lambda_invoke() -> None:
     definition = build_definition(SPEC)
     del definition["States"]["Evaluate"]
-    assert "lambda:InvokeFunction" not in actions_of(state_machine_policy(CTX, P, definition, logging=False, tracing=False))
+    assert "lambda:InvokeFunction" not in actions_of(
+        state_machine_policy(CTX, P, definition, logging=False, tracing=False)
+    )
 
 
 def test_logging_and_tracing_permissions_follow_the_settings() -> None:
@@ -185,8 +255,11 @@ def test_deployed_policy_is_the_one_generated_from_the_deployed_definition(plans
     plan = plans[stack]
     deployed = policy_of(plan, "churn-sfn-policy")
     regenerated = state_machine_policy(
-        AwsContext("aws", "eu-west-1", "123456789012"), f"churn-{stack}", definition_of(plan),
-        logging=True, tracing=True,
+        AwsContext("aws", "eu-west-1", "123456789012"),
+        f"churn-{stack}",
+        definition_of(plan),
+        logging=True,
+        tracing=True,
     )
     assert deployed == regenerated
 

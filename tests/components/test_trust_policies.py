@@ -15,7 +15,9 @@ def trust(plan: Plan, role: str) -> dict:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_state_machine_role_trusts_only_step_functions_for_its_own_state_machine(plans: dict[str, Plan], stack: str) -> None:
+def test_state_machine_role_trusts_only_step_functions_for_its_own_state_machine(
+    plans: dict[str, Plan], stack: str
+) -> None:
     assert trust(plans[stack], "churn-sfn-role") == {
         "Version": "2012-10-17",
         "Statement": [

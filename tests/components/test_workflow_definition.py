@@ -65,7 +65,9 @@ def targets(state: dict[str, Any]) -> set[str]:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_definition_parses_with_the_asl_engine(plans: dict[str, Plan], stack: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_definition_parses_with_the_asl_engine(
+    plans: dict[str, Plan], stack: str, caplog: pytest.LogCaptureFixture
+) -> None:
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     caplog.set_level(logging.ERROR)
@@ -105,12 +107,18 @@ def test_failure_path_publishes_then_fails_with_the_named_error() -> None:
     assert states["NotifyFailure"]["Resource"] == "arn:aws:states:::sns:publish"
     assert states["NotifyFailure"]["Parameters"]["TopicArn"] == SPEC.failure_topic_arn
     assert states["NotifyFailure"]["Next"] == "PipelineFailed"
-    assert states["PipelineFailed"] == {"Type": "Fail", "Error": "PipelineFailed", "CausePath": "$.error.Cause"}
+    assert states["PipelineFailed"] == {
+        "Type": "Fail",
+        "Error": "PipelineFailed",
+        "CausePath": "$.error.Cause",
+    }
 
 
 def test_quality_gate_compares_the_metric_with_the_configured_threshold() -> None:
     gate = build_definition(SPEC)["States"]["QualityGate"]
-    assert gate["Choices"] == [{"Variable": "$.evaluation.value", "NumericGreaterThanEquals": 0.8, "Next": "RegisterModel"}]
+    assert gate["Choices"] == [
+        {"Variable": "$.evaluation.value", "NumericGreaterThanEquals": 0.8, "Next": "RegisterModel"}
+    ]
     assert gate["Default"] == "ModelRejected"
     lower = build_definition(replace(SPEC, higher_is_better=False, threshold=0.2))["States"]["QualityGate"]
     assert lower["Choices"][0]["NumericLessThanEquals"] == 0.2
@@ -129,7 +137,13 @@ def test_retries_use_the_configured_backoff() -> None:
 
 
 def test_deployment_states_exist_only_where_deployment_is_enabled() -> None:
-    deploy_states = {"CreateEndpointConfig", "FindEndpoint", "CreateEndpoint", "UpdateEndpoint", "CheckEndpoint"}
+    deploy_states = {
+        "CreateEndpointConfig",
+        "FindEndpoint",
+        "CreateEndpoint",
+        "UpdateEndpoint",
+        "CheckEndpoint",
+    }
     with_deploy = build_definition(SPEC)["States"]
     without = build_definition(replace(SPEC, deploy=False))["States"]
     assert deploy_states <= with_deploy.keys()
@@ -149,8 +163,12 @@ def test_job_names_are_unique_per_execution_start_with_the_prefix_and_fit_sagema
     spec = replace(SPEC, prefix="p" * MAX_PREFIX_LENGTH)
     states = build_definition(spec)["States"]
     assert states["Initialize"]["Parameters"]["id.$"] == "States.Hash($$.Execution.Id, 'MD5')"
-    for state, key in (("Preprocess", "ProcessingJobName.$"), ("Train", "TrainingJobName.$"),
-                       ("RegisterModel", "ModelName.$"), ("CreateEndpointConfig", "EndpointConfigName.$")):
+    for state, key in (
+        ("Preprocess", "ProcessingJobName.$"),
+        ("Train", "TrainingJobName.$"),
+        ("RegisterModel", "ModelName.$"),
+        ("CreateEndpointConfig", "EndpointConfigName.$"),
+    ):
         match = re.fullmatch(r"States\.Format\('([a-z0-9-]+)-\{\}', \$\.run\.id\)", states[state]["Parameters"][key])
         assert match and match[1].startswith(spec.prefix + "-"), state
         assert len(match[1]) + 1 + 32 <= 63, state  # an MD5 in hex is 32 characters
@@ -195,6 +213,10 @@ def test_task_resources_use_the_stack_partition() -> None:
 
 def test_execution_timeout_bounds_every_step() -> None:
     definition = build_definition(SPEC)
-    task_total = sum(s.get("TimeoutSeconds", 0) for s in definition["States"].values() if s["Type"] == "Task" and s.get("Resource", "").endswith(".sync"))
+    task_total = sum(
+        s.get("TimeoutSeconds", 0)
+        for s in definition["States"].values()
+        if s["Type"] == "Task" and s.get("Resource", "").endswith(".sync")
+    )
     assert definition["TimeoutSeconds"] >= task_total
     assert wd.execution_timeout(replace(SPEC, deploy=False)) < definition["TimeoutSeconds"]

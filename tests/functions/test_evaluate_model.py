@@ -52,7 +52,11 @@ def put(s3: Any, key: str, body: bytes) -> str:
 
 
 def test_reads_the_metric_from_sagemakers_output_archive(s3: Any) -> None:
-    uri = put(s3, "runs/abc/model/job/output/output.tar.gz", tar_gz({"evaluation.json": json.dumps(REPORT).encode()}))
+    uri = put(
+        s3,
+        "runs/abc/model/job/output/output.tar.gz",
+        tar_gz({"evaluation.json": json.dumps(REPORT).encode()}),
+    )
     assert evaluate.handler({"reportUri": uri, "metric": "auc"}) == {"metric": "auc", "value": 0.91}
 
 
@@ -71,19 +75,54 @@ def test_reads_a_plain_json_report(s3: Any) -> None:
 BAD_REPORTS: list[tuple[str, str, bytes, str]] = [
     ("not JSON", "runs/a/evaluation.json", b"auc=0.9", "runs/a/evaluation.json: evaluation.json is not JSON"),
     ("a list", "runs/a/evaluation.json", b"[0.9]", "the report is a list, not a JSON object"),
-    ("metric absent", "runs/a/evaluation.json", json.dumps({"binary_classification_metrics": {"f1": {"value": 1}}}).encode(),
-     "metric 'auc' is not in the report (sections: ['binary_classification_metrics'])"),
-    ("value a string", "runs/a/evaluation.json", json.dumps({"m": {"auc": {"value": "0.9"}}}).encode(),
-     "metric 'auc' has no finite numeric 'value' (got {'value': '0.9'})"),
-    ("value a boolean", "runs/a/evaluation.json", json.dumps({"m": {"auc": {"value": True}}}).encode(),
-     "metric 'auc' has no finite numeric 'value' (got {'value': True})"),
-    ("value NaN", "runs/a/evaluation.json", b'{"m": {"auc": {"value": NaN}}}', "metric 'auc' has no finite numeric 'value'"),
-    ("bare number", "runs/a/evaluation.json", json.dumps({"m": {"auc": 0.9}}).encode(),
-     "metric 'auc' has no finite numeric 'value' (got 0.9)"),
-    ("in two sections", "runs/a/evaluation.json", json.dumps({"a": {"auc": {"value": 1}}, "b": {"auc": {"value": 0}}}).encode(),
-     "metric 'auc' is in more than one section of the report"),
-    ("archive without report", "runs/a/output.tar.gz", tar_gz({"metrics.json": b"{}"}), "runs/a/output.tar.gz holds no evaluation.json"),
-    ("corrupt archive", "runs/a/output.tar.gz", b"\x1f\x8b not really", "runs/a/output.tar.gz is not a readable tar.gz archive"),
+    (
+        "metric absent",
+        "runs/a/evaluation.json",
+        json.dumps({"binary_classification_metrics": {"f1": {"value": 1}}}).encode(),
+        "metric 'auc' is not in the report (sections: ['binary_classification_metrics'])",
+    ),
+    (
+        "value a string",
+        "runs/a/evaluation.json",
+        json.dumps({"m": {"auc": {"value": "0.9"}}}).encode(),
+        "metric 'auc' has no finite numeric 'value' (got {'value': '0.9'})",
+    ),
+    (
+        "value a boolean",
+        "runs/a/evaluation.json",
+        json.dumps({"m": {"auc": {"value": True}}}).encode(),
+        "metric 'auc' has no finite numeric 'value' (got {'value': True})",
+    ),
+    (
+        "value NaN",
+        "runs/a/evaluation.json",
+        b'{"m": {"auc": {"value": NaN}}}',
+        "metric 'auc' has no finite numeric 'value'",
+    ),
+    (
+        "bare number",
+        "runs/a/evaluation.json",
+        json.dumps({"m": {"auc": 0.9}}).encode(),
+        "metric 'auc' has no finite numeric 'value' (got 0.9)",
+    ),
+    (
+        "in two sections",
+        "runs/a/evaluation.json",
+        json.dumps({"a": {"auc": {"value": 1}}, "b": {"auc": {"value": 0}}}).encode(),
+        "metric 'auc' is in more than one section of the report",
+    ),
+    (
+        "archive without report",
+        "runs/a/output.tar.gz",
+        tar_gz({"metrics.json": b"{}"}),
+        "runs/a/output.tar.gz holds no evaluation.json",
+    ),
+    (
+        "corrupt archive",
+        "runs/a/output.tar.gz",
+        b"\x1f\x8b not really",
+        "runs/a/output.tar.gz is not a readable tar.gz archive",
+    ),
 ]
 
 
@@ -98,8 +137,14 @@ def test_bad_reports_raise_the_named_error(s3: Any, key: str, body: bytes, messa
 @pytest.mark.parametrize(
     ("event", "message"),
     [
-        ({"reportUri": f"{PREFIX}runs/missing.json", "metric": "auc"}, f"no report at {PREFIX}runs/missing.json"),
-        ({"reportUri": "s3://other-bucket/pipelines/churn-prod/x.json", "metric": "auc"}, "is outside this pipeline's prefix"),
+        (
+            {"reportUri": f"{PREFIX}runs/missing.json", "metric": "auc"},
+            f"no report at {PREFIX}runs/missing.json",
+        ),
+        (
+            {"reportUri": "s3://other-bucket/pipelines/churn-prod/x.json", "metric": "auc"},
+            "is outside this pipeline's prefix",
+        ),
         ({"reportUri": "https://example.com/x.json", "metric": "auc"}, "is not an s3://bucket/key URI"),
         ({"metric": "auc"}, "the input needs 'reportUri' (s3://...) and 'metric'"),
         ({"reportUri": f"{PREFIX}x.json"}, "the input needs 'reportUri' (s3://...) and 'metric'"),
@@ -109,4 +154,3 @@ def test_bad_input_raises_the_named_error(event: dict[str, Any], message: str) -
     with pytest.raises(evaluate.InvalidEvaluationReport) as caught:
         evaluate.handler(event)
     assert message in str(caught.value)
-

@@ -44,8 +44,14 @@ class World:
 
     def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
         return ":".join(
-            ["arn", self.partition, service, self.region if region else "", self.account_id if account else "",
-             resource]
+            [
+                "arn",
+                self.partition,
+                service,
+                self.region if region else "",
+                self.account_id if account else "",
+                resource,
+            ]
         )
 
 
@@ -54,14 +60,26 @@ class World:
 _Arn = Callable[[World, str, dict[str, Any]], str]
 _Id = Callable[[World, str, str, dict[str, Any]], str]
 _TYPES: dict[str, tuple[str | None, _Arn | None, _Id]] = {
-    "aws:iam/role:Role": ("name", lambda w, n, i: w.arn("iam", f"role{i.get('path', '/')}{n}", region=False),
-                          lambda w, n, a, i: n),
-    "aws:iam/user:User": ("name", lambda w, n, i: w.arn("iam", f"user{i.get('path', '/')}{n}", region=False),
-                          lambda w, n, a, i: n),
-    "aws:iam/group:Group": ("name", lambda w, n, i: w.arn("iam", f"group{i.get('path', '/')}{n}", region=False),
-                            lambda w, n, a, i: n),
-    "aws:iam/policy:Policy": ("name", lambda w, n, i: w.arn("iam", f"policy{i.get('path', '/')}{n}", region=False),
-                              lambda w, n, a, i: a),
+    "aws:iam/role:Role": (
+        "name",
+        lambda w, n, i: w.arn("iam", f"role{i.get('path', '/')}{n}", region=False),
+        lambda w, n, a, i: n,
+    ),
+    "aws:iam/user:User": (
+        "name",
+        lambda w, n, i: w.arn("iam", f"user{i.get('path', '/')}{n}", region=False),
+        lambda w, n, a, i: n,
+    ),
+    "aws:iam/group:Group": (
+        "name",
+        lambda w, n, i: w.arn("iam", f"group{i.get('path', '/')}{n}", region=False),
+        lambda w, n, a, i: n,
+    ),
+    "aws:iam/policy:Policy": (
+        "name",
+        lambda w, n, i: w.arn("iam", f"policy{i.get('path', '/')}{n}", region=False),
+        lambda w, n, a, i: a,
+    ),
     "aws:iam/rolePolicy:RolePolicy": ("name", None, lambda w, n, a, i: f"{i.get('role')}:{n}"),
     "aws:iam/userPolicy:UserPolicy": ("name", None, lambda w, n, a, i: f"{i.get('user')}:{n}"),
     "aws:iam/groupPolicy:GroupPolicy": ("name", None, lambda w, n, a, i: f"{i.get('group')}:{n}"),
@@ -70,31 +88,59 @@ _TYPES: dict[str, tuple[str | None, _Arn | None, _Id]] = {
         lambda w, n, i: w.arn("iam", "oidc-provider/" + str(i.get("url", "")).removeprefix("https://"), region=False),
         lambda w, n, a, i: a,
     ),
-    "aws:s3/bucket:Bucket": ("bucket", lambda w, n, i: w.arn("s3", n, region=False, account=False),
-                             lambda w, n, a, i: n),
-    "aws:s3/bucketV2:BucketV2": ("bucket", lambda w, n, i: w.arn("s3", n, region=False, account=False),
-                                 lambda w, n, a, i: n),
+    "aws:s3/bucket:Bucket": (
+        "bucket",
+        lambda w, n, i: w.arn("s3", n, region=False, account=False),
+        lambda w, n, a, i: n,
+    ),
+    "aws:s3/bucketV2:BucketV2": (
+        "bucket",
+        lambda w, n, i: w.arn("s3", n, region=False, account=False),
+        lambda w, n, a, i: n,
+    ),
     "aws:sns/topic:Topic": ("name", lambda w, n, i: w.arn("sns", n), lambda w, n, a, i: a),
-    "aws:sqs/queue:Queue": ("name", lambda w, n, i: w.arn("sqs", n),
-                            lambda w, n, a, i: f"https://sqs.{w.region}.{_DNS_SUFFIX[w.partition]}/{w.account_id}/{n}"),
+    "aws:sqs/queue:Queue": (
+        "name",
+        lambda w, n, i: w.arn("sqs", n),
+        lambda w, n, a, i: f"https://sqs.{w.region}.{_DNS_SUFFIX[w.partition]}/{w.account_id}/{n}",
+    ),
     "aws:kms/key:Key": (None, None, lambda w, n, a, i: a),
     "aws:kms/alias:Alias": ("name", lambda w, n, i: w.arn("kms", n), lambda w, n, a, i: n),
-    "aws:lambda/function:Function": ("name", lambda w, n, i: w.arn("lambda", f"function:{n}"),
-                                     lambda w, n, a, i: n),
-    "aws:cloudwatch/logGroup:LogGroup": ("name", lambda w, n, i: w.arn("logs", f"log-group:{n}"),
-                                         lambda w, n, a, i: n),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": ("name", lambda w, n, i: w.arn("cloudwatch", f"alarm:{n}"),
-                                               lambda w, n, a, i: n),
-    "aws:sfn/stateMachine:StateMachine": ("name", lambda w, n, i: w.arn("states", f"stateMachine:{n}"),
-                                          lambda w, n, a, i: a),
+    "aws:lambda/function:Function": (
+        "name",
+        lambda w, n, i: w.arn("lambda", f"function:{n}"),
+        lambda w, n, a, i: n,
+    ),
+    "aws:cloudwatch/logGroup:LogGroup": (
+        "name",
+        lambda w, n, i: w.arn("logs", f"log-group:{n}"),
+        lambda w, n, a, i: n,
+    ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (
+        "name",
+        lambda w, n, i: w.arn("cloudwatch", f"alarm:{n}"),
+        lambda w, n, a, i: n,
+    ),
+    "aws:sfn/stateMachine:StateMachine": (
+        "name",
+        lambda w, n, i: w.arn("states", f"stateMachine:{n}"),
+        lambda w, n, a, i: a,
+    ),
     "aws:scheduler/schedule:Schedule": (
         "name",
         lambda w, n, i: w.arn("scheduler", f"schedule/{i.get('groupName', 'default')}/{n}"),
         lambda w, n, a, i: f"{i.get('groupName', 'default')}/{n}",
     ),
-    "aws:ecr/repository:Repository": ("name", lambda w, n, i: w.arn("ecr", f"repository/{n}"),
-                                      lambda w, n, a, i: n),
-    "aws:dynamodb/table:Table": ("name", lambda w, n, i: w.arn("dynamodb", f"table/{n}"), lambda w, n, a, i: n),
+    "aws:ecr/repository:Repository": (
+        "name",
+        lambda w, n, i: w.arn("ecr", f"repository/{n}"),
+        lambda w, n, a, i: n,
+    ),
+    "aws:dynamodb/table:Table": (
+        "name",
+        lambda w, n, i: w.arn("dynamodb", f"table/{n}"),
+        lambda w, n, a, i: n,
+    ),
 }
 
 
@@ -135,8 +181,12 @@ def render_policy_document(args: dict[str, Any]) -> str:
         if raw.get("sid"):
             statement["Sid"] = raw["sid"]
         statement["Effect"] = raw.get("effect") or "Allow"
-        for key, name in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"),
-                          ("notResources", "NotResource")):
+        for key, name in (
+            ("actions", "Action"),
+            ("notActions", "NotAction"),
+            ("resources", "Resource"),
+            ("notResources", "NotResource"),
+        ):
             if raw.get(key):
                 statement[name] = _collapse(sorted(raw[key], reverse=True) if key.endswith("ctions") else raw[key])
         for key, name in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
@@ -204,7 +254,11 @@ def _availability_zones(world: World, args: dict[str, Any]) -> dict[str, Any]:
 
 def _policy_document(world: World, args: dict[str, Any]) -> dict[str, Any]:
     text = render_policy_document(args)
-    return {"json": text, "minifiedJson": json.dumps(json.loads(text), separators=(",", ":")), "id": _stable_hex(text)}
+    return {
+        "json": text,
+        "minifiedJson": json.dumps(json.loads(text), separators=(",", ":")),
+        "id": _stable_hex(text),
+    }
 
 
 INVOKES: dict[str, Callable[[World, dict[str, Any]], dict[str, Any]]] = {
@@ -243,8 +297,10 @@ class AwsMocks(pulumi.runtime.Mocks):
         if name_key is not None:
             if not outputs.get(name_key):
                 prefix = outputs.get(f"{name_key}Prefix")
-                outputs[name_key] = f"{prefix}{_stable_hex(args.typ, args.name, length=26)}" if prefix else autoname(
-                    args.name, args.typ
+                outputs[name_key] = (
+                    f"{prefix}{_stable_hex(args.typ, args.name, length=26)}"
+                    if prefix
+                    else autoname(args.name, args.typ)
                 )
             name = outputs[name_key]
         if self.preview:

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import pulumi
+import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import stack as pulumi_stack
+
 from tools.offline_preview.mocks import AwsMocks, World
 
 SECRET_STAND_IN = "[secret]"
@@ -158,7 +158,7 @@ def load_stack_config(project: Project, stack: str) -> tuple[dict[str, str], set
 
 
 def list_stacks(project: Project) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project.stack_config_dir.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project.stack_config_dir.glob("Pulumi.*.yaml"))
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -168,7 +168,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recorded = recorded
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -222,8 +222,15 @@ def _in_project(project: Project) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def _run(project: Project, stack: str, config: dict[str, str], secrets: set[str], preview: bool,
-         world: World, recorded: list[Resource]) -> tuple[list[Resource], dict[str, Any]]:
+def _run(
+    project: Project,
+    stack: str,
+    config: dict[str, str],
+    secrets: set[str],
+    preview: bool,
+    world: World,
+    recorded: list[Resource],
+) -> tuple[list[Resource], dict[str, Any]]:
     mocks = AwsMocks(world, preview=preview)
     monitor = _RecordingMonitor(mocks, recorded)
     loop = asyncio.new_event_loop()
@@ -233,9 +240,11 @@ def _run(project: Project, stack: str, config: dict[str, str], secrets: set[str]
         # Registers the root stack on this loop, as the language host does before running the program.
         pulumi_mocks.set_mocks(mocks, project=project.name, stack=stack, preview=preview, monitor=monitor)
         with _in_project(project):
-            loop.run_until_complete(
-                pulumi_stack.run_pulumi_func(lambda: runpy.run_path(str(project.main), run_name="__main__"))
-            )
+
+            def program() -> None:
+                runpy.run_path(str(project.main), run_name="__main__")
+
+            loop.run_until_complete(pulumi_stack.run_pulumi_func(program))
             # set_mocks finished the root stack before the program ran, so its exports are read here.
             root = pulumi.runtime.settings.get_root_resource()
             exported = getattr(root, "outputs", {}) or {}
