@@ -1,0 +1,265 @@
+"""What an IAM policy document grants, judged as IAM reads it rather than as it is spelt.
+
+Facts applied (AWS IAM policy reference; ../shared/reference/iam-semantics.md):
+- `Statement` is one object or a list; `Action`/`NotAction`/`Resource`/`NotResource` a string or a list;
+  JSON escapes decode before IAM reads them (json.loads does that).
+- Actions match case-insensitively with `*` (any run, colons included) and `?` (one character).
+- `Allow` + `NotAction` grants every action not listed; `Allow` + `NotResource` every resource not listed.
+- A Condition narrows when a statement applies, never which resources it names: ignored here (fail closed).
+- A Deny does not take back an Allow on `*` for our purposes: Denies are ignored (fail closed).
+
+Values not known yet (a preview's unknowns) are the `UNKNOWN` sentinel. In `Action`/`Resource` an unknown
+element can only add to the grant, so what is known is judged as is; in `NotAction`/`NotResource` an unknown
+element could exclude anything, so it is taken to exclude nothing (fail closed).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+"""A value the engine does not know yet (preview)."""
+
+# A character no action name or ARN contains: a run of it can only be matched by wildcards, which makes
+# "does this glob match every name" decidable by trying a few lengths (see _covers_all).
+_FRESH = "\x01"
+
+
+class DocumentError(ValueError):
+    """The value is not a policy document IAM would accept; the message says why."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    index: int
+    sid: str | None
+    allow: bool
+    actions: tuple[str, ...] | None
+    """Known patterns of `Action` (None when the statement uses NotAction)."""
+    not_actions: tuple[str, ...] | None
+    resources: tuple[str, ...] | None
+    not_resources: tuple[str, ...] | None
+    has_condition: bool
+    has_unknowns: bool
+
+    @property
+    def label(self) -> str:
+        return f"statement {self.index}" + (f" ({self.sid})" if self.sid else "")
+
+
+def _field(statement: dict[str, Any], name: str) -> Any:
+    """Element names matched case-insensitively (fail closed against `action` vs `Action` tricks)."""
+    for key, value in statement.items():
+        if isinstance(key, str) and key.lower() == name.lower():
+            return value
+    return None
+
+
+def _strings(value: Any, where: str) -> tuple[tuple[str, ...], bool]:
+    """Known strings of a string-or-list element, and whether any element was unknown."""
+    if value is UNKNOWN:
+        return (), True
+    items = value if isinstance(value, list) else [value]
+    known: list[str] = []
+    unknown = False
+    for item in items:
+        if item is UNKNOWN:
+            unknown = True
+        elif isinstance(item, str):
+            known.append(item)
+        else:
+            raise DocumentError(f"{where}: {item!r} is not a string")
+    return tuple(known), unknown
+
+
+def parse_document(value: Any) -> list[Statement]:
+    """The statements of a document given as JSON text or as a dict (as pulumi_aws accepts both)."""
+    if value is UNKNOWN:
+        raise DocumentError("the document is not known yet (it is computed from resources still being created)")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise DocumentError(f"not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise DocumentError(f"a policy document is a JSON object, not {type(value).__name__}")
+    raw = _field(value, "Statement")
+    if raw is UNKNOWN:
+        raise DocumentError("its Statement is not known yet")
+    if raw is None:
+        raise DocumentError("it has no Statement")
+    items = raw if isinstance(raw, list) else [raw]
+    statements: list[Statement] = []
+    for index, item in enumerate(items):
+        if item is UNKNOWN:
+            raise DocumentError(f"statement {index} is not known yet")
+        if not isinstance(item, dict):
+            raise DocumentError(f"statement {index} is not a JSON object")
+        effect = _field(item, "Effect")
+        # An unknown or odd Effect is read as Allow: a Deny cannot excuse anything here anyway.
+        allow = not (isinstance(effect, str) and effect.lower() == "deny")
+        unknown = False
+        parsed: dict[str, tuple[str, ...] | None] = {}
+        for name in ("Action", "NotAction", "Resource", "NotResource"):
+            element = _field(item, name)
+            if element is None:
+                parsed[name] = None
+                continue
+            known, element_unknown = _strings(element, f"statement {index}: {name}")
+            parsed[name] = known
+            unknown = unknown or element_unknown
+        sid = _field(item, "Sid")
+        statements.append(
+            Statement(
+                index=index,
+                sid=sid if isinstance(sid, str) else None,
+                allow=allow,
+                actions=parsed["Action"],
+                not_actions=parsed["NotAction"],
+                resources=parsed["Resource"],
+                not_resources=parsed["NotResource"],
+                has_condition=_field(item, "Condition") is not None,
+                has_unknowns=unknown,
+            )
+        )
+    return statements
+
+
+@functools.lru_cache(maxsize=4096)
+def _glob(pattern: str) -> re.Pattern[str]:
+    parts = ("." if c == "?" else ".*" if c == "*" else re.escape(c) for c in pattern.lower())
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def matches(pattern: str, value: str) -> bool:
+    """IAM wildcard matching, case-insensitive (exact for actions; fail-closed for ARNs)."""
+    return _glob(pattern).fullmatch(value.lower()) is not None
+
+
+def _covers_all(patterns: Iterable[str], prefix: str) -> bool:
+    """Does some pattern match `prefix + w` for every non-empty w? With w made of a character no pattern
+    names, only wildcards can match it, and a glob's matching lengths are {q} or {n >= q}: two lengths decide."""
+    return any(all(matches(p, prefix + _FRESH * n) for n in (1, 97)) for p in patterns)
+
+
+def _grants(statement: Statement, action: str, resource: str) -> bool:
+    if not statement.allow:
+        return False
+    if statement.actions is not None:
+        action_ok = any(matches(p, action) for p in statement.actions)
+    elif statement.not_actions is not None:
+        action_ok = not any(matches(p, action) for p in statement.not_actions)
+    else:
+        return False
+    if not action_ok:
+        return False
+    if statement.resources is not None:
+        return any(matches(p, resource) for p in statement.resources)
+    if statement.not_resources is not None:
+        return not any(matches(p, resource) for p in statement.not_resources)
+    return False
+
+
+@functools.cache
+def sagemaker_actions() -> tuple[str, ...]:
+    """Every SageMaker action in the IAM database, plus one no database knows yet (a future action)."""
+    from policy_sentry.querying.actions import get_actions_for_service
+
+    return (*sorted(get_actions_for_service("sagemaker")), f"sagemaker:{_FRESH * 3}")
+
+
+@functools.cache
+def _sagemaker_resource_templates() -> tuple[str, ...]:
+    from policy_sentry.querying.arns import get_raw_arns_for_service
+
+    return tuple(sorted(set(get_raw_arns_for_service("sagemaker"))))
+
+
+def _literal(fields: list[str], index: int, fresh: str) -> str:
+    """An ARN field as written when it has no wildcard, else a value no pattern names."""
+    field = fields[index] if len(fields) > index else "*"
+    return fresh if ("*" in field or "?" in field) else field
+
+
+def _scopes(statements: list[Statement]) -> set[tuple[str, str, str]]:
+    """(partition, region, account) to test: each field a pattern names literally, a fresh value otherwise,
+    so that `arn:aws-cn:sagemaker:*` or `arn:aws:sagemaker:eu-west-1:*:*` are judged in their own scope."""
+    scopes = {("aws", f"r{_FRESH}", f"a{_FRESH}")}
+    for statement in statements:
+        for pattern in (statement.resources or ()) + (statement.not_resources or ()):
+            fields = pattern.split(":", 5)
+            if len(fields) < 3 or not matches(fields[2], "sagemaker"):
+                continue
+
+            scopes.add(
+                (_literal(fields, 1, "aws"), _literal(fields, 3, f"r{_FRESH}"), _literal(fields, 4, f"a{_FRESH}"))
+            )
+    return scopes
+
+
+def sagemaker_resources(partition: str, region: str, account: str) -> tuple[str, ...]:
+    """One ARN per SageMaker resource type (names no pattern can name), and one of a type yet to come."""
+    arns = [
+        re.sub(r"\$\{[^}]*\}", _FRESH * 5, t)
+        .replace(f"arn:{_FRESH * 5}:", f"arn:{partition}:", 1)
+        .replace(f":sagemaker:{_FRESH * 5}:{_FRESH * 5}:", f":sagemaker:{region}:{account}:", 1)
+        for t in _sagemaker_resource_templates()
+    ]
+    return (*arns, f"arn:{partition}:sagemaker:{region}:{account}:{_FRESH * 4}/{_FRESH * 4}")
+
+
+@dataclass(frozen=True)
+class FullAccessGrant:
+    statements: tuple[Statement, ...]
+    scope: tuple[str, str, str]
+
+    def describe(self) -> str:
+        labels = ", ".join(s.label for s in self.statements)
+        partition, region, account = self.scope
+        where = "every region and account" if _FRESH in region else f"{partition}/{region}/{account}"
+        return f"{labels} grant every SageMaker action on every SageMaker resource ({where})"
+
+
+def sagemaker_full_access(statements: list[Statement]) -> FullAccessGrant | None:
+    """Whether the Allow statements together grant every SageMaker action on every SageMaker resource of
+    some region and account, and which statements do."""
+    candidates = [
+        s
+        for s in statements
+        if s.allow
+        and (
+            (s.actions is not None and _covers_all(s.actions, "sagemaker:"))
+            or (s.not_actions is not None and not any(matches(p, f"sagemaker:{_FRESH}") for p in s.not_actions))
+            or (s.actions is not None and any(matches(p, a) for p in s.actions for a in sagemaker_actions()))
+        )
+    ]
+    if not candidates:
+        return None
+    actions = sagemaker_actions()
+    for scope in sorted(_scopes(candidates)):
+        resources = sagemaker_resources(*scope)
+        involved: set[int] = set()
+        complete = True
+        for action in actions:
+            for resource in resources:
+                granting = next((s for s in candidates if _grants(s, action, resource)), None)
+                if granting is None:
+                    complete = False
+                    break
+                involved.add(granting.index)
+            if not complete:
+                break
+        if complete:
+            return FullAccessGrant(tuple(s for s in candidates if s.index in involved), scope)
+    return None
