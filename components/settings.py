@@ -179,7 +179,8 @@ class RetrySettings(_Model):
     """Backoff for throttling and transient service errors, on every task."""
 
     interval_seconds: Annotated[int, Field(ge=1, le=3600)] = 30
-    max_attempts: Annotated[int, Field(ge=0, le=10)] = 3
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    """At least 1: every task retries throttling and service errors."""
     backoff_rate: Annotated[float, Field(ge=1.0, le=10.0)] = 2.0
 
 

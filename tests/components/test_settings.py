@@ -152,6 +152,11 @@ BAD_VALUES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "(rate(...), cron(...) or at(...))",
     ),
     (
+        "retries cannot be switched off",
+        lambda c: pipeline(c)["retry"].update(maxAttempts=0),
+        "ml-pipelines:pipelines[0].retry.maxAttempts: expected greater than or equal to 1; got 0",
+    ),
+    (
         "no tags",
         lambda c: c.update({"ml-pipelines:tags": {}}),
         "ml-pipelines:tags: at least one tag is required (e.g. owner, cost-center)",
