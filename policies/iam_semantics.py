@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +30,8 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 """A value the engine does not know yet (preview)."""
 
-# A character no action name or ARN contains: a run of it can only be matched by wildcards, which makes
-# "does this glob match every name" decidable by trying a few lengths (see _covers_all).
+# A character no action name or ARN contains: a name made of it can only be matched by wildcards, so it
+# stands for the actions and resource names AWS has not published yet (see sagemaker_actions/_resources).
 _FRESH = "\x01"
 
 
@@ -147,22 +146,18 @@ def matches(pattern: str, value: str) -> bool:
     return _glob(pattern).fullmatch(value.lower()) is not None
 
 
-def _covers_all(patterns: Iterable[str], prefix: str) -> bool:
-    """Does some pattern match `prefix + w` for every non-empty w? With w made of a character no pattern
-    names, only wildcards can match it, and a glob's matching lengths are {q} or {n >= q}: two lengths decide."""
-    return any(all(matches(p, prefix + _FRESH * n) for n in (1, 97)) for p in patterns)
-
-
-def _grants(statement: Statement, action: str, resource: str) -> bool:
+def _allows_action(statement: Statement, action: str) -> bool:
     if not statement.allow:
         return False
     if statement.actions is not None:
-        action_ok = any(matches(p, action) for p in statement.actions)
-    elif statement.not_actions is not None:
-        action_ok = not any(matches(p, action) for p in statement.not_actions)
-    else:
-        return False
-    if not action_ok:
+        return any(matches(p, action) for p in statement.actions)
+    if statement.not_actions is not None:
+        return not any(matches(p, action) for p in statement.not_actions)
+    return False
+
+
+def _grants(statement: Statement, action: str, resource: str) -> bool:
+    if not _allows_action(statement, action):
         return False
     if statement.resources is not None:
         return any(matches(p, resource) for p in statement.resources)
@@ -234,19 +229,10 @@ class FullAccessGrant:
 def sagemaker_full_access(statements: list[Statement]) -> FullAccessGrant | None:
     """Whether the Allow statements together grant every SageMaker action on every SageMaker resource of
     some region and account, and which statements do."""
-    candidates = [
-        s
-        for s in statements
-        if s.allow
-        and (
-            (s.actions is not None and _covers_all(s.actions, "sagemaker:"))
-            or (s.not_actions is not None and not any(matches(p, f"sagemaker:{_FRESH}") for p in s.not_actions))
-            or (s.actions is not None and any(matches(p, a) for p in s.actions for a in sagemaker_actions()))
-        )
-    ]
+    actions = sagemaker_actions()
+    candidates = [s for s in statements if any(_allows_action(s, a) for a in actions)]
     if not candidates:
         return None
-    actions = sagemaker_actions()
     for scope in sorted(_scopes(candidates)):
         resources = sagemaker_resources(*scope)
         involved: set[int] = set()

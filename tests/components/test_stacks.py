@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import yaml
@@ -153,4 +152,7 @@ def test_evaluation_function_ships_the_repository_handler(plans: dict[str, Plan]
     assert function["environment"]["variables"]["ALLOWED_REPORT_PREFIX"] == (
         "s3://ml-pipelines-prod-123456789012-eu-west-1/pipelines/churn-prod/"
     )
-    assert Path(ROOT, "functions/evaluate_model/handler.py").is_file()
+    # The archive ships exactly the repository's handler, by a path relative to the project (as the CLI runs it).
+    [(name, asset)] = function["code"].assets.items()
+    assert name == "handler.py"
+    assert (ROOT / asset.path).resolve() == (ROOT / "functions/evaluate_model/handler.py").resolve()

@@ -75,7 +75,6 @@ VARIANTS: list[tuple[str, Any, bool]] = [
         },
         True,
     ),
-    ("every action enumerated", None, True),  # filled in below from the IAM database
     ("lower-case element names", {"statement": [{"effect": "Allow", "action": "sagemaker:*", "resource": "*"}]}, True),
     (
         "scoped to the pipeline",
@@ -94,24 +93,23 @@ VARIANTS: list[tuple[str, Any, bool]] = [
 ]
 
 
-def _enumerated() -> dict[str, Any]:
-    from policies.iam_semantics import sagemaker_actions
-
-    known = [a for a in sagemaker_actions() if "\x01" not in a]
-    return grant(Action=known, Resource="*")
-
-
 @pytest.mark.parametrize(("document", "flagged"), [v[1:] for v in VARIANTS], ids=[v[0] for v in VARIANTS])
 def test_variants(document: Any, flagged: bool) -> None:
-    if document is None:
-        document = _enumerated()
-        # Every action known today, but not a future one: not "every SageMaker action".
-        assert sagemaker_full_access(parse_document(document)) is None
-        return
     found = sagemaker_full_access(parse_document(document))
     assert (found is not None) is flagged
     if found is not None:
         assert FULL in found.describe()
+
+
+def test_enumerating_todays_actions_is_not_every_action() -> None:
+    from policies.iam_semantics import sagemaker_actions
+
+    known = [a for a in sagemaker_actions() if "\x01" not in a]
+    assert len(known) > 300
+    # Every action known today, but not one AWS adds tomorrow: not "every SageMaker action".
+    assert sagemaker_full_access(parse_document(grant(Action=known, Resource="*"))) is None
+    # ...while the same list with a wildcard for the rest is.
+    assert sagemaker_full_access(parse_document(grant(Action=[*known, "sagemaker:*"], Resource="*"))) is not None
 
 
 def test_the_finding_names_the_statements_and_scope() -> None:

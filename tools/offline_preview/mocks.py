@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 
@@ -55,30 +55,30 @@ class World:
         )
 
 
-# Per resource type: (the input that names it, ARN builder, id builder). Formats: AWS Service Authorization
-# Reference; ids: what the provider's `id` is for that type.
+# Per resource type: (the input that names it, ARN builder, what the provider's `id` is: the resource's
+# "name", its "arn", or a builder). ARN formats: AWS Service Authorization Reference.
 _Arn = Callable[[World, str, dict[str, Any]], str]
 _Id = Callable[[World, str, str, dict[str, Any]], str]
-_TYPES: dict[str, tuple[str | None, _Arn | None, _Id]] = {
+_TYPES: dict[str, tuple[str | None, _Arn | None, Literal["name", "arn"] | _Id]] = {
     "aws:iam/role:Role": (
         "name",
         lambda w, n, i: w.arn("iam", f"role{i.get('path', '/')}{n}", region=False),
-        lambda w, n, a, i: n,
+        "name",
     ),
     "aws:iam/user:User": (
         "name",
         lambda w, n, i: w.arn("iam", f"user{i.get('path', '/')}{n}", region=False),
-        lambda w, n, a, i: n,
+        "name",
     ),
     "aws:iam/group:Group": (
         "name",
         lambda w, n, i: w.arn("iam", f"group{i.get('path', '/')}{n}", region=False),
-        lambda w, n, a, i: n,
+        "name",
     ),
     "aws:iam/policy:Policy": (
         "name",
         lambda w, n, i: w.arn("iam", f"policy{i.get('path', '/')}{n}", region=False),
-        lambda w, n, a, i: a,
+        "arn",
     ),
     "aws:iam/rolePolicy:RolePolicy": ("name", None, lambda w, n, a, i: f"{i.get('role')}:{n}"),
     "aws:iam/userPolicy:UserPolicy": ("name", None, lambda w, n, a, i: f"{i.get('user')}:{n}"),
@@ -86,45 +86,45 @@ _TYPES: dict[str, tuple[str | None, _Arn | None, _Id]] = {
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (
         None,
         lambda w, n, i: w.arn("iam", "oidc-provider/" + str(i.get("url", "")).removeprefix("https://"), region=False),
-        lambda w, n, a, i: a,
+        "arn",
     ),
     "aws:s3/bucket:Bucket": (
         "bucket",
         lambda w, n, i: w.arn("s3", n, region=False, account=False),
-        lambda w, n, a, i: n,
+        "name",
     ),
     "aws:s3/bucketV2:BucketV2": (
         "bucket",
         lambda w, n, i: w.arn("s3", n, region=False, account=False),
-        lambda w, n, a, i: n,
+        "name",
     ),
-    "aws:sns/topic:Topic": ("name", lambda w, n, i: w.arn("sns", n), lambda w, n, a, i: a),
+    "aws:sns/topic:Topic": ("name", lambda w, n, i: w.arn("sns", n), "arn"),
     "aws:sqs/queue:Queue": (
         "name",
         lambda w, n, i: w.arn("sqs", n),
         lambda w, n, a, i: f"https://sqs.{w.region}.{_DNS_SUFFIX[w.partition]}/{w.account_id}/{n}",
     ),
-    "aws:kms/key:Key": (None, None, lambda w, n, a, i: a),
-    "aws:kms/alias:Alias": ("name", lambda w, n, i: w.arn("kms", n), lambda w, n, a, i: n),
+    "aws:kms/key:Key": (None, None, "arn"),
+    "aws:kms/alias:Alias": ("name", lambda w, n, i: w.arn("kms", n), "name"),
     "aws:lambda/function:Function": (
         "name",
         lambda w, n, i: w.arn("lambda", f"function:{n}"),
-        lambda w, n, a, i: n,
+        "name",
     ),
     "aws:cloudwatch/logGroup:LogGroup": (
         "name",
         lambda w, n, i: w.arn("logs", f"log-group:{n}"),
-        lambda w, n, a, i: n,
+        "name",
     ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": (
         "name",
         lambda w, n, i: w.arn("cloudwatch", f"alarm:{n}"),
-        lambda w, n, a, i: n,
+        "name",
     ),
     "aws:sfn/stateMachine:StateMachine": (
         "name",
         lambda w, n, i: w.arn("states", f"stateMachine:{n}"),
-        lambda w, n, a, i: a,
+        "arn",
     ),
     "aws:scheduler/schedule:Schedule": (
         "name",
@@ -134,12 +134,12 @@ _TYPES: dict[str, tuple[str | None, _Arn | None, _Id]] = {
     "aws:ecr/repository:Repository": (
         "name",
         lambda w, n, i: w.arn("ecr", f"repository/{n}"),
-        lambda w, n, a, i: n,
+        "name",
     ),
     "aws:dynamodb/table:Table": (
         "name",
         lambda w, n, i: w.arn("dynamodb", f"table/{n}"),
-        lambda w, n, a, i: n,
+        "name",
     ),
 }
 
@@ -291,7 +291,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         inputs = _as_json_text(dict(args.inputs))
         if args.typ.startswith("pulumi:providers:"):
             return (None if self.preview else str(uuid.UUID(_stable_hex(args.typ, args.name, length=32)))), inputs
-        name_key, arn_of, id_of = _TYPES.get(args.typ, (None, None, lambda w, n, a, i: f"{n}-{_stable_hex(a)}"))
+        name_key, arn_of, id_kind = _TYPES.get(args.typ, (None, None, lambda w, n, a, i: f"{n}-{_stable_hex(n)}"))
         outputs = dict(inputs)
         name = args.name
         if name_key is not None:
@@ -325,4 +325,9 @@ class AwsMocks(pulumi.runtime.Mocks):
         tags = inputs.get("tags")
         if isinstance(tags, dict):
             outputs["tagsAll"] = tags
-        return id_of(self.world, name, str(outputs.get("arn", "")), inputs), outputs
+        arn = str(outputs.get("arn", ""))
+        if id_kind == "name":
+            return name, outputs
+        if id_kind == "arn":
+            return arn, outputs
+        return id_kind(self.world, name, arn, inputs), outputs

@@ -144,7 +144,7 @@ def load_stack_config(project: Project, stack: str) -> tuple[dict[str, str], set
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise PlanError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    raw = data.get("config") or {} if isinstance(data, dict) else None
+    raw = (data.get("config") or {}) if isinstance(data, dict) else None
     if not isinstance(raw, dict):
         raise PlanError(f"{path}: config: must be a mapping of keys to values")
     merged = {**project.defaults, **{(k if ":" in k else f"{project.name}:{k}"): v for k, v in raw.items()}}
