@@ -146,24 +146,21 @@ def matches(pattern: str, value: str) -> bool:
     return _glob(pattern).fullmatch(value.lower()) is not None
 
 
-def _allows_action(statement: Statement, action: str) -> bool:
-    if not statement.allow:
-        return False
-    if statement.actions is not None:
-        return any(matches(p, action) for p in statement.actions)
-    if statement.not_actions is not None:
-        return not any(matches(p, action) for p in statement.not_actions)
+def _names(listed: tuple[str, ...] | None, excluded: tuple[str, ...] | None, value: str) -> bool:
+    """`Action`/`Resource` grant what they list; `NotAction`/`NotResource` grant all they do not list."""
+    if listed is not None:
+        return any(matches(p, value) for p in listed)
+    if excluded is not None:
+        return not any(matches(p, value) for p in excluded)
     return False
+
+
+def _allows_action(statement: Statement, action: str) -> bool:
+    return statement.allow and _names(statement.actions, statement.not_actions, action)
 
 
 def _grants(statement: Statement, action: str, resource: str) -> bool:
-    if not _allows_action(statement, action):
-        return False
-    if statement.resources is not None:
-        return any(matches(p, resource) for p in statement.resources)
-    if statement.not_resources is not None:
-        return not any(matches(p, resource) for p in statement.not_resources)
-    return False
+    return _allows_action(statement, action) and _names(statement.resources, statement.not_resources, resource)
 
 
 @functools.cache
