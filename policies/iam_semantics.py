@@ -50,14 +50,21 @@ class Statement:
     resources: tuple[str, ...] | None
     not_resources: tuple[str, ...] | None
     has_condition: bool
-    has_unknowns: bool
+    condition_keys: frozenset[str]
+    """Condition keys, lower-cased, across operators (`iam:passedtoservice`)."""
+    unknown_in: frozenset[str]
+    """Elements holding a value not known yet: `Action`, `Resource`, `Condition`..."""
+
+    @property
+    def has_unknowns(self) -> bool:
+        return bool(self.unknown_in)
 
     @property
     def label(self) -> str:
         return f"statement {self.index}" + (f" ({self.sid})" if self.sid else "")
 
 
-def _field(statement: dict[str, Any], name: str) -> Any:
+def field(statement: dict[str, Any], name: str) -> Any:
     """Element names matched case-insensitively (fail closed against `action` vs `Action` tricks)."""
     for key, value in statement.items():
         if isinstance(key, str) and key.lower() == name.lower():
@@ -93,7 +100,7 @@ def parse_document(value: Any) -> list[Statement]:
             raise DocumentError(f"not valid JSON ({exc})") from None
     if not isinstance(value, dict):
         raise DocumentError(f"a policy document is a JSON object, not {type(value).__name__}")
-    raw = _field(value, "Statement")
+    raw = field(value, "Statement")
     if raw is UNKNOWN:
         raise DocumentError("its Statement is not known yet")
     if raw is None:
@@ -105,20 +112,31 @@ def parse_document(value: Any) -> list[Statement]:
             raise DocumentError(f"statement {index} is not known yet")
         if not isinstance(item, dict):
             raise DocumentError(f"statement {index} is not a JSON object")
-        effect = _field(item, "Effect")
+        effect = field(item, "Effect")
         # An unknown or odd Effect is read as Allow: a Deny cannot excuse anything here anyway.
         allow = not (isinstance(effect, str) and effect.lower() == "deny")
-        unknown = False
+        unknown_in: set[str] = set()
         parsed: dict[str, tuple[str, ...] | None] = {}
         for name in ("Action", "NotAction", "Resource", "NotResource"):
-            element = _field(item, name)
+            element = field(item, name)
             if element is None:
                 parsed[name] = None
                 continue
             known, element_unknown = _strings(element, f"statement {index}: {name}")
             parsed[name] = known
-            unknown = unknown or element_unknown
-        sid = _field(item, "Sid")
+            if element_unknown:
+                unknown_in.add(name)
+        condition = field(item, "Condition")
+        condition_keys: set[str] = set()
+        if condition is UNKNOWN:
+            unknown_in.add("Condition")
+        elif isinstance(condition, dict):
+            for operator in condition.values():
+                if operator is UNKNOWN:
+                    unknown_in.add("Condition")
+                elif isinstance(operator, dict):
+                    condition_keys.update(k.lower() for k in operator if isinstance(k, str))
+        sid = field(item, "Sid")
         statements.append(
             Statement(
                 index=index,
@@ -128,8 +146,9 @@ def parse_document(value: Any) -> list[Statement]:
                 not_actions=parsed["NotAction"],
                 resources=parsed["Resource"],
                 not_resources=parsed["NotResource"],
-                has_condition=_field(item, "Condition") is not None,
-                has_unknowns=unknown,
+                has_condition=condition is not None,
+                condition_keys=frozenset(condition_keys),
+                unknown_in=frozenset(unknown_in),
             )
         )
     return statements
@@ -211,38 +230,67 @@ def sagemaker_resources(partition: str, region: str, account: str) -> tuple[str,
     return (*arns, f"arn:{partition}:sagemaker:{region}:{account}:{_FRESH * 4}/{_FRESH * 4}")
 
 
+def resource_type(template: str) -> str:
+    """`domain` for `arn:${Partition}:sagemaker:${Region}:${Account}:domain/${DomainId}`."""
+    return re.split(r"[/:]", template.split(":", 5)[5], maxsplit=1)[0]
+
+
 @dataclass(frozen=True)
 class FullAccessGrant:
     statements: tuple[Statement, ...]
     scope: tuple[str, str, str]
+    spared_types: tuple[str, ...]
+    """Resource types AWS has published that the grant leaves out (AmazonSageMakerFullAccess spares a few
+    Studio types through NotResource): named in the finding, never an excuse."""
 
     def describe(self) -> str:
         labels = ", ".join(s.label for s in self.statements)
         partition, region, account = self.scope
         where = "every region and account" if _FRESH in region else f"{partition}/{region}/{account}"
-        return f"{labels} grant every SageMaker action on every SageMaker resource ({where})"
+        but = f" but {', '.join(self.spared_types)}" if self.spared_types else ""
+        verb = "grants" if len(self.statements) == 1 else "together grant"
+        return f"{labels} {verb} every SageMaker action on every SageMaker resource{but} ({where})"
 
 
 def sagemaker_full_access(statements: list[Statement]) -> FullAccessGrant | None:
-    """Whether the Allow statements together grant every SageMaker action on every SageMaker resource of
-    some region and account, and which statements do."""
+    """Whether the Allow statements together grant every SageMaker action, those AWS has not published
+    included, on every SageMaker resource they do not single out: a resource of a type no pattern names,
+    in some region and account. Only an open-ended grant reaches such a resource (a `*` pattern spanning
+    the service, or NotResource), so `sagemaker:*` on `*` and AmazonSageMakerFullAccess, which spares a
+    handful of Studio types through NotResource, are both caught, while a grant on named resource types is
+    not. Returns the statements involved and the published types the grant leaves out."""
     actions = sagemaker_actions()
     candidates = [s for s in statements if any(_allows_action(s, a) for a in actions)]
     if not candidates:
         return None
     for scope in sorted(_scopes(candidates)):
-        resources = sagemaker_resources(*scope)
+        *published, unnamed = sagemaker_resources(*scope)
         involved: set[int] = set()
-        complete = True
         for action in actions:
-            for resource in resources:
-                granting = next((s for s in candidates if _grants(s, action, resource)), None)
-                if granting is None:
-                    complete = False
-                    break
-                involved.add(granting.index)
-            if not complete:
+            granting = next((s for s in candidates if _grants(s, action, unnamed)), None)
+            if granting is None:
                 break
-        if complete:
-            return FullAccessGrant(tuple(s for s in candidates if s.index in involved), scope)
+            involved.add(granting.index)
+        else:
+            templates = _sagemaker_resource_templates()
+            spared = sorted(
+                {
+                    resource_type(template)
+                    for template, arn in zip(templates, published, strict=True)
+                    if not all(any(_grants(s, a, arn) for s in candidates) for a in actions)
+                }
+            )
+            return FullAccessGrant(tuple(s for s in candidates if s.index in involved), scope, tuple(spared))
     return None
+
+
+def undecided(statements: list[Statement]) -> list[Statement]:
+    """Allow statements whose unknown values could complete a full SageMaker grant: an unknown action (it
+    could be `sagemaker:*`), or unknown resources beside actions that already cover every SageMaker action
+    (only a wildcard does, as it must cover actions AWS has not published)."""
+    future_action = sagemaker_actions()[-1]
+    return [
+        s
+        for s in statements
+        if s.allow and ("Action" in s.unknown_in or ("Resource" in s.unknown_in and _allows_action(s, future_action)))
+    ]

@@ -127,7 +127,7 @@ def test_the_finding_names_the_statements_and_scope() -> None:
     found = sagemaker_full_access(parse_document(document))
     assert found is not None
     assert found.describe() == (
-        "statement 1 (Wide) grant every SageMaker action on every SageMaker resource (aws/eu-west-1/123456789012)"
+        "statement 1 (Wide) grants every SageMaker action on every SageMaker resource (aws/eu-west-1/123456789012)"
     )
 
 

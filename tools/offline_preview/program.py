@@ -21,6 +21,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import stack as pulumi_stack
@@ -60,6 +61,9 @@ class Resource:
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    wire_inputs: dict[str, Any] = field(default_factory=dict)
+    """Inputs as the engine forwards them to analyzers: unknowns as the engine's sentinel strings, secrets as
+    signature objects (the SDK's own serialization, untouched)."""
 
 
 @dataclass
@@ -173,6 +177,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        wire_inputs = json_format.MessageToDict(request.object)
         registration = self.resources.get(response.urn)
         self.recorded.append(
             Resource(
@@ -183,6 +188,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 parent=request.parent,
                 provider=request.provider,
                 inputs=inputs,
+                wire_inputs=wire_inputs,
                 outputs=dict(registration.state) if registration else {},
                 id=response.id or None,
                 dependencies=list(request.dependencies),
