@@ -1,0 +1,149 @@
+"""The whole pack, run as the CLI runs it (a subprocess speaking the Analyzer protocol), per environment."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tools.offline_preview.analyzer import PackError, PolicyPack, StackResource
+from tools.offline_preview.check import check
+from tools.offline_preview.program import run_program
+
+PACK = ROOT / "policies"
+STARTING = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["lambda:InvokeFunction", "sagemaker:*"], "Resource": "*"}],
+    }
+)
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def started(stack: str, config: list[Path] | None = None, dry_run: bool = True) -> PolicyPack:
+    pack = PolicyPack(PACK, project="ml-pipelines", stack=stack, dry_run=dry_run).start()
+    try:
+        pack.configure(config or [])
+    except BaseException:
+        pack.close()
+        raise
+    return pack
+
+
+@pytest.fixture(scope="module")
+def packs() -> Iterator[dict[str, PolicyPack]]:
+    running = {stack: started(stack) for stack in ("prod", "prod-eu", "production", "dev", "staging")}
+    yield running
+    for pack in running.values():
+        pack.close()
+
+
+def role_policy(stack: str, document: str) -> StackResource:
+    type_ = "aws:iam/rolePolicy:RolePolicy"
+    return StackResource(
+        f"urn:pulumi:{stack}::ml-pipelines::{type_}::wide", type_, "wide", {"role": "r", "policy": document}
+    )
+
+
+@pytest.mark.parametrize(
+    ("stack", "level"),
+    [
+        ("prod", "mandatory"),
+        ("prod-eu", "mandatory"),
+        ("production", "mandatory"),
+        ("dev", "advisory"),
+        ("staging", "advisory"),
+    ],
+)
+def test_with_no_config_prod_policies_are_mandatory_only_in_prod(
+    packs: dict[str, PolicyPack], stack: str, level: str
+) -> None:
+    assert {v["enforcementLevel"] for v in packs[stack].policies.values()} == {level}
+    [found] = packs[stack].analyze(role_policy(stack, STARTING))[:1]
+    assert (found.policy_name, found.enforcement_level) == ("sagemaker-no-full-access-in-prod", level)
+    assert found.policy_pack_name == "ml-pipelines-guardrails"
+
+
+def test_the_starting_grant_is_blocked_in_prod_and_advisory_in_dev(packs: dict[str, PolicyPack]) -> None:
+    by_policy = {d.policy_name: d for d in packs["prod"].analyze(role_policy("prod", STARTING))}
+    assert set(by_policy) == {"sagemaker-no-full-access-in-prod", "iam-least-privilege-in-prod"}
+    assert by_policy["sagemaker-no-full-access-in-prod"].message == (
+        "Forbids granting every SageMaker action on every SageMaker resource, however the grant is written.\n"
+        'aws:iam/rolePolicy:RolePolicy "wide": policy: statement 0 grants every SageMaker action on every SageMaker '
+        "resource (every region and account). To pass: list the SageMaker actions the role calls and the ARNs it "
+        "calls them on, e.g. arn:aws:sagemaker:<region>:<account>:training-job/<pipeline>-<stack>-*."
+    )
+    assert {d.enforcement_level for d in packs["dev"].analyze(role_policy("dev", STARTING))} == {"advisory"}
+
+
+def test_an_unknown_document_in_a_prod_preview_stays_mandatory(packs: dict[str, PolicyPack]) -> None:
+    found = packs["prod"].analyze(role_policy("prod", UNKNOWN))
+    levels = {(d.policy_name, d.enforcement_level) for d in found}
+    assert ("sagemaker-no-full-access-in-prod", "mandatory") in levels
+    assert not any("during preview" in d.message for d in found)
+
+
+def test_a_pack_started_without_a_stack_treats_it_as_prod(monkeypatch: pytest.MonkeyPatch) -> None:
+    pack = PolicyPack(PACK, project="ml-pipelines", stack="", dry_run=True).start()
+    try:
+        pack.configure([])
+        assert {v["enforcementLevel"] for v in pack.policies.values()} == {"mandatory"}
+    finally:
+        pack.close()
+
+
+def test_config_files_set_levels_and_settings(tmp_path: Path) -> None:
+    config = tmp_path / "relaxed.json"
+    config.write_text(
+        json.dumps({"sagemaker-no-full-access-in-prod": "advisory", "required-tags": {"requiredTags": ["team"]}})
+    )
+    pack = started("prod", [config])
+    try:
+        assert pack.policies["sagemaker-no-full-access-in-prod"]["enforcementLevel"] == "advisory"
+        assert pack.policies["required-tags"] == {"enforcementLevel": "mandatory", "requiredTags": ["team"]}
+        found = pack.analyze(role_policy("prod", STARTING))
+        assert {(d.policy_name, d.enforcement_level) for d in found} == {
+            ("sagemaker-no-full-access-in-prod", "advisory"),
+            ("iam-least-privilege-in-prod", "mandatory"),
+        }
+    finally:
+        pack.close()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({"sagemaker-no-full-access": "mandatory"}, "sagemaker-no-full-access: no such policy in the pack; accepted: "),
+        (
+            {"all": "blocking"},
+            "all: 'blocking' is not an enforcement level; accepted: advisory, mandatory, remediate, disabled",
+        ),
+        ({"required-tags": {"requiredTags": "owner"}}, "required-tags.requiredTags: 'owner' is not a list of strings"),
+        (
+            {"required-tags": {"tags": ["owner"]}},
+            "required-tags.tags: not a setting of this policy; accepted: enforcementLevel, requiredTags",
+        ),
+    ],
+)
+def test_bad_config_files_are_one_line_errors(tmp_path: Path, content: dict, message: str) -> None:
+    config = tmp_path / "bad.json"
+    config.write_text(json.dumps(content))
+    with pytest.raises(PackError) as caught:
+        started("dev", [config]).close()
+    assert str(caught.value).startswith(f"{config}: {message}")
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("preview", [True, False])
+def test_the_project_stacks_pass_with_their_config(stack: str, preview: bool) -> None:
+    plan = run_program(ROOT, stack, preview=preview)
+    pack = started(stack, [PACK / "config" / f"{stack}.json"], dry_run=preview)
+    try:
+        found = check(plan, pack)
+    finally:
+        pack.close()
+    assert [d for d in found if d.enforcement_level == "mandatory"] == []
+    assert found == []
