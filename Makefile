@@ -10,7 +10,7 @@ STACK ?=
 STACKS := $(sort $(patsubst stacks/Pulumi.%.yaml,%,$(wildcard stacks/Pulumi.*.yaml)))
 PULUMI ?= pulumi
 
-.PHONY: help install test lint fmt typecheck check preview up require-pulumi require-stack clean
+.PHONY: help install test lint fmt typecheck check plan preview up require-pulumi require-stack clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,11 @@ typecheck: $(STAMP) ## mypy
 	$(VENV)/bin/mypy
 
 check: lint typecheck test ## Everything CI runs
+
+plan: $(STAMP) ## Plan and policy-check every stack offline (or STACK=<stack>): no CLI, no credentials
+	@$(if $(STACK),test -f stacks/Pulumi.$(STACK).yaml || { echo "error: stacks/Pulumi.$(STACK).yaml does not exist (stacks: $(STACKS))" >&2; exit 2; })
+	$(PY) -m tools.offline_preview $(foreach s,$(or $(STACK),$(STACKS)),--stack $(s)) \
+		--policy-pack policies --policy-pack-config 'policies/config/{stack}.json' --preview
 
 require-pulumi:
 	@command -v $(PULUMI) >/dev/null || { echo "error: the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/); 'make test' needs no CLI" >&2; exit 2; }

@@ -87,6 +87,8 @@ def check(plan: Plan, pack: PolicyPack) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for resource in resources:
         # Analyze sees the inputs a resource is about to be created or updated with; AnalyzeStack its state.
-        found.extend(pack.analyze(replace(resource, properties=inputs[resource.urn])))
+        diagnostics = pack.analyze(replace(resource, properties=inputs[resource.urn]))
+        # The engine attributes a resource policy's violation to the resource analyzed.
+        found.extend(replace(d, resource_urn=d.resource_urn or resource.urn) for d in diagnostics)
     found.extend(pack.analyze_stack(resources))
     return found

@@ -172,6 +172,15 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recorded = recorded
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """As the engine builds URNs: the parent's whole type chain, and none for the root stack (the mock
+        monitor keeps only the parent's last type, and prefixes top-level resources with the stack's)."""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != "pulumi:pulumi:Stack":
+                type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":

@@ -1,0 +1,150 @@
+"""`python -m tools.offline_preview` against small fixture programs and this project's stacks."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tools.offline_preview.__main__ import main
+from tools.offline_preview.program import run_program
+
+FIXTURES = Path(__file__).parent / "fixtures"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+PACK = str(ROOT / "policies")
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tools.offline_preview", *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+
+
+def planned(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, object]:
+    code = main([*args, "--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_json_shape_inputs_config_and_parents(capsys: pytest.CaptureFixture[str]) -> None:
+    code, document = planned(capsys, "--cwd", str(FIXTURES / "basic"), "--stack", "dev")
+    assert code == 0
+    assert isinstance(document, dict)
+    assert set(document) == {"stack", "project", "resources", "policyViolations"}
+    assert (document["stack"], document["project"]) == ("dev", "fixture-basic")
+    by_name = {r["name"]: r for r in document["resources"]}
+    assert all(set(r) == {"urn", "type", "name", "parent", "inputs"} for r in document["resources"])
+    # Stack config and a project-level default, read into the real namespace.
+    assert by_name["reader"]["inputs"]["tags"] == {"owner": "data-team", "greeting": "hello"}
+    # A child's URN carries its parent's type; its parent is the component.
+    bucket = by_name["store-bucket"]
+    assert bucket["urn"] == "urn:pulumi:dev::fixture-basic::fixture:index:Store$aws:s3/bucket:Bucket::store-bucket"
+    assert bucket["parent"] == by_name["store"]["urn"]
+    # aws.iam.get_policy_document rendered from its statements, with the partition invoke's answer.
+    assert json.loads(by_name["reader-policy"]["inputs"]["policy"])["Statement"][0]["Resource"] == "arn:aws:s3:::data/*"
+    assert document["policyViolations"] == []
+
+
+def test_unknowns_only_in_preview(capsys: pytest.CaptureFixture[str]) -> None:
+    _, previewed = planned(capsys, "--cwd", str(FIXTURES / "basic"), "--stack", "dev", "--preview")
+    _, updated = planned(capsys, "--cwd", str(FIXTURES / "basic"), "--stack", "dev")
+    policy = {
+        d["name"]: d["inputs"]["policy"]
+        for d in (previewed, updated)
+        for d in d["resources"]
+        if d["name"] == "reader-bucket"
+    }  # type: ignore[index, union-attr]
+    assert len(policy) == 1  # same name in both; compare each explicitly below
+    pre = next(r for r in previewed["resources"] if r["name"] == "reader-bucket")  # type: ignore[index]
+    post = next(r for r in updated["resources"] if r["name"] == "reader-bucket")  # type: ignore[index]
+    assert pre["inputs"]["policy"] == UNKNOWN
+    assert re.fullmatch(
+        r"arn:aws:s3:::store-bucket-[0-9a-f]{7}/\*", json.loads(post["inputs"]["policy"])["Statement"][0]["Resource"]
+    )
+
+
+def test_autonames_arns_invokes_and_secrets() -> None:
+    plan = run_program(FIXTURES / "basic", "dev")
+    bucket = plan.named("store-bucket")
+    assert re.fullmatch(r"store-bucket-[0-9a-f]{7}", bucket.outputs["bucket"])
+    assert plan.outputs["bucket_arn"] == f"arn:aws:s3:::{bucket.outputs['bucket']}"
+    assert plan.outputs["account"] == "123456789012"
+    assert plan.config["fixture-basic:token"] == "[secret]"
+
+
+def test_a_program_that_raises_is_one_line_and_exit_2() -> None:
+    result = cli("--cwd", str(FIXTURES / "raises"), "--stack", "dev")
+    assert result.returncode == 2
+    assert "error: dev: the program failed: ValueError: the settings say no" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    verbose = cli("--cwd", str(FIXTURES / "raises"), "--stack", "dev", "--verbose")
+    assert verbose.returncode == 2 and "Traceback (most recent call last)" in verbose.stdout
+
+
+def test_a_missing_stack_file_names_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--cwd", str(FIXTURES / "basic"), "--stack", "prod"]) == 2
+    out = capsys.readouterr().out
+    assert f"{FIXTURES / 'basic' / 'Pulumi.prod.yaml'}: no such stack file (stacks: dev)" in out.replace("\n", "")
+
+
+def test_an_invoke_the_mocks_cannot_answer_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: invokes\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text("import pulumi_aws as aws\naws.ec2.get_vpc(default=True)\n")
+    assert main(["--cwd", str(tmp_path), "--stack", "dev"]) == 2
+    assert "aws:ec2/getVpc:getVpc" in capsys.readouterr().out
+
+
+def test_a_crashing_pack_is_one_line_and_exit_2() -> None:
+    result = cli("--cwd", str(FIXTURES / "basic"), "--stack", "dev", "--policy-pack", str(FIXTURES / "crashing_pack"))
+    assert result.returncode == 2
+    assert "the policy pack failed to start: RuntimeError: this pack is broken" in result.stdout.replace("\n", "")
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "the following arguments are required: --stack" in capsys.readouterr().err
+
+
+def test_the_starting_grant_in_a_prod_stack_exits_1_and_is_advisory_in_dev(capsys: pytest.CaptureFixture[str]) -> None:
+    code, documents = planned(
+        capsys,
+        "--cwd",
+        str(FIXTURES / "grant"),
+        "--stack",
+        "dev",
+        "--stack",
+        "prod",
+        "--policy-pack",
+        PACK,
+        "--preview",
+    )
+    assert code == 1
+    assert isinstance(documents, list) and [d["stack"] for d in documents] == ["dev", "prod"]
+    dev, prod = ({(v["policyName"], v["enforcementLevel"]) for v in d["policyViolations"]} for d in documents)
+    assert ("sagemaker-no-full-access-in-prod", "mandatory") in prod
+    assert ("sagemaker-no-full-access-in-prod", "advisory") in dev
+    assert {level for _, level in dev} == {"advisory"}
+    violation = next(
+        v for v in documents[1]["policyViolations"] if v["policyName"] == "sagemaker-no-full-access-in-prod"
+    )
+    assert violation["policyPackName"] == "ml-pipelines-guardrails"
+    assert violation["resourceUrn"] == "urn:pulumi:prod::fixture-grant::aws:iam/rolePolicy:RolePolicy::pipeline-policy"
+
+
+def test_the_project_stacks_pass_as_make_plan_runs_them() -> None:
+    result = cli(
+        "--stack", "dev", "--stack", "staging", "--stack", "prod",
+        "--policy-pack", "policies", "--policy-pack-config", "policies/config/{stack}.json", "--preview",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert [line.split(":")[0] for line in result.stdout.splitlines() if line.startswith(("PASS", "FAIL"))] == [
+        "PASS dev",
+        "PASS staging",
+        "PASS prod",
+    ]

@@ -1,0 +1,174 @@
+"""Plan Pulumi stacks and policy-check them offline: no Pulumi CLI, no cloud credentials.
+
+    python -m tools.offline_preview [--cwd DIR] --stack NAME [--stack NAME]... [--policy-pack DIR]...
+        [--policy-pack-config FILE]... [--preview] [--json] [--verbose]
+
+A `{stack}` in a --policy-pack-config path is replaced by each stack's name, so that several stacks are
+planned in one run, each with its environment's config (`make plan`).
+
+Exit codes: 0 no mandatory violation; 1 at least one; 2 usage, settings or program errors (one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.offline_preview.analyzer import Diagnostic, PackError, PolicyPack
+from tools.offline_preview.program import Plan, PlanError, load_project, load_stack_config, run_program
+
+OK, VIOLATIONS, ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = _Parser(prog="python -m tools.offline_preview", description=__doc__.splitlines()[0])
+    parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="the Pulumi project directory (default: .)")
+    parser.add_argument("--stack", action="append", required=True, help="a stack to plan (repeatable)")
+    parser.add_argument("--policy-pack", action="append", type=Path, default=[], help="a policy pack directory")
+    parser.add_argument(
+        "--policy-pack-config",
+        action="append",
+        default=[],
+        help="config for the pack at the same position; {stack} in the path is replaced by each stack's name",
+    )
+    parser.add_argument("--preview", action="store_true", help="leave outputs of resources being created unknown")
+    parser.add_argument("--json", action="store_true", help="print one JSON document (an array for several stacks)")
+    parser.add_argument("--verbose", action="store_true", help="show the program's traceback on failure")
+    args = parser.parse_args(argv)
+    if len(args.policy_pack_config) > len(args.policy_pack):
+        raise UsageError("more --policy-pack-config files than --policy-pack directories (one config per pack)")
+    return args
+
+
+@dataclass
+class Outcome:
+    stack: str
+    project: str = ""
+    plan: Plan | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error: str | None = None
+    detail: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return ERROR
+        return VIOLATIONS if any(d.enforcement_level == "mandatory" for d in self.diagnostics) else OK
+
+    def as_json(self) -> dict[str, Any]:
+        from tools.offline_preview.check import to_wire
+
+        document: dict[str, Any] = {
+            "stack": self.stack,
+            "project": self.project,
+            "resources": [
+                {
+                    "urn": r.urn,
+                    "type": r.type,
+                    "name": r.name,
+                    "parent": r.parent,
+                    "inputs": r.wire_inputs or to_wire(r.inputs),
+                }
+                for r in (self.plan.resources if self.plan else [])
+            ],
+            "policyViolations": [d.as_json() for d in self.diagnostics],
+        }
+        if self.error is not None:
+            document["error"] = self.error
+        return document
+
+
+def _program_error(exc: BaseException, verbose: bool) -> tuple[str, str | None]:
+    """One line naming the cause; the traceback only on request."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if not isinstance(exc, (PlanError, PackError)):
+        message = f"the program failed: {type(exc).__name__}: {message}"
+    return message, ("".join(traceback.format_exception(exc)) if verbose else None)
+
+
+def run(args: argparse.Namespace) -> list[Outcome]:
+    directory = args.cwd.resolve()
+    outcomes: list[Outcome] = []
+    try:
+        project = load_project(directory)
+    except PlanError as exc:
+        return [Outcome(stack, error=str(exc)) for stack in args.stack]
+    # Start every pack for every stack first: their start-up overlaps the program runs.
+    packs: dict[str, list[PolicyPack]] = {}
+    try:
+        for stack in args.stack:
+            try:
+                config, _ = load_stack_config(project, stack)
+            except PlanError:
+                config = {}
+            packs[stack] = [
+                PolicyPack(
+                    (directory / pack) if not pack.is_absolute() else pack,
+                    project=project.name,
+                    stack=stack,
+                    dry_run=args.preview,
+                    stack_config=config,
+                ).start()
+                for pack in args.policy_pack
+            ]
+        for stack in args.stack:
+            outcome = Outcome(stack, project=project.name)
+            outcomes.append(outcome)
+            try:
+                outcome.plan = run_program(directory, stack, preview=args.preview)
+            except (Exception, SystemExit) as exc:
+                outcome.error, outcome.detail = _program_error(exc, args.verbose)
+                continue
+            configs = [Path(c.replace("{stack}", stack)) for c in args.policy_pack_config]
+            for index, pack in enumerate(packs[stack]):
+                try:
+                    pack.configure([configs[index]] if index < len(configs) else [])
+                    from tools.offline_preview.check import check
+
+                    outcome.diagnostics.extend(check(outcome.plan, pack))
+                except PackError as exc:
+                    outcome.error = str(exc)
+                    break
+    finally:
+        for running in packs.values():
+            for pack in running:
+                pack.close()
+    return outcomes
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parse_args(argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ERROR
+    outcomes = run(args)
+    if args.json:
+        documents = [o.as_json() for o in outcomes]
+        print(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2))
+        for outcome in outcomes:
+            if outcome.error:
+                print(f"error: {outcome.stack}: {outcome.error}", file=sys.stderr)
+    else:
+        from tools.offline_preview.render import render
+
+        render(outcomes, preview=args.preview)
+    return max(o.exit_code for o in outcomes)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
