@@ -1,9 +1,8 @@
 """Which environment a stack is, the enforcement level that follows, and values as the engine sent them.
 
 A stack is prod when its name matches `PROD_STACK_PATTERNS`. The name is the one the engine reports: the
-CLI starts the pack with PULUMI_STACK set (what `pulumi.get_stack()` returns in the pack), and every
-resource URN carries it (`urn:pulumi:<stack>::...`). Tags or config a program sets are never consulted: the program is
-what is being judged.
+CLI starts the pack with PULUMI_STACK set (what `pulumi.get_stack()` returns in the pack). Tags or config
+a program sets are never consulted: the program is what is being judged.
 
 Levels: every policy of this pack is mandatory in prod and advisory elsewhere, unless the policy-pack config
 (`policies/config/<env>.json`, passed with `--policy-pack-config`) says otherwise. The default level is what
@@ -55,17 +54,6 @@ def reported_stack() -> str | None:
     configures it per request thread for Analyze, but not for GetAnalyzerInfo, where the default level is
     decided (there `pulumi.get_stack()` still answers its placeholder, "stack")."""
     return os.environ.get("PULUMI_STACK") or None
-
-
-def stack_of(urn: str) -> str | None:
-    """`prod` for `urn:pulumi:prod::project::type::name`."""
-    parts = urn.split("::", 1)[0].split(":")
-    return parts[2] if len(parts) == 3 and parts[:2] == ["urn", "pulumi"] and parts[2] else None
-
-
-def in_prod(urn: str) -> bool:
-    """Prod when either the stack the pack was started for or the resource's URN says so."""
-    return is_prod(reported_stack()) or (stack_of(urn) is not None and is_prod(stack_of(urn)))
 
 
 def default_level() -> EnforcementLevel:
