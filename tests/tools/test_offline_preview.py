@@ -79,7 +79,7 @@ def test_autonames_arns_invokes_and_secrets() -> None:
 def test_a_program_that_raises_is_one_line_and_exit_2() -> None:
     result = cli("--cwd", str(FIXTURES / "raises"), "--stack", "dev")
     assert result.returncode == 2
-    assert "error: dev: the program failed: ValueError: the settings say no" in result.stdout
+    assert result.stdout.splitlines() == ["error: dev: the program failed: ValueError: the settings say no"]
     assert "Traceback" not in result.stdout + result.stderr
     verbose = cli("--cwd", str(FIXTURES / "raises"), "--stack", "dev", "--verbose")
     assert verbose.returncode == 2 and "Traceback (most recent call last)" in verbose.stdout
@@ -102,7 +102,8 @@ def test_an_invoke_the_mocks_cannot_answer_is_named(tmp_path: Path, capsys: pyte
 def test_a_crashing_pack_is_one_line_and_exit_2() -> None:
     result = cli("--cwd", str(FIXTURES / "basic"), "--stack", "dev", "--policy-pack", str(FIXTURES / "crashing_pack"))
     assert result.returncode == 2
-    assert "the policy pack failed to start: RuntimeError: this pack is broken" in result.stdout.replace("\n", "")
+    [line] = result.stdout.splitlines()
+    assert line.endswith("the policy pack failed to start: RuntimeError: this pack is broken")
     assert "Traceback" not in result.stdout + result.stderr
 
 

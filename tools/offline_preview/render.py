@@ -31,7 +31,8 @@ def render(outcomes: list[Outcome], *, preview: bool, console: Console | None = 
     console = console or Console(highlight=False, soft_wrap=False)
     for outcome in outcomes:
         if outcome.error is not None:
-            console.print(f"[bold red]error[/]: {outcome.stack}: {outcome.error}")
+            # One line, whatever the terminal's width: scripts and CI logs grep for it.
+            console.print(f"[bold red]error[/]: {outcome.stack}: {outcome.error}", soft_wrap=True)
             if outcome.detail:
                 console.print(outcome.detail, markup=False)
             continue
@@ -50,6 +51,11 @@ def render(outcomes: list[Outcome], *, preview: bool, console: Console | None = 
         mandatory = sum(d.enforcement_level == "mandatory" for d in outcome.diagnostics)
         advisory = sum(d.enforcement_level == "advisory" for d in outcome.diagnostics)
         if mandatory:
-            console.print(f"[bold red]FAIL[/] {outcome.stack}: {mandatory} mandatory, {advisory} advisory violations")
+            console.print(
+                f"[bold red]FAIL[/] {outcome.stack}: {mandatory} mandatory, {advisory} advisory violations",
+                soft_wrap=True,
+            )
         else:
-            console.print(f"[bold green]PASS[/] {outcome.stack}: no mandatory violation ({advisory} advisory)")
+            console.print(
+                f"[bold green]PASS[/] {outcome.stack}: no mandatory violation ({advisory} advisory)", soft_wrap=True
+            )
