@@ -15,7 +15,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from pulumi_policy import (
@@ -133,9 +133,7 @@ def plain(value: Any) -> Any:
             except UnknownValueError:
                 result[key] = UNKNOWN
         return result
-    if isinstance(value, (list, tuple)) or (hasattr(value, "__getitem__") and hasattr(value, "__len__")):
-        if isinstance(value, (str, bytes)):
-            return value
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         items: list[Any] = []
         for index in range(len(value)):
             try:

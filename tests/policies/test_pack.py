@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.policies.conftest import UNKNOWN
 from tools.offline_preview.analyzer import PackError, PolicyPack, StackResource
 from tools.offline_preview.check import check
 from tools.offline_preview.program import run_program
@@ -20,7 +21,6 @@ STARTING = json.dumps(
         "Statement": [{"Effect": "Allow", "Action": ["lambda:InvokeFunction", "sagemaker:*"], "Resource": "*"}],
     }
 )
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def started(stack: str, config: list[Path] | None = None, dry_run: bool = True) -> PolicyPack:
@@ -86,7 +86,7 @@ def test_an_unknown_document_in_a_prod_preview_stays_mandatory(packs: dict[str, 
     assert not any("during preview" in d.message for d in found)
 
 
-def test_a_pack_started_without_a_stack_treats_it_as_prod(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pack_started_without_a_stack_treats_it_as_prod() -> None:
     pack = PolicyPack(PACK, project="ml-pipelines", stack="", dry_run=True).start()
     try:
         pack.configure([])

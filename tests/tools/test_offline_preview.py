@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.policies.conftest import UNKNOWN
 from tools.offline_preview.__main__ import main
 from tools.offline_preview.program import run_program
 
 FIXTURES = Path(__file__).parent / "fixtures"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 PACK = str(ROOT / "policies")
 
 
@@ -52,15 +52,9 @@ def test_json_shape_inputs_config_and_parents(capsys: pytest.CaptureFixture[str]
 def test_unknowns_only_in_preview(capsys: pytest.CaptureFixture[str]) -> None:
     _, previewed = planned(capsys, "--cwd", str(FIXTURES / "basic"), "--stack", "dev", "--preview")
     _, updated = planned(capsys, "--cwd", str(FIXTURES / "basic"), "--stack", "dev")
-    policy = {
-        d["name"]: d["inputs"]["policy"]
-        for d in (previewed, updated)
-        for d in d["resources"]
-        if d["name"] == "reader-bucket"
-    }  # type: ignore[index, union-attr]
-    assert len(policy) == 1  # same name in both; compare each explicitly below
     pre = next(r for r in previewed["resources"] if r["name"] == "reader-bucket")  # type: ignore[index]
     post = next(r for r in updated["resources"] if r["name"] == "reader-bucket")  # type: ignore[index]
+    assert pre["urn"] == post["urn"]  # the same resource in both runs
     assert pre["inputs"]["policy"] == UNKNOWN
     assert re.fullmatch(
         r"arn:aws:s3:::store-bucket-[0-9a-f]{7}/\*", json.loads(post["inputs"]["policy"])["Statement"][0]["Resource"]

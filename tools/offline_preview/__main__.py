@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.offline_preview.analyzer import Diagnostic, PackError, PolicyPack
+from tools.offline_preview.check import check
 from tools.offline_preview.program import Plan, PlanError, load_project, load_stack_config, run_program
 
 OK, VIOLATIONS, ERROR = 0, 1, 2
@@ -70,8 +71,6 @@ class Outcome:
         return VIOLATIONS if any(d.enforcement_level == "mandatory" for d in self.diagnostics) else OK
 
     def as_json(self) -> dict[str, Any]:
-        from tools.offline_preview.check import to_wire
-
         document: dict[str, Any] = {
             "stack": self.stack,
             "project": self.project,
@@ -81,7 +80,7 @@ class Outcome:
                     "type": r.type,
                     "name": r.name,
                     "parent": r.parent,
-                    "inputs": r.wire_inputs or to_wire(r.inputs),
+                    "inputs": r.wire_inputs,
                 }
                 for r in (self.plan.resources if self.plan else [])
             ],
@@ -137,8 +136,6 @@ def run(args: argparse.Namespace) -> list[Outcome]:
             for index, pack in enumerate(packs[stack]):
                 try:
                     pack.configure([configs[index]] if index < len(configs) else [])
-                    from tools.offline_preview.check import check
-
                     outcome.diagnostics.extend(check(outcome.plan, pack))
                 except PackError as exc:
                     outcome.error = str(exc)

@@ -6,12 +6,10 @@ from dataclasses import replace
 from typing import Any
 
 from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_STRING  # the engine's wire form of a value not known yet
 
 from tools.offline_preview.analyzer import Diagnostic, PolicyPack, StackResource
 from tools.offline_preview.program import Plan, Resource
-
-UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
-"""The engine's wire form of a value not known yet (pulumi/sdk/go/common/resource/plugin/rpc.go)."""
 
 
 def to_wire(value: Any) -> Any:
