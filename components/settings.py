@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
+import botocore.model
 import botocore.session
 import pulumi
 from pydantic import (
@@ -69,10 +70,15 @@ class SettingsError(pulumi.RunError):
 
 
 @functools.cache
+def _sagemaker_model() -> botocore.model.ServiceModel:
+    """SageMaker's API model from botocore's own service data, loaded once per process (it is large)."""
+    return botocore.session.get_session().get_service_model("sagemaker")
+
+
+@functools.cache
 def _instance_types(shape: str) -> frozenset[str]:
-    """Instance types SageMaker accepts for a shape of its API model (botocore's own service data)."""
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for(shape).enum)
+    """Instance types SageMaker accepts for a shape of its API model."""
+    return frozenset(_sagemaker_model().shape_for(shape).enum)
 
 
 def _check_instance_type(value: str, shape: str, what: str) -> str:

@@ -12,9 +12,11 @@ Exit codes: 0 no mandatory violation; 1 at least one; 2 usage, settings or progr
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +101,17 @@ def _program_error(exc: BaseException, verbose: bool) -> tuple[str, str | None]:
     return message, ("".join(traceback.format_exception(exc)) if verbose else None)
 
 
+def _check(outcome: Outcome, packs: list[PolicyPack], configs: list[Path]) -> None:
+    assert outcome.plan is not None
+    for index, pack in enumerate(packs):
+        try:
+            pack.configure([configs[index]] if index < len(configs) else [])
+            outcome.diagnostics.extend(check(outcome.plan, pack))
+        except PackError as exc:
+            outcome.error = str(exc)
+            return
+
+
 def run(args: argparse.Namespace) -> list[Outcome]:
     directory = args.cwd.resolve()
     outcomes: list[Outcome] = []
@@ -124,22 +137,21 @@ def run(args: argparse.Namespace) -> list[Outcome]:
                 ).start()
                 for pack in args.policy_pack
             ]
-        for stack in args.stack:
-            outcome = Outcome(stack, project=project.name)
-            outcomes.append(outcome)
-            try:
-                outcome.plan = run_program(directory, stack, preview=args.preview)
-            except (Exception, SystemExit) as exc:
-                outcome.error, outcome.detail = _program_error(exc, args.verbose)
-                continue
-            configs = [Path(c.replace("{stack}", stack)) for c in args.policy_pack_config]
-            for index, pack in enumerate(packs[stack]):
+        # A stack's policy check (work in the pack's process) overlaps the next stack's program run.
+        checks = []
+        with ThreadPoolExecutor(max_workers=1) as checker:
+            for stack in args.stack:
+                outcome = Outcome(stack, project=project.name)
+                outcomes.append(outcome)
                 try:
-                    pack.configure([configs[index]] if index < len(configs) else [])
-                    outcome.diagnostics.extend(check(outcome.plan, pack))
-                except PackError as exc:
-                    outcome.error = str(exc)
-                    break
+                    outcome.plan = run_program(directory, stack, preview=args.preview)
+                except (Exception, SystemExit) as exc:
+                    outcome.error, outcome.detail = _program_error(exc, args.verbose)
+                    continue
+                configs = [Path(c.replace("{stack}", stack)) for c in args.policy_pack_config]
+                checks.append(checker.submit(_check, outcome, packs[stack], configs))
+        for done in checks:
+            done.result()  # anything but a PackError is a bug here: raise it, never a silent pass
     finally:
         for running in packs.values():
             for pack in running:
@@ -168,4 +180,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # As a command, nothing needs collecting: the imported modules live until exit, and at exit there is
+    # nothing left to free. Freezing skips the collector's passes over them (0.3-0.4 s of a 1.5 s run).
+    gc.freeze()
+    code = main()
+    gc.freeze()
+    raise SystemExit(code)
