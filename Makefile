@@ -10,7 +10,7 @@ STACK ?=
 STACKS := $(sort $(patsubst stacks/Pulumi.%.yaml,%,$(wildcard stacks/Pulumi.*.yaml)))
 PULUMI ?= pulumi
 
-.PHONY: help install test lint fmt typecheck check plan preview up require-pulumi require-stack clean
+.PHONY: help install test lint fmt typecheck check plan simulate preview up require-pulumi require-stack clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -43,6 +43,11 @@ plan: $(STAMP) ## Plan and policy-check every stack offline (or STACK=<stack>): 
 	@$(if $(STACK),test -f stacks/Pulumi.$(STACK).yaml || { echo "error: stacks/Pulumi.$(STACK).yaml does not exist (stacks: $(STACKS))" >&2; exit 2; })
 	$(PY) -m tools.offline_preview $(foreach s,$(or $(STACK),$(STACKS)),--stack $(s)) \
 		--policy-pack policies --policy-pack-config 'policies/config/{stack}.json' --preview
+
+CASE ?=
+simulate: require-stack $(STAMP) ## Run a workflow test case on a stack's state machines offline: STACK=<stack> CASE=<case>
+	@test -n "$(CASE)" || { echo "error: name a test case: make simulate STACK=$(STACK) CASE=<case> (cases: tests/simulation/MockConfigFile.json)" >&2; exit 2; }
+	$(PY) -m tools.simulate --stack $(STACK) --case $(CASE)
 
 require-pulumi:
 	@command -v $(PULUMI) >/dev/null || { echo "error: the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/); 'make test' needs no CLI" >&2; exit 2; }

@@ -1,0 +1,215 @@
+"""Every path of every stack's state machine, executed on moto's ASL engine with mocked service responses.
+
+The cases live in MockConfigFile.json (Step Functions Local format) and how each must end in expected.yaml;
+this module runs all of them on the definitions the program renders per stack, checks that together they
+enter every state, that every Catch leads to the failure notification, and that the mocked responses have
+the shapes the real services return (botocore's own API models).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+from moto.stepfunctions.parser.mocking.mock_config import MockTestCase
+
+from tests.conftest import ROOT, STACKS
+from tools.simulate import expectations, mock_config
+from tools.simulate.engine import run
+from tools.simulate.runner import StateMachine, run_case, state_machines
+
+HERE = Path(__file__).resolve().parent
+CONFIG = mock_config.load(HERE / "MockConfigFile.json")
+EXPECTED = expectations.load(HERE / "expected.yaml")
+MACHINES: dict[str, list[StateMachine]] = {stack: state_machines(ROOT, stack) for stack in STACKS}
+CASES = [(machine, case) for stack in STACKS for machine in MACHINES[stack] for case in CONFIG.cases(machine.name)]
+
+
+@functools.cache
+def _entered(machine: StateMachine, case: str) -> tuple[str, ...]:
+    """The states a file case enters (run once per session: the polling-loop cases take a second or two)."""
+    return tuple(run_case(machine, case, CONFIG, EXPECTED[machine.name][case]).execution.states)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_engine() -> Iterator[None]:
+    # The engine logs every error it handles; a Catch taken is the point of most cases here.
+    logger = logging.getLogger("moto")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    yield
+    logger.setLevel(level)
+
+
+@pytest.mark.parametrize(("machine", "case"), CASES, ids=[f"{m.name}-{c}" for m, c in CASES])
+def test_case_ends_as_expected(machine: StateMachine, case: str) -> None:
+    expected = EXPECTED.get(machine.name, {}).get(case)
+    assert expected is not None, f"expected.yaml has no {machine.name}.{case}"
+    result = run_case(machine, case, CONFIG, expected)
+    assert result.mismatches == []
+
+
+def test_every_state_machine_has_cases_and_every_case_an_expectation() -> None:
+    names = {m.name for machines in MACHINES.values() for m in machines}
+    assert sorted(n for n in names if not CONFIG.cases(n)) == []
+    configured = {(m, c) for m in CONFIG.StateMachines for c in CONFIG.cases(m)}
+    expected = {(m, c) for m, cases in EXPECTED.items() for c in cases}
+    assert sorted(expected - configured) == [] and sorted(configured - expected) == []
+    assert sorted(set(CONFIG.StateMachines) - names) == [], "cases for a state machine no stack declares"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_state_is_entered_by_some_case(stack: str) -> None:
+    for machine in MACHINES[stack]:
+        entered = {state for case in CONFIG.cases(machine.name) for state in _entered(machine, case)}
+        assert sorted(set(machine.states) - entered) == [], f"states of {machine.name} no test case reaches"
+
+
+def _catching_states(machine: StateMachine) -> list[str]:
+    return [name for name, state in machine.states.items() if state.get("Catch") and name != "NotifyFailure"]
+
+
+CATCHING = [(m, s) for stack in STACKS for m in MACHINES[stack] for s in _catching_states(m)]
+
+
+@pytest.mark.parametrize(("machine", "state"), CATCHING, ids=[f"{m.name}-{s}" for m, s in CATCHING])
+def test_every_catch_leads_to_the_notification(machine: StateMachine, state: str) -> None:
+    """A case that reaches `state` is replayed with `state` failing for good: notify, then fail as named.
+
+    The error is one no Retry names (the engine refuses mocked `States.*` errors), so it is caught at once.
+    """
+    base = next(case for case in CONFIG.cases(machine.name) if state in _entered(machine, case))
+    responses = CONFIG.StateMachines[machine.name].TestCases[base].root
+    cause = f"{state} failed for good (injected)"
+    failing = mock_config.MockConfig.model_validate(
+        {
+            "StateMachines": {machine.name: {"TestCases": {"Injected": {**responses, state: "Injected"}}}},
+            "MockedResponses": {
+                **CONFIG.model_dump(mode="json")["MockedResponses"],
+                "Injected": {"0": {"Throw": {"Error": "Injected.PermanentFailure", "Cause": cause}}},
+            },
+        }
+    )
+    execution = run_case(machine, "Injected", failing, None, execution_input={}).execution
+    entered = execution.states
+    assert entered[entered.index(state) + 1 :] == ["NotifyFailure", "PipelineFailed"]
+    assert (execution.status, execution.error, execution.cause) == ("FAILED", "PipelineFailed", cause)
+    notify = next(s for s in execution.steps if s.name == "NotifyFailure")
+    assert f"failed: Injected.PermanentFailure: {cause}" in notify.parameters[-1]["Message"]
+
+
+# -- the mocked responses have the real services' shapes ---------------------------------------------------
+
+_SESSION = botocore.session.get_session()
+# Step Functions adds these to a Lambda invoke's response and decodes its Payload from JSON.
+_LAMBDA_ENVELOPE = {"SdkHttpMetadata", "SdkResponseMetadata", "Payload"}
+
+
+def _output_shape(resource: str) -> tuple[str, str]:
+    """(service, operation) whose output a Task with this resource receives.
+
+    `arn:aws:states:::sagemaker:createTrainingJob.sync` waits for the job and returns DescribeTrainingJob's
+    result; `arn:aws:states:::aws-sdk:sagemaker:listEndpoints` returns ListEndpoints' result.
+    """
+    integration = resource.split(":::", 1)[1]
+    parts = integration.split(":")
+    service, action = (parts[1], parts[2]) if parts[0] == "aws-sdk" else (parts[0], parts[1])
+    operation = action.removesuffix(".sync")
+    operation = operation[0].upper() + operation[1:]
+    if action.endswith(".sync"):
+        operation = "Describe" + operation.removeprefix("Create")
+    return service, operation
+
+
+def _mocked_returns() -> Iterator[tuple[str, str, str, Any]]:
+    for stack in STACKS:
+        for machine in MACHINES[stack]:
+            for case in CONFIG.cases(machine.name):
+                for state, response in CONFIG.StateMachines[machine.name].TestCases[case].root.items():
+                    for attempt, mocked in CONFIG.MockedResponses[response].items():
+                        if mocked.Return is not None:
+                            resource = machine.states[state]["Resource"]
+                            yield response, attempt, resource, mocked.Return.root
+
+
+RETURNS = sorted({(r, a, res): v for r, a, res, v in _mocked_returns()}.items())
+
+
+@pytest.mark.parametrize(
+    ("key", "returned"), RETURNS, ids=[f"{r}-{a}-{_output_shape(res)[1]}" for (r, a, res), _ in RETURNS]
+)
+def test_mocked_responses_have_the_service_shape(key: tuple[str, str, str], returned: Any) -> None:
+    _, _, resource = key
+    service, operation = _output_shape(resource)
+    shape = _SESSION.get_service_model(service).operation_model(operation).output_shape
+    body = copy.deepcopy(returned)
+    if service == "lambda":
+        assert set(body) >= _LAMBDA_ENVELOPE and isinstance(body["Payload"], dict)
+        body = {k: v for k, v in body.items() if k not in _LAMBDA_ENVELOPE}
+    report = ParamValidator().validate(body, shape)
+    assert not report.has_errors(), report.generate_report()
+
+
+def test_shape_check_catches_a_wrong_shape() -> None:
+    """The check above fails on a Describe result missing what the .sync task's ResultSelector reads."""
+    shape = _SESSION.get_service_model("sagemaker").operation_model("DescribeTrainingJob").output_shape
+    returned = CONFIG.MockedResponses["TrainingJobCompleted"]["0"].Return
+    assert returned is not None
+    broken = {k: v for k, v in returned.root.items() if k != "ModelArtifacts"}
+    assert "ModelArtifacts" in ParamValidator().validate(broken, shape).generate_report()
+
+
+def test_evaluation_payload_is_what_the_function_returns() -> None:
+    """The mocked Payload has the keys the evaluation Lambda returns, which the ResultSelector reads."""
+    from functions.evaluate_model import handler
+
+    report = {"binary_classification_metrics": {"auc": {"value": 0.91}}}
+    produced = {"metric": "auc", "value": handler.find_metric(report, "auc")}
+    for name in ("EvaluationPasses", "EvaluationBelowEveryGate"):
+        returned = CONFIG.MockedResponses[name]["0"].Return
+        assert returned is not None and set(returned.root["Payload"]) == set(produced)
+
+
+def test_a_wrong_result_path_shows_up() -> None:
+    """Train's ResultPath broken in the definition: the case no longer ends as expected, and says where."""
+    machine = MACHINES["dev"][0]
+    definition = json.loads(machine.definition)
+    definition["States"]["Train"]["ResultPath"] = "$.train"
+    broken = StateMachine(machine.name, machine.arn, machine.role_arn, json.dumps(definition))
+    result = run_case(broken, "HappyPath", CONFIG, EXPECTED[machine.name]["HappyPath"])
+    assert result.execution.status == "FAILED"  # the Evaluate request reads $.training.jobName
+    assert "status: expected 'SUCCEEDED', got 'FAILED'" in result.mismatches
+
+
+def test_a_gate_routing_a_rejected_model_to_registration_shows_up() -> None:
+    machine = MACHINES["prod"][0]
+    definition = json.loads(machine.definition)
+    definition["States"]["QualityGate"]["Default"] = "RegisterModel"
+    broken = StateMachine(machine.name, machine.arn, machine.role_arn, json.dumps(definition))
+    result = run_case(broken, "BelowThreshold", CONFIG, EXPECTED[machine.name]["BelowThreshold"])
+    assert result.execution.status == "SUCCEEDED"
+    assert any(m.startswith("states entered: expected [") for m in result.mismatches)
+
+
+def test_direct_engine_run_is_the_definition_unchanged() -> None:
+    """The simulated definition is the deployed one, `.sync` resources included."""
+    machine = MACHINES["prod"][0]
+    assert "arn:aws:states:::sagemaker:createTrainingJob.sync" in machine.definition
+    test_case: MockTestCase = CONFIG.test_case(machine.name, "HappyPath")
+    execution = run(
+        machine.definition,
+        state_machine_arn=machine.arn,
+        role_arn=machine.role_arn,
+        execution_name="Direct",
+        execution_input={},
+        test_case=test_case,
+    )
+    assert execution.status == "SUCCEEDED"

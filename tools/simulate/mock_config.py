@@ -1,0 +1,99 @@
+"""AWS Step Functions Local mock configs (`MockConfigFile.json`), read and checked, as moto's engine takes them.
+
+    {"StateMachines": {"<state machine>": {"TestCases": {"<case>": {"<state>": "<mocked response>"}}}},
+     "MockedResponses": {"<mocked response>": {"0": {"Return": ...}, "1-2": {"Throw": {"Error", "Cause"}}}}}
+
+The keys are those of Step Functions Local, so the same file drives it too. The numbered keys are attempts
+of the state (0 the first, "1-2" the second and third).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from moto.stepfunctions.parser.mocking.mock_config import MockTestCase, _mock_test_case_from_raw
+from pydantic import BaseModel, ConfigDict, RootModel, ValidationError, model_validator
+
+from tools.simulate.engine import SimulationError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Returned(RootModel[Any]):
+    """The service's response, as the task receives it before ResultSelector/ResultPath."""
+
+
+class Thrown(_Strict):
+    Error: str
+    Cause: str = ""
+
+
+class MockedResponse(_Strict):
+    Return: Returned | None = None
+    Throw: Thrown | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> MockedResponse:
+        if (self.Return is None) == (self.Throw is None):
+            raise ValueError("needs exactly one of Return or Throw")
+        return self
+
+
+class TestCase(RootModel[dict[str, str]]):
+    """State name -> name of a mocked response."""
+
+
+class StateMachine(_Strict):
+    TestCases: dict[str, TestCase]
+
+
+class MockConfig(_Strict):
+    StateMachines: dict[str, StateMachine]
+    MockedResponses: dict[str, dict[str, MockedResponse]]
+
+    def test_case(self, state_machine: str, case: str) -> MockTestCase:
+        """The engine's form of one test case (moto's own converter checks the attempt numbering)."""
+        try:
+            return _mock_test_case_from_raw(state_machine, case, self)
+        except (RuntimeError, ValueError) as exc:
+            raise SimulationError(f"{state_machine} / {case}: {exc}") from None
+
+    def cases(self, state_machine: str) -> list[str]:
+        machine = self.StateMachines.get(state_machine)
+        return list(machine.TestCases) if machine else []
+
+
+def _location(error: Any) -> str:
+    return ".".join(str(part) for part in error["loc"] if part not in ("root",)) or "(top level)"
+
+
+def load(path: Path) -> MockConfig:
+    """Read and check a mock config; every problem is one line naming the file and the key."""
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SimulationError(f"{path}: no such mock config file") from None
+    except json.JSONDecodeError as exc:
+        raise SimulationError(f"{path}: not JSON ({exc})") from None
+    try:
+        config = MockConfig.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise SimulationError(f"{path}: {_location(first)}: {first['msg']}") from None
+    for machine_name, machine in config.StateMachines.items():
+        for case_name, case in machine.TestCases.items():
+            for state, response in case.root.items():
+                if response not in config.MockedResponses:
+                    raise SimulationError(
+                        f"{path}: StateMachines.{machine_name}.TestCases.{case_name}.{state}: no mocked response "
+                        f"named {response!r} in MockedResponses"
+                    )
+            try:
+                config.test_case(machine_name, case_name)
+            except SimulationError as exc:
+                raise SimulationError(f"{path}: {exc}") from None
+    return config

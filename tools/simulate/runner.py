@@ -1,0 +1,108 @@
+"""Test cases run against the state machines a stack's program renders, and checked against expectations."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.offline_preview.program import PlanError, run_program
+from tools.simulate import engine, expectations, mock_config
+
+STATE_MACHINE_TYPE = "aws:sfn/stateMachine:StateMachine"
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    """One state machine as the program declares it for a stack (update mode: every ARN known)."""
+
+    name: str
+    arn: str
+    role_arn: str
+    definition: str
+
+    @property
+    def states(self) -> dict[str, dict[str, Any]]:
+        return dict(json.loads(self.definition)["States"])
+
+
+def state_machines(directory: Path, stack: str) -> list[StateMachine]:
+    try:
+        plan = run_program(directory, stack, preview=False)
+    except PlanError as exc:
+        raise engine.SimulationError(str(exc)) from None
+    found = []
+    for resource in plan.resources:
+        if resource.type == STATE_MACHINE_TYPE:
+            inputs = resource.wire_inputs
+            found.append(
+                StateMachine(inputs["name"], str(resource.outputs["arn"]), inputs["roleArn"], inputs["definition"])
+            )
+    if not found:
+        raise engine.SimulationError(f"stack {stack} declares no state machine")
+    return found
+
+
+@dataclass
+class Result:
+    state_machine: str
+    case: str
+    execution: engine.Execution
+    expected: expectations.Expected | None
+    mismatches: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.expected is not None and not self.mismatches
+
+
+def run_case(
+    machine: StateMachine,
+    case: str,
+    config: mock_config.MockConfig,
+    expected: expectations.Expected | None,
+    execution_input: Any = None,
+) -> Result:
+    if execution_input is None:
+        execution_input = expected.input if expected is not None else {}
+    execution = engine.run(
+        machine.definition,
+        state_machine_arn=machine.arn,
+        role_arn=machine.role_arn,
+        execution_name=case,
+        execution_input=execution_input,
+        test_case=config.test_case(machine.name, case),
+    )
+    mismatches = expected.mismatches(execution) if expected is not None else []
+    return Result(machine.name, case, execution, expected, mismatches)
+
+
+def simulate(
+    directory: Path,
+    stack: str,
+    case: str,
+    mock_config_path: Path,
+    expectations_path: Path,
+    only: str | None = None,
+) -> list[Result]:
+    """Run `case` on every state machine of `stack` (or the one named `only`) that the mock config covers."""
+    config = mock_config.load(mock_config_path)
+    expected = expectations.load(expectations_path)
+    machines = [m for m in state_machines(directory, stack) if only is None or m.name == only]
+    if not machines:
+        raise engine.SimulationError(f"stack {stack} has no state machine named {only}")
+    covered = [m for m in machines if case in config.cases(m.name)]
+    if not covered:
+        known = sorted({c for m in machines for c in config.cases(m.name)})
+        raise engine.SimulationError(
+            f"{mock_config_path}: no test case {case} for {', '.join(m.name for m in machines)} "
+            f"(cases: {', '.join(known) or 'none'})"
+        )
+    results = []
+    for machine in covered:
+        case_expected = expected.get(machine.name, {}).get(case)
+        if case_expected is None:
+            raise engine.SimulationError(f"{expectations_path}: {machine.name}.{case}: no expectation for this case")
+        results.append(run_case(machine, case, config, case_expected))
+    return results
