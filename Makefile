@@ -9,8 +9,13 @@ STAMP := $(VENV)/.installed
 STACK ?=
 STACKS := $(sort $(patsubst stacks/Pulumi.%.yaml,%,$(wildcard stacks/Pulumi.*.yaml)))
 PULUMI ?= pulumi
+# With the Pulumi CLI: a file backend under the repo unless PULUMI_BACKEND_URL says otherwise (an S3 bucket
+# from bootstrap/, or Pulumi Cloud after `pulumi login`: PULUMI_BACKEND_URL=https://api.pulumi.com).
+export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+POLICY_FLAGS = --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
-.PHONY: help install test lint fmt typecheck check plan simulate preview up require-pulumi require-stack clean
+.PHONY: help install test test-fast lint fmt typecheck check pre-commit plan simulate preview policy up refresh destroy \
+	require-pulumi require-stack require-credentials require-passphrase clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -37,7 +42,13 @@ fmt: $(STAMP) ## Format and fix what ruff can
 typecheck: $(STAMP) ## mypy
 	$(VENV)/bin/mypy
 
+test-fast: $(STAMP) ## The unit tests only (no policy-pack processes, no simulations): what pre-commit runs
+	$(PY) -m pytest -q -x tests/components tests/functions tests/policies --ignore tests/policies/test_pack.py
+
 check: lint typecheck test ## Everything CI runs
+
+pre-commit: $(STAMP) ## Every pre-commit hook on every file (offline: the hooks are this repo's own tools)
+	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
 plan: $(STAMP) ## Plan and policy-check every stack offline (or STACK=<stack>): no CLI, no credentials
 	@$(if $(STACK),test -f stacks/Pulumi.$(STACK).yaml || { echo "error: stacks/Pulumi.$(STACK).yaml does not exist (stacks: $(STACKS))" >&2; exit 2; })
@@ -49,6 +60,14 @@ simulate: require-stack $(STAMP) ## Run a workflow test case on a stack's state 
 	@test -n "$(CASE)" || { echo "error: name a test case: make simulate STACK=$(STACK) CASE=<case> (cases: tests/simulation/MockConfigFile.json)" >&2; exit 2; }
 	$(PY) -m tools.simulate --stack $(STACK) --case $(CASE)
 
+require-credentials:
+	@AWS_EC2_METADATA_DISABLED=true $(PY) -c 'import sys, botocore.session; sys.exit(botocore.session.get_session().get_credentials() is None)' \
+		|| { echo "error: no AWS credentials (set AWS_PROFILE, run 'aws sso login', or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY); 'make plan' needs none" >&2; exit 2; }
+
+require-passphrase:
+	@case "$$PULUMI_BACKEND_URL" in file://*) test -n "$${PULUMI_CONFIG_PASSPHRASE:-}$${PULUMI_CONFIG_PASSPHRASE_FILE:-}" \
+		|| { echo "error: the local backend ($$PULUMI_BACKEND_URL) encrypts secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE" >&2; exit 2; };; esac
+
 require-pulumi:
 	@command -v $(PULUMI) >/dev/null || { echo "error: the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/); 'make test' needs no CLI" >&2; exit 2; }
 
@@ -56,11 +75,25 @@ require-stack:
 	@test -n "$(STACK)" || { echo "error: name a stack: make $(MAKECMDGOALS) STACK=<$(subst $() ,|,$(STACKS))>" >&2; exit 2; }
 	@test -f stacks/Pulumi.$(STACK).yaml || { echo "error: stacks/Pulumi.$(STACK).yaml does not exist (stacks: $(STACKS))" >&2; exit 2; }
 
-preview: require-pulumi require-stack $(STAMP) ## pulumi preview STACK=<stack> with the Pulumi CLI
+CLI_PREREQUISITES := require-pulumi require-stack require-credentials require-passphrase $(STAMP)
+
+preview: $(CLI_PREREQUISITES) ## pulumi preview STACK=<stack> (Pulumi CLI, AWS credentials)
+	$(PULUMI) stack select --create $(STACK)
 	$(PULUMI) preview --stack $(STACK) --diff
 
-up: require-pulumi require-stack $(STAMP) ## pulumi up STACK=<stack> with the Pulumi CLI
-	$(PULUMI) up --stack $(STACK)
+policy: $(CLI_PREREQUISITES) ## pulumi preview STACK=<stack> with the policy pack and the stack's policy config
+	$(PULUMI) stack select --create $(STACK)
+	$(PULUMI) preview --stack $(STACK) --diff $(POLICY_FLAGS)
+
+up: $(CLI_PREREQUISITES) ## pulumi up STACK=<stack> with the policy pack (as CI deploys)
+	$(PULUMI) stack select --create $(STACK)
+	$(PULUMI) up --stack $(STACK) $(POLICY_FLAGS)
+
+refresh: $(CLI_PREREQUISITES) ## pulumi refresh STACK=<stack>: read the real resources back into the state
+	$(PULUMI) refresh --stack $(STACK)
+
+destroy: $(CLI_PREREQUISITES) ## pulumi destroy STACK=<stack> (asks before deleting)
+	$(PULUMI) destroy --stack $(STACK)
 
 clean: ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build *.egg-info

@@ -1,0 +1,79 @@
+"""Post or update the pull request's comment for one stack's `pulumi preview` (one comment per stack).
+
+    python -m tools.ci.pr_comment --stack NAME --output preview.txt
+
+Run by .github/workflows/preview.yml with GH_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, HEAD_SHA and EXIT_CODE
+in the environment. The comment starts with a hidden marker naming the stack; a later run finds it and
+edits it (`gh api`, preinstalled on GitHub's runners) instead of adding another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# GitHub rejects comments over 65,536 characters; the end of a preview holds the policy results.
+MAX_OUTPUT = 60_000
+
+
+def marker(stack: str) -> str:
+    return f"<!-- pulumi-preview:{stack} -->"
+
+
+def body(stack: str, output: str, exit_code: str, head_sha: str) -> str:
+    """The comment: verdict, commit and config, then the diff and the policy results (the end, if long)."""
+    verdict = "no mandatory policy violation" if exit_code == "0" else f"failed (exit code {exit_code})"
+    shown = output if len(output) <= MAX_OUTPUT else "...(start cut)\n" + output[-MAX_OUTPUT:]
+    fence = "````"  # the preview's own output may hold ``` lines
+    return "\n".join(
+        [
+            marker(stack),
+            f"### `pulumi preview` of stack `{stack}`: {verdict}",
+            "",
+            f"Commit {head_sha}; policy pack `policies` with `policies/config/{stack}.json`.",
+            "",
+            "<details><summary>Changes and policy results</summary>",
+            "",
+            fence,
+            shown.rstrip("\n"),
+            fence,
+            "</details>",
+        ]
+    )
+
+
+def _gh(*args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(["gh", "api", *args], input=stdin, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"error: gh api {args[0]}: {result.stderr.strip().splitlines()[-1:]}")
+    return result.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.ci.pr_comment", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--output", type=Path, required=True, help="the captured output of pulumi preview")
+    args = parser.parse_args(argv)
+    env = {k: os.environ.get(k, "") for k in ("GITHUB_REPOSITORY", "PR_NUMBER", "HEAD_SHA", "EXIT_CODE")}
+    missing = [k for k, v in env.items() if not v]
+    if missing:
+        print(f"error: set {', '.join(missing)} (the workflow passes them)", file=sys.stderr)
+        return 2
+    text = body(args.stack, args.output.read_text(errors="replace"), env["EXIT_CODE"], env["HEAD_SHA"])
+    repo, number = env["GITHUB_REPOSITORY"], env["PR_NUMBER"]
+    comments = json.loads(_gh(f"repos/{repo}/issues/{number}/comments", "--paginate", "--slurp"))
+    existing = [c["id"] for page in comments for c in page if str(c.get("body", "")).startswith(marker(args.stack))]
+    payload = json.dumps({"body": text})
+    if existing:
+        _gh(f"repos/{repo}/issues/comments/{existing[0]}", "--method", "PATCH", "--input", "-", stdin=payload)
+    else:
+        _gh(f"repos/{repo}/issues/{number}/comments", "--method", "POST", "--input", "-", stdin=payload)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
