@@ -14,7 +14,7 @@ PULUMI ?= pulumi
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 POLICY_FLAGS = --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
-.PHONY: help install test test-fast lint fmt typecheck check pre-commit plan simulate preview policy up refresh destroy \
+.PHONY: help install test test-fast lint fmt typecheck check pre-commit plan plan-bootstrap simulate preview policy up refresh destroy \
 	require-pulumi require-stack require-credentials require-passphrase clean
 
 help: ## List the targets
@@ -39,8 +39,9 @@ fmt: $(STAMP) ## Format and fix what ruff can
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-typecheck: $(STAMP) ## mypy
+typecheck: $(STAMP) ## mypy (the project, then bootstrap/, a program of its own)
 	$(VENV)/bin/mypy
+	cd bootstrap && ../$(VENV)/bin/mypy --config-file ../pyproject.toml __main__.py github_access.py
 
 test-fast: $(STAMP) ## The unit tests only (no policy-pack processes, no simulations): what pre-commit runs
 	$(PY) -m pytest -q -x tests/components tests/functions tests/policies --ignore tests/policies/test_pack.py
@@ -50,10 +51,16 @@ check: lint typecheck test ## Everything CI runs
 pre-commit: $(STAMP) ## Every pre-commit hook on every file (offline: the hooks are this repo's own tools)
 	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
-plan: $(STAMP) ## Plan and policy-check every stack offline (or STACK=<stack>): no CLI, no credentials
+plan: $(STAMP) ## Plan and policy-check every stack offline, bootstrap/ too (or STACK=<stack>): no CLI, no credentials
 	@$(if $(STACK),test -f stacks/Pulumi.$(STACK).yaml || { echo "error: stacks/Pulumi.$(STACK).yaml does not exist (stacks: $(STACKS))" >&2; exit 2; })
 	$(PY) -m tools.offline_preview $(foreach s,$(or $(STACK),$(STACKS)),--stack $(s)) \
 		--policy-pack policies --policy-pack-config 'policies/config/{stack}.json' --preview
+	$(if $(STACK),,$(MAKE) --no-print-directory plan-bootstrap)
+
+BOOTSTRAP_STACKS := $(sort $(patsubst bootstrap/Pulumi.%.yaml,%,$(wildcard bootstrap/Pulumi.*.yaml)))
+plan-bootstrap: $(STAMP) ## Plan and policy-check bootstrap/ offline, held to prod's policy config
+	$(PY) -m tools.offline_preview --cwd bootstrap $(foreach s,$(BOOTSTRAP_STACKS),--stack $(s)) \
+		--policy-pack $(CURDIR)/policies --policy-pack-config $(CURDIR)/policies/config/prod.json --preview
 
 CASE ?=
 simulate: require-stack $(STAMP) ## Run a workflow test case on a stack's state machines offline: STACK=<stack> CASE=<case>

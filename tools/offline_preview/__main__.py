@@ -127,16 +127,19 @@ def run(args: argparse.Namespace) -> list[Outcome]:
                 config, _ = load_stack_config(project, stack)
             except PlanError:
                 config = {}
-            packs[stack] = [
-                PolicyPack(
-                    (directory / pack) if not pack.is_absolute() else pack,
-                    project=project.name,
-                    stack=stack,
-                    dry_run=args.preview,
-                    stack_config=config,
-                ).start()
-                for pack in args.policy_pack
-            ]
+            try:
+                packs[stack] = [
+                    PolicyPack(
+                        (directory / pack) if not pack.is_absolute() else pack,
+                        project=project.name,
+                        stack=stack,
+                        dry_run=args.preview,
+                        stack_config=config,
+                    ).start()
+                    for pack in args.policy_pack
+                ]
+            except PackError as exc:
+                return [Outcome(name, project=project.name, error=str(exc)) for name in args.stack]
         # A stack's policy check (work in the pack's process) overlaps the next stack's program run.
         checks = []
         with ThreadPoolExecutor(max_workers=1) as checker:
@@ -148,7 +151,8 @@ def run(args: argparse.Namespace) -> list[Outcome]:
                 except (Exception, SystemExit) as exc:
                     outcome.error, outcome.detail = _program_error(exc, args.verbose)
                     continue
-                configs = [Path(c.replace("{stack}", stack)) for c in args.policy_pack_config]
+                # Absolute now: the next program run changes the working directory while this check runs.
+                configs = [Path(c.replace("{stack}", stack)).resolve() for c in args.policy_pack_config]
                 checks.append(checker.submit(_check, outcome, packs[stack], configs))
         for done in checks:
             done.result()  # anything but a PackError is a bug here: raise it, never a silent pass

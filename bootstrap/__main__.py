@@ -1,0 +1,155 @@
+"""Per AWS account, once, before the first deploy: what the GitHub workflows need to preview and deploy.
+
+- GitHub's OIDC provider (one per account; `createOidcProvider: false` when the account has it already);
+- `<project>-preview`: assumed by pull-request previews (`sub` = repo:<repository>:pull_request), reads the
+  state and takes its lock, nothing else;
+- `<project>-deploy-<environment>` per GitHub environment deploying to this account (`sub` =
+  repo:<repository>:environment:<environment>), scoped to that environment's resources (github_access.py);
+- `<project>-state-<account>-<region>`: the self-managed state backend (encrypted, versioned, private, TLS).
+
+    cd bootstrap && pulumi up --stack <nonprod|prod>
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import yaml
+from github_access import (
+    AUDIENCE,
+    GITHUB_OIDC_HOST,
+    PULL_REQUEST_SUBJECT,
+    Account,
+    deploy_policy,
+    environment_subject,
+    github_trust_policy,
+    oidc_provider_arn,
+    passed_roles,
+    preview_policy,
+    tls_only_bucket_policy,
+)
+
+config = pulumi.Config()
+repository = config.require("githubRepository")
+environments: list[str] = config.require_object("environments")
+project = config.get("project") or "ml-pipelines"
+if "/" not in repository or not environments or not all(isinstance(e, str) and e for e in environments):
+    raise pulumi.RunError(
+        f"bootstrap/Pulumi.{pulumi.get_stack()}.yaml: githubRepository must be <owner>/<repo> and environments "
+        "a non-empty list of GitHub environment names"
+    )
+
+# The main program's stack files name the pipelines, hence the roles a deploy passes to services.
+STACKS = Path(__file__).resolve().parent.parent / "stacks"
+
+
+def pipelines_of(environment: str) -> list[dict[str, object]]:
+    path = STACKS / f"Pulumi.{environment}.yaml"
+    if not path.is_file():
+        raise pulumi.RunError(
+            f"{path}: no stack file for the environment {environment} (bootstrap config: environments)"
+        )
+    declared = (yaml.safe_load(path.read_text()) or {}).get("config", {}).get(f"{project}:pipelines")
+    if not isinstance(declared, list):
+        raise pulumi.RunError(f"{path}: {project}:pipelines is not a list of pipelines")
+    return declared
+
+
+account = Account(
+    partition=aws.get_partition().partition,
+    region=aws.get_region().region,
+    account_id=aws.get_caller_identity().account_id,
+)
+
+provider_arn: pulumi.Input[str] = oidc_provider_arn(account)
+depends: list[pulumi.Resource] = []
+if config.get_bool("createOidcProvider") is not False:
+    oidc = aws.iam.OpenIdConnectProvider(
+        "github",
+        url=f"https://{GITHUB_OIDC_HOST}",
+        client_id_lists=[AUDIENCE],
+    )
+    provider_arn, depends = oidc.arn, [oidc]
+
+# -- the state bucket ----------------------------------------------------------------------------------------
+state_bucket_name = f"{project}-state-{account.account_id}-{account.region}"
+state_bucket = aws.s3.Bucket("state", bucket=state_bucket_name, force_destroy=False)
+after_bucket = pulumi.ResourceOptions(depends_on=[state_bucket])
+aws.s3.BucketOwnershipControls(
+    "state-ownership", bucket=state_bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=after_bucket
+)
+public_access = aws.s3.BucketPublicAccessBlock(
+    "state-public-access",
+    bucket=state_bucket.id,
+    block_public_acls=True,
+    block_public_policy=True,
+    ignore_public_acls=True,
+    restrict_public_buckets=True,
+    opts=after_bucket,
+)
+aws.s3.BucketServerSideEncryptionConfiguration(
+    "state-encryption",
+    bucket=state_bucket.id,
+    rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
+    opts=after_bucket,
+)
+aws.s3.BucketVersioning(
+    "state-versioning",
+    bucket=state_bucket.id,
+    versioning_configuration={"status": "Enabled"},
+    opts=after_bucket,
+)
+aws.s3.BucketPolicy(
+    "state-tls-only",
+    bucket=state_bucket.id,
+    policy=json.dumps(tls_only_bucket_policy(account, state_bucket_name)),
+    # S3 rejects a bucket policy while the public access block is being applied.
+    opts=pulumi.ResourceOptions(depends_on=[public_access]),
+)
+
+# -- the roles -----------------------------------------------------------------------------------------------
+role_opts = pulumi.ResourceOptions(depends_on=depends)
+preview_role = aws.iam.Role(
+    "preview",
+    name=f"{project}-preview",
+    description=f"Pull-request previews of {repository}: reads the Pulumi state",
+    assume_role_policy=json.dumps(github_trust_policy(account, repository, PULL_REQUEST_SUBJECT)),
+    max_session_duration=3600,
+    opts=role_opts,
+)
+aws.iam.RolePolicy(
+    "preview-state",
+    role=preview_role.id,
+    name="read-state",
+    policy=json.dumps(preview_policy(account, state_bucket_name)),
+)
+
+deploy_roles: dict[str, pulumi.Output[str]] = {}
+for environment in environments:
+    role = aws.iam.Role(
+        f"deploy-{environment}",
+        name=f"{project}-deploy-{environment}",
+        description=f"Deploys of {repository} from the GitHub environment {environment}",
+        assume_role_policy=json.dumps(github_trust_policy(account, repository, environment_subject(environment))),
+        max_session_duration=3600,
+        opts=role_opts,
+    )
+    aws.iam.RolePolicy(
+        f"deploy-{environment}-permissions",
+        role=role.id,
+        name="deploy",
+        policy=json.dumps(
+            deploy_policy(
+                account, project, environment, state_bucket_name, passed_roles(pipelines_of(environment), environment)
+            )
+        ),
+    )
+    deploy_roles[environment] = role.arn
+
+pulumi.export("oidc_provider_arn", provider_arn)
+pulumi.export("state_backend_url", pulumi.Output.concat("s3://", state_bucket.bucket))
+pulumi.export("preview_role_arn", preview_role.arn)
+pulumi.export("deploy_role_arns", deploy_roles)

@@ -1,0 +1,230 @@
+"""bootstrap/: the OIDC provider, roles and state bucket the workflows need, planned under the mock runtime."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.components.test_iam_against_aws_data import arn_formats, arn_matches
+from tests.conftest import ROOT
+from tools.offline_preview import __main__ as offline_preview
+from tools.offline_preview.program import Plan, run_program
+
+BOOTSTRAP = ROOT / "bootstrap"
+REPOSITORY = "example-org/ml-pipelines"
+ENVIRONMENTS = {"nonprod": ["dev", "staging"], "prod": ["prod"]}
+OIDC = "token.actions.githubusercontent.com"
+
+
+@pytest.fixture(scope="module")
+def bootstrap() -> dict[str, Plan]:
+    return {stack: run_program(BOOTSTRAP, stack) for stack in ENVIRONMENTS}
+
+
+@pytest.fixture(scope="module")
+def main_plans() -> dict[str, Plan]:
+    return {env: run_program(ROOT, env) for envs in ENVIRONMENTS.values() for env in envs}
+
+
+def _document(plan: Plan, name: str, key: str = "policy") -> dict[str, Any]:
+    return json.loads(plan.named(name).inputs[key])
+
+
+def _as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def allows(document: dict[str, Any], action: str, resource: str) -> bool:
+    """Some Allow statement names the action and a resource pattern the ARN fits (conditions aside)."""
+    return any(
+        statement["Effect"] == "Allow"
+        and any(fnmatch.fnmatchcase(action, a) for a in _as_list(statement["Action"]))
+        and any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement["Resource"]))
+        for statement in document["Statement"]
+    )
+
+
+@pytest.mark.parametrize("stack", ENVIRONMENTS)
+def test_roles_trust_only_this_repository_with_the_exact_subject(bootstrap: dict[str, Plan], stack: str) -> None:
+    plan = bootstrap[stack]
+    provider = f"arn:aws:iam::123456789012:oidc-provider/{OIDC}"
+    subjects = {"preview": "pull_request", **{f"deploy-{e}": f"environment:{e}" for e in ENVIRONMENTS[stack]}}
+    for role, subject in subjects.items():
+        assert _document(plan, role, "assumeRolePolicy")["Statement"] == [
+            {
+                "Sid": "GitHubActionsOidc",
+                "Effect": "Allow",
+                "Principal": {"Federated": provider},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {f"{OIDC}:aud": "sts.amazonaws.com", f"{OIDC}:sub": f"repo:{REPOSITORY}:{subject}"}
+                },
+            }
+        ]
+    assert sorted(r.name for r in plan.of_type("aws:iam/role:Role")) == sorted(subjects)
+    oidc = plan.named("github").inputs
+    assert (oidc["url"], oidc["clientIdLists"]) == (f"https://{OIDC}", ["sts.amazonaws.com"])
+
+
+@pytest.mark.parametrize("stack", ENVIRONMENTS)
+def test_no_managed_policies_and_no_administrator(bootstrap: dict[str, Plan], stack: str) -> None:
+    plan = bootstrap[stack]
+    assert not plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    for role in plan.of_type("aws:iam/role:Role"):
+        assert not role.inputs.get("managedPolicyArns") and not role.inputs.get("inlinePolicies")
+    text = json.dumps([r.inputs for r in plan.resources])
+    assert "AdministratorAccess" not in text and '"Action": "*"' not in text
+
+
+@pytest.mark.parametrize("stack", ENVIRONMENTS)
+def test_every_action_exists_and_every_arn_is_a_type_it_accepts(bootstrap: dict[str, Plan], stack: str) -> None:
+    for policy in bootstrap[stack].of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            for action in _as_list(statement["Action"]):
+                formats = arn_formats(action)
+                for resource in _as_list(statement["Resource"]):
+                    if resource == "*":
+                        assert all(f == "*" for f in formats), f"{policy.name}: {action} on *"
+                    else:
+                        typed = [f for f in formats if f != "*"]
+                        assert any(arn_matches(resource, f) for f in typed), f"{policy.name}: {action} on {resource}"
+
+
+# What creating each resource of the main program asks of IAM, and the ARN it is asked on.
+CREATE_ACTIONS = {
+    "aws:iam/role:Role": "iam:CreateRole",
+    "aws:lambda/function:Function": "lambda:CreateFunction",
+    "aws:cloudwatch/logGroup:LogGroup": "logs:CreateLogGroup",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "cloudwatch:PutMetricAlarm",
+    "aws:sfn/stateMachine:StateMachine": "states:CreateStateMachine",
+    "aws:sns/topic:Topic": "sns:CreateTopic",
+    "aws:scheduler/schedule:Schedule": "scheduler:CreateSchedule",
+    "aws:kms/alias:Alias": "kms:CreateAlias",
+    "aws:s3/bucket:Bucket": "s3:CreateBucket",
+}
+
+
+def _created(plan: Plan) -> list[tuple[str, str, str]]:
+    """(type, create action, ARN) of every main-program resource whose ARN names it."""
+    found = []
+    for resource in plan.resources:
+        action = CREATE_ACTIONS.get(resource.type)
+        arn = resource.outputs.get("arn")
+        if resource.type == "aws:sns/topicSubscription:TopicSubscription":
+            action, arn = "sns:Subscribe", resource.inputs["topic"]
+        if action and isinstance(arn, str):
+            found.append((resource.type, action, arn.removesuffix(":*")))
+    return found
+
+
+def test_every_created_type_is_covered_by_the_table(main_plans: dict[str, Plan]) -> None:
+    """A new resource type in the program needs its deploy permission: this names it."""
+    handled = {
+        *CREATE_ACTIONS,
+        "pulumi:providers:aws",
+        "aws:kms/key:Key",  # created under a tag condition, not an ARN
+        "aws:iam/rolePolicy:RolePolicy",  # iam:PutRolePolicy on the role, which the Roles statement covers
+        "aws:sns/topicSubscription:TopicSubscription",  # sns:Subscribe on the topic, checked in _created
+    }
+    declared = {r.type for plan in main_plans.values() for r in plan.resources if r.custom}
+    uncovered = {t for t in declared - handled if not t.startswith("aws:s3/bucket")}
+    assert sorted(uncovered) == [], "add the deploy permissions for these types to bootstrap/github_access.py"
+
+
+@pytest.mark.parametrize(("stack", "environment"), [(s, e) for s, envs in ENVIRONMENTS.items() for e in envs])
+def test_deploy_role_can_create_its_environment_and_nothing_of_another(
+    bootstrap: dict[str, Plan], main_plans: dict[str, Plan], stack: str, environment: str
+) -> None:
+    policy = _document(bootstrap[stack], f"deploy-{environment}-permissions")
+    created = _created(main_plans[environment])
+    assert len(created) >= 10
+    for kind, action, arn in created:
+        assert allows(policy, action, arn), f"deploy-{environment} cannot {action} {arn} ({kind})"
+    for other, plan in main_plans.items():
+        if other != environment:
+            for kind, action, arn in _created(plan):
+                if kind != "aws:kms/key:Key":
+                    assert not allows(policy, action, arn), f"deploy-{environment} can {action} {other}'s {arn}"
+
+
+@pytest.mark.parametrize(("stack", "environment"), [(s, e) for s, envs in ENVIRONMENTS.items() for e in envs])
+def test_roles_are_passed_one_by_one_to_their_own_service(
+    bootstrap: dict[str, Plan], main_plans: dict[str, Plan], stack: str, environment: str
+) -> None:
+    policy = _document(bootstrap[stack], f"deploy-{environment}-permissions")
+    passes = {
+        statement["Condition"]["StringEquals"]["iam:PassedToService"]: sorted(statement["Resource"])
+        for statement in policy["Statement"]
+        if statement["Action"] == "iam:PassRole"
+    }
+    roles = {r.inputs["name"]: r.outputs["arn"] for r in main_plans[environment].of_type("aws:iam/role:Role")}
+    assert passes["states.amazonaws.com"] == sorted(v for k, v in roles.items() if k.endswith("-sfn"))
+    assert passes["lambda.amazonaws.com"] == sorted(v for k, v in roles.items() if k.endswith("-evaluate"))
+    schedulers = sorted(v for k, v in roles.items() if k.endswith("-scheduler"))
+    assert passes.get("scheduler.amazonaws.com", []) == schedulers
+    sagemaker = [v for k, v in roles.items() if k.endswith("-sagemaker")]
+    assert sagemaker and not any(arn in r for r in passes.values() for arn in sagemaker)
+
+
+@pytest.mark.parametrize("stack", ENVIRONMENTS)
+def test_state_bucket_is_encrypted_versioned_private_and_tls_only(bootstrap: dict[str, Plan], stack: str) -> None:
+    plan = bootstrap[stack]
+    bucket = plan.named("state").inputs["bucket"]
+    assert bucket == "ml-pipelines-state-123456789012-eu-west-1"
+    rule = plan.named("state-encryption").inputs["rules"][0]
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    assert plan.named("state-versioning").inputs["versioningConfiguration"] == {"status": "Enabled"}
+    block = plan.named("state-public-access").inputs
+    assert all(
+        block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    (deny,) = _document(plan, "state-tls-only")["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert plan.outputs["state_backend_url"] == f"s3://{bucket}"
+
+
+def test_preview_role_reads_the_state_and_nothing_else(bootstrap: dict[str, Plan]) -> None:
+    policy = _document(bootstrap["prod"], "preview-state")
+    actions = sorted({a for s in policy["Statement"] for a in _as_list(s["Action"])})
+    assert actions == ["s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]
+    writes = [s for s in policy["Statement"] if "s3:PutObject" in _as_list(s["Action"])]
+    assert [s["Resource"] for s in writes] == ["arn:aws:s3:::ml-pipelines-state-123456789012-eu-west-1/.pulumi/locks/*"]
+
+
+def test_the_policy_pack_passes_bootstrap_held_to_prod(capsys: pytest.CaptureFixture[str]) -> None:
+    code = offline_preview.main(
+        [
+            "--cwd",
+            str(BOOTSTRAP),
+            *[a for s in ENVIRONMENTS for a in ("--stack", s)],
+            "--policy-pack",
+            str(ROOT / "policies"),
+            "--policy-pack-config",
+            str(ROOT / "policies/config/prod.json"),
+            "--preview",
+            "--json",
+        ]
+    )
+    documents = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [(d["stack"], d["policyViolations"]) for d in documents] == [(s, []) for s in ENVIRONMENTS]
+
+
+def test_an_environment_without_a_stack_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for item in ("Pulumi.yaml", "__main__.py", "github_access.py"):
+        (tmp_path / "bootstrap").mkdir(exist_ok=True)
+        (tmp_path / "bootstrap" / item).write_text((BOOTSTRAP / item).read_text())
+    (tmp_path / "stacks").mkdir()
+    config = (BOOTSTRAP / "Pulumi.prod.yaml").read_text().replace("    - prod", "    - qa")
+    (tmp_path / "bootstrap" / "Pulumi.prod.yaml").write_text(config)
+    code = offline_preview.main(["--cwd", str(tmp_path / "bootstrap"), "--stack", "prod", "--json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 2
+    assert document["error"] == (
+        f"the program failed: RunError: {tmp_path}/stacks/Pulumi.qa.yaml: "
+        "no stack file for the environment qa (bootstrap config: environments)"
+    )
