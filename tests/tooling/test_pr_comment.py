@@ -1,0 +1,79 @@
+"""The preview comment: one per stack, found by its marker and edited on the next push, never duplicated."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tools.ci import pr_comment
+
+
+def test_body_has_the_marker_verdict_and_the_end_of_a_long_output() -> None:
+    output = "x" * (pr_comment.MAX_OUTPUT + 10) + "\nPolicies:\n    mandatory: [iam] ...\n"
+    body = pr_comment.body("prod", output, "255", "abc123")
+    lines = body.splitlines()
+    assert lines[0] == "<!-- pulumi-preview:prod -->"
+    assert lines[1] == "### `pulumi preview` of stack `prod`: failed (exit code 255)"
+    assert "Commit abc123; policy pack `policies` with `policies/config/prod.json`." in lines
+    assert "...(start cut)" in body and body.endswith("    mandatory: [iam] ...\n````\n</details>")
+    assert len(body) < 65_536
+    assert "no mandatory policy violation" in pr_comment.body("dev", "ok", "0", "abc")
+
+
+@pytest.fixture
+def fake_gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A `gh` that logs its calls and answers the comment listing from comments.json."""
+    log = tmp_path / "calls.jsonl"
+    script = tmp_path / "gh"
+    script.write_text(
+        "#!/usr/bin/env python3\n"
+        "import json, sys\n"
+        f"log = open({str(log)!r}, 'a')\n"
+        "stdin = sys.stdin.read() if '--input' in sys.argv else ''\n"
+        "log.write(json.dumps({'argv': sys.argv[1:], 'stdin': stdin}) + '\\n')\n"
+        f"print(open({str(tmp_path / 'comments.json')!r}).read() if sys.argv[-1] == '--slurp' else '{{}}')\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    for key, value in {"GITHUB_REPOSITORY": "o/r", "PR_NUMBER": "7", "HEAD_SHA": "abc", "EXIT_CODE": "0"}.items():
+        monkeypatch.setenv(key, value)
+    (tmp_path / "preview.txt").write_text("+ 3 to create\n")
+    return tmp_path
+
+
+def _calls(directory: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (directory / "calls.jsonl").read_text().splitlines()]
+
+
+def test_first_preview_posts_a_comment(fake_gh: Path) -> None:
+    (fake_gh / "comments.json").write_text(json.dumps([[{"id": 1, "body": "<!-- pulumi-preview:staging -->"}]]))
+    assert pr_comment.main(["--stack", "dev", "--output", str(fake_gh / "preview.txt")]) == 0
+    listing, post = _calls(fake_gh)
+    assert listing["argv"] == ["api", "repos/o/r/issues/7/comments", "--paginate", "--slurp"]
+    assert post["argv"] == ["api", "repos/o/r/issues/7/comments", "--method", "POST", "--input", "-"]
+    assert json.loads(str(post["stdin"]))["body"].startswith("<!-- pulumi-preview:dev -->\n")
+
+
+def test_later_previews_edit_the_stacks_comment(fake_gh: Path) -> None:
+    comments = [
+        [{"id": 1, "body": "<!-- pulumi-preview:staging -->"}],
+        [{"id": 42, "body": "<!-- pulumi-preview:dev -->"}],
+    ]
+    (fake_gh / "comments.json").write_text(json.dumps(comments))
+    assert pr_comment.main(["--stack", "dev", "--output", str(fake_gh / "preview.txt")]) == 0
+    _, patch = _calls(fake_gh)
+    assert patch["argv"] == ["api", "repos/o/r/issues/comments/42", "--method", "PATCH", "--input", "-"]
+
+
+def test_missing_environment_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for key in ("GITHUB_REPOSITORY", "PR_NUMBER", "HEAD_SHA", "EXIT_CODE"):
+        monkeypatch.delenv(key, raising=False)
+    assert pr_comment.main(["--stack", "dev", "--output", "x"]) == 2
+    assert (
+        capsys.readouterr().err
+        == "error: set GITHUB_REPOSITORY, PR_NUMBER, HEAD_SHA, EXIT_CODE (the workflow passes them)\n"
+    )

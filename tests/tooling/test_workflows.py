@@ -1,0 +1,225 @@
+"""The GitHub workflows, checked from the YAML itself: schema, zizmor, and the safety properties they promise.
+
+They cannot run here (no GitHub, no AWS); what they do is asserted statically, property by property.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+GITHUB = ROOT / ".github"
+WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
+ACTIONS = sorted(GITHUB.glob("actions/*/action.yml"))
+VENV_BIN = ROOT / ".venv" / "bin"
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+
+
+def load(path: Path) -> dict[str, Any]:
+    # YAML 1.1 reads the key `on` as True; GitHub means the string.
+    document = yaml.safe_load(path.read_text())
+    if True in document:
+        document["on"] = document.pop(True)
+    return dict(document)
+
+
+DOCS = {path.name: load(path) for path in WORKFLOWS}
+
+
+def jobs(name: str) -> dict[str, dict[str, Any]]:
+    return dict(DOCS[name]["jobs"])
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job.get("steps", []))
+
+
+def runs(job: dict[str, Any]) -> str:
+    return "\n".join(step.get("run", "") for step in steps(job))
+
+
+def test_the_workflows_are_there() -> None:
+    assert sorted(DOCS) == ["ci.yml", "deploy.yml", "preview.yml", "pulumi-up.yml"]
+
+
+def test_workflows_and_actions_match_githubs_schemas() -> None:
+    for schema, files in (("vendor.github-workflows", WORKFLOWS), ("vendor.github-actions", ACTIONS)):
+        result = subprocess.run(
+            [VENV_BIN / "check-jsonschema", "--builtin-schema", schema, *files],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_zizmor_reports_nothing() -> None:
+    result = subprocess.run(
+        [VENV_BIN / "zizmor", "--offline", "--format", "plain", str(GITHUB)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    assert "No findings to report" in result.stdout
+
+
+def test_no_permissions_by_default() -> None:
+    for name, document in DOCS.items():
+        assert document["permissions"] == {}, name
+        for job_name, job in jobs(name).items():
+            assert "permissions" in job, f"{name}: {job_name} declares no permissions"
+            assert "write-all" not in str(job["permissions"])
+
+
+def _assumes_a_role(name: str, job: dict[str, Any]) -> bool:
+    if any(str(s.get("uses", "")).startswith("aws-actions/configure-aws-credentials@") for s in steps(job)):
+        return True
+    called = str(job.get("uses", ""))
+    return called.startswith("./.github/workflows/") and any(
+        _assumes_a_role(called, j) for j in jobs(Path(called).name).values()
+    )
+
+
+def test_id_token_only_where_a_role_is_assumed() -> None:
+    for name in DOCS:
+        for job_name, job in jobs(name).items():
+            wants = job["permissions"].get("id-token") == "write"
+            assert wants == _assumes_a_role(name, job), f"{name}: {job_name}"
+
+
+def test_pull_requests_write_only_where_a_comment_is_written() -> None:
+    for name in DOCS:
+        for job_name, job in jobs(name).items():
+            writes = job["permissions"].get("pull-requests") == "write"
+            assert writes == ("tools.ci.pr_comment" in runs(job)), f"{name}: {job_name}"
+
+
+def test_third_party_actions_pinned_to_a_commit_with_its_version() -> None:
+    for path in [*WORKFLOWS, *ACTIONS]:
+        for line in path.read_text().splitlines():
+            match = re.match(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", line)
+            if not match or match[1].startswith("./"):
+                continue
+            assert PINNED.match(match[1]), f"{path.name}: {match[1]} is not pinned to a full commit SHA"
+            assert re.match(r"^\s+# v\d+\.\d+\.\d+$", match[2]), f"{path.name}: {match[1]} has no '# vX.Y.Z' comment"
+
+
+def test_no_pull_request_target_and_no_expansion_in_scripts() -> None:
+    for path in [*WORKFLOWS, *ACTIONS]:
+        text = path.read_text()
+        assert "pull_request_target" not in text, path.name
+        document = load(path)
+        all_steps = [s for j in document.get("jobs", {}).values() for s in steps(j)]
+        all_steps += document.get("runs", {}).get("steps", [])
+        for step in all_steps:
+            assert "${{" not in step.get("run", ""), f"{path.name}: {step.get('name')}: expression inside run:"
+
+
+def test_forks_get_no_credentials() -> None:
+    for job_name, job in jobs("ci.yml").items():
+        assert "secrets." not in str(job) and "id-token" not in job["permissions"], job_name
+    (preview,) = jobs("preview.yml").values()
+    assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert set(DOCS["preview.yml"]["on"]) == {"pull_request"}
+    # The only other workflow with secrets runs on pushes and dispatches, never on pull requests.
+    assert "pull_request" not in DOCS["deploy.yml"]["on"]
+    assert set(DOCS["pulumi-up.yml"]["on"]) == {"workflow_call"}
+
+
+def _pulumi_commands(script: str) -> list[str]:
+    joined = re.sub(r"\\\n\s*", " ", script)
+    return [line.strip() for line in joined.splitlines() if re.match(r"^\s*pulumi (preview|up)\b", line)]
+
+
+def test_every_preview_and_update_runs_the_policy_pack_with_the_stack_config() -> None:
+    commands = [c for name in DOCS for job in jobs(name).values() for c in _pulumi_commands(runs(job))]
+    assert len(commands) == 3  # the PR preview, and the deploy's preview then update
+    for command in commands:
+        assert '--stack "$STACK_NAME" --policy-pack policies' in command, command
+        assert '--policy-pack-config "policies/config/$STACK.json"' in command, command
+
+
+def test_ci_runs_the_developer_targets() -> None:
+    (check,) = jobs("ci.yml").values()
+    assert [s["run"] for s in steps(check) if "run" in s] == [
+        "make lint",
+        "make typecheck",
+        "make test",
+        "make pre-commit",
+        "make plan",
+    ]
+
+
+def test_dependencies_come_from_the_repositorys_pins() -> None:
+    (action,) = ACTIONS
+    text = action.read_text()
+    assert "run: make install" in text
+    for path in [*WORKFLOWS, *ACTIONS]:
+        assert "pip install" not in path.read_text(), path.name
+
+
+def test_deploy_order_and_gates() -> None:
+    deploy = jobs("deploy.yml")
+    assert {n: j["with"]["stack"] for n, j in deploy.items()} == {"dev": "dev", "staging": "staging", "prod": "prod"}
+    assert all(j["uses"] == "./.github/workflows/pulumi-up.yml" for j in deploy.values())
+    assert deploy["staging"]["needs"] == "dev"
+    assert "refs/heads/main" in deploy["dev"]["if"] and "refs/heads/main" in deploy["staging"]["if"]
+    prod_if = " ".join(deploy["prod"]["if"].split())
+    assert prod_if == (
+        "(github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')) "
+        "|| (github.event_name == 'workflow_dispatch' && inputs.stack == 'prod')"
+    )
+    assert DOCS["deploy.yml"]["on"]["push"] == {"branches": ["main"], "tags": ["v*"]}
+
+
+def test_each_update_is_behind_its_environment_one_at_a_time_previewed_first() -> None:
+    (up,) = jobs("pulumi-up.yml").values()
+    assert up["environment"] == "${{ inputs.stack }}"  # prod: the environment with required reviewers
+    assert up["concurrency"] == {"group": "deploy-${{ inputs.stack }}", "cancel-in-progress": False}
+    names = [s.get("name", s.get("uses", "")) for s in steps(up)]
+    preview = next(i for i, s in enumerate(steps(up)) if "pulumi preview" in s.get("run", ""))
+    update = next(i for i, s in enumerate(steps(up)) if "pulumi up" in s.get("run", ""))
+    assert preview < update, names
+    assert 'pulumi stack output --stack "$STACK_NAME" --json' in runs(up)
+    assert '>> "$GITHUB_STEP_SUMMARY"' in runs(up)
+
+
+def test_the_cli_reads_stacks_dir_for_real() -> None:
+    """pulumi/actions drives the Automation API (pulumi/pulumi#10305: stackConfigDir reported ignored); the
+    workflows run the CLI itself, and check that the stack's config was read before any preview or update."""
+    assert yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["stackConfigDir"] == "stacks"
+    for path in [*WORKFLOWS, *ACTIONS]:
+        assert "pulumi/actions@" not in path.read_text(), path.name
+    for name in ("preview.yml", "pulumi-up.yml"):
+        for job in jobs(name).values():
+            script = runs(job)
+            guard = script.index('pulumi config get ml-pipelines:pipelines --stack "$STACK_NAME"')
+            assert guard < script.index("pulumi preview"), name
+
+
+def test_every_stack_is_previewed_on_pull_requests() -> None:
+    (preview,) = jobs("preview.yml").values()
+    stacks = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+    assert sorted(i["stack"] for i in preview["strategy"]["matrix"]["include"]) == stacks
+    assert preview["strategy"]["fail-fast"] is False
+    roles = {i["stack"]: i["role"] for i in preview["strategy"]["matrix"]["include"]}
+    assert roles == {s: f"AWS_PREVIEW_ROLE_ARN_{s.upper()}" for s in stacks}
+
+
+@pytest.mark.parametrize("name", sorted(DOCS))
+def test_jobs_have_timeouts_and_checkout_keeps_no_credentials(name: str) -> None:
+    for job_name, job in jobs(name).items():
+        if "uses" in job:  # a call to a reusable workflow: the timeout is in the called job
+            continue
+        assert isinstance(job.get("timeout-minutes"), int), f"{name}: {job_name}"
+        for step in steps(job):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
