@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,35 @@ def test_the_project_stacks_pass_as_make_plan_runs_them() -> None:
         "PASS staging",
         "PASS prod",
     ]
+
+
+def test_relative_config_paths_hold_while_the_next_stack_runs_elsewhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Config paths are relative to where the command runs, even while the next program runs in --cwd.
+
+    The fixture program is made slow, so that the first stack's policy check (which overlaps the second
+    stack's program run) reads its config while the working directory is the project's.
+    """
+    project = tmp_path / "grant"
+    shutil.copytree(FIXTURES / "grant", project)
+    program = project / "__main__.py"
+    program.write_text("import time\n\ntime.sleep(1)\n" + program.read_text())
+    code, documents = planned(
+        capsys,
+        "--cwd", str(project), "--stack", "dev", "--stack", "prod",
+        "--policy-pack", PACK, "--policy-pack-config", "policies/config/{stack}.json", "--preview",
+    )  # fmt: skip
+    assert isinstance(documents, list) and [d.get("error") for d in documents] == [None, None]
+    assert code == 1
+    levels = [{v["enforcementLevel"] for v in d["policyViolations"]} for d in documents]
+    assert levels == [{"advisory"}, {"mandatory"}]
+
+
+def test_a_missing_pack_directory_is_one_line_and_exit_2() -> None:
+    result = cli("--cwd", str(FIXTURES / "basic"), "--stack", "dev", "--policy-pack", "no-such-pack")
+    assert result.returncode == 2
+    assert result.stdout.splitlines() == [
+        f"error: dev: {FIXTURES / 'basic' / 'no-such-pack'}: no such policy pack directory"
+    ]
+    assert "Traceback" not in result.stdout + result.stderr
