@@ -41,7 +41,7 @@ fmt: $(STAMP) ## Format and fix what ruff can
 
 typecheck: $(STAMP) ## mypy (the project, then bootstrap/, a program of its own)
 	$(VENV)/bin/mypy
-	cd bootstrap && ../$(VENV)/bin/mypy --config-file ../pyproject.toml __main__.py github_access.py
+	cd bootstrap && MYPYPATH=.. ../$(VENV)/bin/mypy --config-file ../pyproject.toml __main__.py github_access.py
 
 test-fast: $(STAMP) ## The unit tests only (no policy-pack processes, no simulations): what pre-commit runs
 	$(PY) -m pytest -q -x tests/components tests/functions tests/policies --ignore tests/policies/test_pack.py

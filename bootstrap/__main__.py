@@ -13,12 +13,17 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-import pulumi
-import pulumi_aws as aws
-import yaml
-from github_access import (
+# The repository's components (names, ARNs, the hardened bucket) are shared with the main program.
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY_ROOT))
+
+import pulumi  # noqa: E402
+import pulumi_aws as aws  # noqa: E402
+import yaml  # noqa: E402
+from github_access import (  # noqa: E402
     AUDIENCE,
     GITHUB_OIDC_HOST,
     PULL_REQUEST_SUBJECT,
@@ -29,8 +34,9 @@ from github_access import (
     oidc_provider_arn,
     passed_roles,
     preview_policy,
-    tls_only_bucket_policy,
 )
+
+from components.artifacts_bucket import ArtifactsBucket, ArtifactsBucketArgs  # noqa: E402
 
 config = pulumi.Config()
 repository = config.require("githubRepository")
@@ -43,7 +49,7 @@ if "/" not in repository or not environments or not all(isinstance(e, str) and e
     )
 
 # The main program's stack files name the pipelines, hence the roles a deploy passes to services.
-STACKS = Path(__file__).resolve().parent.parent / "stacks"
+STACKS = REPOSITORY_ROOT / "stacks"
 
 
 def pipelines_of(environment: str) -> list[dict[str, object]]:
@@ -76,39 +82,8 @@ if config.get_bool("createOidcProvider") is not False:
 
 # -- the state bucket ----------------------------------------------------------------------------------------
 state_bucket_name = f"{project}-state-{account.account_id}-{account.region}"
-state_bucket = aws.s3.Bucket("state", bucket=state_bucket_name, force_destroy=False)
-after_bucket = pulumi.ResourceOptions(depends_on=[state_bucket])
-aws.s3.BucketOwnershipControls(
-    "state-ownership", bucket=state_bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=after_bucket
-)
-public_access = aws.s3.BucketPublicAccessBlock(
-    "state-public-access",
-    bucket=state_bucket.id,
-    block_public_acls=True,
-    block_public_policy=True,
-    ignore_public_acls=True,
-    restrict_public_buckets=True,
-    opts=after_bucket,
-)
-aws.s3.BucketServerSideEncryptionConfiguration(
-    "state-encryption",
-    bucket=state_bucket.id,
-    rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}],
-    opts=after_bucket,
-)
-aws.s3.BucketVersioning(
-    "state-versioning",
-    bucket=state_bucket.id,
-    versioning_configuration={"status": "Enabled"},
-    opts=after_bucket,
-)
-aws.s3.BucketPolicy(
-    "state-tls-only",
-    bucket=state_bucket.id,
-    policy=json.dumps(tls_only_bucket_policy(account, state_bucket_name)),
-    # S3 rejects a bucket policy while the public access block is being applied.
-    opts=pulumi.ResourceOptions(depends_on=[public_access]),
-)
+# Encrypted, versioned, owner-enforced, public access blocked, TLS only: the same bucket as the program's.
+state_bucket = ArtifactsBucket("state", ArtifactsBucketArgs(bucket_name=state_bucket_name, context=account))
 
 # -- the roles -----------------------------------------------------------------------------------------------
 role_opts = pulumi.ResourceOptions(depends_on=depends)
@@ -150,6 +125,6 @@ for environment in environments:
     deploy_roles[environment] = role.arn
 
 pulumi.export("oidc_provider_arn", provider_arn)
-pulumi.export("state_backend_url", pulumi.Output.concat("s3://", state_bucket.bucket))
+pulumi.export("state_backend_url", pulumi.Output.concat("s3://", state_bucket.bucket_name))
 pulumi.export("preview_role_arn", preview_role.arn)
 pulumi.export("deploy_role_arns", deploy_roles)

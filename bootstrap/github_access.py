@@ -11,8 +11,9 @@ Condition keys: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_polic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from components.arns import AwsContext, PipelineNames
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
@@ -20,15 +21,8 @@ AUDIENCE = "sts.amazonaws.com"
 Document = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Account:
-    partition: str
-    region: str
-    account_id: str
-
-    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
-        where = [self.region if region else "", self.account_id if account else ""]
-        return ":".join(["arn", self.partition, service, *where, resource])
+Account = AwsContext
+"""Partition, region and account of the account being bootstrapped (the main program's own type)."""
 
 
 def _document(*statements: Document) -> Document:
@@ -97,18 +91,18 @@ def preview_policy(account: Account, state_bucket: str) -> Document:
 
 
 def passed_roles(pipelines: list[dict[str, Any]], environment: str) -> dict[str, list[str]]:
-    """Service -> the roles of E's pipelines that a deploy passes to it (names as components/arns.py makes them)."""
+    """Service -> the roles of E's pipelines that a deploy passes to it, named as the program names them."""
     roles: dict[str, list[str]] = {
         "states.amazonaws.com": [],
         "lambda.amazonaws.com": [],
         "scheduler.amazonaws.com": [],
     }
     for pipeline in pipelines:
-        prefix = f"{pipeline['name']}-{environment}"
-        roles["states.amazonaws.com"].append(f"{prefix}-sfn")
-        roles["lambda.amazonaws.com"].append(f"{prefix}-evaluate")
+        names = PipelineNames.of(pipeline["name"], environment)
+        roles["states.amazonaws.com"].append(names.state_machine_role)
+        roles["lambda.amazonaws.com"].append(names.evaluate_role)
         if pipeline.get("schedule"):
-            roles["scheduler.amazonaws.com"].append(f"{prefix}-scheduler")
+            roles["scheduler.amazonaws.com"].append(names.scheduler_role)
     return roles
 
 
@@ -338,19 +332,4 @@ def deploy_policy(
             "Action": "kms:ListAliases",
             "Resource": "*",
         },
-    )
-
-
-def tls_only_bucket_policy(account: Account, bucket: str) -> Document:
-    """https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html#transit"""
-    bucket_arn = account.arn("s3", bucket, region=False, account=False)
-    return _document(
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +174,7 @@ def test_roles_are_passed_one_by_one_to_their_own_service(
 @pytest.mark.parametrize("stack", ENVIRONMENTS)
 def test_state_bucket_is_encrypted_versioned_private_and_tls_only(bootstrap: dict[str, Plan], stack: str) -> None:
     plan = bootstrap[stack]
-    bucket = plan.named("state").inputs["bucket"]
+    bucket = plan.named("state-bucket").inputs["bucket"]
     assert bucket == "ml-pipelines-state-123456789012-eu-west-1"
     rule = plan.named("state-encryption").inputs["rules"][0]
     assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
@@ -218,6 +219,7 @@ def test_an_environment_without_a_stack_file_is_one_line(tmp_path: Path, capsys:
     for item in ("Pulumi.yaml", "__main__.py", "github_access.py"):
         (tmp_path / "bootstrap").mkdir(exist_ok=True)
         (tmp_path / "bootstrap" / item).write_text((BOOTSTRAP / item).read_text())
+    shutil.copytree(ROOT / "components", tmp_path / "components")
     (tmp_path / "stacks").mkdir()
     config = (BOOTSTRAP / "Pulumi.prod.yaml").read_text().replace("    - prod", "    - qa")
     (tmp_path / "bootstrap" / "Pulumi.prod.yaml").write_text(config)

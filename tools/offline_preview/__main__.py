@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.cli import Parser, UsageError
 from tools.offline_preview.analyzer import Diagnostic, PackError, PolicyPack
 from tools.offline_preview.check import check
 from tools.offline_preview.program import Plan, PlanError, load_project, load_stack_config, run_program
@@ -28,17 +29,8 @@ from tools.offline_preview.program import Plan, PlanError, load_project, load_st
 OK, VIOLATIONS, ERROR = 0, 1, 2
 
 
-class UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = _Parser(prog="python -m tools.offline_preview", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m tools.offline_preview", description=__doc__.splitlines()[0])
     parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="the Pulumi project directory (default: .)")
     parser.add_argument("--stack", action="append", required=True, help="a stack to plan (repeatable)")
     parser.add_argument("--policy-pack", action="append", type=Path, default=[], help="a policy pack directory")

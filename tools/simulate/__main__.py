@@ -21,6 +21,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from tools.cli import Parser, UsageError
 from tools.simulate.engine import SimulationError
 from tools.simulate.runner import Result, simulate
 
@@ -29,17 +30,8 @@ DEFAULT_MOCK_CONFIG = Path("tests/simulation/MockConfigFile.json")
 DEFAULT_EXPECTATIONS = Path("tests/simulation/expected.yaml")
 
 
-class UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = _Parser(prog="python -m tools.simulate", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m tools.simulate", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True, help="the stack whose state machines run")
     parser.add_argument("--case", required=True, help="the test case (a key under TestCases in the mock config)")
     parser.add_argument("--state-machine", help="only this state machine of the stack (default: every one)")
