@@ -2,7 +2,7 @@
 
 - GitHub's OIDC provider (one per account; `createOidcProvider: false` when the account has it already);
 - `<project>-preview`: assumed by pull-request previews (`sub` = repo:<repository>:pull_request), reads the
-  state and takes its lock, nothing else;
+  state, nothing else;
 - `<project>-deploy-<environment>` per GitHub environment deploying to this account (`sub` =
   repo:<repository>:environment:<environment>), scoped to that environment's resources (github_access.py);
 - `<project>-state-<account>-<region>`: the self-managed state backend (encrypted, versioned, private, TLS).

@@ -61,17 +61,16 @@ PULL_REQUEST_SUBJECT = "pull_request"
 
 
 def state_access(account: Account, bucket: str, *, write: bool) -> list[Document]:
-    """The Pulumi state in the self-managed backend (s3://bucket): read it; lock; and, to deploy, write it."""
+    """The Pulumi state in the self-managed backend (s3://bucket): read it; to deploy, lock and write it.
+
+    A preview of a self-managed (DIY) backend neither locks the stack nor writes history: in Pulumi's source,
+    `diyBackend.Preview` goes straight to `apply` with DryRun, while Update, Refresh and Destroy take
+    `.pulumi/locks/...` first and then write the checkpoint, history and backups under `.pulumi/`.
+    """
     bucket_arn = account.arn("s3", bucket, region=False, account=False)
     statements: list[Document] = [
         {"Sid": "StateList", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn},
         {"Sid": "StateRead", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/.pulumi/*"},
-        {
-            "Sid": "StateLocks",
-            "Effect": "Allow",
-            "Action": ["s3:PutObject", "s3:DeleteObject"],
-            "Resource": f"{bucket_arn}/.pulumi/locks/*",
-        },
     ]
     if write:
         statements.append(
@@ -86,7 +85,7 @@ def state_access(account: Account, bucket: str, *, write: bool) -> list[Document
 
 
 def preview_policy(account: Account, state_bucket: str) -> Document:
-    """`pulumi preview` reads the state and takes its lock; the program's invokes need no permission."""
+    """`pulumi preview` reads the state; the program's invokes (caller identity, region) need no permission."""
     return _document(*state_access(account, state_bucket, write=False))
 
 
