@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
 import json
 import logging
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
+from moto import mock_aws
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase
 
 from tests.conftest import ROOT, STACKS
+from tools.offline_preview.program import Plan
 from tools.simulate import expectations, mock_config
 from tools.simulate.engine import run
 from tools.simulate.runner import StateMachine, run_case, state_machines
@@ -167,15 +172,38 @@ def test_shape_check_catches_a_wrong_shape() -> None:
     assert "ModelArtifacts" in ParamValidator().validate(broken, shape).generate_report()
 
 
-def test_evaluation_payload_is_what_the_function_returns() -> None:
-    """The mocked Payload has the keys the evaluation Lambda returns, which the ResultSelector reads."""
+@pytest.mark.parametrize("name", ["EvaluationPasses", "EvaluationBelowEveryGate"])
+def test_evaluation_payload_is_what_the_function_returns(
+    plans: dict[str, Plan], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """The real evaluation Lambda, given the request the simulated Evaluate state sends (S3 in moto, with a
+    report holding the mocked value), returns exactly the mocked Payload, which the ResultSelector reads."""
     from functions.evaluate_model import handler
 
-    report = {"binary_classification_metrics": {"auc": {"value": 0.91}}}
-    produced = {"metric": "auc", "value": handler.find_metric(report, "auc")}
-    for name in ("EvaluationPasses", "EvaluationBelowEveryGate"):
-        returned = CONFIG.MockedResponses[name]["0"].Return
-        assert returned is not None and set(returned.root["Payload"]) == set(produced)
+    machine = MACHINES["dev"][0]
+    payload = CONFIG.MockedResponses[name]["0"].Return
+    assert payload is not None
+    step = next(s for s in run_case(machine, "HappyPath", CONFIG, None).execution.steps if s.name == "Evaluate")
+    request = step.parameters[-1]["Payload"]
+    function = plans["dev"].of_type("aws:lambda/function:Function")[0]
+    for key, value in function.inputs["environment"]["variables"].items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    bucket, key = request["reportUri"].removeprefix("s3://").split("/", 1)
+    report = {"binary_classification_metrics": {"auc": {"value": payload.root["Payload"]["value"]}}}
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        body = json.dumps(report).encode()
+        info = tarfile.TarInfo("evaluation.json")
+        info.size = len(body)
+        tar.addfile(info, io.BytesIO(body))
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        s3.put_object(Bucket=bucket, Key=key, Body=archive.getvalue())
+        assert handler.handler(request) == payload.root["Payload"]
 
 
 def test_a_wrong_result_path_shows_up() -> None:
