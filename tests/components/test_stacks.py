@@ -13,6 +13,7 @@ from tests.conftest import ROOT, STACKS
 from tools.offline_preview.program import Plan
 
 COMMON = {
+    "pulumi:pulumi:Stack": 1,  # the root stack, registered before the program runs
     "pulumi:providers:aws": 1,
     "mlpipelines:storage:ArtifactsBucket": 1,
     "aws:s3/bucket:Bucket": 1,

@@ -116,24 +116,45 @@ def test_config_files_set_levels_and_settings(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ({"sagemaker-no-full-access": "mandatory"}, "sagemaker-no-full-access: no such policy in the pack; accepted: "),
         (
             {"all": "blocking"},
-            "all: 'blocking' is not an enforcement level; accepted: advisory, mandatory, remediate, disabled",
+            '{config}: parsing enforcement level for "all": "blocking" is not a valid enforcement level '
+            "(accepted: advisory, mandatory, remediate, disabled)",
         ),
-        ({"required-tags": {"requiredTags": "owner"}}, "required-tags.requiredTags: 'owner' is not a list of strings"),
         (
-            {"required-tags": {"tags": ["owner"]}},
-            "required-tags.tags: not a setting of this policy; accepted: enforcementLevel, requiredTags",
+            {"required-tags": {"requiredTags": "owner"}},
+            "validating policy config: ml-pipelines-guardrails 0.1.0  required-tags: requiredTags: "
+            "Invalid type. Expected: array, given: string",
+        ),
+        (
+            {"required-tags": {"requiredTags": ["owner", 3]}},
+            "validating policy config: ml-pipelines-guardrails 0.1.0  required-tags: requiredTags.1: "
+            "Invalid type. Expected: string, given: integer",
         ),
     ],
 )
-def test_bad_config_files_are_one_line_errors(tmp_path: Path, content: dict, message: str) -> None:
+def test_bad_config_files_fail_as_the_engine_says(tmp_path: Path, content: dict, message: str) -> None:
     config = tmp_path / "bad.json"
     config.write_text(json.dumps(content))
     with pytest.raises(PackError) as caught:
         started("dev", [config]).close()
-    assert str(caught.value).startswith(f"{config}: {message}")
+    assert str(caught.value) == message.format(config=config)
+
+
+@pytest.mark.parametrize("path", sorted((PACK / "config").glob("*.json")), ids=lambda p: p.name)
+def test_the_project_config_files_name_only_real_policies_and_settings(path: Path) -> None:
+    """The engine passes a misspelt policy or setting through silently (its schema allows any property), so a
+    typo in an environment's config would quietly leave a policy at its default: this repository refuses it."""
+    pack = started("prod")
+    try:
+        info = pack.info()
+    finally:
+        pack.close()
+    settings = {p.name: set(p.schema_properties or {}) for p in info.policies}
+    for name, value in json.loads(path.read_text()).items():
+        assert name == "all" or name in settings, f"{path.name}: {name} is not a policy of the pack"
+        if isinstance(value, dict):
+            assert set(value) - {"enforcementLevel"} <= settings.get(name, set()), f"{path.name}: {name}: {value}"
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
@@ -142,8 +163,9 @@ def test_the_project_stacks_pass_with_their_config(stack: str, preview: bool) ->
     plan = run_program(ROOT, stack, preview=preview)
     pack = started(stack, [PACK / "config" / f"{stack}.json"], dry_run=preview)
     try:
-        found = check(plan, pack)
+        found = check(plan, [pack])
     finally:
         pack.close()
-    assert [d for d in found if d.enforcement_level == "mandatory"] == []
-    assert found == []
+    assert [d for d in found.diagnostics if d.enforcement_level == "mandatory"] == []
+    assert found.diagnostics == []
+    assert found.remediations == []

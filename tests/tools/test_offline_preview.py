@@ -35,7 +35,7 @@ def test_json_shape_inputs_config_and_parents(capsys: pytest.CaptureFixture[str]
     code, document = planned(capsys, "--cwd", str(FIXTURES / "basic"), "--stack", "dev")
     assert code == 0
     assert isinstance(document, dict)
-    assert set(document) == {"stack", "project", "resources", "policyViolations"}
+    assert set(document) == {"stack", "project", "resources", "policyViolations", "remediations"}
     assert (document["stack"], document["project"]) == ("dev", "fixture-basic")
     by_name = {r["name"]: r for r in document["resources"]}
     assert all(set(r) == {"urn", "type", "name", "parent", "inputs"} for r in document["resources"])

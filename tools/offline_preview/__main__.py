@@ -1,7 +1,7 @@
 """Plan Pulumi stacks and policy-check them offline: no Pulumi CLI, no cloud credentials.
 
     python -m tools.offline_preview [--cwd DIR] --stack NAME [--stack NAME]... [--policy-pack DIR]...
-        [--policy-pack-config FILE]... [--preview] [--json] [--verbose]
+        [--policy-pack-config FILE]... [--stack-tag KEY=VALUE]... [--preview] [--json] [--verbose]
 
 A `{stack}` in a --policy-pack-config path is replaced by each stack's name, so that several stacks are
 planned in one run, each with its environment's config (`make plan`).
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.cli import Parser, UsageError
-from tools.offline_preview.analyzer import Diagnostic, PackError, PolicyPack
+from tools.offline_preview.analyzer import Diagnostic, PackError, PolicyPack, Remediation
 from tools.offline_preview.check import check
 from tools.offline_preview.program import Plan, PlanError, load_project, load_stack_config, run_program
 
@@ -40,12 +40,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=[],
         help="config for the pack at the same position; {stack} in the path is replaced by each stack's name",
     )
+    parser.add_argument(
+        "--stack-tag",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a stack tag the packs see (repeatable); added to the stack file's pulumi:tags",
+    )
     parser.add_argument("--preview", action="store_true", help="leave outputs of resources being created unknown")
     parser.add_argument("--json", action="store_true", help="print one JSON document (an array for several stacks)")
     parser.add_argument("--verbose", action="store_true", help="show the program's traceback on failure")
     args = parser.parse_args(argv)
     if len(args.policy_pack_config) > len(args.policy_pack):
         raise UsageError("more --policy-pack-config files than --policy-pack directories (one config per pack)")
+    tags: dict[str, str] = {}
+    for tag in args.stack_tag:
+        key, sep, value = tag.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--stack-tag {tag!r}: KEY=VALUE is required, e.g. --stack-tag owner=ml-platform")
+        tags[key] = value
+    args.stack_tags = tags
     return args
 
 
@@ -55,6 +69,7 @@ class Outcome:
     project: str = ""
     plan: Plan | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    remediations: list[Remediation] = field(default_factory=list)
     error: str | None = None
     detail: str | None = None
 
@@ -79,6 +94,7 @@ class Outcome:
                 for r in (self.plan.resources if self.plan else [])
             ],
             "policyViolations": [d.as_json() for d in self.diagnostics],
+            "remediations": [r.as_json() for r in self.remediations],
         }
         if self.error is not None:
             document["error"] = self.error
@@ -95,13 +111,30 @@ def _program_error(exc: BaseException, verbose: bool) -> tuple[str, str | None]:
 
 def _check(outcome: Outcome, packs: list[PolicyPack], configs: list[Path]) -> None:
     assert outcome.plan is not None
-    for index, pack in enumerate(packs):
-        try:
+    try:
+        for index, pack in enumerate(packs):
             pack.configure([configs[index]] if index < len(configs) else [])
-            outcome.diagnostics.extend(check(outcome.plan, pack))
-        except PackError as exc:
-            outcome.error = str(exc)
-            return
+        found = check(outcome.plan, packs)
+    except PackError as exc:
+        outcome.error = str(exc)
+        return
+    outcome.diagnostics.extend(found.diagnostics)
+    outcome.remediations.extend(found.remediations)
+
+
+def stack_tags(config: dict[str, str], path: Path, given: dict[str, str]) -> dict[str, str]:
+    """The stack's tags as the engine knows them: the stack file's `pulumi:tags`, then --stack-tag."""
+    raw = config.get("pulumi:tags")
+    tags: dict[str, str] = {}
+    if raw is not None:
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = None
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise PackError(f"{path}: pulumi:tags: a mapping of tag names to strings is required")
+        tags.update(value)
+    return {**tags, **given}
 
 
 def run(args: argparse.Namespace) -> list[Outcome]:
@@ -116,10 +149,11 @@ def run(args: argparse.Namespace) -> list[Outcome]:
     try:
         for stack in args.stack:
             try:
-                config, _ = load_stack_config(project, stack)
+                config, secrets = load_stack_config(project, stack)
             except PlanError:
-                config = {}
+                config, secrets = {}, set()
             try:
+                tags = stack_tags(config, project.stack_file(stack), args.stack_tags)
                 packs[stack] = [
                     PolicyPack(
                         (directory / pack) if not pack.is_absolute() else pack,
@@ -127,6 +161,8 @@ def run(args: argparse.Namespace) -> list[Outcome]:
                         stack=stack,
                         dry_run=args.preview,
                         stack_config=config,
+                        secret_keys=secrets,
+                        stack_tags=tags,
                     ).start()
                     for pack in args.policy_pack
                 ]
@@ -166,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         documents = [o.as_json() for o in outcomes]
         print(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2))
         for outcome in outcomes:
-            if outcome.error:
-                print(f"error: {outcome.stack}: {outcome.error}", file=sys.stderr)
+            for line in (outcome.error or "").splitlines():
+                print(f"error: {outcome.stack}: {line}", file=sys.stderr)
     else:
         from tools.offline_preview.render import render
 

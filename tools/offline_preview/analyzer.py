@@ -14,18 +14,22 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import yaml
 
-LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+from tools.offline_preview import policy_config
+from tools.offline_preview.policy_config import PackInfo, PolicyConfig, PolicyInfo
 
 
 class PackError(Exception):
-    """The pack would not start, answer or be configured; the message is one line naming the cause."""
+    """The pack would not start, answer or be configured: one line naming the cause (a config the engine
+    refuses gives one line per error, as the engine prints them)."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,7 @@ class StackResource:
     options: Mapping[str, Any] | None = None
 
 
-def _pack_python(pack: Path) -> str:
-    """The interpreter the CLI would use: PulumiPolicy.yaml's runtime.options.virtualenv, else this one."""
+def _manifest(pack: Path) -> dict[str, Any]:
     path = pack / "PulumiPolicy.yaml"
     if not path.is_file():
         raise PackError(f"{path}: no PulumiPolicy.yaml (is {pack} a policy pack?)")
@@ -71,10 +74,15 @@ def _pack_python(pack: Path) -> str:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise PackError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    runtime = data.get("runtime") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _pack_python(pack: Path) -> str:
+    """The interpreter the CLI would use: PulumiPolicy.yaml's runtime.options.virtualenv, else this one."""
+    runtime = _manifest(pack).get("runtime")
     name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if name != "python":
-        raise PackError(f"{path}: runtime: {name!r} is not supported; accepted: python")
+        raise PackError(f"{pack / 'PulumiPolicy.yaml'}: runtime: {name!r} is not supported; accepted: python")
     options = runtime.get("options") if isinstance(runtime, dict) else None
     venv = options.get("virtualenv") if isinstance(options, dict) else None
     if venv:
@@ -97,17 +105,32 @@ def _level_value(name: str) -> Any:
     return analyzer_pb2.EnforcementLevel.Value(name.upper())
 
 
-def load_config_file(path: Path) -> dict[str, Any]:
-    """A `--policy-pack-config` file: `{"all": level, "<policy>": level | {"enforcementLevel": level, ...}}`."""
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise PackError(f"{path}: no such policy pack config file") from None
-    except json.JSONDecodeError as exc:
-        raise PackError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise PackError(f"{path}: a JSON object of policy names to levels or settings is required")
-    return data
+@dataclass(frozen=True)
+class Remediation:
+    """A policy at the remediate level changed a resource's inputs before it was analyzed."""
+
+    policy_pack_name: str
+    policy_name: str
+    resource_urn: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    @property
+    def changed(self) -> list[str]:
+        """Top-level input keys added, removed or changed, sorted."""
+        keys = set(self.before) | set(self.after)
+        return sorted(k for k in keys if self.before.get(k, _ABSENT) != self.after.get(k, _ABSENT))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "policyPackName": self.policy_pack_name,
+            "policyName": self.policy_name,
+            "resourceUrn": self.resource_urn,
+            "changed": {key: {"before": self.before.get(key), "after": self.after.get(key)} for key in self.changed},
+        }
+
+
+_ABSENT = object()
 
 
 class PolicyPack:
@@ -121,17 +144,25 @@ class PolicyPack:
         stack: str,
         dry_run: bool,
         stack_config: Mapping[str, str] | None = None,
+        secret_keys: Iterable[str] = (),
+        stack_tags: Mapping[str, str] | None = None,
         organization: str = "organization",
     ) -> None:
         self.directory = directory.resolve()
         self.project, self.stack, self.dry_run = project, stack, dry_run
         self.organization = organization
         self.stack_config = dict(stack_config or {})
+        self.secret_keys = sorted(secret_keys)
+        self.stack_tags = dict(stack_tags or {})
         self._process: subprocess.Popen[bytes] | None = None
+        self._stderr: list[str] = []
+        self._stderr_reader: threading.Thread | None = None
         self._channel: Any = None
         self._stub: Any = None
         self.name = self.directory.name
+        self.version = ""
         self.policies: dict[str, Any] = {}
+        self.remediates = False
 
     # -- process -------------------------------------------------------------------------------------------
     def start(self) -> PolicyPack:
@@ -146,6 +177,7 @@ class PolicyPack:
             "PULUMI_DRY_RUN": "true" if self.dry_run else "false",
             "PULUMI_ORGANIZATION": self.organization,
             "PULUMI_CONFIG": json.dumps(self.stack_config),
+            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(self.secret_keys),
         }
         self._process = subprocess.Popen(
             [python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."],
@@ -154,7 +186,17 @@ class PolicyPack:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
+        # Drained all along, so that a pack that logs a lot never blocks on a full pipe, and so that the
+        # exception a failing policy raised can be named (grpc logs its traceback there).
+        self._stderr_reader = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._stderr_reader.start()
         return self
+
+    def _drain_stderr(self) -> None:
+        assert self._process is not None and self._process.stderr is not None
+        for line in iter(self._process.stderr.readline, b""):
+            self._stderr.append(line.decode(errors="replace").rstrip("\n"))
+            del self._stderr[:-200]
 
     def _connect(self) -> Any:
         if self._stub is not None:
@@ -176,24 +218,33 @@ class PolicyPack:
         return self._stub
 
     def _last_error(self) -> str:
-        assert self._process is not None
-        stream: IO[bytes] | None = self._process.stderr
-        text = stream.read().decode(errors="replace") if stream else ""
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith(" ")]
-        return lines[-1] if lines else f"exit code {self._process.returncode}"
+        """The last line of the pack's stderr that is not a traceback's frame: the exception, typed."""
+        if self._process is not None and self._process.poll() is not None and self._stderr_reader is not None:
+            self._stderr_reader.join(timeout=5)
+        lines = [ln.strip() for ln in self._stderr if ln.strip() and not ln.startswith(" ")]
+        lines = [ln for ln in lines if not ln.startswith(("Traceback ", "During handling", "The above exception"))]
+        if lines:
+            return lines[-1]
+        return f"exit code {self._process.returncode}" if self._process else "no detail"
 
-    def _call(self, method: str, request: Any) -> Any:
+    def _call(self, method: str, request: Any, failed: str) -> Any:
+        """One RPC; a failure is one line in the engine's words (`failed to run policy: ...`), with the
+        exception the pack raised."""
         import grpc
 
         stub = self._connect()
         try:
             return getattr(stub, method)(request)
         except grpc.RpcError as exc:
-            detail = exc.details() if hasattr(exc, "details") else str(exc)
+            detail = (exc.details() if hasattr(exc, "details") else str(exc)) or ""
             if self._process is not None and self._process.poll() is not None:
-                detail = self._last_error()
-            first = (detail or "").strip().splitlines()[-1:] or ["no detail"]
-            raise PackError(f"{self.directory}: the policy pack failed in {method}: {first[0]}") from None
+                detail = f"the policy pack exited: {self._last_error()}"
+            elif detail.strip().endswith("Exception calling application:") or not detail.strip():
+                # str(exception) was empty: name the exception from the pack's own log of it.
+                time.sleep(0.05)  # the pack logs the traceback as it answers
+                detail = f"{detail.strip()} {self._last_error()}".strip()
+            first = " ".join(detail.split())
+            raise PackError(f"policy pack {self.name} ({self.directory}): {failed}: {first}") from None
 
     def close(self) -> None:
         if self._channel is not None:
@@ -206,6 +257,8 @@ class PolicyPack:
                 except subprocess.TimeoutExpired:
                     self._process.kill()
                     self._process.wait()
+            if self._stderr_reader is not None:
+                self._stderr_reader.join(timeout=5)
             for stream in (self._process.stdout, self._process.stderr):
                 if stream is not None:
                     stream.close()
@@ -217,86 +270,76 @@ class PolicyPack:
         self.close()
 
     # -- protocol ------------------------------------------------------------------------------------------
+    def info(self) -> PackInfo:
+        """GetAnalyzerInfo, read as the engine reads it (the version from PulumiPolicy.yaml when it has one)."""
+        from google.protobuf import empty_pb2, json_format
+
+        info = self._call("GetAnalyzerInfo", empty_pb2.Empty(), "failed to get the policy pack's information")
+        version = _manifest(self.directory).get("version")
+        policies = tuple(
+            PolicyInfo(
+                name=policy.name,
+                enforcement_level=_level_name(policy.enforcementLevel),
+                schema_properties=(
+                    json_format.MessageToDict(policy.configSchema.properties)
+                    if policy.HasField("configSchema")
+                    else None
+                ),
+                required=tuple(policy.configSchema.required),
+            )
+            for policy in info.policies
+        )
+        initial = {
+            name: PolicyConfig(_level_name(value.enforcementLevel), json_format.MessageToDict(value.properties) or None)
+            for name, value in info.initialConfig.items()
+        }
+        return PackInfo(info.name, str(version or info.version), policies, initial)
+
     def configure(self, config_files: list[Path]) -> None:
-        """GetAnalyzerInfo, reconcile with the config files as the CLI does, Configure, ConfigureStack."""
-        from google.protobuf import empty_pb2, json_format, struct_pb2
+        """GetAnalyzerInfo, reconcile with the config files as the engine does, Configure, ConfigureStack."""
+        from google.protobuf import struct_pb2
         from pulumi.runtime.proto import analyzer_pb2
 
-        info = self._call("GetAnalyzerInfo", empty_pb2.Empty())
-        self.name = info.name
-        reconciled: dict[str, dict[str, Any]] = {}
-        schemas: dict[str, dict[str, Any]] = {}
-        for policy in info.policies:
-            properties = json_format.MessageToDict(policy.configSchema.properties)
-            schemas[policy.name] = properties
-            reconciled[policy.name] = {
-                "enforcementLevel": _level_name(policy.enforcementLevel),
-                **{k: v["default"] for k, v in properties.items() if isinstance(v, dict) and "default" in v},
-            }
-        for name, initial in info.initialConfig.items():
-            if name in reconciled:
-                reconciled[name]["enforcementLevel"] = _level_name(initial.enforcementLevel)
-                reconciled[name].update(json_format.MessageToDict(initial.properties))
-        for path in config_files:
-            self._apply(path, load_config_file(path), reconciled, schemas)
-        self.policies = reconciled
+        info = self.info()
+        self.name, self.version = info.name, info.version
+        try:
+            reconciled = policy_config.reconcile(info, [policy_config.load(path) for path in config_files])
+        except policy_config.ConfigError as exc:
+            raise PackError("\n".join(exc.lines)) from None
+        self.policies = {
+            name: {"enforcementLevel": entry.enforcement_level, **(entry.properties or {})}
+            for name, entry in reconciled.items()
+        }
+        self.remediates = any(
+            reconciled[p.name].enforcement_level == "remediate" for p in info.policies if p.name in reconciled
+        )
         request = analyzer_pb2.ConfigureAnalyzerRequest()
-        for name, values in reconciled.items():
+        for name, entry in reconciled.items():
             properties = struct_pb2.Struct()
-            properties.update({k: v for k, v in values.items() if k != "enforcementLevel"})
+            properties.update(entry.properties or {})
             request.policyConfig[name].CopyFrom(
                 analyzer_pb2.PolicyConfig(
-                    enforcementLevel=_level_value(values["enforcementLevel"]),
+                    enforcementLevel=_level_value(entry.enforcement_level or "advisory"),
                     properties=properties,
                 )
             )
-        self._call("Configure", request)
+        self._call("Configure", request, "failed to configure the policy pack")
         stack_request = analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=self.stack, project=self.project, organization=self.organization, dry_run=self.dry_run
+            stack=self.stack,
+            project=self.project,
+            organization=self.organization,
+            dry_run=self.dry_run,
+            config_secret_keys=self.secret_keys,
+            tags=self.stack_tags,
         )
         stack_request.config.update(self.stack_config)
-        self._call("ConfigureStack", stack_request)
+        self._call("ConfigureStack", stack_request, "failed to configure the policy pack for the stack")
 
-    @staticmethod
-    def _apply(
-        path: Path,
-        data: dict[str, Any],
-        reconciled: dict[str, dict[str, Any]],
-        schemas: dict[str, dict[str, Any]],
-    ) -> None:
-        def level(value: Any, key: str) -> str:
-            if not isinstance(value, str) or value.lower() not in LEVELS:
-                raise PackError(f"{path}: {key}: {value!r} is not an enforcement level; accepted: {', '.join(LEVELS)}")
-            return value.lower()
-
-        if "all" in data:
-            everything = data["all"]
-            chosen = level(everything.get("enforcementLevel") if isinstance(everything, dict) else everything, "all")
-            for values in reconciled.values():
-                values["enforcementLevel"] = chosen
-        for name, value in data.items():
-            if name == "all":
-                continue
-            if name not in reconciled:
-                raise PackError(
-                    f"{path}: {name}: no such policy in the pack; accepted: {', '.join(sorted(reconciled))}"
-                )
-            if not isinstance(value, dict):
-                reconciled[name]["enforcementLevel"] = level(value, name)
-                continue
-            for key, setting in value.items():
-                if key == "enforcementLevel":
-                    reconciled[name]["enforcementLevel"] = level(setting, f"{name}.enforcementLevel")
-                    continue
-                schema = schemas[name].get(key)
-                if schema is None:
-                    accepted = ", ".join(["enforcementLevel", *sorted(schemas[name])])
-                    raise PackError(f"{path}: {name}.{key}: not a setting of this policy; accepted: {accepted}")
-                if not _fits(setting, schema):
-                    raise PackError(f"{path}: {name}.{key}: {setting!r} is not {_describe(schema)}")
-                reconciled[name][key] = setting
-
-    def analyze(self, resource: StackResource) -> list[Diagnostic]:
+    def remediate(self, resource: StackResource) -> tuple[list[Remediation], list[Diagnostic], dict[str, Any]]:
+        """Remediate: the remediations applied in order, the advisory diagnostics of remediations that could
+        not run (unknowns at preview), and the inputs after them all. Inputs keep their `__` keys (the
+        engine marshals Remediate's request with SkipInternalKeys false)."""
+        from google.protobuf import json_format
         from pulumi.runtime.proto import analyzer_pb2
 
         request = analyzer_pb2.AnalyzeRequest(
@@ -308,7 +351,41 @@ class PolicyPack:
         )
         if resource.provider is not None:
             request.provider.CopyFrom(_provider(resource.provider))
-        return self._diagnostics(self._call("Analyze", request))
+        response = self._call("Remediate", request, f"failed to run remediation on {resource.urn}")
+        properties = dict(resource.properties)
+        applied: list[Remediation] = []
+        diagnostics: list[Diagnostic] = []
+        for item in response.remediations:
+            if item.diagnostic:
+                diagnostics.append(
+                    Diagnostic(
+                        item.policyPackName or self.name, item.policyName, "advisory", resource.urn, item.diagnostic
+                    )
+                )
+            elif item.HasField("properties"):
+                after = json_format.MessageToDict(item.properties)
+                applied.append(
+                    Remediation(item.policyPackName or self.name, item.policyName, resource.urn, properties, after)
+                )
+                properties = after
+        return applied, diagnostics, properties
+
+    def analyze(self, resource: StackResource) -> list[Diagnostic]:
+        from pulumi.runtime.proto import analyzer_pb2
+
+        request = analyzer_pb2.AnalyzeRequest(
+            type=resource.type,
+            urn=resource.urn,
+            name=resource.name,
+            properties=_struct(without_internal_keys(resource.properties)),
+            options=_options(resource),
+        )
+        if resource.provider is not None:
+            request.provider.CopyFrom(_provider(resource.provider))
+        found = self._diagnostics(self._call("Analyze", request, f"failed to run policy on {resource.urn}"))
+        # pulumi/pulumi pkg/resource/deploy/step_generator.go: "we always use the URN we have here rather
+        # than a URN specified with the diagnostic".
+        return [replace(d, resource_urn=resource.urn) for d in found]
 
     def analyze_stack(self, resources: list[StackResource]) -> list[Diagnostic]:
         from pulumi.runtime.proto import analyzer_pb2
@@ -319,16 +396,22 @@ class PolicyPack:
                 type=resource.type,
                 urn=resource.urn,
                 name=resource.name,
-                properties=_struct(resource.properties),
+                properties=_struct(without_internal_keys(resource.properties)),
                 options=_options(resource),
                 parent=resource.parent,
                 dependencies=list(resource.dependencies),
             )
             for key, urns in (resource.property_dependencies or {}).items():
-                item.propertyDependencies[key].urns.extend(urns)
+                if urns:  # analyzer_plugin.go: "Skip properties that have no dependencies."
+                    item.propertyDependencies[key].urns.extend(urns)
             if resource.provider is not None:
                 item.provider.CopyFrom(_provider(resource.provider))
-        return self._diagnostics(self._call("AnalyzeStack", request))
+        found = self._diagnostics(self._call("AnalyzeStack", request, "failed to analyze resources"))
+        # step_generator.go AnalyzeResources: a diagnostic's URN is kept when it names a resource of the
+        # stack, else the diagnostic belongs to the root stack resource.
+        known = {r.urn for r in resources}
+        root = next((r.urn for r in resources if r.type == "pulumi:pulumi:Stack"), "")
+        return [d if d.resource_urn in known else replace(d, resource_urn=root) for d in found]
 
     def _diagnostics(self, response: Any) -> list[Diagnostic]:
         return [
@@ -343,27 +426,14 @@ class PolicyPack:
         ]
 
 
-def _fits(value: Any, schema: dict[str, Any]) -> bool:
-    kind = schema.get("type")
-    if kind == "array":
-        return isinstance(value, list) and all(_fits(v, schema.get("items", {})) for v in value)
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind in ("integer", "number"):
-        ok = isinstance(value, int if kind == "integer" else (int, float)) and not isinstance(value, bool)
-        return ok and value >= schema.get("minimum", value)
-    return True
-
-
-def _describe(schema: dict[str, Any]) -> str:
-    kind = schema.get("type")
-    if kind == "array":
-        return f"a list of {schema.get('items', {}).get('type', 'value')}s"
-    if "minimum" in schema:
-        return f"an {kind} of at least {schema['minimum']:g}"
-    return f"a {kind}"
+def without_internal_keys(value: Any) -> Any:
+    """The engine marshals Analyze and AnalyzeStack properties with SkipInternalKeys: keys starting with
+    `__` (e.g. a dynamic resource's `__provider`) are dropped at every depth (analyzer_plugin.go)."""
+    if isinstance(value, dict):
+        return {k: without_internal_keys(v) for k, v in value.items() if not k.startswith("__")}
+    if isinstance(value, list):
+        return [without_internal_keys(v) for v in value]
+    return value
 
 
 def _struct(values: dict[str, Any]) -> Any:

@@ -1,14 +1,21 @@
-"""Hand a planned stack to policy packs as the engine does: Analyze per resource, AnalyzeStack for the graph."""
+"""Hand a planned stack to policy packs as the engine does.
+
+Followed: pulumi/pulumi `pkg/resource/deploy/step_generator.go`. For each resource, in registration order
+(the root stack first, each default provider just before the first resource that uses it), every pack's
+`Remediate` runs first and each remediation's properties become the inputs; then every pack's `Analyze`
+runs on those final inputs ("we want analyzers to run on the final resource states"). Once every
+resource is through, `AnalyzeStack` gets each resource's state (`AnalyzeResources`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_STRING  # the engine's wire form of a value not known yet
 
-from tools.offline_preview.analyzer import Diagnostic, PolicyPack, StackResource
+from tools.offline_preview.analyzer import Diagnostic, PolicyPack, Remediation, StackResource
 from tools.offline_preview.program import Plan, Resource
 
 
@@ -24,69 +31,69 @@ def to_wire(value: Any) -> Any:
     return str(value)
 
 
-def _provider_urn(reference: str) -> str:
-    return reference.rsplit("::", 1)[0] if reference else ""
+@dataclass
+class Findings:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    remediations: list[Remediation] = field(default_factory=list)
 
 
-def _default_provider(plan: Plan, package: str) -> StackResource:
-    """The engine's default provider for a package: configured from the stack's `<package>:*` keys."""
-    properties = {k.split(":", 1)[1]: v for k, v in plan.config.items() if k.startswith(f"{package}:")}
-    return StackResource(
-        urn=f"urn:pulumi:{plan.stack}::{plan.project}::pulumi:providers:{package}::default",
-        type=f"pulumi:providers:{package}",
-        name="default",
-        properties=properties,
-    )
+class _Graph:
+    """The plan's resources as analyzer resources, read from their current inputs (remediations change
+    them as the check goes)."""
 
+    def __init__(self, plan: Plan) -> None:
+        self.by_urn = {r.urn: r for r in plan.resources}
 
-def analyzer_resources(plan: Plan) -> list[StackResource]:
-    """Every registered resource, with its provider, parent and dependencies, in registration order."""
-    providers = {
-        r.urn: StackResource(r.urn, r.type, r.name, r.wire_inputs)
-        for r in plan.resources
-        if r.type.startswith("pulumi:providers:")
-    }
-    defaults: dict[str, StackResource] = {}
-
-    def provider_of(resource: Resource) -> StackResource | None:
-        if not resource.custom or resource.type.startswith("pulumi:providers:"):
+    def provider_of(self, resource: Resource) -> StackResource | None:
+        if not resource.custom or resource.is_provider or not resource.provider:
             return None
-        urn = _provider_urn(resource.provider)
-        if urn in providers:
-            return providers[urn]
-        package = resource.type.split(":", 1)[0]
-        return defaults.setdefault(package, _default_provider(plan, package))
+        provider = self.by_urn.get(resource.provider.rsplit("::", 1)[0])
+        if provider is None:
+            return None
+        return StackResource(provider.urn, provider.type, provider.name, provider.wire_inputs)
 
-    result = []
-    for r in plan.resources:
-        state = dict(r.wire_inputs)
-        for key, value in r.outputs.items():
-            state.setdefault(key, to_wire(value))
-        result.append(
-            StackResource(
-                urn=r.urn,
-                type=r.type,
-                name=r.name,
-                properties=state,
-                parent=r.parent,
-                provider=provider_of(r),
-                dependencies=tuple(r.dependencies),
-                property_dependencies={k: tuple(v) for k, v in r.property_dependencies.items()},
-                options=r.options,
-            )
+    def inputs(self, resource: Resource) -> StackResource:
+        """What Analyze and Remediate see: the inputs about to be sent to the provider."""
+        return StackResource(
+            urn=resource.urn,
+            type=resource.type,
+            name=resource.name,
+            properties=resource.wire_inputs,
+            parent=resource.parent,
+            provider=self.provider_of(resource),
+            options=resource.options,
         )
-    return result
+
+    def state(self, resource: Resource) -> StackResource:
+        """What AnalyzeStack sees: the resource's state, its inputs and the outputs the provider added."""
+        properties = dict(resource.wire_inputs)
+        for key, value in resource.outputs.items():
+            properties.setdefault(key, to_wire(value))
+        return replace(
+            self.inputs(resource),
+            properties=properties,
+            dependencies=tuple(resource.dependencies),
+            property_dependencies={k: tuple(v) for k, v in resource.property_dependencies.items()},
+        )
 
 
-def check(plan: Plan, pack: PolicyPack) -> list[Diagnostic]:
-    """Every resource through Analyze, then the whole stack through AnalyzeStack (the pack is configured)."""
-    resources = analyzer_resources(plan)
-    inputs = {r.urn: r.wire_inputs for r in plan.resources}
-    found: list[Diagnostic] = []
-    for resource in resources:
-        # Analyze sees the inputs a resource is about to be created or updated with; AnalyzeStack its state.
-        diagnostics = pack.analyze(replace(resource, properties=inputs[resource.urn]))
-        # The engine attributes a resource policy's violation to the resource analyzed.
-        found.extend(replace(d, resource_urn=d.resource_urn or resource.urn) for d in diagnostics)
-    found.extend(pack.analyze_stack(resources))
-    return found
+def check(plan: Plan, packs: list[PolicyPack]) -> Findings:
+    """Every resource through every pack's Remediate then Analyze, then the stack through AnalyzeStack.
+
+    The packs are configured. Remediated inputs are written back to the plan, so that the output shows what
+    would be sent to the provider."""
+    graph = _Graph(plan)
+    findings = Findings()
+    for resource in plan.resources:
+        for pack in packs:
+            if not pack.remediates:
+                continue  # the SDK's Remediate only runs policies at the remediate level: nothing to ask
+            applied, diagnostics, resource.wire_inputs = pack.remediate(graph.inputs(resource))
+            findings.remediations.extend(applied)
+            findings.diagnostics.extend(diagnostics)
+        for pack in packs:
+            findings.diagnostics.extend(pack.analyze(graph.inputs(resource)))
+    states = [graph.state(r) for r in plan.resources]
+    for pack in packs:
+        findings.diagnostics.extend(pack.analyze_stack(states))
+    return findings

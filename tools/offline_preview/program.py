@@ -13,6 +13,7 @@ import json
 import os
 import runpy
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from pulumi.runtime import stack as pulumi_stack
 from tools.offline_preview.mocks import AwsMocks, World
 
 SECRET_STAND_IN = "[secret]"
+STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 class PlanError(Exception):
@@ -63,7 +65,16 @@ class Resource:
     options: dict[str, Any] = field(default_factory=dict)
     wire_inputs: dict[str, Any] = field(default_factory=dict)
     """Inputs as the engine forwards them to analyzers: unknowns as the engine's sentinel strings, secrets as
-    signature objects (the SDK's own serialization, untouched)."""
+    signature objects (the SDK's own serialization, untouched). A policy at the remediate level may replace
+    them (the offline preview's check does, as the engine does before it analyzes)."""
+    version: str = ""
+    """The version of the provider package the SDK asked for (names the default provider)."""
+    default: bool = False
+    """A default provider: created by the engine, not by the program."""
+
+    @property
+    def is_provider(self) -> bool:
+        return self.type.startswith("pulumi:providers:")
 
 
 @dataclass
@@ -74,6 +85,7 @@ class Plan:
     resources: list[Resource]
     outputs: dict[str, Any]
     config: dict[str, str]
+    secret_keys: list[str] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
@@ -177,14 +189,12 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         monitor keeps only the parent's last type, and prefixes top-level resources with the stack's)."""
         if parent:
             qualified = parent.split("::")[2]
-            if qualified != "pulumi:pulumi:Stack":
+            if qualified != STACK_TYPE:
                 type_ = f"{qualified}${type_}"
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
-        if request.type == "pulumi:pulumi:Stack":
-            return response
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         wire_inputs = json_format.MessageToDict(request.object)
         registration = self.resources.get(response.urn)
@@ -202,9 +212,16 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 id=response.id or None,
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                version=request.version,
                 options={
                     "protect": request.protect,
-                    "deleteBeforeReplace": request.deleteBeforeReplace,
+                    # Only when the program set it: the engine sends deleteBeforeReplaceDefined = false
+                    # otherwise, and the SDK then reads deleteBeforeReplace as None.
+                    **(
+                        {"deleteBeforeReplace": request.deleteBeforeReplace}
+                        if request.deleteBeforeReplaceDefined
+                        else {}
+                    ),
                     "ignoreChanges": list(request.ignoreChanges),
                     "additionalSecretOutputs": list(request.additionalSecretOutputs),
                     "aliases": [str(a) for a in request.aliasURNs],
@@ -291,4 +308,71 @@ def run_program(
     context = contextvars.Context()
     sink: list[Resource] = [] if recorded is None else recorded
     resources, outputs = context.run(_run, project, stack, config, secrets, preview, world, sink)
-    return Plan(project.name, stack, preview, resources, outputs, config)
+    for resource in resources:
+        if resource.type == STACK_TYPE:
+            resource.outputs = dict(outputs)  # the root stack's outputs are the program's exports
+    resources = with_default_providers(resources, config, secrets, stack=stack, project=project.name)
+    return Plan(project.name, stack, preview, resources, outputs, config, sorted(secrets))
+
+
+DYNAMIC_PACKAGES = frozenset({"pulumi-python", "pulumi-nodejs"})
+
+
+def _secret(value: Any) -> dict[str, Any]:
+    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+
+
+def default_provider_name(version: str) -> str:
+    """`default`, or `default_<major>_<minor>_<patch>` for a package the SDK asked for at a version
+    (pulumi/pulumi pkg/resource/deploy/providers/registry.go, ProviderRequest.DefaultName)."""
+    if not version:
+        return "default"
+    return "default_" + "".join(c if c.isalnum() else "_" for c in version)
+
+
+def with_default_providers(
+    resources: list[Resource], config: dict[str, str], secrets: set[str], *, stack: str, project: str
+) -> list[Resource]:
+    """Insert the provider the engine creates for each custom resource that names none, just before the
+    first resource that uses it, and point those resources at it.
+
+    Its inputs are its package's config with the namespace dropped, plus `version`; a dynamic provider
+    (`pulumi-python`) gets the whole config with namespaced keys (pulumi/pulumi pkg/resource/deploy/target.go,
+    GetPackageConfig; default_providers.go). Secret config values stay secret."""
+    result: list[Resource] = []
+    defaults: dict[tuple[str, str], Resource] = {}
+    for resource in resources:
+        if resource.custom and not resource.provider and not resource.is_provider:
+            package = resource.type.split(":", 1)[0]
+            version = "" if package in DYNAMIC_PACKAGES else resource.version
+            key = (package, version)
+            if key not in defaults:
+                inputs: dict[str, Any] = {}
+                for name, value in config.items():
+                    namespace, _, bare = name.partition(":")
+                    if package in DYNAMIC_PACKAGES or namespace == package:
+                        wire = _secret(value) if name in secrets else value
+                        inputs[name if package in DYNAMIC_PACKAGES else bare] = wire
+                if version:
+                    inputs["version"] = version
+                name = default_provider_name(version)
+                urn = f"urn:pulumi:{stack}::{project}::pulumi:providers:{package}::{name}"
+                provider = Resource(
+                    urn=urn,
+                    type=f"pulumi:providers:{package}",
+                    name=name,
+                    custom=True,
+                    parent="",
+                    provider="",
+                    inputs=dict(inputs),
+                    wire_inputs=inputs,
+                    outputs=dict(inputs),
+                    id=str(uuid.uuid5(uuid.NAMESPACE_URL, urn)),
+                    default=True,
+                )
+                defaults[key] = provider
+                result.append(provider)
+            chosen = defaults[key]
+            resource.provider = f"{chosen.urn}::{chosen.id}"
+        result.append(resource)
+    return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -17,14 +18,26 @@ LEVEL_STYLE = {"mandatory": "bold red", "advisory": "yellow", "remediate": "cyan
 def _tree(outcome: Outcome, preview: bool) -> Tree:
     assert outcome.plan is not None
     verb = "create" if preview else "plan"
-    root = Tree(
-        f"[bold]{outcome.project}[/]/[bold]{outcome.stack}[/]  ({len(outcome.plan.resources)} resources to {verb})"
-    )
+    # As the CLI shows a plan: the root stack at the top, default providers (the engine's) not shown.
+    shown = [r for r in outcome.plan.resources if not r.default]
+    root = Tree(f"[bold]{outcome.project}[/]/[bold]{outcome.stack}[/]  ({len(shown)} resources to {verb})")
     nodes: dict[str, Tree] = {}
-    for resource in outcome.plan.resources:
+    for resource in shown:
         parent = nodes.get(resource.parent, root)
         nodes[resource.urn] = parent.add(f"[green]+[/] {resource.type} [bold]{resource.name}[/]")
     return root
+
+
+def _remediations(outcome: Outcome) -> Table:
+    table = Table(title=f"remediations ({len(outcome.remediations)})", title_style="cyan", show_lines=True)
+    for column in ("pack", "policy", "resource", "changed"):
+        table.add_column(column, overflow="fold")
+    for r in outcome.remediations:
+        changes = "\n".join(
+            f"{key}: {json.dumps(r.before.get(key))} -> {json.dumps(r.after.get(key))}" for key in r.changed
+        )
+        table.add_row(r.policy_pack_name, r.policy_name, r.resource_urn.rsplit("::", 1)[-1], changes)
+    return table
 
 
 def render(outcomes: list[Outcome], *, preview: bool, console: Console | None = None) -> None:
@@ -32,11 +45,14 @@ def render(outcomes: list[Outcome], *, preview: bool, console: Console | None = 
     for outcome in outcomes:
         if outcome.error is not None:
             # One line, whatever the terminal's width: scripts and CI logs grep for it.
-            console.print(f"[bold red]error[/]: {outcome.stack}: {outcome.error}", soft_wrap=True)
+            for line in outcome.error.splitlines():
+                console.print(f"[bold red]error[/]: {outcome.stack}: {line}", soft_wrap=True, markup=True)
             if outcome.detail:
                 console.print(outcome.detail, markup=False)
             continue
         console.print(_tree(outcome, preview))
+        if outcome.remediations:
+            console.print(_remediations(outcome))
         for level in ("mandatory", "advisory", "remediate"):
             found = [d for d in outcome.diagnostics if d.enforcement_level == level]
             if not found:
