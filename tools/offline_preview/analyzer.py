@@ -3,9 +3,10 @@
 The CLI starts `python -m pulumi.policy <engine address> <pack dir>` in the pack's directory with the
 stack named in the environment (PULUMI_PROJECT, PULUMI_STACK, PULUMI_DRY_RUN, PULUMI_CONFIG), reads the
 port the pack prints, asks for the pack's policies (GetAnalyzerInfo), reconciles their defaults with the
-`--policy-pack-config` files (schema defaults, then the pack's initial config, then `all`, then each policy)
-and sends the result (Configure), then ConfigureStack, Analyze per resource and AnalyzeStack for the whole
-graph. This module does the same; it never imports the pack's policies.
+`--policy-pack-config` files (`policy_config.py`) and sends the result (Configure), then ConfigureStack,
+Remediate and Analyze per resource and AnalyzeStack for the whole graph (`check.py` drives the order).
+Marshalling follows pulumi/pulumi `sdk/go/common/resource/plugin/analyzer_plugin.go`. This module never
+imports the pack's policies.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -240,9 +240,9 @@ class PolicyPack:
             if self._process is not None and self._process.poll() is not None:
                 detail = f"the policy pack exited: {self._last_error()}"
             elif detail.strip().endswith("Exception calling application:") or not detail.strip():
-                # str(exception) was empty: name the exception from the pack's own log of it.
-                time.sleep(0.05)  # the pack logs the traceback as it answers
-                detail = f"{detail.strip()} {self._last_error()}".strip()
+                # grpc sends str(exception), empty here (e.g. a bare `raise AssertionError()`), and the
+                # pack logs nothing: say so rather than end the line on a colon.
+                detail = f"{detail.strip()} (an exception without a message)".strip()
             first = " ".join(detail.split())
             raise PackError(f"policy pack {self.name} ({self.directory}): {failed}: {first}") from None
 
@@ -281,7 +281,7 @@ class PolicyPack:
                 name=policy.name,
                 enforcement_level=_level_name(policy.enforcementLevel),
                 schema_properties=(
-                    json_format.MessageToDict(policy.configSchema.properties)
+                    policy_config.integral(json_format.MessageToDict(policy.configSchema.properties))
                     if policy.HasField("configSchema")
                     else None
                 ),
@@ -364,9 +364,11 @@ class PolicyPack:
                 )
             elif item.HasField("properties"):
                 after = json_format.MessageToDict(item.properties)
-                applied.append(
-                    Remediation(item.policyPackName or self.name, item.policyName, resource.urn, properties, after)
+                remediation = Remediation(
+                    item.policyPackName or self.name, item.policyName, resource.urn, properties, after
                 )
+                if remediation.changed:  # the CLI shows a remediation by its diff, and nothing for an empty one
+                    applied.append(remediation)
                 properties = after
         return applied, diagnostics, properties
 

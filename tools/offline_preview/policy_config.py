@@ -180,6 +180,17 @@ def validate(policy: PolicyInfo, properties: Mapping[str, Any]) -> list[str]:
     return [_gojsonschema_message(error) for error in validator.iter_errors(dict(properties))]
 
 
+def integral(value: Any) -> Any:
+    """Numbers as JSON wrote them: a protobuf Struct carries every number as a float (3 arrives as 3.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [integral(v) for v in value]
+    return value
+
+
 def _type_name(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
