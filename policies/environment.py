@@ -1,20 +1,18 @@
-"""Which environment a stack is, the enforcement level that follows, and values as the engine sent them.
+"""The pack's framework: enforcement levels per environment, the policy classes, values as the engine sent them.
 
-A stack is prod when its name matches `PROD_STACK_PATTERNS`. The name is the one the engine reports: the
-CLI starts the pack with PULUMI_STACK set (what `pulumi.get_stack()` returns in the pack). Tags or config
-a program sets are never consulted: the program is what is being judged.
+Levels fail closed: every policy of this pack is mandatory unless the policy-pack config says otherwise. The
+config CI passes per environment (`policies/config/<env>.json`, with `--policy-pack-config`) makes dev and
+staging advisory (`"all": "advisory"`); any stack run without a config, or with prod's, whatever its name
+(`prod`, `live`, `prd`, `production-eu`), gets prod's levels. Stack names are never read.
 
-Levels: every policy of this pack is mandatory in prod and advisory elsewhere, unless the policy-pack config
-(`policies/config/<env>.json`, passed with `--policy-pack-config`) says otherwise. The default level is what
-the pack reports to the CLI (GetAnalyzerInfo), decided from the stack the pack was started for; a pack
-started without a stack (no PULUMI_STACK) cannot tell and treats the stack as prod (fail closed).
+A policy never crashes and never lets the SDK downgrade it: whatever its code raises (an unknown value it
+touched, a document too deep to read), the policy reports a violation saying so, and the other policies of
+the pack still run.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -28,10 +26,14 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from .iam_semantics import UNKNOWN
 
-PROD_STACK_PATTERNS = ("prod", "prod-*", "production")
-"""Stack names (shell-style patterns, case-insensitive) that are prod. Edit here for another convention."""
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+"""A value the engine does not know yet (preview): what `plain()` puts where the engine sent an unknown."""
 
 
 class Report(Protocol):
@@ -40,24 +42,9 @@ class Report(Protocol):
     def __call__(self, message: str, urn: str | None = None, /) -> None: ...
 
 
-def is_prod(stack: str | None) -> bool:
-    """Unknown stack names are prod: fail closed."""
-    if stack is None:
-        return True
-    return any(fnmatch.fnmatchcase(stack.lower(), pattern) for pattern in PROD_STACK_PATTERNS)
-
-
-def reported_stack() -> str | None:
-    """The stack the engine started the pack for, or None when it did not say.
-
-    Read from PULUMI_STACK, the variable the CLI sets and `pulumi.get_stack()` is configured from: the SDK
-    configures it per request thread for Analyze, but not for GetAnalyzerInfo, where the default level is
-    decided (there `pulumi.get_stack()` still answers its placeholder, "stack")."""
-    return os.environ.get("PULUMI_STACK") or None
-
-
 def default_level() -> EnforcementLevel:
-    return EnforcementLevel.MANDATORY if is_prod(reported_stack()) else EnforcementLevel.ADVISORY
+    """Mandatory: a stack is held to prod's levels unless its config relaxes them (fail closed)."""
+    return EnforcementLevel.MANDATORY
 
 
 class _EnvironmentLevel:
@@ -100,7 +87,9 @@ class EnvironmentResourcePolicy(_EnvironmentLevel, ResourceValidationPolicy):  #
         config: Mapping[str, Any] | None = None,
     ) -> None:
         self.defaults = dict(config or {})
-        super().__init__(name, description, validate, config_schema=_schema(self.defaults))  # type: ignore[arg-type]
+        super().__init__(  # type: ignore[call-arg]
+            name, description, _guarded(name, validate), config_schema=_schema(self.defaults)
+        )
 
 
 class EnvironmentStackPolicy(_EnvironmentLevel, StackValidationPolicy):  # type: ignore[misc]
@@ -112,7 +101,29 @@ class EnvironmentStackPolicy(_EnvironmentLevel, StackValidationPolicy):  # type:
         config: Mapping[str, Any] | None = None,
     ) -> None:
         self.defaults = dict(config or {})
-        super().__init__(name, description, validate, config_schema=_schema(self.defaults))  # type: ignore[arg-type]
+        super().__init__(  # type: ignore[call-arg]
+            name, description, _guarded(name, validate), config_schema=_schema(self.defaults)
+        )
+
+
+def _guarded(name: str, validate: Callable[[Any, Report], None]) -> Callable[[Any, Report], None]:
+    """The policy's validation, its failures reported as violations: fail closed, and the SDK never turns an
+    unknown value into an advisory "can't run policy" line."""
+
+    def run(args: Any, report: Report) -> None:
+        try:
+            validate(args, report)
+        except UnknownValueError as exc:
+            report(f"{name} could not decide: {exc.message}; a value it needs must be known at preview")
+        except RecursionError:
+            report(f"{name} could not read a value nested deeper than it follows; such a value is not allowed")
+        except Exception as exc:
+            report(
+                f"{name} failed while judging ({type(exc).__name__}: {str(exc)[:200]}); nothing it could not "
+                "judge is allowed"
+            )
+
+    return run
 
 
 def setting(args: ResourceValidationArgs | StackValidationArgs, defaults: Mapping[str, Any], key: str) -> Any:

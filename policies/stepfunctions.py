@@ -14,8 +14,8 @@ from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
-from .environment import EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain
-from .iam_semantics import UNKNOWN, field
+from .access.document import field
+from .environment import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain
 
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 ROLE = "aws:iam/role:Role"

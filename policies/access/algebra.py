@@ -1,0 +1,369 @@
+"""What a set of statements allows, decided over every action IAM publishes, by glob algebra.
+
+Actions: a pattern is matched, as IAM matches it (case-insensitively, `*` any run, `?` one character), against
+every published action of a service; a statement's actions are a bit set over the service's action list.
+`NotAction` is the complement. Actions AWS has not published are not enumerated: a union that covers every
+published action counts as all of them, whatever its patterns would do with tomorrow's.
+
+Resources: each resource type IAM publishes for the service is probed with one ARN made from its format, the
+region, account and names replaced by tokens no real ARN contains, plus the literal `*` that actions without
+resource types are requested on. A `Resource` pattern covers a probe when, its partition, region and account
+fields widened to `*`, it matches: "every resource of a type in one account" counts as every resource of
+that type (fail closed); any `Resource` reaches the `*` probe (a grant of `sagemaker:List*` on `arn:*`
+means them, though IAM compares the literal `*`). A pattern that takes a resource away (`NotResource`, a
+Deny) does so only when it matches the probe for two unrelated sets of tokens, i.e. whatever the region,
+account and names.
+
+Denies: only a Deny without a Condition and without unknowns takes anything away (one that applies only
+sometimes takes nothing away for certain). A Condition on an Allow is ignored (it narrows when, not what).
+
+Every decision comes with a witness: one published action, one concrete ARN, and the statement that grants
+them, checked by `allows()` (a request evaluated as IAM would, unconditional Denies included).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from . import catalog
+from .catalog import Service
+from .document import Statement
+
+STAR = "*"
+# Tokens no real ARN holds, of unrelated characters and lengths, for the region, account and names of probes.
+_TOKENS = (("\x01" * 9, "\x01" * 12, "\x01" * 5), ("\x02" * 14, "\x02" * 7, "\x02" * 11))
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+# What a witness ARN is written with, so that a reader can paste it.
+_READABLE = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
+
+
+@functools.lru_cache(maxsize=65536)
+def _glob(pattern: str) -> re.Pattern[str]:
+    parts = ("." if c == "?" else ".*" if c == "*" else re.escape(c) for c in pattern.lower())
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def matches(pattern: str, value: str) -> bool:
+    """IAM wildcard matching, case-insensitive (exact for actions; fail closed for ARNs)."""
+    return _glob(pattern).fullmatch(value.lower()) is not None
+
+
+@functools.lru_cache(maxsize=65536)
+def _line_glob(pattern: str) -> re.Pattern[str]:
+    parts = ("[^\n]" if c == "?" else "[^\n]*" if c == "*" else re.escape(c) for c in pattern.lower())
+    return re.compile("^" + "".join(parts) + "$", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=65536)
+def action_mask(pattern: str, key: str) -> int:
+    """The published actions of service `key` a pattern names, as a bit set."""
+    found = catalog.service(key)
+    if found is None:
+        return 0
+    lowered = pattern.lower()
+    prefix, colon, _ = lowered.partition(":")
+    if colon and "*" not in prefix and "?" not in prefix and prefix != key:
+        return 0
+    if "*" not in lowered and "?" not in lowered:
+        position = found.index.get(lowered)
+        return 0 if position is None else 1 << position
+    mask = 0
+    index = found.index
+    for hit in _line_glob(pattern).finditer(found.text):
+        mask |= 1 << index[hit.group(0)]
+    return mask
+
+
+def statement_actions(statement: Statement, service: Service) -> int:
+    """The service's published actions a statement names (Action), or leaves out (NotAction)."""
+    if statement.actions is not None:
+        mask = 0
+        for pattern in statement.actions:
+            mask |= action_mask(pattern, service.key)
+        return mask
+    if statement.not_actions is not None:
+        if "NotAction" in statement.unknown_in:
+            return service.everything  # an unknown exclusion excludes nothing for certain
+        mask = 0
+        for pattern in statement.not_actions:
+            mask |= action_mask(pattern, service.key)
+        return service.everything & ~mask
+    return 0
+
+
+@dataclass(frozen=True)
+class Probes:
+    """One probe per resource type of a service, and the literal `*` last."""
+
+    service: Service
+    types: tuple[str, ...]
+    first: tuple[str, ...]
+    second: tuple[str, ...]
+    need: tuple[int, ...]
+    """Per probe, the actions that accept that resource type (the last: the actions that accept only `*`)."""
+
+    @property
+    def everything(self) -> int:
+        return (1 << len(self.first)) - 1
+
+
+def _fill(arn_format: str, tokens: tuple[str, str, str]) -> str:
+    region, account, name = tokens
+
+    def value(match: re.Match[str]) -> str:
+        variable = match.group(1)
+        if variable == "Partition":
+            return "aws"
+        return {"Region": region, "Account": account}.get(variable, name)
+
+    return _VARIABLE.sub(value, arn_format)
+
+
+@functools.cache
+def probes(key: str) -> Probes | None:
+    found = catalog.service(key)
+    if found is None:
+        return None
+    types = tuple(sorted(found.arn_formats))
+    position = {t: i for i, t in enumerate(types)}
+    need = [0] * (len(types) + 1)
+    for bit, published in enumerate(found.actions):
+        accepted = [position[t] for t in published.resource_types if t in position]
+        for i in accepted or [len(types)]:
+            need[i] |= 1 << bit
+    return Probes(
+        found,
+        types,
+        (*(_fill(found.arn_formats[t], _TOKENS[0]) for t in types), STAR),
+        (*(_fill(found.arn_formats[t], _TOKENS[1]) for t in types), STAR),
+        tuple(need),
+    )
+
+
+def _widened(pattern: str) -> str:
+    """Partition, region and account fields as `*`: a grant in one account counts as a grant anywhere."""
+    fields = pattern.split(":", 5)
+    for i in (1, 3, 4):
+        if i < len(fields) and i < 5:
+            fields[i] = "*"
+    return ":".join(fields)
+
+
+@functools.lru_cache(maxsize=65536)
+def _covers(pattern: str, key: str, widen: bool, both: bool) -> int:
+    found = probes(key)
+    assert found is not None
+    regex = _glob(_widened(pattern) if widen else pattern)
+    mask = 0
+    for i, (one, two) in enumerate(zip(found.first, found.second, strict=True)):
+        if i == len(found.first) - 1:
+            # Actions that accept only `*`: IAM compares the literal `*`, but a grant that names them on
+            # `arn:*` still means them; widened, any resource pattern reaches them (fail closed).
+            hit = widen or regex.fullmatch(STAR) is not None
+        elif both:
+            hit = regex.fullmatch(one.lower()) is not None and regex.fullmatch(two.lower()) is not None
+        else:
+            hit = regex.fullmatch(one.lower()) is not None
+        if hit:
+            mask |= 1 << i
+    return mask
+
+
+def _union(patterns: Iterable[str], key: str, widen: bool, both: bool) -> int:
+    mask = 0
+    for pattern in patterns:
+        mask |= _covers(pattern, key, widen, both)
+    return mask
+
+
+def allowed_probes(statement: Statement, key: str) -> int:
+    """The probes an Allow statement reaches (Resource widened; NotResource takes away only for certain)."""
+    found = probes(key)
+    assert found is not None
+    if statement.resources is not None:
+        return _union(statement.resources, key, widen=True, both=False)
+    if statement.not_resources is not None:
+        if "NotResource" in statement.unknown_in:
+            return found.everything
+        return found.everything & ~_union(statement.not_resources, key, widen=False, both=True)
+    return 0
+
+
+def denied_probes(statement: Statement, key: str) -> int:
+    """The probes a Deny certainly reaches, whatever the region, account and names."""
+    found = probes(key)
+    assert found is not None
+    if statement.resources is not None:
+        return _union(statement.resources, key, widen=False, both=True)
+    if statement.not_resources is not None:
+        return found.everything & ~_union(statement.not_resources, key, widen=True, both=False)
+    return 0
+
+
+def certain_deny(statement: Statement) -> bool:
+    """A Deny that applies to every request it names: no Condition, nothing unknown."""
+    return not statement.allow and not statement.has_condition and not statement.unknown_in
+
+
+# -- requests -----------------------------------------------------------------------------------------------
+def _names(listed: Sequence[str] | None, excluded: Sequence[str] | None, value: str) -> bool:
+    if listed is not None:
+        return any(matches(p, value) for p in listed)
+    if excluded is not None:
+        return not any(matches(p, value) for p in excluded)
+    return False
+
+
+def allows(statements: Sequence[Statement], action: str, resource: str) -> Statement | None:
+    """The Allow statement that lets a request through, or None: IAM's evaluation of one request for an
+    identity, with unconditional Denies applied and Conditions on Allows taken as met (fail closed)."""
+
+    def reaches(statement: Statement) -> bool:
+        return _names(statement.actions, statement.not_actions, action) and _names(
+            statement.resources, statement.not_resources, resource
+        )
+
+    if any(certain_deny(s) and reaches(s) for s in statements):
+        return None
+    return next((s for s in statements if s.allow and reaches(s)), None)
+
+
+# -- whole-service access -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Witness:
+    action: str
+    resource: str
+    statement: Statement
+
+    def describe(self) -> str:
+        return f"{self.action} on {self.resource}, granted by {self.statement.cites}"
+
+
+@dataclass(frozen=True)
+class FullAccess:
+    service: str
+    actions: int
+    """How many published actions the grant covers (all of them)."""
+    statements: tuple[Statement, ...]
+    """The Allow statements that contribute."""
+    witness: Witness
+
+    def describe(self) -> str:
+        name = SERVICE_NAMES.get(self.service, self.service)
+        sources = ", ".join(s.cites for s in self.statements[:4])
+        more = f" and {len(self.statements) - 4} more" if len(self.statements) > 4 else ""
+        return (
+            f"allowed every {name} action IAM publishes ({self.actions}, IAM data of {catalog.data_date()}) on "
+            f"every resource type each accepts, e.g. {self.witness.describe()}; through {sources}{more}"
+        )
+
+
+SERVICE_NAMES = {"sagemaker": "SageMaker", "iam": "IAM", "s3": "S3", "kms": "KMS", "sts": "STS"}
+_PREFERRED = ("CreateTrainingJob", "CreateRole", "GetObject", "Decrypt")
+
+
+def full_access(statements: Sequence[Statement], key: str) -> FullAccess | None:
+    """Whether the statements together allow every published action of a service on every resource type
+    each accepts (and `*` for those that accept only `*`); with a witness. None when they do not."""
+    found = probes(key)
+    if found is None:
+        return None
+    width = len(found.first)
+    allowed: dict[int, int] = {}  # probe set -> actions reaching it, grouped (linear in statements)
+    denied: dict[int, int] = {}
+    contributing: list[Statement] = []
+    for statement in statements:
+        if statement.allow:
+            actions = statement_actions(statement, found.service)
+            if actions:
+                reach = allowed_probes(statement, key)
+                if reach:
+                    allowed[reach] = allowed.get(reach, 0) | actions
+                    contributing.append(statement)
+        elif certain_deny(statement):
+            actions = statement_actions(statement, found.service)
+            if actions:
+                reach = denied_probes(statement, key)
+                if reach:
+                    denied[reach] = denied.get(reach, 0) | actions
+    if not allowed:
+        return None
+    per_probe = [0] * width
+    for reach, actions in allowed.items():
+        for i in _bits(reach):
+            per_probe[i] |= actions
+    for reach, actions in denied.items():
+        for i in _bits(reach):
+            per_probe[i] &= ~actions
+    if any(found.need[i] & ~per_probe[i] for i in range(width)):
+        return None
+    witness = _witness(statements, found, contributing)
+    if witness is None:
+        # Every probe is covered, yet no readable ARN is: the grant leaves out exactly the names a reader
+        # would try. Still every resource type: report it with a probe ARN, its tokens spelt out.
+        witness = _probe_witness(statements, found, contributing)
+    return FullAccess(key, len(found.service.actions), tuple(contributing), witness)
+
+
+def _probe_witness(statements: Sequence[Statement], found: Probes, contributing: Sequence[Statement]) -> Witness:
+    name = found.service.actions[0].name
+    published = catalog.action(name)
+    assert published is not None
+    types = [t for t in published.resource_types if t in found.types]
+    arn = found.first[found.types.index(types[0])] if types else STAR
+    granted = allows(statements, name, arn) or contributing[0]
+    return Witness(name, arn.replace("\x01", "?"), granted)
+
+
+def _bits(mask: int) -> Iterable[int]:
+    i = 0
+    while mask:
+        if mask & 1:
+            yield i
+        mask >>= 1
+        i += 1
+
+
+def readable_arns(arn_format: str, statement: Statement) -> list[str]:
+    """Concrete ARNs of a format, filled with values a reader recognises: the statement's own literal
+    partition, region and account first, then the usual placeholders."""
+    candidates: list[dict[str, str]] = []
+    for pattern in statement.resources or ():
+        fields = pattern.split(":", 5)
+        literal = {
+            name: fields[i]
+            for name, i in (("Partition", 1), ("Region", 3), ("Account", 4))
+            if i < len(fields) - (len(fields) < 6) and fields[i] and "*" not in fields[i] and "?" not in fields[i]
+        }
+        if literal:
+            candidates.append({**_READABLE, **literal})
+    candidates.append(dict(_READABLE))
+    arns = []
+    for values in candidates:
+        arns.append(_VARIABLE.sub(lambda m, v=values: v.get(m.group(1), "example"), arn_format))  # type: ignore[misc]
+    return list(dict.fromkeys(arns))
+
+
+def _witness(statements: Sequence[Statement], found: Probes, contributing: Sequence[Statement]) -> Witness | None:
+    """A published action on a readable ARN that the statements allow, checked by `allows()`. Tried on a
+    few actions and on the first contributing statements' ARNs only: the search stays bounded, whatever the
+    document's size."""
+    names = [a.name for a in found.service.actions]
+    preferred = [n for n in names if n.split(":", 1)[1] in _PREFERRED]
+    attempts = 0
+    for name in dict.fromkeys([*preferred, *names[:20]]):
+        published = catalog.action(name)
+        assert published is not None
+        formats = [found.service.arn_formats[t] for t in published.resource_types if t in found.service.arn_formats]
+        for statement in contributing[:5]:
+            for arn in [a for f in formats[:2] for a in readable_arns(f, statement)] or [STAR]:
+                attempts += 1
+                granted = allows(statements, name, arn)
+                if granted is not None:
+                    return Witness(name, arn, granted)
+                if attempts > 60:
+                    return None
+    return None

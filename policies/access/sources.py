@@ -1,0 +1,363 @@
+"""Where a stack's resources put identity grants, read from their properties (camelCase, as the engine sends).
+
+Each resource is read into `Item`s: a principal it declares (a role, user, group or SSO permission set), a
+document it grants to a principal (named by its name or ARN), an attachment of a managed policy, a group
+membership, or a gap (a value not known at preview, a template given by URL, a type the pack cannot read).
+`principals.py` joins them per principal. Types read:
+
+- `aws:iam/*` (pulumi_aws): roles, users, groups with their inline and managed policies, `*Policy`,
+  `Policy`, every kind of attachment, group memberships.
+- `aws:ssoadmin/*`: permission set inline policies, AWS- and customer-managed attachments.
+- `aws-native:iam:*`, `aws-native:sso:PermissionSet` (pulumi-aws-native): the same, CloudFormation-shaped.
+- `aws:cloudformation/stack:Stack`, `aws:cloudformation/stackSet:StackSet`, `aws-native:cloudformation:Stack`:
+  the `AWS::IAM::*` resources of a template given inline (JSON or YAML); a template given by URL is a gap.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ..environment import UNKNOWN
+
+ROLE, USER, GROUP, PERMISSION_SET = "role", "user", "group", "permission set"
+MANAGED_POLICY = "aws:iam/policy:Policy"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A principal or managed policy as the resource names it: `kind` and a name, ARN or template id."""
+
+    kind: str
+    key: Any
+    """A string, or UNKNOWN at preview."""
+    where: str
+    """The property that names it, e.g. `role` or `Roles[0]`."""
+
+
+@dataclass
+class Item:
+    what: str
+    """`principal`, `document`, `attachment`, `membership` or `gap`."""
+    where: str
+    principal: Ref | None = None
+    document: Any = None
+    policy_arn: Any = None
+    name: str | None = None
+    """A principal's or managed policy's own name (for `principal` and managed-policy `document` items)."""
+    groups: list[Ref] = field(default_factory=list)
+    reason: str = ""
+
+
+SELF = "self:"
+"""The key of a principal whose name is not known yet, in the resource that declares it: its URN stands in."""
+
+
+def _own_name(value: Any) -> str:
+    return value if isinstance(value, str) else SELF
+
+
+def _list(value: Any) -> list[Any]:
+    if value is UNKNOWN:
+        return [UNKNOWN]
+    return value if isinstance(value, list) else ([] if value is None else [value])
+
+
+# -- pulumi_aws ---------------------------------------------------------------------------------------------
+_AWS_PRINCIPALS = {"aws:iam/role:Role": ROLE, "aws:iam/user:User": USER, "aws:iam/group:Group": GROUP}
+_AWS_INLINE = {
+    "aws:iam/rolePolicy:RolePolicy": (ROLE, "role"),
+    "aws:iam/userPolicy:UserPolicy": (USER, "user"),
+    "aws:iam/groupPolicy:GroupPolicy": (GROUP, "group"),
+}
+_AWS_ATTACH = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": (ROLE, "role"),
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": (USER, "user"),
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": (GROUP, "group"),
+}
+_AWS_EXCLUSIVE = {
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": (ROLE, "roleName"),
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": (USER, "userName"),
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": (GROUP, "groupName"),
+}
+
+
+def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
+    if type_ in _AWS_PRINCIPALS:
+        kind = _AWS_PRINCIPALS[type_]
+        me = Ref(kind, _own_name(props.get("name")), "name")
+        yield Item("principal", "name", principal=me)
+        inline = props.get("inlinePolicies")
+        for index, entry in enumerate(_list(inline)):
+            where = f"inlinePolicies[{index}]"
+            if entry is UNKNOWN:
+                yield Item("document", where, principal=me, document=UNKNOWN)
+            elif isinstance(entry, dict) and entry.get("policy") is not None:
+                label = entry.get("name")
+                yield Item("document", where + (f" ({label})" if isinstance(label, str) else ""), me, entry["policy"])
+        if "managedPolicyArns" in props:
+            for index, arn in enumerate(_list(props["managedPolicyArns"])):
+                yield Item("attachment", f"managedPolicyArns[{index}]", principal=me, policy_arn=arn)
+    elif type_ in _AWS_INLINE:
+        kind, key = _AWS_INLINE[type_]
+        who = Ref(kind, props.get(key, UNKNOWN), key)
+        yield Item("document", "policy", principal=who, document=props.get("policy", UNKNOWN))
+    elif type_ == MANAGED_POLICY:
+        yield Item("document", "policy", document=props.get("policy", UNKNOWN), name=_policy_name(props))
+    elif type_ in _AWS_ATTACH:
+        kind, key = _AWS_ATTACH[type_]
+        who = Ref(kind, props.get(key, UNKNOWN), key)
+        yield Item("attachment", "policyArn", principal=who, policy_arn=props.get("policyArn", UNKNOWN))
+    elif type_ in _AWS_EXCLUSIVE:
+        kind, key = _AWS_EXCLUSIVE[type_]
+        who = Ref(kind, props.get(key, UNKNOWN), key)
+        for index, arn in enumerate(_list(props.get("policyArns"))):
+            yield Item("attachment", f"policyArns[{index}]", principal=who, policy_arn=arn)
+    elif type_ == "aws:iam/policyAttachment:PolicyAttachment":
+        arn = props.get("policyArn", UNKNOWN)
+        for kind, key in ((ROLE, "roles"), (USER, "users"), (GROUP, "groups")):
+            for index, name in enumerate(_list(props.get(key))):
+                yield Item("attachment", "policyArn", principal=Ref(kind, name, f"{key}[{index}]"), policy_arn=arn)
+    elif type_ == "aws:iam/userGroupMembership:UserGroupMembership":
+        groups = [Ref(GROUP, g, f"groups[{i}]") for i, g in enumerate(_list(props.get("groups")))]
+        yield Item("membership", "groups", principal=Ref(USER, props.get("user", UNKNOWN), "user"), groups=groups)
+    elif type_ == "aws:iam/groupMembership:GroupMembership":
+        group = Ref(GROUP, props.get("group", UNKNOWN), "group")
+        for index, user in enumerate(_list(props.get("users"))):
+            yield Item("membership", f"users[{index}]", principal=Ref(USER, user, f"users[{index}]"), groups=[group])
+    elif type_ == "aws:ssoadmin/permissionSet:PermissionSet":
+        yield Item("principal", "arn", principal=Ref(PERMISSION_SET, _own_name(props.get("arn")), "arn"))
+    elif type_ == "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy":
+        who = Ref(PERMISSION_SET, props.get("permissionSetArn", UNKNOWN), "permissionSetArn")
+        yield Item("document", "inlinePolicy", principal=who, document=props.get("inlinePolicy", UNKNOWN))
+    elif type_ == "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment":
+        who = Ref(PERMISSION_SET, props.get("permissionSetArn", UNKNOWN), "permissionSetArn")
+        yield Item("attachment", "managedPolicyArn", principal=who, policy_arn=props.get("managedPolicyArn", UNKNOWN))
+    elif type_ == "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment":
+        who = Ref(PERMISSION_SET, props.get("permissionSetArn", UNKNOWN), "permissionSetArn")
+        reference = props.get("customerManagedPolicyReference")
+        yield Item("attachment", "customerManagedPolicyReference", principal=who, policy_arn=_customer_ref(reference))
+    elif type_ in ("aws:cloudformation/stack:Stack", "aws:cloudformation/stackSet:StackSet"):
+        yield from template(props)
+
+
+def _policy_name(props: dict[str, Any]) -> str | None:
+    name = props.get("name")
+    return name if isinstance(name, str) else None
+
+
+def _customer_ref(reference: Any) -> Any:
+    """A customer-managed policy named in the permission set's accounts: `policy:<path><name>`."""
+    if reference is UNKNOWN or not isinstance(reference, dict):
+        return UNKNOWN
+    name, path = reference.get("name"), reference.get("path") or "/"
+    if not isinstance(name, str) or not isinstance(path, str):
+        return UNKNOWN
+    return f"policy-name:{path}{name}"
+
+
+# -- pulumi-aws-native (CloudFormation-shaped, camelCase) ---------------------------------------------------
+_NATIVE_PRINCIPALS = {
+    "aws-native:iam:Role": (ROLE, "roleName"),
+    "aws-native:iam:User": (USER, "userName"),
+    "aws-native:iam:Group": (GROUP, "groupName"),
+}
+_NATIVE_INLINE = {
+    "aws-native:iam:RolePolicy": (ROLE, "roleName"),
+    "aws-native:iam:UserPolicy": (USER, "userName"),
+    "aws-native:iam:GroupPolicy": (GROUP, "groupName"),
+}
+
+
+def _native(type_: str, props: dict[str, Any]) -> Iterator[Item]:
+    if type_ in _NATIVE_PRINCIPALS:
+        kind, key = _NATIVE_PRINCIPALS[type_]
+        me = Ref(kind, _own_name(props.get(key)), key)
+        yield Item("principal", key, principal=me)
+        yield from _cfn_shaped(props, me, "policies", "policyName", "policyDocument", "managedPolicyArns")
+        if type_ == "aws-native:iam:User":
+            groups = [Ref(GROUP, g, f"groups[{i}]") for i, g in enumerate(_list(props.get("groups")))]
+            if groups:
+                yield Item("membership", "groups", principal=me, groups=groups)
+    elif type_ in _NATIVE_INLINE:
+        kind, key = _NATIVE_INLINE[type_]
+        who = Ref(kind, props.get(key, UNKNOWN), key)
+        yield Item("document", "policyDocument", principal=who, document=props.get("policyDocument", UNKNOWN))
+    elif type_ == "aws-native:iam:ManagedPolicy":
+        name = props.get("managedPolicyName")
+        doc = props.get("policyDocument", UNKNOWN)
+        yield Item("document", "policyDocument", document=doc, name=name if isinstance(name, str) else None)
+        for kind, key in ((ROLE, "roles"), (USER, "users"), (GROUP, "groups")):
+            for index, who in enumerate(_list(props.get(key))):
+                yield Item("document", "policyDocument", principal=Ref(kind, who, f"{key}[{index}]"), document=doc)
+    elif type_ == "aws-native:sso:PermissionSet":
+        me = Ref(PERMISSION_SET, _own_name(props.get("permissionSetArn")), "permissionSetArn")
+        yield Item("principal", "name", principal=me)
+        if props.get("inlinePolicy") is not None:
+            yield Item("document", "inlinePolicy", principal=me, document=props["inlinePolicy"])
+        for index, arn in enumerate(_list(props.get("managedPolicies"))):
+            yield Item("attachment", f"managedPolicies[{index}]", principal=me, policy_arn=arn)
+        for index, ref in enumerate(_list(props.get("customerManagedPolicyReferences"))):
+            where = f"customerManagedPolicyReferences[{index}]"
+            yield Item("attachment", where, principal=me, policy_arn=_customer_ref(ref))
+    elif type_ == "aws-native:cloudformation:Stack":
+        yield from template(props)
+
+
+def _cfn_shaped(
+    props: dict[str, Any], me: Ref, policies: str, name_key: str, document_key: str, managed: str
+) -> Iterator[Item]:
+    for index, entry in enumerate(_list(props.get(policies))):
+        where = f"{policies}[{index}]"
+        if entry is UNKNOWN or not isinstance(entry, dict):
+            yield Item("document", where, principal=me, document=UNKNOWN if entry is UNKNOWN else entry)
+            continue
+        label = entry.get(name_key)
+        where += f" ({label})" if isinstance(label, str) else ""
+        yield Item("document", where, principal=me, document=entry.get(document_key, UNKNOWN))
+    for index, arn in enumerate(_list(props.get(managed))):
+        yield Item("attachment", f"{managed}[{index}]", principal=me, policy_arn=arn)
+
+
+# -- CloudFormation templates -------------------------------------------------------------------------------
+class _TemplateLoader(yaml.SafeLoader):
+    """YAML templates with CloudFormation's short forms (`!Ref`, `!Sub`...), read as their long forms."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_TemplateLoader.add_multi_constructor("!", _intrinsic)
+
+
+def _approximate(value: Any) -> Any:
+    """A document's intrinsic functions as wildcards: `!Sub arn:${AWS::Partition}:s3:::${Bucket}/*` reads as
+    `arn:*:s3:::*/*`, a `!Ref` or `!GetAtt` as `*`. Wider than what CloudFormation would write (fail closed)."""
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((key, inner),) = value.items()
+            if key == "Fn::Sub":
+                text = inner[0] if isinstance(inner, list) and inner else inner
+                return re.sub(r"\$\{[^}]*\}", "*", text) if isinstance(text, str) else "*"
+            if key == "Fn::Join" and isinstance(inner, list) and len(inner) == 2 and isinstance(inner[1], list):
+                parts = [_approximate(p) for p in inner[1]]
+                return str(inner[0]).join(p if isinstance(p, str) else "*" for p in parts)
+            if key == "Ref" or key.startswith("Fn::"):
+                return "*"
+        return {k: _approximate(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_approximate(v) for v in value]
+    return value
+
+
+def _template_ref(kind: str, value: Any, where: str, ids: dict[str, str]) -> Ref:
+    """A principal a template names: `!Ref Logical` is the template's own resource (`template:Logical`)."""
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in ids:
+        return Ref(kind, f"template:{value['Ref']}", where)
+    if isinstance(value, str):
+        return Ref(kind, value, where)
+    return Ref(kind, UNKNOWN, where)
+
+
+_CFN_PRINCIPALS = {
+    "AWS::IAM::Role": (ROLE, "RoleName"),
+    "AWS::IAM::User": (USER, "UserName"),
+    "AWS::IAM::Group": (GROUP, "GroupName"),
+}
+_CFN_INLINE = {
+    "AWS::IAM::RolePolicy": (ROLE, "RoleName"),
+    "AWS::IAM::UserPolicy": (USER, "UserName"),
+    "AWS::IAM::GroupPolicy": (GROUP, "GroupName"),
+}
+
+
+def template(props: dict[str, Any]) -> Iterator[Item]:
+    body = props.get("templateBody")
+    if body is None:
+        url = props.get("templateUrl")
+        if url is not None:
+            yield Item(
+                "gap",
+                "templateUrl",
+                reason="the template is given by URL, so the pack cannot read the IAM "
+                "resources it declares; give it inline as templateBody",
+            )
+        return
+    if body is UNKNOWN:
+        yield Item("gap", "templateBody", reason="the template is not known at preview")
+        return
+    try:
+        parsed = json.loads(body) if isinstance(body, str) and body.lstrip().startswith("{") else None
+        if parsed is None and isinstance(body, str):
+            parsed = yaml.load(body, Loader=_TemplateLoader)  # a SafeLoader subclass
+    except (ValueError, yaml.YAMLError, RecursionError) as exc:
+        yield Item("gap", "templateBody", reason=f"the template cannot be read ({str(exc).splitlines()[0][:80]})")
+        return
+    resources = parsed.get("Resources") if isinstance(parsed, dict) else None
+    if not isinstance(resources, dict):
+        return
+    ids = {k: v.get("Type") for k, v in resources.items() if isinstance(v, dict)}
+    for logical, resource in resources.items():
+        if not isinstance(resource, dict):
+            continue
+        kind_type, properties = resource.get("Type"), resource.get("Properties") or {}
+        if not isinstance(kind_type, str) or not kind_type.startswith("AWS::IAM::") or not isinstance(properties, dict):
+            continue
+        where = f"templateBody Resources.{logical} ({kind_type})"
+        if kind_type in _CFN_PRINCIPALS:
+            kind, _key = _CFN_PRINCIPALS[kind_type]
+            me = Ref(kind, f"template:{logical}", where)
+            yield Item("principal", where, principal=me)
+            for index, entry in enumerate(_list(properties.get("Policies"))):
+                if isinstance(entry, dict):
+                    doc = _approximate(entry.get("PolicyDocument", UNKNOWN))
+                    yield Item("document", f"{where} Policies[{index}]", principal=me, document=doc)
+            for index, arn in enumerate(_list(properties.get("ManagedPolicyArns"))):
+                arn = _template_ref("policy", arn, where, ids).key
+                yield Item("attachment", f"{where} ManagedPolicyArns[{index}]", principal=me, policy_arn=arn)
+            if kind_type == "AWS::IAM::User":
+                groups = [_template_ref(GROUP, g, f"{where} Groups", ids) for g in _list(properties.get("Groups"))]
+                if groups:
+                    yield Item("membership", where, principal=me, groups=groups)
+        elif kind_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            doc = _approximate(properties.get("PolicyDocument", UNKNOWN))
+            if kind_type == "AWS::IAM::ManagedPolicy":
+                yield Item("document", where, document=doc, name=f"template:{logical}")
+            for kind, key in ((ROLE, "Roles"), (USER, "Users"), (GROUP, "Groups")):
+                for value in _list(properties.get(key)):
+                    yield Item(
+                        "document", where, principal=_template_ref(kind, value, f"{where} {key}", ids), document=doc
+                    )
+        elif kind_type in _CFN_INLINE:
+            kind, key = _CFN_INLINE[kind_type]
+            doc = _approximate(properties.get("PolicyDocument", UNKNOWN))
+            who = _template_ref(kind, properties.get(key), f"{where} {key}", ids)
+            yield Item("document", where, principal=who, document=doc)
+
+
+# -- entry point --------------------------------------------------------------------------------------------
+READ_PACKAGES = frozenset({"aws", "aws-native"})
+"""Providers whose resource types the pack reads (its other types carry no identity grant, or are resource
+policies judged elsewhere)."""
+
+
+def items(type_: str, props: dict[str, Any]) -> list[Item]:
+    """What one resource declares and grants."""
+    if type_.startswith("aws:"):
+        return list(_aws(type_, props))
+    if type_.startswith("aws-native:"):
+        return list(_native(type_, props))
+    return []
