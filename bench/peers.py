@@ -2,17 +2,17 @@
 
     .venv/bin/python -m bench.peers
 
-The corpus is `VARIANTS` in tests/policies/test_iam_semantics.py: (name, document, flagged), flagged True when
+The corpus is `VARIANTS` in tests/policies/access/variants.py: (name, document, flagged), flagged True when
 the document grants every SageMaker action on every SageMaker resource (non-compliant), False when it is
 compliant. Every tool sees every variant; the script prints, on stdout, one summary table (caught of the
 non-compliant, false positives of the compliant, version, seconds), the per-variant table, and the rules below.
 
 When each tool counts as having flagged a variant:
 
-- this pack: the document, as JSON text, is the `policy` of an `aws:iam/rolePolicy:RolePolicy` analyzed by the
-  pack in a prod stack, as `bench/evasion_table.py` runs it but configured with policies/config/prod.json;
-  flagged when any diagnostic is mandatory. prod.json makes every policy mandatory, so a least-privilege finding
-  counts too: the cell names the policies that reported, and a note names those behind the false positives.
+- this pack: the document, as JSON text, is the `policy` of an `aws:iam/rolePolicy:RolePolicy` on a role of a prod
+  stack, analyzed as the CLI does (AnalyzeStack and Analyze) with policies/config/prod.json; flagged when
+  `sagemaker-no-full-access-in-prod`, the rule measured here, is mandatory on it. The cell names every
+  mandatory policy (a compliant variant can still be wider than least privilege, which another rule reports).
 - Checkov: the document, decoded, is the PolicyDocument of an `AWS::IAM::Policy` attached to a role in one
   CloudFormation template per variant, all scanned by one `checkov --framework cloudformation` run; flagged
   when any check fails on that policy resource (they are all IAM checks). The cell lists the check IDs.
@@ -141,6 +141,9 @@ def _git(*arguments: str) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
+SAGEMAKER_RULE = "sagemaker-no-full-access-in-prod"
+
+
 def judge_pack(variants: Sequence[Variant]) -> Run:
     # Only PolicyPack, StackResource, configure, analyze, close and the diagnostics' enforcement_level and
     # policy_name are relied on: the pack and its runner are being rewritten.
@@ -157,17 +160,20 @@ def judge_pack(variants: Sequence[Variant]) -> Run:
         pack.configure([ROOT / "policies/config/prod.json"])
         for name, document, expected in variants:
             urn = f"urn:pulumi:prod::ml-pipelines::{PACK_POLICY_TYPE}::subject"
-            properties = {"role": "r", "policy": _as_text(document)}
+            role_urn = "urn:pulumi:prod::ml-pipelines::aws:iam/role:Role::runner"
+            policy = StackResource(urn, PACK_POLICY_TYPE, "subject", {"role": "runner", "policy": _as_text(document)})
+            role = StackResource(role_urn, "aws:iam/role:Role", "runner", {"name": "runner"})
             try:
-                found = pack.analyze(StackResource(urn, PACK_POLICY_TYPE, "subject", properties))
+                found = pack.analyze_stack([role, policy]) + pack.analyze(policy)
             except Exception as error:  # a policy that raises fails the analysis of this resource only
                 verdicts.append(Verdict(None, f"unreadable: {_short(error)}"))
                 print(f"this pack: {name}: {_short(error, 300)}", file=sys.stderr)
                 continue
             mandatory = sorted({d.policy_name for d in found if d.enforcement_level == "mandatory"})
-            verdicts.append(Verdict(bool(mandatory), ", ".join(f"`{p}`" for p in mandatory)))
-            if mandatory and not expected:
-                false_positives.extend(mandatory)
+            flagged = SAGEMAKER_RULE in mandatory
+            verdicts.append(Verdict(flagged, ", ".join(f"`{p}`" for p in mandatory)))
+            if flagged and not expected:
+                false_positives.append(SAGEMAKER_RULE)
     finally:
         pack.close()
     # The rule counts every mandatory policy, not only the SageMaker one: say which policies the false positives
@@ -394,17 +400,17 @@ def report(variants: Sequence[Variant], runs: list[Run]) -> None:
         cells = [_verdict_cell(run.verdicts[index], flagged) for run in judged if run.verdicts is not None]
         print(f"| {_cell(name)} | {'yes' if flagged else 'no'} | " + " | ".join(cells) + " |")
     print(
-        "\nRules (bench/peers.py): the pack, any mandatory diagnostic; Checkov, any failed check on the"
-        " AWS::IAM::Policy; Cloudsplaining, a risk finding that covers SageMaker; parliament (community"
+        "\nRules (bench/peers.py): the pack, sagemaker-no-full-access-in-prod mandatory; Checkov, any failed check on"
+        " the AWS::IAM::Policy; Cloudsplaining, a risk finding that covers SageMaker; parliament (community"
         " auditors on), any finding of severity MEDIUM or above."
     )
 
 
 def main() -> int:
     try:
-        from tests.policies.test_iam_semantics import VARIANTS
+        from tests.policies.access.variants import VARIANTS
     except Exception as error:  # the corpus is the tests' list: without it there is nothing to measure
-        print(f"cannot import VARIANTS from tests.policies.test_iam_semantics: {_short(error, 300)}", file=sys.stderr)
+        print(f"cannot import VARIANTS from tests.policies.access.variants: {_short(error, 300)}", file=sys.stderr)
         return 1
     variants: list[Variant] = [(str(name), document, bool(flagged)) for name, document, flagged in VARIANTS]
     # Peers log through the root logger (policy_sentry, cloudsplaining); their chatter is not the report.

@@ -35,7 +35,8 @@ def started(stack: str, config: list[Path] | None = None, dry_run: bool = True) 
 
 @pytest.fixture(scope="module")
 def packs() -> Iterator[dict[str, PolicyPack]]:
-    running = {stack: started(stack) for stack in ("prod", "prod-eu", "production", "dev", "staging")}
+    running = {stack: started(stack) for stack in ("prod", "live", "prd", "production-eu", "dev")}
+    running["dev-with-config"] = started("dev", [PACK / "config" / "dev.json"])
     yield running
     for pack in running.values():
         pack.close()
@@ -48,41 +49,54 @@ def role_policy(stack: str, document: str) -> StackResource:
     )
 
 
+def role_with(stack: str, document: str) -> list[StackResource]:
+    type_ = "aws:iam/role:Role"
+    role = StackResource(f"urn:pulumi:{stack}::ml-pipelines::{type_}::r", type_, "r", {"name": "r"})
+    return [role, role_policy(stack, document)]
+
+
 @pytest.mark.parametrize(
     ("stack", "level"),
     [
         ("prod", "mandatory"),
-        ("prod-eu", "mandatory"),
-        ("production", "mandatory"),
-        ("dev", "advisory"),
-        ("staging", "advisory"),
+        ("live", "mandatory"),
+        ("prd", "mandatory"),
+        ("production-eu", "mandatory"),
+        ("dev", "mandatory"),  # no config: held to prod's levels, whatever the name
+        ("dev-with-config", "advisory"),
     ],
 )
-def test_with_no_config_prod_policies_are_mandatory_only_in_prod(
+def test_levels_fail_closed_and_come_from_the_environments_config(
     packs: dict[str, PolicyPack], stack: str, level: str
 ) -> None:
-    assert {v["enforcementLevel"] for v in packs[stack].policies.values()} == {level}
-    [found] = packs[stack].analyze(role_policy(stack, STARTING))[:1]
+    assert {v["enforcementLevel"] for k, v in packs[stack].policies.items() if k != "all"} == {level}
+    name = stack.removesuffix("-with-config")
+    [found] = packs[stack].analyze_stack(role_with(name, STARTING))[:1]
     assert (found.policy_name, found.enforcement_level) == ("sagemaker-no-full-access-in-prod", level)
     assert found.policy_pack_name == "ml-pipelines-guardrails"
 
 
-def test_the_starting_grant_is_blocked_in_prod_and_advisory_in_dev(packs: dict[str, PolicyPack]) -> None:
-    by_policy = {d.policy_name: d for d in packs["prod"].analyze(role_policy("prod", STARTING))}
-    assert set(by_policy) == {"sagemaker-no-full-access-in-prod", "iam-least-privilege-in-prod"}
-    assert by_policy["sagemaker-no-full-access-in-prod"].message == (
-        "Forbids granting every SageMaker action on every SageMaker resource, however the grant is written.\n"
-        'aws:iam/rolePolicy:RolePolicy "wide": policy: statement 0 grants every SageMaker action on every SageMaker '
-        "resource (every region and account). To pass: list the SageMaker actions the role calls and the ARNs it "
-        "calls them on, e.g. arn:aws:sagemaker:<region>:<account>:training-job/<pipeline>-<stack>-*."
+def test_the_starting_grant_is_blocked_in_prod(packs: dict[str, PolicyPack]) -> None:
+    by_policy = {d.policy_name: d for d in packs["prod"].analyze_stack(role_with("prod", STARTING))}
+    assert set(by_policy) == {"sagemaker-no-full-access-in-prod"}
+    message = by_policy["sagemaker-no-full-access-in-prod"].message
+    assert message.startswith(
+        "Forbids any principal every SageMaker action on every SageMaker resource, however the grant is written or "
+        'split across policies.\naws:iam/role:Role "r": allowed every SageMaker action IAM publishes'
     )
-    assert {d.enforcement_level for d in packs["dev"].analyze(role_policy("dev", STARTING))} == {"advisory"}
+    assert (
+        by_policy["sagemaker-no-full-access-in-prod"].resource_urn
+        == "urn:pulumi:prod::ml-pipelines::aws:iam/role:Role::r"
+    )
+    least = {d.policy_name for d in packs["prod"].analyze(role_policy("prod", STARTING))}
+    assert least == {"iam-least-privilege-in-prod"}
 
 
-def test_an_unknown_document_in_a_prod_preview_stays_mandatory(packs: dict[str, PolicyPack]) -> None:
-    found = packs["prod"].analyze(role_policy("prod", UNKNOWN))
-    levels = {(d.policy_name, d.enforcement_level) for d in found}
-    assert ("sagemaker-no-full-access-in-prod", "mandatory") in levels
+def test_an_unknown_document_in_a_prod_preview_is_mandatory_and_never_an_advisory(packs: dict[str, PolicyPack]) -> None:
+    found = packs["prod"].analyze_stack(role_with("prod", UNKNOWN)) + packs["prod"].analyze(
+        role_policy("prod", UNKNOWN)
+    )
+    assert ("iam-attached-policies-checked", "mandatory") in {(d.policy_name, d.enforcement_level) for d in found}
     assert not any("during preview" in d.message for d in found)
 
 
@@ -104,7 +118,7 @@ def test_config_files_set_levels_and_settings(tmp_path: Path) -> None:
     try:
         assert pack.policies["sagemaker-no-full-access-in-prod"]["enforcementLevel"] == "advisory"
         assert pack.policies["required-tags"] == {"enforcementLevel": "mandatory", "requiredTags": ["team"]}
-        found = pack.analyze(role_policy("prod", STARTING))
+        found = pack.analyze_stack(role_with("prod", STARTING)) + pack.analyze(role_policy("prod", STARTING))
         assert {(d.policy_name, d.enforcement_level) for d in found} == {
             ("sagemaker-no-full-access-in-prod", "advisory"),
             ("iam-least-privilege-in-prod", "mandatory"),

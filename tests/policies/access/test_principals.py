@@ -1,0 +1,367 @@
+"""`policies/access/sources.py` and `principals.py`: every grant path joined per principal, every gap named."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from policies.access import catalog
+from policies.access.algebra import allows, full_access
+from policies.access.principals import Model, Resource, collect
+from policies.environment import UNKNOWN
+
+SAGEMAKER = catalog.service("sagemaker")
+assert SAGEMAKER is not None
+HALF = len(SAGEMAKER.actions) // 2
+FIRST = {"Statement": [{"Effect": "Allow", "Action": [a.name for a in SAGEMAKER.actions[:HALF]], "Resource": "*"}]}
+SECOND = {"Statement": [{"Effect": "Allow", "Action": [a.name for a in SAGEMAKER.actions[HALF:]], "Resource": "*"}]}
+MANAGED = "arn:aws:iam::aws:policy/{}"
+
+
+def resource(type_: str, logical: str, /, **props: Any) -> Resource:
+    return Resource(f"urn:pulumi:prod::p::{type_}::{logical}", type_, logical, props)
+
+
+def full(model: Model, key: str) -> bool:
+    return full_access(model.granted(model.principals[key]), "sagemaker") is not None
+
+
+def test_two_policies_on_one_role_are_one_grant() -> None:
+    model = collect(
+        [
+            resource("aws:iam/role:Role", "r", name="runner"),
+            resource("aws:iam/rolePolicy:RolePolicy", "a", role="runner", policy=json.dumps(FIRST)),
+            resource("aws:iam/rolePolicy:RolePolicy", "b", role="RUNNER", policy=SECOND),
+        ]
+    )
+    assert model.gaps == []
+    assert model.principals["role:runner"].label == 'aws:iam/role:Role "r"'
+    assert full(model, "role:runner")
+
+
+def test_inline_policies_and_a_customer_policy_attached_by_arn() -> None:
+    arn = "arn:aws:iam::123456789012:policy/second"
+    model = collect(
+        [
+            resource(
+                "aws:iam/role:Role", "r", name="runner", inlinePolicies=[{"name": "one", "policy": json.dumps(FIRST)}]
+            ),
+            resource("aws:iam/policy:Policy", "p", name="second", policy=json.dumps(SECOND), arn=arn),
+            resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "at", role="runner", policyArn=arn),
+        ]
+    )
+    assert model.gaps == []
+    assert full(model, "role:runner")
+    assert not full_access(
+        model.policies[
+            model.principals["role:runner"].urn.replace("aws:iam/role:Role::r", "aws:iam/policy:Policy::p")
+        ].statements,
+        "sagemaker",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "is_full"),
+    [
+        ("AdministratorAccess", True),
+        ("PowerUserAccess", True),
+        # Spares the Studio administration types (domain, user-profile, app, space...) through NotResource:
+        # not every action on every type. iam-least-privilege-in-prod refuses its NotResource Allow.
+        ("AmazonSageMakerFullAccess", False),
+        ("AmazonSageMakerReadOnly", False),
+        ("AWSDenyAll", False),
+    ],
+)
+def test_aws_managed_attachments_are_judged_by_their_documents(name: str, is_full: bool) -> None:
+    model = collect(
+        [
+            resource("aws:iam/role:Role", "r", name="runner", managedPolicyArns=[MANAGED.format(name)]),
+        ]
+    )
+    assert model.gaps == []
+    assert full(model, "role:runner") is is_full
+
+
+def test_aws_deny_all_takes_away_what_an_inline_policy_grants() -> None:
+    model = collect(
+        [
+            resource(
+                "aws:iam/role:Role",
+                "r",
+                name="runner",
+                managedPolicyArns=[MANAGED.format("AWSDenyAll")],
+                inlinePolicies=[
+                    {
+                        "name": "all",
+                        "policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+                    }
+                ],
+            ),
+        ]
+    )
+    statements = model.granted(model.principals["role:runner"])
+    assert allows(statements, "s3:GetObject", "arn:aws:s3:::b/k") is None
+    assert not full(model, "role:runner")
+
+
+def test_a_user_is_granted_its_groups_policies() -> None:
+    model = collect(
+        [
+            resource("aws:iam/user:User", "u", name="alice"),
+            resource("aws:iam/userPolicy:UserPolicy", "up", user="alice", policy=json.dumps(FIRST)),
+            resource("aws:iam/group:Group", "g", name="scientists"),
+            resource("aws:iam/groupPolicy:GroupPolicy", "gp", group="scientists", policy=json.dumps(SECOND)),
+            resource("aws:iam/userGroupMembership:UserGroupMembership", "m", user="alice", groups=["scientists"]),
+        ]
+    )
+    assert full(model, "user:alice")
+    assert not full(model, "group:scientists")
+
+
+def test_sso_permission_sets() -> None:
+    arn = "arn:aws:sso:::permissionSet/ssoins-1/ps-1"
+    model = collect(
+        [
+            resource("aws:ssoadmin/permissionSet:PermissionSet", "ps", name="scientists", arn=arn),
+            resource(
+                "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy",
+                "inline",
+                permissionSetArn=arn,
+                inlinePolicy=json.dumps(FIRST),
+            ),
+            resource(
+                "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment",
+                "managed",
+                permissionSetArn=arn,
+                managedPolicyArn=MANAGED.format("AdministratorAccess"),
+            ),
+        ]
+    )
+    assert model.gaps == []
+    assert full(model, f"permission set:{arn.lower()}")
+
+
+def test_a_customer_managed_reference_resolves_to_a_policy_of_the_stack_or_is_a_gap() -> None:
+    arn = "arn:aws:sso:::permissionSet/ssoins-1/ps-1"
+    common = [
+        resource("aws:ssoadmin/permissionSet:PermissionSet", "ps", arn=arn),
+        resource(
+            "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment",
+            "cm",
+            permissionSetArn=arn,
+            customerManagedPolicyReference={"name": "wide", "path": "/"},
+        ),
+    ]
+    model = collect(
+        [
+            *common,
+            resource(
+                "aws:iam/policy:Policy",
+                "wide",
+                name="wide",
+                policy=json.dumps({"Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]}),
+            ),
+        ]
+    )
+    assert model.gaps == [] and full(model, f"permission set:{arn.lower()}")
+    [gap] = collect(common).gaps
+    assert "it attaches /wide, which is neither an AWS-managed policy nor a policy of this stack" in gap.reason
+
+
+def test_aws_native_roles_and_managed_policies() -> None:
+    model = collect(
+        [
+            resource(
+                "aws-native:iam:Role", "r", roleName="runner", policies=[{"policyName": "one", "policyDocument": FIRST}]
+            ),
+            resource(
+                "aws-native:iam:ManagedPolicy", "mp", managedPolicyName="two", policyDocument=SECOND, roles=["runner"]
+            ),
+        ]
+    )
+    assert model.gaps == []
+    assert full(model, "role:runner")
+    native_managed = collect(
+        [
+            resource(
+                "aws-native:iam:Role",
+                "r",
+                roleName="runner",
+                managedPolicyArns=[MANAGED.format("AdministratorAccess")],
+            ),
+        ]
+    )
+    assert full(native_managed, "role:runner")
+
+
+TEMPLATE_YAML = """
+Resources:
+  Runner:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {}
+      Policies:
+        - PolicyName: one
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: sagemaker:*
+                Resource: !Sub arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:*
+  Extra:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: extra
+      Roles: [!Ref Runner]
+      PolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: s3:GetObject
+            Resource: "*"
+"""
+
+
+@pytest.mark.parametrize("body", [TEMPLATE_YAML, "json"], ids=["YAML, short intrinsics", "JSON"])
+def test_cloudformation_templates_declare_principals(body: str) -> None:
+    if body == "json":
+        body = json.dumps(
+            {
+                "Resources": {
+                    "Runner": {
+                        "Type": "AWS::IAM::Role",
+                        "Properties": {
+                            "Policies": [
+                                {
+                                    "PolicyName": "one",
+                                    "PolicyDocument": {
+                                        "Statement": [
+                                            {
+                                                "Effect": "Allow",
+                                                "Action": "sagemaker:*",
+                                                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:sagemaker:*"},
+                                            }
+                                        ]
+                                    },
+                                }
+                            ]
+                        },
+                    }
+                }
+            }
+        )
+    stack = resource("aws:cloudformation/stack:Stack", "cfn", templateBody=body)
+    model = collect([stack])
+    assert model.gaps == []
+    [key] = model.principals
+    assert key == f"role:template:Runner@{stack.urn}"
+    assert full(model, key)
+
+
+@pytest.mark.parametrize(
+    ("resources", "reason"),
+    [
+        (
+            [resource("aws:iam/rolePolicy:RolePolicy", "x", role=UNKNOWN, policy=json.dumps(FIRST))],
+            "role: which role it grants to is not known at preview",
+        ),
+        (
+            [resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "x", role="r", policyArn=UNKNOWN)],
+            "policyArn: the policy it attaches is not known at preview",
+        ),
+        (
+            [
+                resource(
+                    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                    "x",
+                    role="r",
+                    policyArn="arn:aws:iam::123456789012:policy/elsewhere",
+                )
+            ],
+            "policyArn: it attaches arn:aws:iam::123456789012:policy/elsewhere, which is neither",
+        ),
+        (
+            [resource("aws:iam/rolePolicy:RolePolicy", "x", role="r", policy=UNKNOWN)],
+            "policy: the document is not known at preview",
+        ),
+        (
+            [
+                resource(
+                    "aws:iam/rolePolicy:RolePolicy",
+                    "x",
+                    role="r",
+                    policy={"Statement": [{"Effect": "Allow", "Action": UNKNOWN, "Resource": "*"}]},
+                )
+            ],
+            "policy statement 0: its Action is not known at preview",
+        ),
+        (
+            [
+                resource(
+                    "aws:iam/rolePolicy:RolePolicy",
+                    "x",
+                    role="r",
+                    policy='{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "action": "*", '
+                    '"Resource": "*"}]}',
+                )
+            ],
+            "policy: the document repeats 'Action' and 'action'",
+        ),
+        (
+            [resource("aws:cloudformation/stack:Stack", "x", templateUrl="https://example.com/t.json")],
+            "templateUrl: the template is given by URL",
+        ),
+        (
+            [resource("aws:iam/role:Role", "x", name="r", managedPolicyArns=[MANAGED.format("NoSuchPolicy")])],
+            "is not an AWS-managed policy in the pack's snapshot",
+        ),
+        (
+            [
+                Resource(
+                    "urn:pulumi:prod::p::pulumi-python:dynamic:Resource::d", "pulumi-python:dynamic:Resource", "d", {}
+                )
+            ],
+            "type: the pack cannot read a pulumi-python:dynamic:Resource resource",
+        ),
+    ],
+    ids=[
+        "unknown principal",
+        "unknown policy ARN",
+        "foreign policy",
+        "unknown document",
+        "unknown action",
+        "ambiguous document",
+        "template by URL",
+        "not in the snapshot",
+        "dynamic resource",
+    ],
+)
+def test_what_cannot_be_decided_is_a_gap(resources: list[Resource], reason: str) -> None:
+    gaps = collect(resources).gaps
+    assert any(reason in f"{g.what}: {g.reason}" for g in gaps), gaps
+
+
+def test_readable_types_and_components_are_not_gaps() -> None:
+    dynamic = Resource(
+        "urn:pulumi:prod::p::pulumi-python:dynamic:Resource::d", "pulumi-python:dynamic:Resource", "d", {}
+    )
+    component = Resource(
+        "urn:pulumi:prod::p::mlpipelines:pipeline:MlPipeline::c",
+        "mlpipelines:pipeline:MlPipeline",
+        "c",
+        {},
+        custom=False,
+    )
+    assert collect([dynamic, component], ["pulumi-python:dynamic:Resource"]).gaps == []
+
+
+def test_a_grant_to_a_role_outside_the_stack_is_judged_all_the_same() -> None:
+    model = collect(
+        [
+            resource("aws:iam/rolePolicy:RolePolicy", "x", role="admin", policy=json.dumps(FIRST)),
+            resource("aws:iam/rolePolicy:RolePolicy", "y", role="admin", policy=json.dumps(SECOND)),
+        ]
+    )
+    principal = model.principals["role:admin"]
+    assert principal.label == "role 'admin' (not defined in the stack)"
+    assert full(model, "role:admin")
