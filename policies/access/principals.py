@@ -57,6 +57,8 @@ class Principal:
     declared: bool = False
     statements: list[Statement] = field(default_factory=list)
     groups: set[str] = field(default_factory=set)
+    trust: list[Statement] = field(default_factory=list)
+    """A role's trust policy: who may assume it."""
 
     @property
     def title(self) -> str:
@@ -112,6 +114,8 @@ class _Builder:
         if found is None:
             shown = key.split(":", 1)[1].split("@", 1)[0]
             title = label(resource.type, resource.name) if declared else f"{kind} {shown!r} (not defined in the stack)"
+            if key.startswith("unknown:"):
+                title = f"the {kind} {label(resource.type, resource.name)} grants to (not known at preview)"
             found = Principal(kind, key, title, resource.urn, declared)
             self.model.principals[key] = found
         elif declared and not found.declared:
@@ -177,7 +181,11 @@ class _Builder:
                 )
                 key = f"unknown:{resource.urn}:{item.where}"
             target = self.principal(item.principal.kind, key, resource, declared=item.what == "principal")
-        if item.what == "document":
+        if item.what == "trust":
+            # Who may become the principal: read here so that an unreadable trust policy is a verdict too.
+            assert target is not None
+            target.trust.extend(self.statements(resource, item.where, item.document))
+        elif item.what == "document":
             found = self.statements(resource, item.where, item.document)
             if target is not None:
                 target.statements.extend(found)

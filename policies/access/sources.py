@@ -43,7 +43,7 @@ class Ref:
 @dataclass
 class Item:
     what: str
-    """`principal`, `document`, `attachment`, `membership` or `gap`."""
+    """`principal`, `document`, `trust` (a role's trust policy), `attachment`, `membership` or `gap`."""
     where: str
     principal: Ref | None = None
     document: Any = None
@@ -92,6 +92,8 @@ def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         kind = _AWS_PRINCIPALS[type_]
         me = Ref(kind, _own_name(props.get("name")), "name")
         yield Item("principal", "name", principal=me)
+        if "assumeRolePolicy" in props:
+            yield Item("trust", "assumeRolePolicy", principal=me, document=props["assumeRolePolicy"])
         inline = props.get("inlinePolicies")
         for index, entry in enumerate(_list(inline)):
             where = f"inlinePolicies[{index}]"
@@ -130,7 +132,10 @@ def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         group = Ref(GROUP, props.get("group", UNKNOWN), "group")
         for index, user in enumerate(_list(props.get("users"))):
             yield Item("membership", f"users[{index}]", principal=Ref(USER, user, f"users[{index}]"), groups=[group])
-    elif type_ == "aws:ssoadmin/permissionSet:PermissionSet":
+
+
+def _sso(type_: str, props: dict[str, Any]) -> Iterator[Item]:
+    if type_ == "aws:ssoadmin/permissionSet:PermissionSet":
         yield Item("principal", "arn", principal=Ref(PERMISSION_SET, _own_name(props.get("arn")), "arn"))
     elif type_ == "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy":
         who = Ref(PERMISSION_SET, props.get("permissionSetArn", UNKNOWN), "permissionSetArn")
@@ -142,8 +147,6 @@ def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         who = Ref(PERMISSION_SET, props.get("permissionSetArn", UNKNOWN), "permissionSetArn")
         reference = props.get("customerManagedPolicyReference")
         yield Item("attachment", "customerManagedPolicyReference", principal=who, policy_arn=_customer_ref(reference))
-    elif type_ in ("aws:cloudformation/stack:Stack", "aws:cloudformation/stackSet:StackSet"):
-        yield from template(props)
 
 
 def _policy_name(props: dict[str, Any]) -> str | None:
@@ -179,6 +182,8 @@ def _native(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         kind, key = _NATIVE_PRINCIPALS[type_]
         me = Ref(kind, _own_name(props.get(key)), key)
         yield Item("principal", key, principal=me)
+        if "assumeRolePolicyDocument" in props:
+            yield Item("trust", "assumeRolePolicyDocument", principal=me, document=props["assumeRolePolicyDocument"])
         yield from _cfn_shaped(props, me, "policies", "policyName", "policyDocument", "managedPolicyArns")
         if type_ == "aws-native:iam:User":
             groups = [Ref(GROUP, g, f"groups[{i}]") for i, g in enumerate(_list(props.get("groups")))]
@@ -356,6 +361,10 @@ policies judged elsewhere)."""
 
 def items(type_: str, props: dict[str, Any]) -> list[Item]:
     """What one resource declares and grants."""
+    if type_ in ("aws:cloudformation/stack:Stack", "aws:cloudformation/stackSet:StackSet"):
+        return list(template(props))
+    if type_.startswith("aws:ssoadmin/"):
+        return list(_sso(type_, props))
     if type_.startswith("aws:"):
         return list(_aws(type_, props))
     if type_.startswith("aws-native:"):

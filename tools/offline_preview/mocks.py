@@ -80,6 +80,18 @@ _TYPES: dict[str, tuple[str | None, _Arn | None, Literal["name", "arn"] | _Id]] 
         lambda w, n, i: w.arn("iam", f"policy{i.get('path', '/')}{n}", region=False),
         "arn",
     ),
+    # arn:${Partition}:sso:::permissionSet/${InstanceId}/${PermissionSetId} (Service Authorization Reference)
+    "aws:ssoadmin/permissionSet:PermissionSet": (
+        "name",
+        lambda w, n, i: w.arn(
+            "sso",
+            f"permissionSet/{str(i.get('instanceArn', '')).rsplit('/', 1)[-1] or 'ssoins-0'}/"
+            f"ps-{hashlib.sha256(n.encode()).hexdigest()[:16]}",
+            region=False,
+            account=False,
+        ),
+        "arn",
+    ),
     "aws:iam/rolePolicy:RolePolicy": ("name", None, lambda w, n, a, i: f"{i.get('role')}:{n}"),
     "aws:iam/userPolicy:UserPolicy": ("name", None, lambda w, n, a, i: f"{i.get('user')}:{n}"),
     "aws:iam/groupPolicy:GroupPolicy": ("name", None, lambda w, n, a, i: f"{i.get('group')}:{n}"),

@@ -1,0 +1,153 @@
+"""One resource group per case named in the stack's `grants:cases`; each case's names start with the case's.
+
+Violating cases: a full SageMaker grant written as letter-prefix globs, split over two policies of one role,
+split between an attached customer policy and an inline one, granted to an SSO permission set, declared by
+an aws-native role, declared in a CloudFormation template (inline, and by URL), a dynamic resource, an
+AWS-managed ARN swapped in behind a benign policy's ARN, an ambiguous document, a trust policy nested
+thousands deep, a document unknown at preview. Compliant cases: a scoped execution role, AWSDenyAll.
+"""
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+from pulumi import dynamic
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+LETTERS = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [f"sagemaker:{c}*" for c in "ABCDEGILPQRSTU"],
+            "Resource": [f"arn:aws:sagemaker:*:*:{c}*" for c in "acdefhijlmnoprstuw"],
+        },
+        {"Effect": "Allow", "Action": ["sagemaker:List*", "sagemaker:Search*", "sagemaker:Get*"], "Resource": "*"},
+    ],
+}
+FIRST = {"Statement": [{"Effect": "Allow", "Action": [f"sagemaker:{c}*" for c in "ABCDEGI"], "Resource": "*"}]}
+SECOND = {"Statement": [{"Effect": "Allow", "Action": [f"sagemaker:{c}*" for c in "LPQRSTU"], "Resource": "*"}]}
+ALL = {"Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]}
+TRUST = json.dumps(
+    {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+)
+SCOPED = {
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob"],
+            "Resource": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/churn-prod-*",
+        },
+        {"Effect": "Allow", "Action": "sagemaker:ListEndpoints", "Resource": "*"},
+    ]
+}
+
+
+def role(case: str, **extra: object) -> aws.iam.Role:
+    return aws.iam.Role(case, name=f"{case}-runner", assume_role_policy=TRUST, **extra)
+
+
+def inline(case: str, index: int, document: object) -> None:
+    aws.iam.RolePolicy(f"{case}-policy-{index}", role=f"{case}-runner", policy=json.dumps(document))
+
+
+class Noop(dynamic.ResourceProvider):
+    def create(self, props: dict) -> dynamic.CreateResult:
+        return dynamic.CreateResult("noop", props)
+
+
+class Opaque(dynamic.Resource):
+    def __init__(self, name: str) -> None:
+        super().__init__(Noop(), name, {"grants": "who knows"})
+
+
+def build(case: str) -> None:
+    if case == "letters":
+        role(case)
+        inline(case, 0, LETTERS)
+    elif case == "split":
+        role(case)
+        inline(case, 0, FIRST)
+        inline(case, 1, SECOND)
+    elif case == "attached":
+        role(case)
+        aws.iam.Policy(f"{case}-first", name=f"{case}-first", policy=json.dumps(FIRST))
+        aws.iam.RolePolicyAttachment(
+            f"{case}-attachment", role=f"{case}-runner", policy_arn=f"arn:aws:iam::{ACCOUNT}:policy/{case}-first"
+        )
+        inline(case, 1, SECOND)
+    elif case == "sso":
+        permission_set = aws.ssoadmin.PermissionSet(
+            case, name=case, instance_arn="arn:aws:sso:::instance/ssoins-0123456789abcdef"
+        )
+        aws.ssoadmin.PermissionSetInlinePolicy(
+            f"{case}-inline",
+            instance_arn="arn:aws:sso:::instance/ssoins-0123456789abcdef",
+            permission_set_arn=permission_set.arn,
+            inline_policy=json.dumps(ALL),
+        )
+    elif case == "native":
+        pulumi.CustomResource(
+            "aws-native:iam:Role",
+            case,
+            {
+                "roleName": f"{case}-runner",
+                "assumeRolePolicyDocument": json.loads(TRUST),
+                "policies": [{"policyName": "all", "policyDocument": ALL}],
+            },
+        )
+    elif case == "cfn":
+        template = (
+            "Resources:\n  Runner:\n    Type: AWS::IAM::Role\n    Properties:\n      Policies:\n"
+            "        - PolicyName: all\n          PolicyDocument:\n            Statement:\n"
+            "              - Effect: Allow\n                Action: sagemaker:*\n"
+            "                Resource: !Sub arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:*\n"
+        )
+        aws.cloudformation.Stack(case, name=case, template_body=template)
+    elif case == "cfn-url":
+        aws.cloudformation.Stack(case, name=case, template_url="https://example-bucket.s3.amazonaws.com/t.yaml")
+    elif case == "dynamic":
+        Opaque(case)
+    elif case == "swap":
+        role(case)
+        benign = aws.iam.Policy(f"{case}-benign", name=f"{case}-benign", policy=json.dumps(SCOPED))
+        aws.iam.RolePolicyAttachment(
+            f"{case}-attachment",
+            role=f"{case}-runner",
+            policy_arn=benign.arn.apply(lambda _: "arn:aws:iam::aws:policy/AdministratorAccess"),
+        )
+    elif case == "ambiguous":
+        role(case)
+        aws.iam.RolePolicy(
+            f"{case}-policy-0",
+            role=f"{case}-runner",
+            policy='{"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "action": "*", "Resource": "*"}]}',
+        )
+    elif case == "deep":
+        deep = "[" * 5000 + "]" * 5000
+        aws.iam.Role(case, name=f"{case}-runner", assume_role_policy='{"Statement": ' + deep + "}")
+    elif case == "unknown-document":
+        role(case)
+        bucket = aws.s3.Bucket(f"{case}-bucket")
+        aws.iam.RolePolicy(
+            f"{case}-policy-0",
+            role=f"{case}-runner",
+            policy=pulumi.Output.json_dumps(
+                {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": bucket.arn}]}
+            ),
+        )
+    elif case == "scoped":
+        role(case)
+        inline(case, 0, SCOPED)
+    elif case == "deny-all":
+        role(case, managed_policy_arns=["arn:aws:iam::aws:policy/AWSDenyAll"])
+    else:
+        raise ValueError(f"no such case: {case}")
+
+
+for name in pulumi.Config().require_object("cases"):
+    build(name)

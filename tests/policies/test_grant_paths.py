@@ -1,0 +1,89 @@
+"""Every class of over-grant this repository knows, written as a Pulumi program and run through the offline
+preview with the real pack at prod's config: with known values and as a first preview (`--preview`).
+
+The program is tests/policies/programs/grants: one resource group per case, named after it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tools.offline_preview.__main__ import Outcome, parse_args, run
+
+PROGRAM = Path(__file__).parent / "programs" / "grants"
+CONFIG = ROOT / "policies" / "config"
+FULL, DECIDABLE = "sagemaker-no-full-access-in-prod", "iam-attached-policies-checked"
+
+# (case, the policy that must block it, the resource it is reported on, the words it must use); in both modes.
+BLOCKED = [
+    ("letter-prefix globs, actions and resources", FULL, "letters", "allowed every SageMaker action"),
+    ("split over two policies of one role", FULL, "split", "allowed every SageMaker action"),
+    ("an attached customer policy and an inline one", FULL, "attached", "allowed every SageMaker action"),
+    ("an aws-native role", FULL, "native", "allowed every SageMaker action"),
+    ("a CloudFormation template", FULL, "cfn", "allowed every SageMaker action"),
+    ("a template given by URL", DECIDABLE, "cfn-url", "the template is given by URL"),
+    ("a dynamic resource", DECIDABLE, "dynamic", "the pack cannot read a pulumi-python:dynamic:Resource"),
+    ("an ambiguous document", DECIDABLE, "ambiguous-policy-0", "the document repeats 'Action' and 'action'"),
+    ("a trust policy nested 5,000 deep", DECIDABLE, "deep", "nested deeper than a JSON reader follows"),
+]
+# Known values decide these; a first preview cannot, and says so.
+KNOWN = [
+    ("an SSO permission set", FULL, "sso", "allowed every SageMaker action"),
+    ("AdministratorAccess swapped in behind a policy's ARN", FULL, "swap", "AWS-managed policy AdministratorAccess"),
+]
+PREVIEW = [
+    ("an SSO permission set", DECIDABLE, "sso-inline", "which permission set it grants to is not known at preview"),
+    ("an ARN swapped in by an apply", DECIDABLE, "swap-attachment", "the policy it attaches is not known at preview"),
+    ("a document unknown at preview", DECIDABLE, "unknown-document-policy-0", "the document is not known at preview"),
+]
+
+
+def plan(*argv: str) -> list[Outcome]:
+    return run(parse_args(["--cwd", str(PROGRAM), "--policy-pack", str(ROOT / "policies"), *argv]))
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["known values", "first preview"])
+def planned(request: pytest.FixtureRequest) -> Iterator[tuple[bool, dict[str, Outcome]]]:
+    argv = ["--stack", "prod", "--stack", "clean", "--policy-pack-config", str(CONFIG / "prod.json")]
+    outcomes = plan(*argv, *(["--preview"] if request.param else []))
+    yield request.param, {o.stack: o for o in outcomes}
+
+
+def mandatory(outcome: Outcome) -> list[tuple[str, str, str]]:
+    assert outcome.error is None, outcome.error
+    return [
+        (d.policy_name, d.resource_urn.rsplit("::", 1)[-1], d.message)
+        for d in outcome.diagnostics
+        if d.enforcement_level == "mandatory"
+    ]
+
+
+def test_every_class_is_blocked(planned: tuple[bool, dict[str, Outcome]]) -> None:
+    preview, outcomes = planned
+    found = mandatory(outcomes["prod"])
+    for case, policy, resource, words in BLOCKED + (PREVIEW if preview else KNOWN):
+        assert any(p == policy and r == resource and words in m for p, r, m in found), f"{case} passed"
+
+
+def test_a_prod_preview_never_downgrades_to_advisory(planned: tuple[bool, dict[str, Outcome]]) -> None:
+    _, outcomes = planned
+    assert not any("can't run policy" in d.message for d in outcomes["prod"].diagnostics)
+    assert {d.enforcement_level for d in outcomes["prod"].diagnostics} == {"mandatory"}
+
+
+def test_scoped_grants_pass(planned: tuple[bool, dict[str, Outcome]]) -> None:
+    _, outcomes = planned
+    assert mandatory(outcomes["clean"]) == []
+
+
+def test_environments_fail_closed() -> None:
+    """Prod's levels for every stack not run with a non-prod config, whatever its name."""
+    outcomes = {o.stack: o for o in plan("--stack", "live", "--stack", "prd", "--stack", "production-eu")}
+    for stack, outcome in outcomes.items():
+        assert (FULL, "letters") in {(p, r) for p, r, _ in mandatory(outcome)}, stack
+    [dev] = plan("--stack", "dev", "--policy-pack-config", str(CONFIG / "dev.json"))
+    assert mandatory(dev) == []
+    assert (FULL, "advisory") in {(d.policy_name, d.enforcement_level) for d in dev.diagnostics}
