@@ -8,6 +8,9 @@ the policy evaluation logic (https://docs.aws.amazon.com/IAM/latest/UserGuide/re
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
 from typing import Any
 
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
@@ -41,8 +44,24 @@ def _resource(resource: PolicyResource) -> Resource:
     )
 
 
+_MODELS: dict[str, Model] = {}
+_UNKNOWN_MARK = secrets.token_hex(16)  # no property value can spell it: an unknown never hashes as a string
+
+
 def model(args: StackValidationArgs) -> Model:
-    return collect(resources(args), setting(args, DECIDABLE.defaults, "readableTypes"))
+    """The stack's grant model; built once per AnalyzeStack although two policies ask (the SDK hands each
+    policy its own copy of the resources, so the key is a digest of what they hold)."""
+    views = resources(args)
+    readable = sorted(setting(args, DECIDABLE.defaults, "readableTypes"))
+    digest = hashlib.sha256(
+        json.dumps(
+            [[r.urn, r.type, r.custom, r.props] for r in views] + [readable], default=lambda _: _UNKNOWN_MARK
+        ).encode()
+    ).hexdigest()
+    if digest not in _MODELS:
+        _MODELS.clear()
+        _MODELS[digest] = collect(views, readable)
+    return _MODELS[digest]
 
 
 def _no_sagemaker_full_access(args: StackValidationArgs, report: Report) -> None:

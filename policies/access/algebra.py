@@ -152,10 +152,45 @@ def _widened(pattern: str) -> str:
     return ":".join(fields)
 
 
+_WILDCARDS = re.compile(r"[*?]+")
+
+
+@functools.cache
+def _rests(key: str) -> tuple[str, ...]:
+    """The resource part (after the fifth colon) of every probe, lower-cased, both token sets."""
+    found = probes(key)
+    assert found is not None
+    return tuple(arn.split(":", 5)[5].lower() for arn in (*found.first[:-1], *found.second[:-1]))
+
+
+def _may_match(pattern: str, key: str) -> bool:
+    """A cheap necessary condition for an ARN pattern to match a probe: its service field can be the service
+    and each literal run of its resource part can stand where a probe's does. Nearly every scoped pattern
+    (`training-job/churn-prod-*`) fails it, so no regular expression is compiled for it: checking stays
+    linear in the document's size even when every statement names other ARNs."""
+    fields = pattern.lower().split(":", 5)
+    if len(fields) < 6:
+        return True
+    service = fields[2]
+    if "*" not in service and "?" not in service and service != key:
+        return False
+    runs = _WILDCARDS.split(fields[5])
+    head, tail, middle = runs[0], runs[-1], runs[1:-1]
+    for rest in _rests(key):
+        fits = rest.startswith(head) and rest.endswith(tail) and all(run in rest for run in middle)
+        if fits and (len(runs) > 1 or rest == head):
+            return True
+    return False
+
+
 @functools.lru_cache(maxsize=65536)
 def _covers(pattern: str, key: str, widen: bool, both: bool) -> int:
     found = probes(key)
     assert found is not None
+    star = 1 << (len(found.first) - 1)
+    if not _may_match(pattern, key):
+        # Only the `*` probe is left: any pattern reaches it widened; as written, only one that matches `*`.
+        return star if widen or matches(pattern, STAR) else 0
     regex = _glob(_widened(pattern) if widen else pattern)
     mask = 0
     for i, (one, two) in enumerate(zip(found.first, found.second, strict=True)):

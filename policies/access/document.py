@@ -15,6 +15,7 @@ Values not known yet (a preview's unknowns) are `UNKNOWN`.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -98,17 +99,25 @@ class _Duplicates:
         return dict(pairs)
 
 
+@functools.lru_cache(maxsize=16)
+def _read_text(text: str) -> tuple[Any, tuple[str, ...], str | None]:
+    """JSON text read once: the value, the keys it repeats, or why it cannot be read. Cached, because the
+    pack's policies read the same documents (one JSON reader pass per document and process)."""
+    hook = _Duplicates()
+    try:
+        return json.loads(text, object_pairs_hook=hook), tuple(hook.found), None
+    except RecursionError:
+        return None, (), "it is nested deeper than a JSON reader follows"
+    except ValueError as exc:
+        return None, (), f"not valid JSON ({str(exc)[:80]})"
+
+
 def ambiguities(value: Any) -> list[str]:
     """Keys a document repeats in one object (exactly or up to case); empty for a plain value or dict.
 
     A dict (a document given as a Python value) cannot repeat a key exactly, but can up to case."""
     if isinstance(value, str):
-        hook = _Duplicates()
-        try:
-            json.loads(value, object_pairs_hook=hook)
-        except (ValueError, RecursionError):
-            return []  # unreadable: parse() says so
-        return hook.found
+        return list(_read_text(value)[1])  # unreadable text has none: parse() says why
     found: list[str] = []
     stack: list[Any] = [value]
     while stack and len(found) < 5:
@@ -166,12 +175,9 @@ def load(value: Any) -> dict[str, Any]:
     if value is UNKNOWN:
         raise DocumentError("the document is not known yet (it is computed from resources still being created)")
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except RecursionError:
-            raise DocumentError("it is nested deeper than a JSON reader follows") from None
-        except ValueError as exc:
-            raise DocumentError(f"not valid JSON ({str(exc)[:80]})") from None
+        value, _, error = _read_text(value)
+        if error is not None:
+            raise DocumentError(error)
     if not isinstance(value, dict):
         raise DocumentError(f"a policy document is a JSON object, not {type(value).__name__}")
     return value
@@ -179,6 +185,17 @@ def load(value: Any) -> dict[str, Any]:
 
 def parse(value: Any, source: str = "document") -> list[Statement]:
     """The statements of a document given as JSON text or as a dict."""
+    if isinstance(value, str):
+        return list(_parse_text(value, source))
+    return _parse(value, source)
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_text(text: str, source: str) -> tuple[Statement, ...]:
+    return tuple(_parse(text, source))
+
+
+def _parse(value: Any, source: str) -> list[Statement]:
     document = load(value)
     raw = field(document, "Statement")
     if raw is UNKNOWN:

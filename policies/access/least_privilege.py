@@ -40,6 +40,7 @@ def expand(pattern: str) -> tuple[str, ...]:
     return tuple(a.name for i, a in enumerate(found.actions) if mask >> i & 1)
 
 
+@functools.lru_cache(maxsize=65536)
 def scoped(name: str) -> bool:
     """Whether IAM scopes the action to resource ARNs, so that `*` is wider than it needs."""
     published = catalog.action(name)
@@ -102,9 +103,10 @@ def findings(statement: Statement) -> list[str]:
             f"action list (IAM data of {catalog.data_date()}): a retired service or a typo"
         )
 
-    wide_scoped = [a for a in dict.fromkeys(actions) if scoped(a)]
     resources = statement.resources or ()
     unscoped = [r for r in resources if spans_service(r)]
+    needed = unscoped or "Resource" in statement.unknown_in
+    wide_scoped = [a for a in dict.fromkeys(actions) if scoped(a)] if needed else []
     if wide_scoped and unscoped:
         found.append(
             f"{where} allows {_listing(wide_scoped)} on {_listing([repr(r) for r in unscoped])}, but IAM scopes "

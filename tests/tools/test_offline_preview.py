@@ -107,7 +107,9 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "the following arguments are required: --stack" in capsys.readouterr().err
 
 
-def test_the_starting_grant_in_a_prod_stack_exits_1_and_is_advisory_in_dev(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_starting_grant_exits_1_with_prods_config_and_is_advisory_with_devs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, documents = planned(
         capsys,
         "--cwd",
@@ -118,6 +120,8 @@ def test_the_starting_grant_in_a_prod_stack_exits_1_and_is_advisory_in_dev(capsy
         "prod",
         "--policy-pack",
         PACK,
+        "--policy-pack-config",
+        str(ROOT / "policies" / "config" / "{stack}.json"),
         "--preview",
     )
     assert code == 1
