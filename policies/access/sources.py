@@ -268,7 +268,7 @@ def _approximate(value: Any) -> Any:
     return value
 
 
-def _template_ref(kind: str, value: Any, where: str, ids: dict[str, str]) -> Ref:
+def _template_ref(kind: str, value: Any, where: str, ids: dict[str, Any]) -> Ref:
     """A principal a template names: `!Ref Logical` is the template's own resource (`template:Logical`)."""
     if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in ids:
         return Ref(kind, f"template:{value['Ref']}", where)
