@@ -39,8 +39,14 @@ def resources(args: StackValidationArgs) -> list[Resource]:
 
 
 def _resource(resource: PolicyResource) -> Resource:
+    provider = resource.provider
     return Resource(
-        resource.urn, resource.resource_type, resource.name, plain(resource.props), resource.provider is not None
+        resource.urn,
+        resource.resource_type,
+        resource.name,
+        plain(resource.props),
+        provider is not None,
+        provider.urn if provider is not None else "",
     )
 
 

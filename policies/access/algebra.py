@@ -34,7 +34,9 @@ from .document import Statement
 
 STAR = "*"
 # Tokens no real ARN holds, of unrelated characters and lengths, for the region, account and names of probes.
-_TOKENS = (("\x01" * 9, "\x01" * 12, "\x01" * 5), ("\x02" * 14, "\x02" * 7, "\x02" * 11))
+# One set of one character each, one long: an Allow that reaches either reaches the type (fail closed); a Deny
+# or NotResource takes a type away only when it reaches both, so a length pattern (`?????*`) never counts.
+_TOKENS = (("\x01", "\x01", "\x01"), ("\x02" * 14, "\x02" * 13, "\x02" * 23))
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 # What a witness ARN is written with, so that a reader can paste it.
 _READABLE = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
@@ -47,8 +49,19 @@ def _glob(pattern: str) -> re.Pattern[str]:
 
 
 def matches(pattern: str, value: str) -> bool:
-    """IAM wildcard matching, case-insensitive (exact for actions; fail closed for ARNs)."""
+    """IAM wildcard matching, case-insensitive (exact for actions; fail closed for an Allow's ARNs)."""
     return _glob(pattern).fullmatch(value.lower()) is not None
+
+
+@functools.lru_cache(maxsize=65536)
+def _exact_glob(pattern: str) -> re.Pattern[str]:
+    parts = ("." if c == "?" else ".*" if c == "*" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def matches_exactly(pattern: str, value: str) -> bool:
+    """IAM wildcard matching of resource ARNs, which is case-sensitive: for what a Deny takes away."""
+    return _exact_glob(pattern).fullmatch(value) is not None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -191,7 +204,9 @@ def _covers(pattern: str, key: str, widen: bool, both: bool) -> int:
     if not _may_match(pattern, key):
         # Only the `*` probe is left: any pattern reaches it widened; as written, only one that matches `*`.
         return star if widen or matches(pattern, STAR) else 0
-    regex = _glob(_widened(pattern) if widen else pattern)
+    # IAM compares resource ARNs case-sensitively: an Allow is read case-insensitively (it can only reach
+    # more), a Deny or NotResource exactly as written (so `ARN:AWS:...` takes nothing away).
+    regex = _glob(_widened(pattern)) if widen else _exact_glob(pattern)
     mask = 0
     for i, (one, two) in enumerate(zip(found.first, found.second, strict=True)):
         if i == len(found.first) - 1:
@@ -199,9 +214,9 @@ def _covers(pattern: str, key: str, widen: bool, both: bool) -> int:
             # `arn:*` still means them; widened, any resource pattern reaches them (fail closed).
             hit = widen or regex.fullmatch(STAR) is not None
         elif both:
-            hit = regex.fullmatch(one.lower()) is not None and regex.fullmatch(two.lower()) is not None
+            hit = regex.fullmatch(one) is not None and regex.fullmatch(two) is not None
         else:
-            hit = regex.fullmatch(one.lower()) is not None
+            hit = regex.fullmatch(one.lower()) is not None or regex.fullmatch(two.lower()) is not None
         if hit:
             mask |= 1 << i
     return mask
@@ -244,11 +259,13 @@ def certain_deny(statement: Statement) -> bool:
 
 
 # -- requests -----------------------------------------------------------------------------------------------
-def _names(listed: Sequence[str] | None, excluded: Sequence[str] | None, value: str) -> bool:
+def _names(listed: Sequence[str] | None, excluded: Sequence[str] | None, value: str, exact: bool = False) -> bool:
+    """Whether a list (or its complement) names the value; `exact`: case-sensitively, as IAM reads ARNs."""
+    match = matches_exactly if exact else matches
     if listed is not None:
-        return any(matches(p, value) for p in listed)
+        return any(match(p, value) for p in listed)
     if excluded is not None:
-        return not any(matches(p, value) for p in excluded)
+        return not any(match(p, value) for p in excluded)
     return False
 
 
@@ -256,14 +273,14 @@ def allows(statements: Sequence[Statement], action: str, resource: str) -> State
     """The Allow statement that lets a request through, or None: IAM's evaluation of one request for an
     identity, with unconditional Denies applied and Conditions on Allows taken as met (fail closed)."""
 
-    def reaches(statement: Statement) -> bool:
+    def reaches(statement: Statement, exact: bool) -> bool:
         return _names(statement.actions, statement.not_actions, action) and _names(
-            statement.resources, statement.not_resources, resource
+            statement.resources, statement.not_resources, resource, exact
         )
 
-    if any(certain_deny(s) and reaches(s) for s in statements):
+    if any(certain_deny(s) and reaches(s, exact=True) for s in statements):
         return None
-    return next((s for s in statements if s.allow and reaches(s)), None)
+    return next((s for s in statements if s.allow and reaches(s, exact=False)), None)
 
 
 # -- whole-service access -----------------------------------------------------------------------------------

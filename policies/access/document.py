@@ -120,8 +120,12 @@ def ambiguities(value: Any) -> list[str]:
         return list(_read_text(value)[1])  # unreadable text has none: parse() says why
     found: list[str] = []
     stack: list[Any] = [value]
+    seen: set[int] = set()  # a value shared many times (YAML aliases) is walked once
     while stack and len(found) < 5:
         item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
         if isinstance(item, dict):
             folded: dict[str, str] = {}
             for key in item:
@@ -159,10 +163,14 @@ def _short(value: Any) -> str:
 
 def _contains_unknown(value: Any) -> bool:
     stack = [value]
+    seen: set[int] = set()
     while stack:
         item = stack.pop()
         if item is UNKNOWN:
             return True
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
         if isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list):

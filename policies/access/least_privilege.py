@@ -61,11 +61,27 @@ def _wide_action(pattern: str) -> str | None:
 
 
 def spans_service(pattern: str) -> bool:
-    """A resource pattern naming every resource of a service (in some region and account)."""
+    """A resource pattern naming every resource of a service (in some region and account): its resource part
+    is only wildcards and separators (`*`, `*/*`, `*:*`)."""
     fields = pattern.split(":", 5)
     if len(fields) < 6:
         return set(fields[-1]) <= {"*", "?"} or fields[-1].endswith("*")
-    return set(fields[5]) <= {"*", "?"}
+    return set(fields[5]) <= {"*", "?", "/", ":"}
+
+
+def whole_services(patterns: tuple[str, ...]) -> list[str]:
+    """Services every published action of which the patterns name together (`iam:?*`, letter globs)."""
+    found = []
+    for key in sorted({p.split(":", 1)[0].lower() for p in patterns if ":" in p}):
+        service = catalog.service(key)
+        if service is None or "*" in key or "?" in key:
+            continue
+        mask = 0
+        for pattern in patterns:
+            mask |= action_mask(pattern, key)
+        if mask == service.everything:
+            found.append(key)
+    return found
 
 
 def _listing(items: list[str]) -> str:
@@ -88,11 +104,13 @@ def findings(statement: Statement) -> list[str]:
 
     actions: list[str] = []
     unpublished: list[str] = []
-    for pattern in statement.actions or ():
-        wide = _wide_action(pattern)
-        if wide:
-            found.append(f"{where}: {wide}")
-            continue
+    wide_patterns = [p for p in statement.actions or () if _wide_action(p)]
+    for pattern in wide_patterns:
+        found.append(f"{where}: {_wide_action(pattern)}")
+    named = tuple(p for p in statement.actions or () if p not in wide_patterns)
+    for key in whole_services(named):
+        found.append(f"{where}: its actions together name every {key} action IAM publishes")
+    for pattern in named:
         expanded = expand(pattern)
         if not expanded:
             unpublished.append(pattern)

@@ -38,6 +38,8 @@ class Resource:
     name: str
     props: dict[str, Any]
     custom: bool = True
+    provider: str = ""
+    """The URN of its provider (an explicit one may deploy to another account)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,17 @@ class Principal:
     groups: set[str] = field(default_factory=set)
     trust: list[Statement] = field(default_factory=list)
     """A role's trust policy: who may assume it."""
+    providers: set[str] = field(default_factory=set)
+    exclusive: bool = False
+    """A resource of the stack removes the policies it does not list from this principal."""
+    inline_names: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def denies_uncertain(self) -> bool:
+        """Whether a Deny the stack declares for it may not be in place: an exclusive resource may remove it,
+        a second inline policy of the same name replaces the first, or its grants come through providers that
+        may be other accounts (one name, several roles)."""
+        return self.exclusive or len(self.providers) > 1 or any(n > 1 for n in self.inline_names.values())
 
     @property
     def title(self) -> str:
@@ -73,11 +86,13 @@ class Model:
     gaps: list[Gap] = field(default_factory=list)
 
     def granted(self, principal: Principal) -> list[Statement]:
-        """The principal's statements with its groups' (a user's)."""
-        found = list(principal.statements)
+        """The principal's statements with its groups' (a user's); Denies only where they are sure to be in
+        place (fail closed)."""
+        found = [s for s in principal.statements if s.allow or not principal.denies_uncertain]
         for group in sorted(principal.groups):
             if group in self.principals:
-                found.extend(self.principals[group].statements)
+                member_of = self.principals[group]
+                found.extend(s for s in member_of.statements if s.allow or not member_of.denies_uncertain)
         return found
 
 
@@ -105,6 +120,8 @@ class _Builder:
         self.attachments: list[tuple[Resource, Item, str]] = []
         self.by_arn: dict[str, Principal] = {}
         self.by_name: dict[str, Principal] = {}
+        self.memberships: list[tuple[Resource, Ref, str]] = []
+        self.assignments: list[tuple[Resource, Item, str]] = []
 
     def gap(self, resource: Resource, where: str, reason: str) -> None:
         self.model.gaps.append(Gap(resource.urn, f"{label(resource.type, resource.name)}: {where}", reason))
@@ -181,7 +198,14 @@ class _Builder:
                 )
                 key = f"unknown:{resource.urn}:{item.where}"
             target = self.principal(item.principal.kind, key, resource, declared=item.what == "principal")
-        if item.what == "trust":
+            target.providers.add(resource.provider)
+        if item.what == "exclusive":
+            assert target is not None
+            target.exclusive = True
+        elif item.what == "assignment":
+            assert target is not None
+            self.assignments.append((resource, item, target.key))
+        elif item.what == "trust":
             # Who may become the principal: read here so that an unreadable trust policy is a verdict too.
             assert target is not None
             target.trust.extend(self.statements(resource, item.where, item.document))
@@ -189,6 +213,17 @@ class _Builder:
             found = self.statements(resource, item.where, item.document)
             if target is not None:
                 target.statements.extend(found)
+                if item.name is not None:
+                    count = target.inline_names.get(item.name, 0) + 1
+                    target.inline_names[item.name] = count
+                    if count == 2:
+                        self.gap(
+                            resource,
+                            item.where,
+                            f"{target.label} has a second inline policy named {item.name!r}: the last one written "
+                            "replaces the other, so the stack does not say which grant is in place; name each "
+                            "policy once",
+                        )
             else:  # a managed policy: judged alone, and joined to whatever attaches it
                 policy = Principal("policy", resource.urn, label(resource.type, resource.name), resource.urn, True)
                 policy.statements.extend(found)
@@ -211,11 +246,28 @@ class _Builder:
                     self.gap(resource, group.where, f"which group it joins is not known at preview; {KNOW_AT_PREVIEW}")
                 else:
                     target.groups.add(key)
+                    self.memberships.append((resource, group, key))
 
     def attach(self) -> None:
         for resource, item, key in self.attachments:
             statements = self.attached(resource, item)
             self.model.principals[key].statements.extend(statements)
+        for resource, group, key in self.memberships:
+            if not self.model.principals.get(key, Principal("", "", "", "")).declared:
+                self.gap(
+                    resource,
+                    group.where,
+                    f"it joins the group {group.key!r}, which the stack does not define, so what membership "
+                    "grants cannot be judged; define the group in this stack",
+                )
+        for resource, item, key in self.assignments:
+            if not self.model.principals[key].declared:
+                self.gap(
+                    resource,
+                    item.where,
+                    "it assigns a permission set the stack does not define, so what it grants cannot be judged; "
+                    "define the permission set in this stack",
+                )
 
     def attached(self, resource: Resource, item: Item) -> list[Statement]:
         arn = item.policy_arn
@@ -238,8 +290,18 @@ class _Builder:
             )
             return parse(document, source)
         policy = self.by_arn.get(arn.lower())
-        if policy is None and arn.startswith("policy-name:"):
+        if arn.startswith("policy-name:"):
+            # IAM Identity Center resolves the name in each account the permission set is assigned to, where
+            # it can hold any document: judged with this stack's policy of that name, and a gap all the same.
+            self.gap(
+                resource,
+                item.where,
+                f"it references the customer-managed policy {arn.removeprefix('policy-name:')}, which IAM Identity "
+                "Center resolves in every account the permission set is assigned to, so what it grants there "
+                "cannot be judged; grant through the permission set's inline policy",
+            )
             policy = self.by_name.get(arn.removeprefix("policy-name:").lower())
+            return [] if policy is None else policy.statements
         if policy is None and arn.startswith("template:"):
             policy = self.by_name.get(f"{arn}@{resource.urn}".lower())
         if policy is None and ":policy/" in arn:

@@ -43,7 +43,8 @@ class Ref:
 @dataclass
 class Item:
     what: str
-    """`principal`, `document`, `trust` (a role's trust policy), `attachment`, `membership` or `gap`."""
+    """`principal`, `document`, `trust` (a role's trust policy), `attachment`, `membership`, `exclusive` (a
+    resource that removes what it does not list), `assignment` (a permission set handed out) or `gap`."""
     where: str
     principal: Ref | None = None
     document: Any = None
@@ -101,14 +102,17 @@ def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
                 yield Item("document", where, principal=me, document=UNKNOWN)
             elif isinstance(entry, dict) and entry.get("policy") is not None:
                 label = entry.get("name")
-                yield Item("document", where + (f" ({label})" if isinstance(label, str) else ""), me, entry["policy"])
+                where += f" ({label})" if isinstance(label, str) else ""
+                name = label if isinstance(label, str) else None
+                yield Item("document", where, me, entry["policy"], name=name)
         if "managedPolicyArns" in props:
             for index, arn in enumerate(_list(props["managedPolicyArns"])):
                 yield Item("attachment", f"managedPolicyArns[{index}]", principal=me, policy_arn=arn)
     elif type_ in _AWS_INLINE:
         kind, key = _AWS_INLINE[type_]
         who = Ref(kind, props.get(key, UNKNOWN), key)
-        yield Item("document", "policy", principal=who, document=props.get("policy", UNKNOWN))
+        name = props.get("name") if isinstance(props.get("name"), str) else None
+        yield Item("document", "policy", principal=who, document=props.get("policy", UNKNOWN), name=name)
     elif type_ == MANAGED_POLICY:
         yield Item("document", "policy", document=props.get("policy", UNKNOWN), name=_policy_name(props))
     elif type_ in _AWS_ATTACH:
@@ -135,7 +139,18 @@ def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
 
 
 def _sso(type_: str, props: dict[str, Any]) -> Iterator[Item]:
-    if type_ == "aws:ssoadmin/permissionSet:PermissionSet":
+    who = Ref(PERMISSION_SET, props.get("permissionSetArn", UNKNOWN), "permissionSetArn")
+    if type_ == "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive":
+        for index, arn in enumerate(_list(props.get("managedPolicyArns"))):
+            yield Item("attachment", f"managedPolicyArns[{index}]", principal=who, policy_arn=arn)
+    elif type_ == "aws:ssoadmin/customerManagedPolicyAttachmentsExclusive:CustomerManagedPolicyAttachmentsExclusive":
+        for index, ref in enumerate(_list(props.get("customerManagedPolicyReferences"))):
+            where = f"customerManagedPolicyReferences[{index}]"
+            yield Item("attachment", where, principal=who, policy_arn=_customer_ref(ref))
+    elif type_ == "aws:ssoadmin/accountAssignment:AccountAssignment":
+        who = Ref(PERMISSION_SET, props.get("permissionSetArn", UNKNOWN), "permissionSetArn")
+        yield Item("assignment", "permissionSetArn", principal=who)
+    elif type_ == "aws:ssoadmin/permissionSet:PermissionSet":
         yield Item("principal", "arn", principal=Ref(PERMISSION_SET, _own_name(props.get("arn")), "arn"))
     elif type_ == "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy":
         who = Ref(PERMISSION_SET, props.get("permissionSetArn", UNKNOWN), "permissionSetArn")
@@ -210,8 +225,6 @@ def _native(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         for index, ref in enumerate(_list(props.get("customerManagedPolicyReferences"))):
             where = f"customerManagedPolicyReferences[{index}]"
             yield Item("attachment", where, principal=me, policy_arn=_customer_ref(ref))
-    elif type_ == "aws-native:cloudformation:Stack":
-        yield from template(props)
 
 
 def _cfn_shaped(
@@ -248,9 +261,21 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 _TemplateLoader.add_multi_constructor("!", _intrinsic)
 
 
-def _approximate(value: Any) -> Any:
+class _TooLarge(Exception):
+    """A template whose values, YAML aliases expanded, exceed what the pack reads."""
+
+
+_BUDGET = 200_000
+"""Values read from one template, aliases expanded: far above any real template, far below an alias bomb."""
+
+
+def _approximate(value: Any, budget: list[int]) -> Any:
     """A document's intrinsic functions as wildcards: `!Sub arn:${AWS::Partition}:s3:::${Bucket}/*` reads as
-    `arn:*:s3:::*/*`, a `!Ref` or `!GetAtt` as `*`. Wider than what CloudFormation would write (fail closed)."""
+    `arn:*:s3:::*/*`, a `!Ref` or `!GetAtt` as `*`. Wider than what CloudFormation would write (fail closed).
+    `budget` counts the values read: a YAML alias repeated inside aliases cannot make this exponential."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
     if isinstance(value, dict):
         if len(value) == 1:
             ((key, inner),) = value.items()
@@ -258,23 +283,14 @@ def _approximate(value: Any) -> Any:
                 text = inner[0] if isinstance(inner, list) and inner else inner
                 return re.sub(r"\$\{[^}]*\}", "*", text) if isinstance(text, str) else "*"
             if key == "Fn::Join" and isinstance(inner, list) and len(inner) == 2 and isinstance(inner[1], list):
-                parts = [_approximate(p) for p in inner[1]]
+                parts = [_approximate(p, budget) for p in inner[1]]
                 return str(inner[0]).join(p if isinstance(p, str) else "*" for p in parts)
             if key == "Ref" or key.startswith("Fn::"):
                 return "*"
-        return {k: _approximate(v) for k, v in value.items()}
+        return {k: _approximate(v, budget) for k, v in value.items()}
     if isinstance(value, list):
-        return [_approximate(v) for v in value]
+        return [_approximate(v, budget) for v in value]
     return value
-
-
-def _template_ref(kind: str, value: Any, where: str, ids: dict[str, Any]) -> Ref:
-    """A principal a template names: `!Ref Logical` is the template's own resource (`template:Logical`)."""
-    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in ids:
-        return Ref(kind, f"template:{value['Ref']}", where)
-    if isinstance(value, str):
-        return Ref(kind, value, where)
-    return Ref(kind, UNKNOWN, where)
 
 
 _CFN_PRINCIPALS = {
@@ -287,6 +303,43 @@ _CFN_INLINE = {
     "AWS::IAM::UserPolicy": (USER, "UserName"),
     "AWS::IAM::GroupPolicy": (GROUP, "GroupName"),
 }
+_CFN_HARMLESS = frozenset(
+    {
+        "AWS::IAM::OIDCProvider",
+        "AWS::IAM::SAMLProvider",
+        "AWS::IAM::ServerCertificate",
+        "AWS::IAM::VirtualMFADevice",
+        "AWS::IAM::InstanceProfile",
+        "AWS::IAM::ServiceLinkedRole",
+        "AWS::IAM::AccessKey",
+    }
+)
+_CFN_OPAQUE = (
+    "AWS::IAM::",
+    "AWS::SSO::",
+    "AWS::IdentityStore::",
+    "AWS::Organizations::",
+    "AWS::CloudFormation::",
+    "AWS::Serverless::",
+    "AWS::ServiceCatalog::",
+)
+"""Types that can grant identity permissions, or declare more resources, that the reader does not read."""
+
+
+def _template_ref(kind: str, value: Any, where: str, keys: dict[str, str]) -> Ref:
+    """A principal or policy a template names: `!Ref Logical` is the template's own resource (its literal name
+    when it sets one, else `template:Logical`); a literal string is a name."""
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in keys:
+        return Ref(kind, keys[value["Ref"]], where)
+    if isinstance(value, str):
+        return Ref(kind, value, where)
+    return Ref(kind, UNKNOWN, where)
+
+
+def _load_template(body: str) -> Any:
+    if body.lstrip().startswith("{"):
+        return json.loads(body)
+    return yaml.load(body, Loader=_TemplateLoader)  # a SafeLoader subclass
 
 
 def template(props: dict[str, Any]) -> Iterator[Item]:
@@ -301,72 +354,185 @@ def template(props: dict[str, Any]) -> Iterator[Item]:
                 "resources it declares; give it inline as templateBody",
             )
         return
-    if body is UNKNOWN:
+    if body is UNKNOWN or not isinstance(body, str):
         yield Item("gap", "templateBody", reason="the template is not known at preview")
         return
     try:
-        parsed = json.loads(body) if isinstance(body, str) and body.lstrip().startswith("{") else None
-        if parsed is None and isinstance(body, str):
-            parsed = yaml.load(body, Loader=_TemplateLoader)  # a SafeLoader subclass
+        parsed = _load_template(body)
+        yield from _template_items(parsed)
     except (ValueError, yaml.YAMLError, RecursionError) as exc:
         yield Item("gap", "templateBody", reason=f"the template cannot be read ({str(exc).splitlines()[0][:80]})")
-        return
+    except _TooLarge:
+        yield Item(
+            "gap",
+            "templateBody",
+            reason="the template holds more values than the pack reads once its YAML aliases are expanded",
+        )
+
+
+def _template_items(parsed: Any) -> Iterator[Item]:
+    budget = [_BUDGET]
+    if isinstance(parsed, dict) and parsed.get("Transform") is not None:
+        yield Item(
+            "gap",
+            "templateBody Transform",
+            reason=f"the template uses Transform {parsed['Transform']!r}: a "
+            "transform or macro can declare IAM the pack cannot see; expand it before deploying",
+        )
     resources = parsed.get("Resources") if isinstance(parsed, dict) else None
     if not isinstance(resources, dict):
         return
-    ids = {k: v.get("Type") for k, v in resources.items() if isinstance(v, dict)}
+    keys: dict[str, str] = {}
     for logical, resource in resources.items():
+        if isinstance(resource, dict) and resource.get("Type") in _CFN_PRINCIPALS:
+            _, name_key = _CFN_PRINCIPALS[resource["Type"]]
+            name = (
+                (resource.get("Properties") or {}).get(name_key)
+                if isinstance(resource.get("Properties"), dict)
+                else None
+            )
+            keys[logical] = name if isinstance(name, str) else f"template:{logical}"
+        elif isinstance(resource, dict) and resource.get("Type") == "AWS::IAM::ManagedPolicy":
+            keys[logical] = f"template:{logical}"
+    for logical, resource in resources.items():
+        where = f"templateBody Resources.{logical}"
         if not isinstance(resource, dict):
+            yield Item(
+                "gap",
+                where,
+                reason="not a resource the pack reads (Fn::ForEach or another language "
+                "extension): it can declare IAM the pack cannot see",
+            )
             continue
         kind_type, properties = resource.get("Type"), resource.get("Properties") or {}
-        if not isinstance(kind_type, str) or not kind_type.startswith("AWS::IAM::") or not isinstance(properties, dict):
+        if not isinstance(kind_type, str) or not isinstance(properties, dict):
             continue
-        where = f"templateBody Resources.{logical} ({kind_type})"
+        where += f" ({kind_type})"
         if kind_type in _CFN_PRINCIPALS:
-            kind, _key = _CFN_PRINCIPALS[kind_type]
-            me = Ref(kind, f"template:{logical}", where)
+            kind, _name_key = _CFN_PRINCIPALS[kind_type]
+            me = Ref(kind, keys[logical], where)
             yield Item("principal", where, principal=me)
+            if properties.get("AssumeRolePolicyDocument") is not None:
+                doc = _approximate(properties["AssumeRolePolicyDocument"], budget)
+                yield Item("trust", f"{where} AssumeRolePolicyDocument", principal=me, document=doc)
             for index, entry in enumerate(_list(properties.get("Policies"))):
-                if isinstance(entry, dict):
-                    doc = _approximate(entry.get("PolicyDocument", UNKNOWN))
-                    yield Item("document", f"{where} Policies[{index}]", principal=me, document=doc)
+                doc = _approximate(entry.get("PolicyDocument", UNKNOWN), budget) if isinstance(entry, dict) else UNKNOWN
+                yield Item("document", f"{where} Policies[{index}]", principal=me, document=doc)
             for index, arn in enumerate(_list(properties.get("ManagedPolicyArns"))):
-                arn = _template_ref("policy", arn, where, ids).key
+                arn = _template_ref("policy", arn, where, keys).key
                 yield Item("attachment", f"{where} ManagedPolicyArns[{index}]", principal=me, policy_arn=arn)
             if kind_type == "AWS::IAM::User":
-                groups = [_template_ref(GROUP, g, f"{where} Groups", ids) for g in _list(properties.get("Groups"))]
+                groups = [_template_ref(GROUP, g, f"{where} Groups", keys) for g in _list(properties.get("Groups"))]
                 if groups:
                     yield Item("membership", where, principal=me, groups=groups)
         elif kind_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-            doc = _approximate(properties.get("PolicyDocument", UNKNOWN))
+            doc = _approximate(properties.get("PolicyDocument", UNKNOWN), budget)
             if kind_type == "AWS::IAM::ManagedPolicy":
                 yield Item("document", where, document=doc, name=f"template:{logical}")
             for kind, key in ((ROLE, "Roles"), (USER, "Users"), (GROUP, "Groups")):
                 for value in _list(properties.get(key)):
-                    yield Item(
-                        "document", where, principal=_template_ref(kind, value, f"{where} {key}", ids), document=doc
-                    )
+                    who = _template_ref(kind, value, f"{where} {key}", keys)
+                    yield Item("document", where, principal=who, document=doc)
         elif kind_type in _CFN_INLINE:
             kind, key = _CFN_INLINE[kind_type]
-            doc = _approximate(properties.get("PolicyDocument", UNKNOWN))
-            who = _template_ref(kind, properties.get(key), f"{where} {key}", ids)
+            doc = _approximate(properties.get("PolicyDocument", UNKNOWN), budget)
+            who = _template_ref(kind, properties.get(key), f"{where} {key}", keys)
             yield Item("document", where, principal=who, document=doc)
+        elif kind_type.startswith(_CFN_OPAQUE) and kind_type not in _CFN_HARMLESS:
+            yield Item(
+                "gap",
+                where,
+                reason=f"the pack does not read {kind_type}, which can grant identity "
+                "permissions or declare more resources; declare them as Pulumi resources instead",
+            )
 
 
 # -- entry point --------------------------------------------------------------------------------------------
 READ_PACKAGES = frozenset({"aws", "aws-native"})
-"""Providers whose resource types the pack reads (its other types carry no identity grant, or are resource
+"""Providers whose resource types the pack reads (their other types carry no identity grant, or are resource
 policies judged elsewhere)."""
+
+GRANT_MODULES = {
+    "aws": frozenset({"iam", "ssoadmin", "identitystore", "cloudformation", "serverlessrepository", "organizations"}),
+    "aws-native": frozenset({"iam", "sso", "identitystore", "cloudformation", "serverlessrepo", "organizations"}),
+}
+"""Modules whose types can grant identity permissions or declare resources: a type of theirs the reader does
+not read is a gap, never a silent pass."""
+
+HARMLESS = frozenset(
+    {
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        "aws:iam/samlProvider:SamlProvider",
+        "aws:iam/accountAlias:AccountAlias",
+        "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
+        "aws:iam/serverCertificate:ServerCertificate",
+        "aws:iam/virtualMfaDevice:VirtualMfaDevice",
+        "aws:iam/signingCertificate:SigningCertificate",
+        "aws:iam/userLoginProfile:UserLoginProfile",
+        "aws:iam/accessKey:AccessKey",
+        "aws:iam/sshKey:SshKey",
+        "aws:iam/serviceSpecificCredential:ServiceSpecificCredential",
+        "aws:iam/securityTokenServicePreferences:SecurityTokenServicePreferences",
+        "aws:iam/serviceLinkedRole:ServiceLinkedRole",
+        "aws:iam/instanceProfile:InstanceProfile",
+        "aws-native:iam:OidcProvider",
+        "aws-native:iam:SamlProvider",
+        "aws-native:iam:ServerCertificate",
+        "aws-native:iam:VirtualMfaDevice",
+        "aws-native:iam:InstanceProfile",
+        "aws-native:iam:ServiceLinkedRole",
+    }
+)
+"""Types of those modules that grant no identity permission (providers, credentials of a user, profiles)."""
+
+EXCLUSIVE = {
+    "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive": (ROLE, "roleName"),
+    "aws:iam/userPoliciesExclusive:UserPoliciesExclusive": (USER, "userName"),
+    "aws:iam/groupPoliciesExclusive:GroupPoliciesExclusive": (GROUP, "groupName"),
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": (ROLE, "roleName"),
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": (USER, "userName"),
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": (GROUP, "groupName"),
+    "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive": (
+        PERMISSION_SET,
+        "permissionSetArn",
+    ),
+    "aws:ssoadmin/customerManagedPolicyAttachmentsExclusive:CustomerManagedPolicyAttachmentsExclusive": (
+        PERMISSION_SET,
+        "permissionSetArn",
+    ),
+}
+"""Resources that remove what they do not list: the policies (and Denies) the stack declares elsewhere for
+that principal may not stay in place."""
 
 
 def items(type_: str, props: dict[str, Any]) -> list[Item]:
     """What one resource declares and grants."""
-    if type_ in ("aws:cloudformation/stack:Stack", "aws:cloudformation/stackSet:StackSet"):
-        return list(template(props))
-    if type_.startswith("aws:ssoadmin/"):
-        return list(_sso(type_, props))
-    if type_.startswith("aws:"):
-        return list(_aws(type_, props))
-    if type_.startswith("aws-native:"):
-        return list(_native(type_, props))
-    return []
+    found: list[Item] = []
+    if type_ in EXCLUSIVE:
+        kind, key = EXCLUSIVE[type_]
+        found.append(Item("exclusive", key, principal=Ref(kind, props.get(key, UNKNOWN), key)))
+    if type_ in ("aws:cloudformation/stack:Stack", "aws:cloudformation/stackSet:StackSet") or type_ in (
+        "aws-native:cloudformation:Stack",
+        "aws-native:cloudformation:StackSet",
+    ):
+        found.extend(template(props))
+    elif type_.startswith("aws:ssoadmin/"):
+        found.extend(_sso(type_, props))
+    elif type_.startswith("aws:"):
+        found.extend(_aws(type_, props))
+    elif type_.startswith("aws-native:"):
+        found.extend(_native(type_, props))
+    package, _, rest = type_.partition(":")
+    module = rest.split("/", 1)[0].split(":", 1)[0]
+    read = any(i.what != "exclusive" for i in found)
+    if not read and module in GRANT_MODULES.get(package, ()) and type_ not in HARMLESS and type_ not in EXCLUSIVE:
+        found.append(
+            Item(
+                "gap",
+                "type",
+                reason=f"the pack does not read {type_}, which can grant identity "
+                "permissions; grant through the resources it reads (roles, users, groups, their "
+                "policies and attachments, permission sets)",
+            )
+        )
+    return found

@@ -11,9 +11,12 @@ import json
 from typing import Any
 
 
-def _wildcard(pattern: str, value: str) -> bool:
-    # IAM knows `*` and `?` only: escape fnmatch's `[` so that it is a literal; compare case-insensitively.
-    return fnmatch.fnmatchcase(value.lower(), pattern.lower().replace("[", "[[]"))
+def _wildcard(pattern: str, value: str, case: bool = False) -> bool:
+    # IAM knows `*` and `?` only: escape fnmatch's `[` so that it is a literal. Actions compare
+    # case-insensitively, resource ARNs case-sensitively (`case`).
+    if not case:
+        pattern, value = pattern.lower(), value.lower()
+    return fnmatch.fnmatchcase(value, pattern.replace("[", "[[]"))
 
 
 def _element(statement: dict[str, Any], name: str) -> Any:
@@ -29,10 +32,11 @@ def _as_list(value: Any) -> list[Any]:
 
 def _names(statement: dict[str, Any], positive: str, negative: str, value: str) -> bool:
     listed, excluded = _element(statement, positive), _element(statement, negative)
+    case = positive == "Resource"
     if listed is not None:
-        return any(_wildcard(p, value) for p in _as_list(listed))
+        return any(_wildcard(p, value, case) for p in _as_list(listed))
     if excluded is not None:
-        return not any(_wildcard(p, value) for p in _as_list(excluded))
+        return not any(_wildcard(p, value, case) for p in _as_list(excluded))
     return False
 
 

@@ -61,6 +61,19 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ],
     ),
     (
+        "every action of a service, without a service wildcard",
+        {"Action": ["iam:?*"], "Resource": "arn:aws:iam::123456789012:role/x"},
+        [
+            "statement 0: its actions together name every iam action IAM publishes",
+            "statement 0 allows iam:PassRole without an iam:PassedToService condition",
+        ],
+    ),
+    (
+        "a resource part of only wildcards and separators",
+        {"Action": "iam:PutRolePolicy", "Resource": "arn:aws:iam::*:*/*"},
+        ["statement 0 allows iam:PutRolePolicy on 'arn:aws:iam::*:*/*', but IAM scopes that action to resource ARNs"],
+    ),
+    (
         "an action IAM does not publish",
         {"Action": "sagemaker:CreateTrainingJobs", "Resource": "arn:aws:sagemaker:eu-west-1:1:training-job/x"},
         [

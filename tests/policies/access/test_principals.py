@@ -143,10 +143,11 @@ def test_sso_permission_sets() -> None:
     assert full(model, f"permission set:{arn.lower()}")
 
 
-def test_a_customer_managed_reference_resolves_to_a_policy_of_the_stack_or_is_a_gap() -> None:
+def test_a_customer_managed_reference_is_judged_with_the_stacks_policy_and_is_a_gap_all_the_same() -> None:
+    """Identity Center resolves the name in each account the permission set is assigned to."""
     arn = "arn:aws:sso:::permissionSet/ssoins-1/ps-1"
     common = [
-        resource("aws:ssoadmin/permissionSet:PermissionSet", "ps", arn=arn),
+        resource("aws:ssoadmin/permissionSet:PermissionSet", "ps", name="scientists", arn=arn),
         resource(
             "aws:ssoadmin/customerManagedPolicyAttachment:CustomerManagedPolicyAttachment",
             "cm",
@@ -154,20 +155,12 @@ def test_a_customer_managed_reference_resolves_to_a_policy_of_the_stack_or_is_a_
             customerManagedPolicyReference={"name": "wide", "path": "/"},
         ),
     ]
-    model = collect(
-        [
-            *common,
-            resource(
-                "aws:iam/policy:Policy",
-                "wide",
-                name="wide",
-                policy=json.dumps({"Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]}),
-            ),
-        ]
-    )
-    assert model.gaps == [] and full(model, f"permission set:{arn.lower()}")
-    [gap] = collect(common).gaps
-    assert "it attaches /wide, which is neither an AWS-managed policy nor a policy of this stack" in gap.reason
+    wide = {"Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]}
+    model = collect([*common, resource("aws:iam/policy:Policy", "wide", name="wide", policy=json.dumps(wide))])
+    assert full(model, f"permission set:{arn.lower()}")
+    [gap] = model.gaps
+    assert "which IAM Identity Center resolves in every account the permission set is assigned to" in gap.reason
+    assert len(collect(common).gaps) == 1
 
 
 def test_aws_native_roles_and_managed_policies() -> None:
@@ -201,7 +194,11 @@ Resources:
   Runner:
     Type: AWS::IAM::Role
     Properties:
-      AssumeRolePolicyDocument: {}
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: sagemaker.amazonaws.com}
+            Action: sts:AssumeRole
       Policies:
         - PolicyName: one
           PolicyDocument:
@@ -365,3 +362,190 @@ def test_a_grant_to_a_role_outside_the_stack_is_judged_all_the_same() -> None:
     principal = model.principals["role:admin"]
     assert principal.label == "role 'admin' (not defined in the stack)"
     assert full(model, "role:admin")
+
+
+# -- classes an adversarial review found passing, each now blocked -----------------------------------------------
+DENY_SAGEMAKER = {"Statement": [{"Effect": "Deny", "Action": "sagemaker:*", "Resource": "*"}]}
+ALL = {"Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]}
+
+
+def reasons(model: Model) -> str:
+    return "\n".join(f"{g.what}: {g.reason}" for g in model.gaps)
+
+
+def test_exclusive_sso_attachments_are_read() -> None:
+    arn = "arn:aws:sso:::permissionSet/ssoins-1/ps-1"
+    model = collect(
+        [
+            resource("aws:ssoadmin/permissionSet:PermissionSet", "ps", arn=arn),
+            resource(
+                "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive",
+                "x",
+                permissionSetArn=arn,
+                managedPolicyArns=[MANAGED.format("AdministratorAccess")],
+            ),
+        ]
+    )
+    assert full(model, f"permission set:{arn.lower()}")
+
+
+@pytest.mark.parametrize(
+    "remover",
+    [
+        resource("aws:iam/rolePoliciesExclusive:RolePoliciesExclusive", "x", roleName="runner", policyNames=["work"]),
+        resource(
+            "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+            "x",
+            roleName="runner",
+            policyArns=[],
+        ),
+        resource("aws:iam/rolePolicy:RolePolicy", "again", role="runner", name="guard", policy=json.dumps(ALL)),
+    ],
+    ids=["policies exclusive", "attachments exclusive", "a second policy of the same name"],
+)
+def test_a_deny_that_may_be_removed_or_replaced_takes_nothing_away(remover: Resource) -> None:
+    model = collect(
+        [
+            resource("aws:iam/role:Role", "r", name="runner"),
+            resource(
+                "aws:iam/rolePolicy:RolePolicy", "guard", role="runner", name="guard", policy=json.dumps(DENY_SAGEMAKER)
+            ),
+            resource("aws:iam/rolePolicy:RolePolicy", "work", role="runner", name="work", policy=json.dumps(ALL)),
+            remover,
+        ]
+    )
+    assert full(model, "role:runner")
+    without = collect(
+        [
+            resource("aws:iam/role:Role", "r", name="runner"),
+            resource(
+                "aws:iam/rolePolicy:RolePolicy", "guard", role="runner", name="guard", policy=json.dumps(DENY_SAGEMAKER)
+            ),
+            resource("aws:iam/rolePolicy:RolePolicy", "work", role="runner", name="work", policy=json.dumps(ALL)),
+        ]
+    )
+    assert not full(without, "role:runner")  # the Deny counts where nothing can remove it
+
+
+def test_one_name_through_two_providers_keeps_the_union_and_drops_the_denies() -> None:
+    model = collect(
+        [
+            Resource("urn:a", "aws:iam/role:Role", "a", {"name": "runner"}, provider="urn:provider:prod"),
+            Resource(
+                "urn:b",
+                "aws:iam/rolePolicy:RolePolicy",
+                "b",
+                {"role": "runner", "policy": json.dumps(ALL)},
+                provider="urn:provider:prod",
+            ),
+            Resource(
+                "urn:c",
+                "aws:iam/rolePolicy:RolePolicy",
+                "c",
+                {"role": "runner", "policy": json.dumps(DENY_SAGEMAKER)},
+                provider="urn:provider:sandbox",
+            ),
+        ]
+    )
+    assert full(model, "role:runner")
+
+
+def test_a_deny_reads_resource_arns_case_sensitively() -> None:
+    shouting = {"Statement": [{"Effect": "Deny", "Action": "sagemaker:*", "Resource": "ARN:AWS:SAGEMAKER:*:*:*/*"}]}
+    model = collect(
+        [
+            resource("aws:iam/role:Role", "r", name="runner"),
+            resource("aws:iam/rolePolicy:RolePolicy", "a", role="runner", policy=json.dumps(ALL)),
+            resource("aws:iam/rolePolicy:RolePolicy", "b", role="runner", policy=json.dumps(shouting)),
+        ]
+    )
+    assert full(model, "role:runner")
+
+
+def test_joining_a_group_the_stack_does_not_define_is_a_gap() -> None:
+    model = collect(
+        [
+            resource("aws:iam/user:User", "u", name="bot"),
+            resource("aws:iam/userGroupMembership:UserGroupMembership", "m", user="bot", groups=["Administrators"]),
+        ]
+    )
+    assert "it joins the group 'Administrators', which the stack does not define" in reasons(model)
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"Transform": "AWS::Serverless-2016-10-31", "Resources": {}}, "uses Transform 'AWS::Serverless-2016-10-31'"),
+        ({"Resources": {"Fn::ForEach::Runners": ["X", ["a"], {}]}}, "Fn::ForEach or another language extension"),
+        (
+            {"Resources": {"Nested": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "x"}}}},
+            "the pack does not read AWS::CloudFormation::Stack",
+        ),
+        (
+            {
+                "Resources": {
+                    "F": {"Type": "AWS::Serverless::Function", "Properties": {"Policies": ["AdministratorAccess"]}}
+                }
+            },
+            "the pack does not read AWS::Serverless::Function",
+        ),
+        (
+            {"Resources": {"Add": {"Type": "AWS::IAM::UserToGroupAddition", "Properties": {}}}},
+            "the pack does not read AWS::IAM::UserToGroupAddition",
+        ),
+    ],
+    ids=["a transform", "Fn::ForEach", "a nested stack", "SAM", "an IAM type not read"],
+)
+def test_templates_that_can_declare_iam_the_reader_skips_are_gaps(body: dict[str, Any], words: str) -> None:
+    model = collect([resource("aws:cloudformation/stack:Stack", "s", templateBody=json.dumps(body))])
+    assert words in reasons(model)
+
+
+def test_a_stack_set_template_is_read_and_a_named_template_role_is_the_same_role() -> None:
+    template = {
+        "Resources": {
+            "Runner": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {"RoleName": "ml-runner", "Policies": [{"PolicyName": "a", "PolicyDocument": FIRST}]},
+            }
+        }
+    }
+    model = collect(
+        [
+            resource("aws-native:cloudformation:StackSet", "s", templateBody=json.dumps(template)),
+            resource("aws:iam/rolePolicy:RolePolicy", "b", role="ml-runner", policy=json.dumps(SECOND)),
+        ]
+    )
+    assert full(model, "role:ml-runner")
+
+
+def test_an_alias_bomb_is_a_quick_gap() -> None:
+    lines = [
+        "Resources:",
+        "  R:",
+        "    Type: AWS::IAM::Role",
+        "    Properties:",
+        "      Policies:",
+        "        - PolicyName: p",
+        "          PolicyDocument:",
+        "            l0: &l0 [s3:GetObject]",
+    ]
+    for level in range(1, 12):
+        lines.append(f"            l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 10) + "]")
+    lines.append("            Statement: [{Effect: Allow, Action: *l11, Resource: '*'}]")
+    model = collect([resource("aws:cloudformation/stack:Stack", "s", templateBody="\n".join(lines))])
+    assert "more values than the pack reads once its YAML aliases are expanded" in reasons(model)
+
+
+@pytest.mark.parametrize(
+    "type_",
+    [
+        "aws:ssoadmin/accountAssignment:AccountAssignment",
+        "aws:identitystore/groupMembership:GroupMembership",
+        "aws:iam/rolePolicyAttachments:NoSuchYet",
+        "aws-native:sso:Assignment",
+    ],
+)
+def test_types_of_grant_modules_the_reader_does_not_know_are_gaps(type_: str) -> None:
+    model = collect([resource(type_, "x", permissionSetArn="arn:aws:sso:::permissionSet/ssoins-1/ps-9")])
+    assert reasons(model)
