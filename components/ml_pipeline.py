@@ -177,7 +177,8 @@ class MlPipeline(pulumi.ComponentResource):
         evaluate_function = aws.lambda_.Function(
             f"{name}-evaluate",
             name=names.evaluate_function,
-            role=evaluate_role.arn,
+            # ARNs built from names, known at preview: the pack must see which role compute runs as.
+            role=arns.role_arn(ctx, names.evaluate_role),
             runtime=EVALUATE_RUNTIME,
             handler="handler.handler",
             code=pulumi.AssetArchive({"handler.py": pulumi.FileAsset(EVALUATE_FUNCTION_SOURCE)}),
@@ -186,7 +187,7 @@ class MlPipeline(pulumi.ComponentResource):
             environment={"variables": {"ALLOWED_REPORT_PREFIX": f"s3://{args.bucket_name}/{names.s3_prefix}"}},
             tracing_config={"mode": "Active" if args.tracing else "PassThrough"},
             logging_config={"log_format": "JSON", "log_group": evaluate_logs.name},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[evaluate_logs]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[evaluate_logs, evaluate_role]),
         )
 
         # The state machine and its one inline policy, generated from the definition.
@@ -210,7 +211,7 @@ class MlPipeline(pulumi.ComponentResource):
             f"{name}-state-machine",
             name=names.state_machine,
             type="STANDARD",
-            role_arn=state_machine_role.arn,
+            role_arn=arns.role_arn(ctx, names.state_machine_role),
             definition=json.dumps(definition, indent=2),
             logging_configuration={
                 "level": args.log_level,
@@ -220,7 +221,7 @@ class MlPipeline(pulumi.ComponentResource):
             tracing_configuration={"enabled": args.tracing},
             # Step Functions checks the role's log-delivery permissions when the state machine is created.
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[state_machine_policy_resource, evaluate_function, topic]
+                parent=self, depends_on=[state_machine_role, state_machine_policy_resource, evaluate_function, topic]
             ),
         )
 
@@ -281,8 +282,12 @@ class MlPipeline(pulumi.ComponentResource):
                 schedule_expression=s.schedule.expression,
                 schedule_expression_timezone=s.schedule.timezone,
                 flexible_time_window={"mode": "OFF"},
-                target={"arn": state_machine.arn, "role_arn": scheduler_role.arn, "input": json.dumps({})},
-                opts=child,
+                target={
+                    "arn": state_machine.arn,
+                    "role_arn": arns.role_arn(ctx, names.scheduler_role),
+                    "input": json.dumps({}),
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[scheduler_role]),
             )
 
         self.state_machine_arn = state_machine.arn

@@ -19,9 +19,30 @@ _spec.loader.exec_module(sys.modules["policies"])
 
 from pulumi_policy import PolicyPack  # noqa: E402
 
-from policies import cloudwatch, iam, stepfunctions, storage, tagging  # noqa: E402
+from policies import (  # noqa: E402
+    cloudwatch,
+    foreign_roles,
+    iam,
+    resource_policies,
+    stepfunctions,
+    storage,
+    tagging,
+    trust,
+)
 
+# escalation, passrole and data_reach (issue 12) join the pack with bootstrap's permissions-boundary fix
+# (issue 13): today bootstrap's deploy roles fail them at prod's config (tests/policies/test_pending_rules.py),
+# and `make plan` holds bootstrap to that config.
 PolicyPack(
     name="ml-pipelines-guardrails",
-    policies=[*iam.POLICIES, *stepfunctions.POLICIES, *storage.POLICIES, *cloudwatch.POLICIES, *tagging.POLICIES],
+    policies=[
+        *iam.POLICIES,
+        *resource_policies.POLICIES,
+        *trust.POLICIES,
+        *foreign_roles.POLICIES,
+        *stepfunctions.POLICIES,
+        *storage.POLICIES,
+        *cloudwatch.POLICIES,
+        *tagging.POLICIES,
+    ],
 )

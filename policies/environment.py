@@ -62,7 +62,11 @@ class _EnvironmentLevel:
         self._explicit_level = value
 
 
-def _schema(defaults: Mapping[str, Any]) -> PolicyConfigSchema | None:
+def _schema(
+    defaults: Mapping[str, Any], schemas: Mapping[str, dict[str, Any]] | None = None
+) -> PolicyConfigSchema | None:
+    """Each setting's JSON Schema, from its default's type unless `schemas` says more (the engine validates
+    the merged config with it and prints every error)."""
     if not defaults:
         return None
     properties: dict[str, dict[str, Any]] = {}
@@ -75,6 +79,8 @@ def _schema(defaults: Mapping[str, Any]) -> PolicyConfigSchema | None:
             properties[key] = {"type": "integer", "minimum": 1, "default": value}
         else:
             properties[key] = {"type": "string", "default": value}
+    for key, schema in (schemas or {}).items():
+        properties[key] = {**schema, "default": defaults[key]}
     return PolicyConfigSchema(properties=properties)
 
 
@@ -85,10 +91,11 @@ class EnvironmentResourcePolicy(_EnvironmentLevel, ResourceValidationPolicy):  #
         description: str,
         validate: Callable[[ResourceValidationArgs, Report], None],
         config: Mapping[str, Any] | None = None,
+        schemas: Mapping[str, dict[str, Any]] | None = None,
     ) -> None:
         self.defaults = dict(config or {})
         guarded = _guarded(name, validate)
-        super().__init__(name, description, guarded, config_schema=_schema(self.defaults))  # type: ignore[arg-type]
+        super().__init__(name, description, guarded, config_schema=_schema(self.defaults, schemas))  # type: ignore[arg-type]
 
 
 class EnvironmentStackPolicy(_EnvironmentLevel, StackValidationPolicy):  # type: ignore[misc]
@@ -98,10 +105,11 @@ class EnvironmentStackPolicy(_EnvironmentLevel, StackValidationPolicy):  # type:
         description: str,
         validate: Callable[[StackValidationArgs, Report], None],
         config: Mapping[str, Any] | None = None,
+        schemas: Mapping[str, dict[str, Any]] | None = None,
     ) -> None:
         self.defaults = dict(config or {})
         guarded = _guarded(name, validate)
-        super().__init__(name, description, guarded, config_schema=_schema(self.defaults))  # type: ignore[arg-type]
+        super().__init__(name, description, guarded, config_schema=_schema(self.defaults, schemas))  # type: ignore[arg-type]
 
 
 def _guarded(name: str, validate: Callable[[Any, Report], None]) -> Callable[[Any, Report], None]:

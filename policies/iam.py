@@ -19,6 +19,7 @@ from .access import catalog, least_privilege
 from .access.algebra import full_access
 from .access.document import DocumentError, parse
 from .access.principals import Model, Resource, collect
+from .access.reach import Own
 from .access.sources import items
 from .environment import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain, setting
 
@@ -68,6 +69,19 @@ def model(args: StackValidationArgs) -> Model:
         _MODELS.clear()
         _MODELS[digest] = collect(views, readable)
     return _MODELS[digest]
+
+
+def own(args: StackValidationArgs, found: Model) -> Own:
+    """The roles, names and ARNs the stack defines: what a grant may reach without leaving it."""
+    names: set[str] = set()
+    arns: set[str] = set()
+    for resource in resources(args):
+        for key in ("name", "roleName", "functionName", "bucket", "arn"):
+            value = resource.props.get(key)
+            if isinstance(value, str):
+                (arns if key == "arn" else names).add(value.lower())
+    roles = {p.key.split(":", 1)[1] for p in found.principals.values() if p.kind == "role" and p.declared}
+    return Own(frozenset(roles), frozenset(names), frozenset(arns))
 
 
 def _no_sagemaker_full_access(args: StackValidationArgs, report: Report) -> None:

@@ -536,3 +536,64 @@ def items(type_: str, props: dict[str, Any]) -> list[Item]:
             )
         )
     return found
+
+
+# -- resource policies and compute roles (the escalation, exposure and trust rules) ---------------------------
+RESOURCE_POLICIES = {
+    "aws:s3/bucketPolicy:BucketPolicy": "policy",
+    "aws:s3/bucket:Bucket": "policy",
+    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": "resourcePolicy",
+    "aws:kms/key:Key": "policy",
+    "aws:kms/keyPolicy:KeyPolicy": "policy",
+    "aws:sns/topic:Topic": "policy",
+    "aws:sns/topicPolicy:TopicPolicy": "policy",
+    "aws:sqs/queue:Queue": "policy",
+    "aws:sqs/queuePolicy:QueuePolicy": "policy",
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": "policy",
+    "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
+}
+"""Resource types whose property holds a resource-based policy (who else may act on the resource)."""
+
+
+def resource_policy(type_: str, props: dict[str, Any]) -> tuple[str, Any] | None:
+    """(property, document) of a resource-based policy the resource sets, or None."""
+    key = RESOURCE_POLICIES.get(type_)
+    if key is None or props.get(key) is None:
+        return None
+    return key, props[key]
+
+
+COMPUTE_ROLES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "aws:lambda/function:Function": (("role",),),
+    "aws:sfn/stateMachine:StateMachine": (("roleArn",),),
+    "aws:scheduler/schedule:Schedule": (("target", "roleArn"),),
+    "aws:sagemaker/notebookInstance:NotebookInstance": (("roleArn",),),
+    "aws:sagemaker/model:Model": (("executionRoleArn",),),
+    "aws:sagemaker/pipeline:Pipeline": (("roleArn",),),
+    "aws:sagemaker/domain:Domain": (("defaultUserSettings", "executionRole"),),
+    "aws:sagemaker/userProfile:UserProfile": (("userSettings", "executionRole"),),
+    "aws:ecs/taskDefinition:TaskDefinition": (("taskRoleArn",), ("executionRoleArn",)),
+    "aws:batch/jobDefinition:JobDefinition": (
+        ("containerProperties", "jobRoleArn"),
+        ("containerProperties", "executionRoleArn"),
+    ),
+    "aws:iam/instanceProfile:InstanceProfile": (("role",),),
+}
+"""Compute that runs as a role, and where the resource names it (a role's ARN, or its name)."""
+
+
+def compute_roles(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(property path, role ARN or name) of the roles the resource runs as; UNKNOWN where not known yet."""
+    found = []
+    for path in COMPUTE_ROLES.get(type_, ()):
+        value: Any = props
+        for step in path:
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)  # Batch's containerProperties is JSON text
+                except ValueError:
+                    value = None
+            value = value.get(step) if isinstance(value, dict) else (UNKNOWN if value is UNKNOWN else None)
+        if value is not None:
+            found.append((".".join(path), value))
+    return found

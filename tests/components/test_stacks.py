@@ -83,8 +83,12 @@ def test_iam_documents_are_fully_known_in_a_first_preview(preview_plans: dict[st
     for document in documents:
         assert isinstance(document, str), "an IAM document depends on a value unknown at preview"
         json.loads(document)
+    # So are the roles compute runs as (ARNs from names: the pack must see them at preview)...
+    assert plan.named("churn-state-machine").inputs["roleArn"] == f"arn:aws:iam::123456789012:role/churn-{stack}-sfn"
+    assert plan.named("churn-evaluate").inputs["role"] == f"arn:aws:iam::123456789012:role/churn-{stack}-evaluate"
     # ...while outputs of resources being created really are unknown in this mode.
-    assert not isinstance(plan.named("churn-state-machine").inputs["roleArn"], str)
+    [alarm] = plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    assert not isinstance(alarm.inputs["alarmActions"][0], str)
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -1,0 +1,89 @@
+"""Privilege escalation: a principal allowed what lets it grant itself more.
+
+The methods are Cloudsplaining's (Rhino Security Labs' and pathfinding.cloud's paths) and the
+permissions-boundary actions (`policies/data/privilege_escalation.json`). A method is open when the principal
+is allowed every action of it unsafely: an IAM write that supports the `iam:PermissionsBoundary` condition
+without it, any other action on a resource the stack does not define (a wildcard, NotResource, another's
+ARN). AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import StackValidationArgs
+
+from .access.document import Statement
+from .access.reach import Own, allowing, concrete, condition_values, escalation_methods, literal, outside
+from .environment import EnvironmentStackPolicy, Report
+from .iam import model, own
+
+GUARDABLE = frozenset(
+    {
+        "iam:CreateRole",
+        "iam:CreateUser",
+        "iam:PutRolePolicy",
+        "iam:PutUserPolicy",
+        "iam:AttachRolePolicy",
+        "iam:AttachUserPolicy",
+        "iam:PutRolePermissionsBoundary",
+        "iam:PutUserPermissionsBoundary",
+        "iam:UpdateAssumeRolePolicy",
+    }
+)
+"""IAM writes the `iam:PermissionsBoundary` condition key makes safe: the principal they create or change keeps
+the boundary (Service Authorization Reference, IAM's condition keys)."""
+INSTEAD = (
+    "To pass: allow IAM writes only with a StringEquals iam:PermissionsBoundary condition naming the boundary "
+    "policy, and every other escalation action only on this stack's own resources, named one by one."
+)
+
+
+def _risk(statement: Statement, action: str, mine: Own) -> tuple[str, str] | None:
+    """(why, a resource it reaches) when the statement allows the action unsafely, else None."""
+    if action in GUARDABLE:
+        boundary = condition_values(statement, "iam:permissionsboundary", ("stringequals", "arnequals"))
+        if boundary and literal(boundary):
+            return None
+        where = (statement.resources or ("*",))[0]
+        return "without an iam:PermissionsBoundary condition", where
+    reached = outside(statement, mine)
+    if not reached:
+        return None
+    return "on resources the stack does not define", reached[0]
+
+
+def _escalation(args: StackValidationArgs, report: Report) -> None:
+    found = model(args)
+    mine = own(args, found)
+    for principal in [*found.principals.values(), *found.policies.values()]:
+        statements = found.granted(principal)
+        opened: list[tuple[str, tuple[str, ...], str, Statement, str, str]] = []
+        for method, actions in escalation_methods().items():
+            first = None
+            for action in actions:
+                risky = [(s, r) for s in allowing(statements, action) if (r := _risk(s, action, mine))]
+                if not risky:
+                    break
+                if first is None:
+                    statement, (why, where) = risky[0]
+                    first = (action, statement, why, where)
+            else:
+                assert first is not None
+                opened.append((method, actions, *first))
+        if opened:
+            method, actions, action, statement, why, where = opened[0]
+            more = f" (and {len(opened) - 1} more methods)" if len(opened) > 1 else ""
+            report(
+                f"{principal.label}: can escalate its privileges by {method} ({' + '.join(actions)}){more}: e.g. "
+                f"{action} on {concrete(where, action)} {why}, granted by {statement.cites}. {INSTEAD}",
+                principal.urn,
+            )
+
+
+PRIVILEGE_ESCALATION = EnvironmentStackPolicy(
+    "iam-no-privilege-escalation",
+    "Forbids any principal a known privilege-escalation method: IAM writes without a permissions boundary, "
+    "or escalation actions on resources the stack does not define.",
+    _escalation,
+)
+
+POLICIES = [PRIVILEGE_ESCALATION]

@@ -1,0 +1,66 @@
+"""iam:PassRole only to roles the stack defines, and only to services those roles trust.
+
+AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html (iam:PassedToService)."""
+
+from __future__ import annotations
+
+from pulumi_policy import StackValidationArgs
+
+from .access.reach import allowing, concrete, condition_values, literal, principals_of
+from .environment import EnvironmentStackPolicy, Report, setting
+from .iam import model
+
+INSTEAD = (
+    "To pass: name each role of this stack it passes by ARN, and restrict iam:PassedToService with StringEquals "
+    "to the services those roles trust (or list a role outside the stack in allowedRoles in the pack config)."
+)
+
+
+def _passrole(args: StackValidationArgs, report: Report) -> None:
+    found = model(args)
+    allowed_roles = {r.lower() for r in setting(args, PASSROLE.defaults, "allowedRoles")}
+    trusts: dict[str, set[str]] = {}
+    for principal in found.principals.values():
+        if principal.kind == "role" and principal.declared:
+            services = {v for s in principal.trust if s.allow for k, v in principals_of(s.principal) if k == "Service"}
+            trusts[principal.key.split(":", 1)[1]] = services
+    for principal in [*found.principals.values(), *found.policies.values()]:
+        for statement in allowing(found.granted(principal), "iam:PassRole"):
+            problems: list[str] = []
+            passed: list[str] = []
+            if statement.not_resources is not None or "Resource" in statement.unknown_in:
+                problems.append("roles it does not name")
+            for pattern in statement.resources or ():
+                name = pattern.rsplit("/", 1)[-1].lower()
+                if "*" in pattern or "?" in pattern or ":role/" not in pattern:
+                    problems.append(f"{pattern}, which names no one role")
+                elif name in trusts:
+                    passed.append(name)
+                elif name not in allowed_roles:
+                    problems.append(f"{pattern}, a role the stack does not define")
+            services = condition_values(statement, "iam:passedtoservice", ("stringequals",))
+            if not services or not literal(services):
+                problems.append("without iam:PassedToService restricted by StringEquals to named services")
+            else:
+                for name in passed:
+                    untrusted = sorted(set(services) - trusts[name])
+                    if untrusted:
+                        problems.append(f"role {name} to {', '.join(untrusted)}, which it does not trust")
+            if problems:
+                where = (statement.resources or ("*",))[0]
+                report(
+                    f"{principal.label}: allowed iam:PassRole on {concrete(where, 'iam:PassRole')}, granted by "
+                    f"{statement.cites}: {'; '.join(problems)}. {INSTEAD}",
+                    principal.urn,
+                )
+
+
+PASSROLE = EnvironmentStackPolicy(
+    "iam-passrole-scoped",
+    "Requires iam:PassRole to name roles the stack defines and to restrict iam:PassedToService to services "
+    "those roles trust.",
+    _passrole,
+    config={"allowedRoles": []},
+)
+
+POLICIES = [PASSROLE]
