@@ -70,11 +70,12 @@ def _escalation(args: StackValidationArgs, report: Report) -> None:
                 assert first is not None
                 opened.append((method, actions, *first))
         if opened:
+            names = ", ".join(m[0] for m in opened[:6]) + (f" and {len(opened) - 6} more" if len(opened) > 6 else "")
             method, actions, action, statement, why, where = opened[0]
-            more = f" (and {len(opened) - 1} more methods)" if len(opened) > 1 else ""
             report(
-                f"{principal.label}: can escalate its privileges by {method} ({' + '.join(actions)}){more}: e.g. "
-                f"{action} on {concrete(where, action)} {why}, granted by {statement.cites}. {INSTEAD}",
+                f"{principal.label}: can escalate its privileges by {names}: e.g. {method} "
+                f"({' + '.join(actions)}), {action} on {concrete(where, action)} {why}, granted by {statement.cites}. "
+                f"{INSTEAD}",
                 principal.urn,
             )
 

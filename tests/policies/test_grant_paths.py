@@ -16,6 +16,7 @@ from tools.offline_preview.__main__ import Outcome, parse_args, run
 PROGRAM = Path(__file__).parent / "programs" / "grants"
 CONFIG = ROOT / "policies" / "config"
 FULL, DECIDABLE = "sagemaker-no-full-access-in-prod", "iam-attached-policies-checked"
+EXPOSED, TRUST, FOREIGN = "resource-policies-not-public", "iam-trust-restricted", "iam-compute-runs-as-own-roles"
 
 # (case, the policy that must block it, the resource it is reported on, the words it must use); in both modes.
 BLOCKED = [
@@ -28,6 +29,16 @@ BLOCKED = [
     ("a dynamic resource", DECIDABLE, "dynamic", "the pack cannot read a pulumi-python:dynamic:Resource"),
     ("an ambiguous document", DECIDABLE, "ambiguous-policy-0", "the document repeats 'Action' and 'action'"),
     ("a trust policy nested 5,000 deep", DECIDABLE, "deep", "nested deeper than a JSON reader follows"),
+    ("a bucket policy open to anyone", EXPOSED, "public-bucket-policy", "allows anyone (*) s3:GetObject"),
+    ("a bucket policy open to another account", EXPOSED, "cross-account-bucket-policy", "(account 999999999999) s3:*"),
+    ("a model package group open to anyone", EXPOSED, "public-package-group", "allows anyone (*) sagemaker:*"),
+    ("a role anyone may assume", TRUST, "anyone-trust", "lets anyone (*) assume it"),
+    (
+        "compute running as a role the stack does not define",
+        FOREIGN,
+        "foreign-lambda",
+        "runs as arn:aws:iam::123456789012:role/OrganizationAccountAccessRole, a role the stack does not define",
+    ),
 ]
 # Known values decide these; a first preview cannot, and says so.
 KNOWN = [

@@ -31,7 +31,12 @@ ALL = {"Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*
 TRUST = json.dumps(
     {
         "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            }
         ]
     }
 )
@@ -65,7 +70,7 @@ class Opaque(dynamic.Resource):
         super().__init__(Noop(), name, {"grants": "who knows"})
 
 
-def build(case: str) -> None:
+def build(case: str) -> None:  # noqa: PLR0915 - one branch per case, read as a table
     if case == "letters":
         role(case)
         inline(case, 0, LETTERS)
@@ -138,6 +143,119 @@ def build(case: str) -> None:
             role=f"{case}-runner",
             policy=pulumi.Output.json_dumps(
                 {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": bucket.arn}]}
+            ),
+        )
+    elif case == "public-bucket":
+        bucket = aws.s3.Bucket(case, bucket=f"{case}-data")
+        aws.s3.BucketPolicy(
+            f"{case}-policy",
+            bucket=bucket.id,
+            policy=json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "s3:GetObject",
+                            "Resource": f"arn:aws:s3:::{case}-data/*",
+                        }
+                    ]
+                }
+            ),
+        )
+    elif case == "cross-account-bucket":
+        bucket = aws.s3.Bucket(case, bucket=f"{case}-data")
+        aws.s3.BucketPolicy(
+            f"{case}-policy",
+            bucket=bucket.id,
+            policy=json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+                            "Action": "s3:*",
+                            "Resource": f"arn:aws:s3:::{case}-data/*",
+                        }
+                    ]
+                }
+            ),
+        )
+    elif case == "public-package-group":
+        aws.sagemaker.ModelPackageGroupPolicy(
+            case,
+            model_package_group_name="churn-prod",
+            resource_policy=json.dumps(
+                {
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sagemaker:*", "Resource": "*"}
+                    ]
+                }
+            ),
+        )
+    elif case == "anyone-trust":
+        aws.iam.Role(
+            case,
+            name=f"{case}-runner",
+            assume_role_policy=json.dumps(
+                {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+            ),
+        )
+    elif case == "foreign-lambda":
+        aws.lambda_.Function(
+            case,
+            name=case,
+            role=f"arn:aws:iam::{ACCOUNT}:role/OrganizationAccountAccessRole",
+            runtime="python3.12",
+            handler="index.handler",
+            code=pulumi.AssetArchive({"index.py": pulumi.StringAsset("def handler(e, c): return e")}),
+        )
+    elif case == "own-account-bucket":
+        bucket = aws.s3.Bucket(case, bucket=f"{case}-data")
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{case}-encryption",
+            bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms"}}],
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{case}-private",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        aws.s3.BucketPolicy(
+            f"{case}-policy",
+            bucket=bucket.id,
+            policy=json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                            "Action": "s3:GetObject",
+                            "Resource": f"arn:aws:s3:::{case}-data/*",
+                        }
+                    ]
+                }
+            ),
+        )
+    elif case == "org-trust":
+        aws.iam.Role(
+            case,
+            name=f"{case}-runner",
+            assume_role_policy=json.dumps(
+                {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "*"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}},
+                        }
+                    ]
+                }
             ),
         )
     elif case == "scoped":

@@ -1,0 +1,46 @@
+"""`policies/data_reach.py`: no action on every object, secret, parameter, key, table, queue or role."""
+
+from __future__ import annotations
+
+import pytest
+
+from policies.data_reach import DATA_REACH
+from tests.policies.rules import ACCOUNT, reported, role_with
+
+
+@pytest.mark.parametrize(
+    ("statement", "words"),
+    [
+        ({"Action": "s3:GetObject", "Resource": "arn:aws:s3:::*/*"}, "allowed s3:GetObject on every object"),
+        ({"Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/*"}, "allowed sts:AssumeRole on every role"),
+        (
+            {"Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+            "allowed secretsmanager:GetSecretValue on every",
+        ),
+        (
+            {"Action": "kms:Decrypt", "Resource": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/*"},
+            "allowed kms:Decrypt on every key",
+        ),
+    ],
+)
+def test_every_resource_of_a_data_type_is_reported(statement: dict, words: str) -> None:
+    [message] = reported(DATA_REACH, role_with(statement))
+    assert words in message
+    assert 'granted by aws:iam/rolePolicy:RolePolicy "runner-policy" policy statement 0' in message
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::artifacts/churn/*"},
+        {
+            "Action": "kms:Decrypt",
+            "Resource": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/environment": "prod"}},
+        },
+        {"Action": "s3:ListAllMyBuckets", "Resource": "*"},
+    ],
+    ids=["one bucket's prefix", "keys narrowed by their tag (ABAC)", "an action that accepts only *"],
+)
+def test_named_or_narrowed_resources_pass(statement: dict) -> None:
+    assert reported(DATA_REACH, role_with(statement)) == []

@@ -1,0 +1,64 @@
+"""`policies/escalation.py`: privilege-escalation methods, open unless guarded or kept to the stack's own."""
+
+from __future__ import annotations
+
+import pytest
+
+from policies.access.reach import escalation_methods
+from policies.escalation import PRIVILEGE_ESCALATION
+from tests.policies.rules import ACCOUNT, reported, role_with
+
+OWN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/runner"
+BOUNDARY = {"StringEquals": {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/boundary"}}
+
+
+@pytest.mark.parametrize(
+    ("statement", "method"),
+    [
+        ({"Action": "iam:PutRolePolicy", "Resource": OWN_ROLE}, "PutRolePolicy"),
+        ({"Action": ["iam:CreateRole"], "Resource": f"arn:aws:iam::{ACCOUNT}:role/*-prod-*"}, "CreateRole"),
+        (
+            {"Action": "iam:CreatePolicyVersion", "Resource": f"arn:aws:iam::{ACCOUNT}:policy/*"},
+            "CreateNewPolicyVersion",
+        ),
+        (
+            {"Action": "lambda:UpdateFunctionCode", "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:*"},
+            "EditExistingLambdaFunctionWithRole",
+        ),
+        ({"Action": "iam:DeleteRolePermissionsBoundary", "Resource": "*"}, "DeleteRolePermissionsBoundary"),
+    ],
+)
+def test_escalation_methods_are_reported_with_a_witness(statement: dict, method: str) -> None:
+    [message] = reported(PRIVILEGE_ESCALATION, role_with(statement))
+    assert message.startswith(f'aws:iam/role:Role "runner": can escalate its privileges by {method}: e.g. {method} (')
+    assert 'granted by aws:iam/rolePolicy:RolePolicy "runner-policy" policy statement 0' in message
+
+
+def test_a_permissions_boundary_condition_makes_iam_writes_safe() -> None:
+    statement = {
+        "Action": ["iam:CreateRole", "iam:PutRolePolicy"],
+        "Resource": f"arn:aws:iam::{ACCOUNT}:role/app-*",
+        "Condition": BOUNDARY,
+    }
+    assert reported(PRIVILEGE_ESCALATION, role_with(statement)) == []
+
+
+def test_escalation_actions_on_the_stacks_own_named_resources_pass() -> None:
+    statement = {
+        "Action": "lambda:UpdateFunctionCode",
+        "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:evaluate",
+    }
+    stack = role_with(statement)
+    stack.add("aws:lambda/function:Function", "evaluate", {"name": "evaluate", "role": OWN_ROLE})
+    assert reported(PRIVILEGE_ESCALATION, stack) == []
+
+
+def test_the_methods_come_from_the_kept_source() -> None:
+    methods = escalation_methods()
+    assert methods["PutRolePolicy"] == ("iam:PutRolePolicy",)
+    assert methods["PassExistingRoleToNewLambdaThenInvoke"] == (
+        "iam:PassRole",
+        "lambda:CreateFunction",
+        "lambda:InvokeFunction",
+    )
+    assert len(methods) == 65
