@@ -38,12 +38,12 @@ def _passrole(args: StackValidationArgs, report: Report) -> None:
                     passed.append(name)
                 elif name not in allowed_roles:
                     problems.append(f"{pattern}, a role the stack does not define")
-            services = condition_values(statement, "iam:passedtoservice", ("stringequals",))
-            if not services or not literal(services):
+            passed_to = condition_values(statement, "iam:passedtoservice", ("stringequals",))
+            if not passed_to or not literal(passed_to):
                 problems.append("without iam:PassedToService restricted by StringEquals to named services")
             else:
                 for name in passed:
-                    untrusted = sorted(set(services) - trusts[name])
+                    untrusted = sorted(set(passed_to) - trusts[name])
                     if untrusted:
                         problems.append(f"role {name} to {', '.join(untrusted)}, which it does not trust")
             if problems:

@@ -143,7 +143,7 @@ def test_config_files_set_levels_and_settings(tmp_path: Path) -> None:
         (
             {"resource-policies-not-public": {"allowedAccounts": ["12345"]}},
             "validating policy config: ml-pipelines-guardrails 0.1.0  resource-policies-not-public: "
-            "allowedAccounts.0: Does not match pattern '^[0-9]{12}$'",
+            "allowedAccounts.0: Does not match pattern '^[0-9]{{12}}$'",
         ),
         (
             {"required-tags": {"requiredTags": ["owner", 3]}},
