@@ -60,6 +60,13 @@ def inline(case: str, index: int, document: object) -> None:
     aws.iam.RolePolicy(f"{case}-policy-{index}", role=f"{case}-runner", policy=json.dumps(document))
 
 
+def bucket_with_policy(case: str, principal: object, action: str) -> aws.s3.Bucket:
+    bucket = aws.s3.Bucket(case, bucket=f"{case}-data")
+    statement = {"Effect": "Allow", "Principal": principal, "Action": action, "Resource": f"arn:aws:s3:::{case}-data/*"}
+    aws.s3.BucketPolicy(f"{case}-policy", bucket=bucket.id, policy=json.dumps({"Statement": [statement]}))
+    return bucket
+
+
 class Noop(dynamic.ResourceProvider):
     def create(self, props: dict) -> dynamic.CreateResult:
         return dynamic.CreateResult("noop", props)
@@ -146,41 +153,9 @@ def build(case: str) -> None:  # noqa: PLR0915 - one branch per case, read as a 
             ),
         )
     elif case == "public-bucket":
-        bucket = aws.s3.Bucket(case, bucket=f"{case}-data")
-        aws.s3.BucketPolicy(
-            f"{case}-policy",
-            bucket=bucket.id,
-            policy=json.dumps(
-                {
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": "*",
-                            "Action": "s3:GetObject",
-                            "Resource": f"arn:aws:s3:::{case}-data/*",
-                        }
-                    ]
-                }
-            ),
-        )
+        bucket_with_policy(case, "*", "s3:GetObject")
     elif case == "cross-account-bucket":
-        bucket = aws.s3.Bucket(case, bucket=f"{case}-data")
-        aws.s3.BucketPolicy(
-            f"{case}-policy",
-            bucket=bucket.id,
-            policy=json.dumps(
-                {
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
-                            "Action": "s3:*",
-                            "Resource": f"arn:aws:s3:::{case}-data/*",
-                        }
-                    ]
-                }
-            ),
-        )
+        bucket_with_policy(case, {"AWS": "arn:aws:iam::999999999999:root"}, "s3:*")
     elif case == "public-package-group":
         aws.sagemaker.ModelPackageGroupPolicy(
             case,
@@ -211,7 +186,7 @@ def build(case: str) -> None:  # noqa: PLR0915 - one branch per case, read as a 
             code=pulumi.AssetArchive({"index.py": pulumi.StringAsset("def handler(e, c): return e")}),
         )
     elif case == "own-account-bucket":
-        bucket = aws.s3.Bucket(case, bucket=f"{case}-data")
+        bucket = bucket_with_policy(case, {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "s3:GetObject")
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{case}-encryption",
             bucket=bucket.id,
@@ -224,22 +199,6 @@ def build(case: str) -> None:  # noqa: PLR0915 - one branch per case, read as a 
             block_public_policy=True,
             ignore_public_acls=True,
             restrict_public_buckets=True,
-        )
-        aws.s3.BucketPolicy(
-            f"{case}-policy",
-            bucket=bucket.id,
-            policy=json.dumps(
-                {
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                            "Action": "s3:GetObject",
-                            "Resource": f"arn:aws:s3:::{case}-data/*",
-                        }
-                    ]
-                }
-            ),
         )
     elif case == "org-trust":
         aws.iam.Role(
