@@ -1,15 +1,17 @@
-"""Compute runs as a role the stack defines: a Lambda function, state machine, schedule, SageMaker notebook,
-model, pipeline, domain or user profile, ECS task, Batch job or EC2 instance profile given another role's ARN
-runs with whatever that role grants, which the pack cannot see. Allow-list such roles by name
-(`allowedRoles`)."""
+"""Compute runs as a role the stack defines: anything that runs as, or hands a service, a role (`role`,
+`roleArn`, `executionRole`, `serviceRole`, `instanceRole`, `taskRoleArn`, `jobRoleArn`, an instance profile...)
+given another role runs with whatever that role grants, which the pack cannot see. A role ARN must be of an
+allowed account; roles outside the stack may be allow-listed by name (`allowedRoles`)."""
 
 from __future__ import annotations
 
 from pulumi_policy import StackValidationArgs
 
+from .access.reach import account_of
 from .access.sources import compute_roles
 from .environment import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
 from .iam import model, resources
+from .resource_policies import ACCOUNTS
 
 INSTEAD = (
     "To pass: run it as a role this stack defines, with its ARN built from the role's name so that it is known "
@@ -21,22 +23,38 @@ def _foreign(args: StackValidationArgs, report: Report) -> None:
     found = model(args)
     own = {p.key.split(":", 1)[1] for p in found.principals.values() if p.kind == "role" and p.declared}
     allowed = {r.lower() for r in setting(args, FOREIGN_ROLES.defaults, "allowedRoles")}
-    for resource in resources(args):
+    accounts = set(setting(args, FOREIGN_ROLES.defaults, "allowedAccounts"))
+    views = resources(args)
+    profiles = {
+        str(r.props.get("name", "")).lower(): str(r.props.get("role", "")).rsplit("/", 1)[-1].lower()
+        for r in views
+        if r.type == "aws:iam/instanceProfile:InstanceProfile"
+    }
+    for resource in views:
         for where, role in compute_roles(resource.type, resource.props):
             what = label(resource.type, resource.name)
             if role is UNKNOWN or not isinstance(role, str):
                 report(f"{what}: {where}: the role it runs as is not known at preview. {INSTEAD}", resource.urn)
                 continue
             name = role.rsplit("/", 1)[-1].lower()
-            if name not in own and name not in allowed:
+            if where.rsplit(".", 1)[-1].lower() in ("iaminstanceprofile", "instanceprofile"):
+                name = profiles.get(name, f"instance profile {name}")
+            account = account_of(role) if role.startswith("arn:") else None
+            if account is not None and account not in accounts:
+                report(
+                    f"{what}: {where}: runs as {role}, a role of account {account}, outside allowedAccounts. {INSTEAD}",
+                    resource.urn,
+                )
+            elif name not in own and name not in allowed:
                 report(f"{what}: {where}: runs as {role}, a role the stack does not define. {INSTEAD}", resource.urn)
 
 
 FOREIGN_ROLES = EnvironmentStackPolicy(
     "iam-compute-runs-as-own-roles",
-    "Requires compute to run as roles the stack defines, or roles allow-listed by name.",
+    "Requires compute to run as roles the stack defines, or roles allow-listed by name, of allowed accounts.",
     _foreign,
-    config={"allowedRoles": []},
+    config={"allowedRoles": [], "allowedAccounts": []},
+    schemas={"allowedAccounts": ACCOUNTS},
 )
 
 POLICIES = [FOREIGN_ROLES]

@@ -1,109 +1,86 @@
-"""Resource-based policies open to anyone or to other accounts.
+"""Resource-based policies open to anyone, to other accounts, or to a service without the confused-deputy guard.
 
-S3 bucket, SageMaker model package group, KMS key, SNS topic, SQS queue, ECR repository and Secrets Manager
-policies, and Lambda permissions: an Allow to `*` or to an account outside `allowedAccounts` needs a condition
-that keeps it to known callers (aws:SourceAccount, aws:SourceArn, aws:PrincipalOrgID, aws:PrincipalAccount).
-AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html"""
+Any resource that sets a resource-based policy (a property named like a policy that holds a document: S3 bucket,
+SageMaker model package group, KMS key, SNS, SQS, ECR, Secrets Manager, access points, aws-native's
+`policyDocument`...), and Lambda permissions and KMS grants: an Allow to `*`, to an account outside
+`allowedAccounts` or to a service needs a condition that keeps it to known callers (aws:SourceAccount or
+aws:PrincipalAccount of an allowed account, aws:SourceArn in one, aws:PrincipalOrgID of an organisation in
+`allowedOrganizations`). AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pulumi_policy import StackValidationArgs
 
-from .access.document import DocumentError, Statement, parse
+from .access.document import DocumentError, Statement, ambiguities, parse
 from .access.reach import account_of, guarded, principals_of
-from .access.sources import resource_policy
-from .environment import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
+from .access.sources import acl_exposures, permission_statement, resource_policies
+from .environment import EnvironmentStackPolicy, Report, label, setting
 from .iam import resources
 
 ACCOUNTS = {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{12}$"}}
+ORGANIZATIONS = {"type": "array", "items": {"type": "string", "pattern": "^o-[a-z0-9]{10,32}$"}}
 INSTEAD = (
     "To pass: name the principals of allowed accounts, or add a condition on aws:SourceAccount, aws:SourceArn "
-    "or aws:PrincipalOrgID (allowedAccounts in the pack config lists this environment's accounts)."
+    "or aws:PrincipalOrgID (allowedAccounts and allowedOrganizations in the pack config list this environment's)."
 )
 
 
-def exposure(statement: Statement, allowed: set[str]) -> str | None:
-    """Who, beyond the allowed accounts, an Allow statement lets in without a restricting condition."""
+def exposure(statement: Statement, accounts: set[str], organizations: set[str]) -> str | None:
+    """Who, beyond the allowed accounts, an Allow statement lets in without a condition that restricts it."""
     if not statement.allow:
         return None
     if statement.not_principal is not None:
         return "everyone but the NotPrincipal it names"
+    if "Principal" in statement.unknown_in:
+        return "a principal not known at preview"
     outsiders = []
     for kind, value in principals_of(statement.principal):
         if kind == "*" or (kind == "AWS" and value == "*"):
             outsiders.append("anyone (*)")
-        elif kind == "AWS" and (account_of(value) or "") not in allowed:
+        elif kind == "AWS" and (account_of(value) or "") not in accounts:
             outsiders.append(f"{value} (account {account_of(value) or 'unknown'})")
-    if outsiders and not guarded(statement, allowed):
+        elif kind == "CanonicalUser":
+            outsiders.append(f"canonical user {value}")
+        elif kind == "Service" and not guarded(statement, accounts, (), ("aws:sourceaccount", "aws:sourcearn")):
+            outsiders.append(f"{value} for any account (no aws:SourceAccount or aws:SourceArn)")
+    if outsiders and not guarded(statement, accounts, organizations):
         return ", ".join(outsiders)
     return None
 
 
-def _lambda_permission(props: dict[str, Any]) -> Statement | None:
-    principal = props.get("principal")
-    if principal is UNKNOWN or not isinstance(principal, str):
-        return None
-    condition: dict[str, Any] = {}
-    for key, prop in (("aws:SourceAccount", "sourceAccount"), ("aws:PrincipalOrgID", "principalOrgId")):
-        if isinstance(props.get(prop), str):
-            condition.setdefault("StringEquals", {})[key] = props[prop]
-    if isinstance(props.get("sourceArn"), str):
-        condition["ArnLike"] = {"aws:SourceArn": props["sourceArn"]}
-    who = principal if principal.endswith(".amazonaws.com") else {"AWS": principal}
-    document = {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": who if isinstance(who, dict) else {"Service": who},
-                "Action": props.get("action", "lambda:InvokeFunction"),
-                "Resource": "*",
-                **({"Condition": condition} if condition else {}),
-            }
-        ]
-    }
-    return parse(document, "permission")[0]
-
-
 def _exposed(args: StackValidationArgs, report: Report) -> None:
-    allowed = set(setting(args, RESOURCE_POLICIES.defaults, "allowedAccounts"))
+    accounts = set(setting(args, RESOURCE_POLICIES.defaults, "allowedAccounts"))
+    organizations = set(setting(args, RESOURCE_POLICIES.defaults, "allowedOrganizations"))
     for resource in resources(args):
         what = label(resource.type, resource.name)
-        if resource.type == "aws:lambda/permission:Permission":
-            statement = _lambda_permission(resource.props)
-            if statement is None:
-                report(
-                    f"{what}: principal: not known at preview; it must be, to judge who may invoke. {INSTEAD}",
-                    resource.urn,
-                )
-                continue
-            statements = [statement]
-            where = "principal"
-        else:
-            found = resource_policy(resource.type, resource.props)
-            if found is None:
-                continue
-            where, document = found
+        for where, who in acl_exposures(resource.type, resource.props):
+            report(f"{what}: {where} lets {who} in through an access control list. {INSTEAD}", resource.urn)
+        documents = list(resource_policies(resource.type, resource.props))
+        permission = permission_statement(resource.type, resource.props)
+        if permission is not None:
+            documents.append(("permission", {"Statement": [permission]}))
+        for where, document in documents:
+            repeated = ambiguities(document)
+            if repeated:
+                report(f"{what}: {where} repeats {', '.join(repeated)}, so it reads two ways. {INSTEAD}", resource.urn)
             try:
                 statements = parse(document, f"{what} {where}")
             except DocumentError as error:
                 report(f"{what}: {where} cannot be judged: {error}. {INSTEAD}", resource.urn)
                 continue
-        for statement in statements:
-            who = exposure(statement, allowed)
-            if who:
-                actions = ", ".join((statement.actions or statement.not_actions or ("?",))[:3])
-                report(f"{what}: {where} {statement.label} allows {who} {actions}. {INSTEAD}", resource.urn)
+            for statement in statements:
+                who = exposure(statement, accounts, organizations)
+                if who:
+                    actions = ", ".join((statement.actions or statement.not_actions or ("?",))[:3])
+                    report(f"{what}: {where} {statement.label} allows {who} {actions}. {INSTEAD}", resource.urn)
 
 
 RESOURCE_POLICIES = EnvironmentStackPolicy(
     "resource-policies-not-public",
-    "Forbids resource policies that let anyone, or an account outside allowedAccounts, act without a "
-    "restricting condition.",
+    "Forbids resource policies that let anyone, an account outside allowedAccounts or an unguarded service act.",
     _exposed,
-    config={"allowedAccounts": []},
-    schemas={"allowedAccounts": ACCOUNTS},
+    config={"allowedAccounts": [], "allowedOrganizations": []},
+    schemas={"allowedAccounts": ACCOUNTS, "allowedOrganizations": ORGANIZATIONS},
 )
 
 POLICIES = [RESOURCE_POLICIES]

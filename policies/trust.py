@@ -1,7 +1,9 @@
 """Who may become a role: never anyone, never an account outside `allowedAccounts`, never a service without
-the confused-deputy guard, never any identity of a federated provider.
+the confused-deputy guard naming an allowed account, never a federated provider's identities without an exact
+claim.
 
-AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html (aws:SourceAccount, aws:SourceArn).
+AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html (aws:SourceAccount, aws:SourceArn);
+GitHub's OIDC claims: https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect
 Services that assume a role with no source in the request (EC2 instances, Lambda functions: see
 prowler-cloud/prowler#2810) are listed in `servicesWithoutSourceGuard`."""
 
@@ -10,41 +12,58 @@ from __future__ import annotations
 from pulumi_policy import StackValidationArgs
 
 from .access.document import Statement
-from .access.reach import GUARD_KEYS, condition_values, literal, principals_of
+from .access.reach import condition_values, guarded, literal, principals_of
 from .environment import EnvironmentStackPolicy, Report, setting
 from .iam import model
-from .resource_policies import ACCOUNTS, exposure
+from .resource_policies import ACCOUNTS, ORGANIZATIONS, exposure
 
 INSTEAD = (
-    "To pass: trust named principals of allowed accounts, a service with an aws:SourceAccount or aws:SourceArn "
-    "condition, or a federated provider with conditions on its claims (e.g. sub and aud)."
+    "To pass: trust named principals of allowed accounts, a service with aws:SourceAccount or aws:SourceArn of "
+    "an allowed account, or a federated provider with StringEquals (or StringLike, no leading wildcard) on the "
+    "claim that names the caller (sub; SAML:aud for SAML; aud for Cognito)."
 )
 
 
-def _problem(statement: Statement, allowed: set[str], unguarded: set[str]) -> str | None:
+def _claim(statement: Statement, provider: str) -> bool:
+    """A condition on the claim that names who the caller is, under StringEquals or StringLike, naming it."""
+    if ":saml-provider/" in provider:
+        claims = ["saml:aud"]
+    elif provider.startswith("cognito-identity"):
+        claims = ["cognito-identity.amazonaws.com:aud"]
+    else:
+        claims = [f"{provider.split('oidc-provider/', 1)[-1].lower()}:sub"]
+    for claim in claims:
+        values = condition_values(statement, claim, ("stringequals", "stringlike"))
+        if values and literal(values):
+            return True
+    return False
+
+
+def _problem(statement: Statement, accounts: set[str], organizations: set[str], unguarded: set[str]) -> str | None:
     if not statement.allow:
         return None
-    exposed = exposure(statement, allowed)
-    if exposed:
+    exposed = exposure(statement, accounts, organizations)
+    if exposed and "for any account" not in exposed:
         return f"lets {exposed} assume it"
     for kind, value in principals_of(statement.principal):
-        if kind == "Service" and value not in unguarded:
-            values = [v for key in GUARD_KEYS[:2] for v in (condition_values(statement, key) or [])]
-            if not values or not literal(values):
-                return f"trusts {value} without aws:SourceAccount or aws:SourceArn (the confused-deputy guard)"
-        if kind == "Federated":
-            claims = [k for k in (statement.condition_keys or ()) if k.endswith((":sub", ":aud", ":amr"))]
-            if not claims:
-                return f"trusts every identity of {value}: no condition on its claims"
+        source_keys = ("aws:sourceaccount", "aws:sourcearn")
+        if kind == "Service" and value not in unguarded and not guarded(statement, accounts, (), source_keys):
+            return (
+                f"trusts {value} without aws:SourceAccount or aws:SourceArn of an allowed account "
+                "(the confused-deputy guard)"
+            )
+        if kind == "Federated" and not _claim(statement, value):
+            return f"trusts every identity of {value}: no exact condition on the claim that names the caller"
     return None
 
 
 def _trust(args: StackValidationArgs, report: Report) -> None:
-    allowed = set(setting(args, TRUST.defaults, "allowedAccounts"))
+    accounts = set(setting(args, TRUST.defaults, "allowedAccounts"))
+    organizations = set(setting(args, TRUST.defaults, "allowedOrganizations"))
     unguarded = set(setting(args, TRUST.defaults, "servicesWithoutSourceGuard"))
     for principal in model(args).principals.values():
         for statement in principal.trust:
-            problem = _problem(statement, allowed, unguarded)
+            problem = _problem(statement, accounts, organizations, unguarded)
             if problem:
                 report(f"{principal.label}: its trust policy {statement.label} {problem}. {INSTEAD}", principal.urn)
 
@@ -54,8 +73,12 @@ TRUST = EnvironmentStackPolicy(
     "Requires every role's trust policy to name who may assume it: allowed accounts, guarded services, "
     "federated identities narrowed by their claims.",
     _trust,
-    config={"allowedAccounts": [], "servicesWithoutSourceGuard": ["ec2.amazonaws.com", "lambda.amazonaws.com"]},
-    schemas={"allowedAccounts": ACCOUNTS},
+    config={
+        "allowedAccounts": [],
+        "allowedOrganizations": [],
+        "servicesWithoutSourceGuard": ["ec2.amazonaws.com", "lambda.amazonaws.com"],
+    },
+    schemas={"allowedAccounts": ACCOUNTS, "allowedOrganizations": ORGANIZATIONS},
 )
 
 POLICIES = [TRUST]

@@ -158,7 +158,7 @@ class _Builder:
             self.gap(resource, where, f"the document cannot be read: {error}")
             return []
         for statement in found:
-            unknown = sorted(statement.unknown_in & {"Action", "NotAction", "Resource", "NotResource", "Condition"})
+            unknown = sorted(statement.unknown_in)
             if unknown:
                 self.gap(
                     resource,

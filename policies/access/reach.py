@@ -69,8 +69,9 @@ def condition_values(statement: Statement, key: str, operators: Iterable[str] = 
     for operator, block in statement.condition.items():
         if not isinstance(operator, str) or not isinstance(block, dict):
             continue
-        bare = operator.lower().split(":", 1)[-1]  # ForAllValues:/ForAnyValue: prefixes
-        if bare not in wanted:
+        # Only a bare operator restricts: `ForAllValues:` is true when the key is absent, and the keys read
+        # here are single-valued, which the set operators are not for.
+        if operator.lower() not in wanted:
             continue
         for name, values in block.items():
             if isinstance(name, str) and name.lower() == key:
@@ -80,8 +81,13 @@ def condition_values(statement: Statement, key: str, operators: Iterable[str] = 
 
 
 def literal(values: Iterable[str]) -> bool:
-    """Values that name something: none is only wildcards."""
-    return all(v.strip("*?") for v in values)
+    """Values that name something: none is only wildcards, none starts with one."""
+    return all(v.strip("*?") and not v.startswith(("*", "?")) for v in values)
+
+
+def exact(values: Iterable[str]) -> bool:
+    """Values without any wildcard."""
+    return all(v and "*" not in v and "?" not in v for v in values)
 
 
 @dataclass(frozen=True)
@@ -143,15 +149,20 @@ def everything_of(pattern: str, key: str, type_: str) -> bool:
     return bool(regex.fullmatch(found.first[index].lower()) and regex.fullmatch(found.second[index].lower()))
 
 
+_KINDS = {"aws": "AWS", "service": "Service", "federated": "Federated", "canonicaluser": "CanonicalUser"}
+
+
 def principals_of(value: Any) -> list[tuple[str, str]]:
-    """(kind, value) pairs a Principal element names: ("*", "*") for everyone."""
+    """(kind, value) pairs a Principal element names: ("*", "*") for everyone. Kinds are read
+    case-insensitively (`aws` is `AWS`): fail closed against spellings IAM or a provider may accept."""
     if value == "*":
         return [("*", "*")]
     found: list[tuple[str, str]] = []
     if isinstance(value, dict):
         for kind, entries in value.items():
+            name = _KINDS.get(str(kind).lower(), str(kind))
             for entry in entries if isinstance(entries, list) else [entries]:
-                found.append((str(kind), str(entry)))
+                found.append((name, str(entry)))
     elif isinstance(value, str):
         found.append(("AWS", value))
     return found
@@ -165,18 +176,24 @@ def account_of(value: str) -> str | None:
     return match.group(1) if match else None
 
 
-def guarded(statement: Statement, allowed_accounts: Iterable[str]) -> bool:
-    """A condition that keeps the grant to known callers: aws:SourceAccount, aws:SourceArn,
-    aws:PrincipalOrgID or aws:PrincipalAccount under a positive operator, with values that name something
-    (accounts among the allowed ones)."""
-    allowed = set(allowed_accounts)
-    for key in GUARD_KEYS:
+def guarded(
+    statement: Statement,
+    allowed_accounts: Iterable[str],
+    allowed_organizations: Iterable[str] = (),
+    keys: Sequence[str] = GUARD_KEYS,
+) -> bool:
+    """A condition that keeps the grant to known callers, under a bare positive operator: aws:SourceAccount
+    or aws:PrincipalAccount naming allowed accounts exactly, aws:SourceArn whose account is an allowed one,
+    aws:PrincipalOrgID naming an allowed organisation exactly."""
+    accounts, organizations = set(allowed_accounts), set(allowed_organizations)
+    for key in keys:
         values = condition_values(statement, key)
-        if not values or not literal(values):
+        if not values:
             continue
-        if key in ("aws:sourceaccount", "aws:principalaccount") and not set(values) <= allowed:
-            continue
-        if key == "aws:sourcearn" and any((account_of(v) or "") not in allowed for v in values):
-            continue
-        return True
+        if key in ("aws:sourceaccount", "aws:principalaccount") and exact(values) and set(values) <= accounts:
+            return True
+        if key == "aws:sourcearn" and all((account_of(v) or "") in accounts for v in values):
+            return True
+        if key == "aws:principalorgid" and exact(values) and set(values) <= organizations:
+            return True
     return False

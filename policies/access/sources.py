@@ -538,62 +538,132 @@ def items(type_: str, props: dict[str, Any]) -> list[Item]:
     return found
 
 
-# -- resource policies and compute roles (the escalation, exposure and trust rules) ---------------------------
-RESOURCE_POLICIES = {
-    "aws:s3/bucketPolicy:BucketPolicy": "policy",
-    "aws:s3/bucket:Bucket": "policy",
-    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": "resourcePolicy",
-    "aws:kms/key:Key": "policy",
-    "aws:kms/keyPolicy:KeyPolicy": "policy",
-    "aws:sns/topic:Topic": "policy",
-    "aws:sns/topicPolicy:TopicPolicy": "policy",
-    "aws:sqs/queue:Queue": "policy",
-    "aws:sqs/queuePolicy:QueuePolicy": "policy",
-    "aws:ecr/repositoryPolicy:RepositoryPolicy": "policy",
-    "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
-}
-"""Resource types whose property holds a resource-based policy (who else may act on the resource)."""
+# -- resource policies and compute roles (the exposure, trust and compute rules) ------------------------------
+_POLICY_KEY = re.compile(r"policy|policytext|policydocument", re.IGNORECASE)
+_ROLE_KEY = re.compile(
+    r"^(role|rolearn|executionrole|executionrolearn|servicerole|instancerole|taskrolearn|jobrolearn|"
+    r"iaminstanceprofile|instanceprofile|servicerolearn)$",
+    re.IGNORECASE,
+)
+_IDENTITY_TYPES = ("aws:iam/", "aws-native:iam:", "aws:ssoadmin/", "aws-native:sso:")
 
 
-def resource_policy(type_: str, props: dict[str, Any]) -> tuple[str, Any] | None:
-    """(property, document) of a resource-based policy the resource sets, or None."""
-    key = RESOURCE_POLICIES.get(type_)
-    if key is None or props.get(key) is None:
-        return None
-    return key, props[key]
+def _walk(value: Any, path: str, depth: int) -> Iterator[tuple[str, Any]]:
+    """Every (key path, value) of a resource's properties, JSON text decoded, a few levels deep."""
+    if depth > 6:
+        return
+    if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            yield where, inner
+            yield from _walk(inner, where, depth + 1)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _walk(inner, f"{path}[{index}]", depth + 1)
 
 
-COMPUTE_ROLES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "aws:lambda/function:Function": (("role",),),
-    "aws:sfn/stateMachine:StateMachine": (("roleArn",),),
-    "aws:scheduler/schedule:Schedule": (("target", "roleArn"),),
-    "aws:sagemaker/notebookInstance:NotebookInstance": (("roleArn",),),
-    "aws:sagemaker/model:Model": (("executionRoleArn",),),
-    "aws:sagemaker/pipeline:Pipeline": (("roleArn",),),
-    "aws:sagemaker/domain:Domain": (("defaultUserSettings", "executionRole"),),
-    "aws:sagemaker/userProfile:UserProfile": (("userSettings", "executionRole"),),
-    "aws:ecs/taskDefinition:TaskDefinition": (("taskRoleArn",), ("executionRoleArn",)),
-    "aws:batch/jobDefinition:JobDefinition": (
-        ("containerProperties", "jobRoleArn"),
-        ("containerProperties", "executionRoleArn"),
-    ),
-    "aws:iam/instanceProfile:InstanceProfile": (("role",),),
-}
-"""Compute that runs as a role, and where the resource names it (a role's ARN, or its name)."""
+def _is_document(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, str):
+        return '"statement"' in value.lower()
+    return isinstance(value, dict) and any(isinstance(k, str) and k.lower() == "statement" for k in value)
+
+
+def resource_policies(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(property path, document) of every resource-based policy a resource sets: any property named like a
+    policy that holds a document (`policy`, `resourcePolicy`, `keyPolicy`, `policyDocument`, in JSON text or
+    not, nested or not), on any type but the identity types (read as grants elsewhere)."""
+    if type_.startswith(_IDENTITY_TYPES):
+        return []
+    return [
+        (where, value)
+        for where, value in _walk(props, "", 0)
+        if _POLICY_KEY.search(where.rsplit(".", 1)[-1]) and _is_document(value)
+    ]
+
+
+def permission_statement(type_: str, props: dict[str, Any]) -> dict[str, Any] | None:
+    """A Lambda permission or a KMS grant as the policy statement it amounts to (None for other types)."""
+    if type_.endswith(
+        ("lambda/permission:Permission", "lambda:Permission", "layerVersionPermission:LayerVersionPermission")
+    ):
+        principal = props.get("principal", UNKNOWN)
+        condition: dict[str, Any] = {}
+        for key, prop in (
+            ("aws:SourceAccount", "sourceAccount"),
+            ("aws:PrincipalOrgID", "principalOrgId"),
+            ("aws:PrincipalOrgID", "organizationId"),
+        ):
+            if isinstance(props.get(prop), str):
+                condition.setdefault("StringEquals", {})[key] = props[prop]
+        if isinstance(props.get("sourceArn"), str):
+            condition["ArnLike"] = {"aws:SourceArn": props["sourceArn"]}
+        who: Any = principal
+        if isinstance(principal, str) and principal != "*":
+            who = {"Service": principal} if principal.endswith(".amazonaws.com") else {"AWS": principal}
+        return {
+            "Effect": "Allow",
+            "Principal": who,
+            "Action": props.get("action", "lambda:InvokeFunction"),
+            "Resource": "*",
+            **({"Condition": condition} if condition else {}),
+        }
+    if type_ in ("aws:kms/grant:Grant", "aws-native:kms:Grant"):
+        grantee = props.get("granteePrincipal", UNKNOWN)
+        return {
+            "Effect": "Allow",
+            "Principal": {"AWS": grantee} if isinstance(grantee, str) else grantee,
+            "Action": props.get("operations", ["kms:*"]),
+            "Resource": "*",
+        }
+    return None
 
 
 def compute_roles(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(property path, role ARN or name) of the roles the resource runs as; UNKNOWN where not known yet."""
+    """(property path, role ARN, role name or instance profile) of every role a resource runs as or hands to a
+    service: any property named like a role (`role`, `roleArn`, `executionRole`, `serviceRole`,
+    `instanceRole`, `taskRoleArn`, `jobRoleArn`, `iamInstanceProfile`...), nested or in JSON text, on any type
+    but the identity types. UNKNOWN where not known yet."""
+    if type_.startswith(_IDENTITY_TYPES) and type_ != "aws:iam/instanceProfile:InstanceProfile":
+        return []
     found = []
-    for path in COMPUTE_ROLES.get(type_, ()):
-        value: Any = props
-        for step in path:
-            if isinstance(value, str):
-                try:
-                    value = json.loads(value)  # Batch's containerProperties is JSON text
-                except ValueError:
-                    value = None
-            value = value.get(step) if isinstance(value, dict) else (UNKNOWN if value is UNKNOWN else None)
-        if value is not None:
-            found.append((".".join(path), value))
+    for where, value in _walk(props, "", 0):
+        if _ROLE_KEY.match(where.rsplit(".", 1)[-1].split("[", 1)[0]):
+            if isinstance(value, dict):
+                value = value.get("arn") or value.get("name") or UNKNOWN
+            if value is UNKNOWN or isinstance(value, str):
+                found.append((where, value))
+    return found
+
+
+_PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
+
+
+def acl_exposures(type_: str, props: dict[str, Any]) -> list[tuple[str, str]]:
+    """(property path, who) an S3 access control list lets in: a public canned ACL, the AllUsers or
+    AuthenticatedUsers groups, or a canonical user other than the owner."""
+    if not type_.startswith("aws:s3"):
+        return []
+    owner = None
+    found: list[tuple[str, str]] = []
+    for where, value in _walk(props, "", 0):
+        key = where.rsplit(".", 1)[-1].lower()
+        if key == "owner" and isinstance(value, dict):
+            owner = value.get("id")
+        elif key == "acl" and isinstance(value, str) and value.lower() in _PUBLIC_ACLS:
+            found.append((where, f"anyone (canned ACL {value})"))
+    for where, value in _walk(props, "", 0):
+        if where.rsplit(".", 1)[-1].lower() != "grantee" or not isinstance(value, dict):
+            continue
+        uri, kind, ident = str(value.get("uri", "")), str(value.get("type", "")), value.get("id")
+        if "AllUsers" in uri or "AuthenticatedUsers" in uri:
+            found.append((where, f"the group {uri.rsplit('/', 1)[-1]}"))
+        elif kind == "CanonicalUser" and ident != owner:
+            found.append((where, f"canonical user {ident}, not the owner"))
     return found

@@ -10,7 +10,7 @@ from policies.resource_policies import RESOURCE_POLICIES
 from tests.policies.conftest import UNKNOWN, Stack
 from tests.policies.rules import ACCOUNT, reported
 
-ALLOWED = {"allowedAccounts": [ACCOUNT]}
+ALLOWED = {"allowedAccounts": [ACCOUNT], "allowedOrganizations": ["o-a1b2c3d4e5"]}
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 
 
@@ -27,6 +27,11 @@ def policy(principal: object, condition: dict | None = None) -> str:
         ({"AWS": "arn:aws:iam::999999999999:root"}, None, "(account 999999999999) s3:GetObject"),
         ("*", {"StringEquals": {"aws:SourceAccount": "999999999999"}}, "allows anyone (*)"),
         ("*", {"StringLike": {"aws:SourceArn": "*"}}, "allows anyone (*)"),
+        ("*", {"StringEquals": {"aws:PrincipalOrgID": "o-attackerorg1"}}, "allows anyone (*)"),
+        ("*", {"ForAllValues:StringEquals": {"aws:SourceAccount": ACCOUNT}}, "allows anyone (*)"),
+        ({"aws": "*"}, None, "allows anyone (*)"),
+        ({"CanonicalUser": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}, None, "canonical user"),
+        ({"Service": "s3.amazonaws.com"}, None, "s3.amazonaws.com for any account"),
     ],
 )
 def test_open_policies_are_reported(principal: object, condition: dict | None, words: str) -> None:
@@ -40,16 +45,16 @@ def test_open_policies_are_reported(principal: object, condition: dict | None, w
     [
         ({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, None),
         ("*", {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}),
-        ({"Service": "logging.s3.amazonaws.com"}, None),
+        ({"Service": "logging.s3.amazonaws.com"}, {"StringEquals": {"aws:SourceAccount": ACCOUNT}}),
     ],
-    ids=["the account itself", "organisation-scoped", "a service"],
+    ids=["the account itself", "organisation-scoped", "a guarded service"],
 )
 def test_scoped_policies_pass(principal: object, condition: dict | None) -> None:
     stack = Stack().add(BUCKET_POLICY, "own", {"bucket": "b", "policy": policy(principal, condition)})
     assert reported(RESOURCE_POLICIES, stack, ALLOWED) == []
 
 
-def test_lambda_permissions_and_unknowns() -> None:
+def test_lambda_permissions_kms_grants_and_unknowns() -> None:
     stack = (
         Stack()
         .add(
@@ -57,10 +62,65 @@ def test_lambda_permissions_and_unknowns() -> None:
             "public",
             {"function": "f", "principal": "*", "action": "lambda:InvokeFunction"},
         )
-        .add("aws:lambda/permission:Permission", "events", {"function": "f", "principal": "events.amazonaws.com"})
+        .add(
+            "aws:lambda/permission:Permission",
+            "events",
+            {
+                "function": "f",
+                "principal": "events.amazonaws.com",
+                "sourceArn": f"arn:aws:events:eu-west-1:{ACCOUNT}:rule/r",
+            },
+        )
+        .add("aws:lambda/permission:Permission", "any-bucket", {"function": "f", "principal": "s3.amazonaws.com"})
         .add("aws:lambda/permission:Permission", "unknown", {"function": "f", "principal": UNKNOWN})
+        .add(
+            "aws:kms/grant:Grant",
+            "grant",
+            {"keyId": "k", "granteePrincipal": "arn:aws:iam::999999999999:root", "operations": ["Decrypt"]},
+        )
     )
     found = reported(RESOURCE_POLICIES, stack, ALLOWED)
-    assert len(found) == 2
+    assert [m.split(":", 1)[0] for m in found] == [
+        "aws",
+        "aws",
+        "aws",
+        "aws",
+    ]
     assert "allows anyone (*) lambda:InvokeFunction" in found[0]
-    assert "principal: not known at preview" in found[1]
+    assert "s3.amazonaws.com for any account" in found[1]
+    assert "a principal not known at preview" in found[2]
+    assert "(account 999999999999) Decrypt" in found[3]
+
+
+def test_any_property_holding_a_policy_is_read() -> None:
+    open_policy = json.dumps(
+        {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*"}]}
+    )
+    stack = (
+        Stack()
+        .add("aws:secretsmanager/secret:Secret", "inline", {"policy": open_policy})
+        .add("aws-native:sqs:QueuePolicy", "native", {"queues": ["q"], "policyDocument": json.loads(open_policy)})
+        .add("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate", "tpl", {"repositoryPolicy": open_policy})
+    )
+    assert len(reported(RESOURCE_POLICIES, stack, ALLOWED)) == 3
+
+
+def test_access_control_lists_that_let_others_in() -> None:
+    foreign = {
+        "owner": {"id": "me"},
+        "grants": [{"permission": "FULL_CONTROL", "grantee": {"type": "CanonicalUser", "id": "them"}}],
+    }
+    own = {
+        "owner": {"id": "me"},
+        "grants": [{"permission": "FULL_CONTROL", "grantee": {"type": "CanonicalUser", "id": "me"}}],
+    }
+    stack = (
+        Stack()
+        .add("aws:s3/bucketAcl:BucketAcl", "foreign", {"bucket": "b", "accessControlPolicy": foreign})
+        .add("aws:s3/bucketAcl:BucketAcl", "canned", {"bucket": "b", "acl": "public-read"})
+        .add("aws:s3/bucketAcl:BucketAcl", "own", {"bucket": "b", "accessControlPolicy": own})
+    )
+    found = reported(RESOURCE_POLICIES, stack, ALLOWED)
+    assert [m.split(":", 1)[0] for m in found] == ["aws", "aws"]
+    assert "canonical user them, not the owner" in found[0]
+    assert "anyone (canned ACL public-read)" in found[1]

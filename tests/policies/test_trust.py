@@ -10,7 +10,7 @@ from policies.trust import TRUST
 from tests.policies.conftest import Stack
 from tests.policies.rules import ACCOUNT, ROLE, reported
 
-ALLOWED = {"allowedAccounts": [ACCOUNT]}
+ALLOWED = {"allowedAccounts": [ACCOUNT], "allowedOrganizations": ["o-a1b2c3d4e5"]}
 
 
 def role(statement: dict) -> Stack:
@@ -32,7 +32,7 @@ def role(statement: dict) -> Stack:
                 "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"},
                 "Action": "sts:AssumeRoleWithWebIdentity",
             },
-            "no condition on its claims",
+            "no exact condition on the claim that names the caller",
         ),
     ],
 )

@@ -23,6 +23,19 @@ _POLICY_KEYS = frozenset({"policy", "assumeRolePolicy", "accessPolicies"})
 _DNS_SUFFIX = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com"}
 
 
+def _holds_unknown(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, pulumi.output.Unknown):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 class UnsupportedInvokeError(Exception):
     """The program called a provider function the mocks cannot answer."""
 
@@ -170,7 +183,10 @@ def _as_json_text(inputs: dict[str, Any]) -> dict[str, Any]:
     out = dict(inputs)
     for key in _POLICY_KEYS & out.keys():
         if isinstance(out[key], (dict, list)):
-            out[key] = json.dumps(out[key])
+            if _holds_unknown(out[key]):
+                out[key] = pulumi.output.UNKNOWN  # a document with an unknown in it is unknown as a whole
+            else:
+                out[key] = json.dumps(out[key])
     if isinstance(out.get("inlinePolicies"), list):
         out["inlinePolicies"] = [
             {**p, "policy": json.dumps(p["policy"])} if isinstance(p, dict) and isinstance(p.get("policy"), dict) else p
