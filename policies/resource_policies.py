@@ -69,10 +69,10 @@ def _exposed(args: StackValidationArgs, report: Report) -> None:
                 report(f"{what}: {where} cannot be judged: {error}. {INSTEAD}", resource.urn)
                 continue
             for statement in statements:
-                who = exposure(statement, accounts, organizations)
-                if who:
+                exposed = exposure(statement, accounts, organizations)
+                if exposed:
                     actions = ", ".join((statement.actions or statement.not_actions or ("?",))[:3])
-                    report(f"{what}: {where} {statement.label} allows {who} {actions}. {INSTEAD}", resource.urn)
+                    report(f"{what}: {where} {statement.label} allows {exposed} {actions}. {INSTEAD}", resource.urn)
 
 
 RESOURCE_POLICIES = EnvironmentStackPolicy(
