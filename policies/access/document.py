@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -256,11 +255,3 @@ def _statement(item: Any, index: int, source: str) -> Statement:
         condition=condition,
         unknown_in=frozenset(unknown_in),
     )
-
-
-def statements_of(documents: Iterable[tuple[str, Any]]) -> list[Statement]:
-    """Every statement of several (source, document) pairs; unreadable documents raise."""
-    found: list[Statement] = []
-    for source, value in documents:
-        found.extend(parse(value, source))
-    return found

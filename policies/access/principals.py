@@ -73,10 +73,6 @@ class Principal:
         may be other accounts (one name, several roles)."""
         return self.exclusive or len(self.providers) > 1 or any(n > 1 for n in self.inline_names.values())
 
-    @property
-    def title(self) -> str:
-        return self.label
-
 
 @dataclass
 class Model:
