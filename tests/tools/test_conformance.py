@@ -246,8 +246,9 @@ def test_remediations_are_in_the_json_and_the_text(capsys: pytest.CaptureFixture
     } in document["remediations"]
     assert main(argv) == 0
     text = capsys.readouterr().out
-    assert "remediations (6)" in text  # five buckets tagged, one bucket policy rewritten
-    assert "owner-tag" in text
+    remediated = [line for line in text.splitlines() if line.startswith("[remediated] ")]
+    assert len(remediated) == 6  # five buckets tagged, one bucket policy rewritten
+    assert "[remediated] conformance-remediate/owner-tag plain: tags: " in text
 
 
 def test_without_remediation_the_same_policy_blocks(tmp_path: Path) -> None:

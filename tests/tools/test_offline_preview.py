@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -180,3 +181,47 @@ def test_a_missing_pack_directory_is_one_line_and_exit_2() -> None:
         f"error: dev: {FIXTURES / 'basic' / 'no-such-pack'}: no such policy pack directory"
     ]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def _grant_run(*extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    args = [
+        "--cwd", str(FIXTURES / "grant"), "--stack", "dev", "--stack", "prod", "--policy-pack", PACK,
+        "--policy-pack-config", str(ROOT / "policies" / "config" / "{stack}.json"), "--preview", *extra,
+    ]  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "tools.offline_preview", *args],
+        cwd=ROOT, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def test_piped_output_is_a_summary_first_then_one_line_per_violation_never_wrapped() -> None:
+    result = _grant_run()
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        "summary: 2 stacks, 6 resources, 5 mandatory and 5 advisory violations",
+        "  dev: PASS, 3 resources, 0 mandatory, 5 advisory",
+        "  prod: FAIL, 3 resources, 5 mandatory, 0 advisory",
+    ]
+    violations = [line for line in lines if line.startswith(("[mandatory] ", "[advisory] "))]
+    assert len(violations) == 10
+    # Whole messages on one line each, however long: the remedy that ends each one is there.
+    assert all(line.endswith((".", ")")) for line in violations)
+    assert max(len(line) for line in violations) > 200
+    assert lines[-1] == "FAIL prod: 5 mandatory, 0 advisory violations"
+
+
+def test_the_output_is_the_same_on_every_run() -> None:
+    first, second = _grant_run(), _grant_run()
+    assert first.stdout == second.stdout
+    assert _grant_run("--json").stdout == _grant_run("--json").stdout
+
+
+def test_github_actions_get_a_markdown_summary(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    _grant_run(env={"GITHUB_STEP_SUMMARY": str(summary)})
+    text = summary.read_text()
+    assert text.startswith(
+        "## Offline preview\n\n| Stack | Verdict | Resources | Mandatory | Advisory |\n|---|---|---|---|---|\n"
+        "| dev | PASS | 3 | 0 | 5 |\n| prod | FAIL | 3 | 5 | 0 |\n"
+    )
+    assert text.count("\n| prod | ") == 1 + 5  # the stack's row, then its five mandatory violations

@@ -25,6 +25,7 @@ from tools.cli import Parser, UsageError
 from tools.offline_preview.analyzer import Diagnostic, PackError, PolicyPack, Remediation
 from tools.offline_preview.check import check
 from tools.offline_preview.program import Plan, PlanError, load_project, load_stack_config, run_program
+from tools.offline_preview.render import ordered, sorted_diagnostics
 
 OK, VIOLATIONS, ERROR = 0, 1, 2
 
@@ -83,6 +84,7 @@ class Outcome:
         document: dict[str, Any] = {
             "stack": self.stack,
             "project": self.project,
+            # The same order on every run: the tree's, the engine's default providers after the root stack.
             "resources": [
                 {
                     "urn": r.urn,
@@ -91,14 +93,22 @@ class Outcome:
                     "parent": r.parent,
                     "inputs": r.wire_inputs,
                 }
-                for r in (self.plan.resources if self.plan else [])
+                for r in _in_order(self.plan)
             ],
-            "policyViolations": [d.as_json() for d in self.diagnostics],
+            "policyViolations": [d.as_json() for d in sorted_diagnostics(self.diagnostics)],
             "remediations": [r.as_json() for r in self.remediations],
         }
         if self.error is not None:
             document["error"] = self.error
         return document
+
+
+def _in_order(plan: Plan | None) -> list[Any]:
+    if plan is None:
+        return []
+    defaults = sorted((r for r in plan.resources if r.default), key=lambda r: r.urn)
+    tree = [r for _, r in ordered(plan)]
+    return [*tree[:1], *defaults, *tree[1:]]  # the root stack, the engine's default providers, the rest
 
 
 def _program_error(exc: BaseException, verbose: bool) -> tuple[str, str | None]:
@@ -208,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         from tools.offline_preview.render import render
 
         render(outcomes, preview=args.preview)
+    from tools.offline_preview.render import step_summary
+
+    step_summary(outcomes)
     return max(o.exit_code for o in outcomes)
 
 
