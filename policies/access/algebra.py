@@ -36,7 +36,9 @@ STAR = "*"
 # Tokens no real ARN holds, of unrelated characters and lengths, for the region, account and names of probes.
 # One set of one character each, one long: an Allow that reaches either reaches the type (fail closed); a Deny
 # or NotResource takes a type away only when it reaches both, so a length pattern (`?????*`) never counts.
-_TOKENS = (("\x01", "\x01", "\x01"), ("\x02" * 14, "\x02" * 13, "\x02" * 23))
+_TOKENS = (("aws", "\x01", "\x01", "\x01"), ("aws", "\x02" * 14, "\x02" * 13, "\x02" * 23))
+"""(partition, region, account, name). Probes are in the `aws` partition: a Deny written for it counts as
+certain, which is wrong only for a stack in aws-cn or aws-us-gov (a limit the README states)."""
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 # What a witness ARN is written with, so that a reader can paste it.
 _READABLE = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
@@ -123,14 +125,12 @@ class Probes:
         return (1 << len(self.first)) - 1
 
 
-def _fill(arn_format: str, tokens: tuple[str, str, str]) -> str:
-    region, account, name = tokens
+def _fill(arn_format: str, tokens: tuple[str, str, str, str]) -> str:
+    partition, region, account, name = tokens
 
     def value(match: re.Match[str]) -> str:
         variable = match.group(1)
-        if variable == "Partition":
-            return "aws"
-        return {"Region": region, "Account": account}.get(variable, name)
+        return {"Partition": partition, "Region": region, "Account": account}.get(variable, name)
 
     return _VARIABLE.sub(value, arn_format)
 

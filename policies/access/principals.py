@@ -64,6 +64,8 @@ class Principal:
     providers: set[str] = field(default_factory=set)
     exclusive: bool = False
     """A resource of the stack removes the policies it does not list from this principal."""
+    self_exclusive: bool = False
+    """The principal's own inline or managed policy list is exclusive: only what it lists stays."""
     inline_names: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -84,12 +86,20 @@ class Model:
     def granted(self, principal: Principal) -> list[Statement]:
         """The principal's statements with its groups' (a user's); Denies only where they are sure to be in
         place (fail closed)."""
-        found = [s for s in principal.statements if s.allow or not principal.denies_uncertain]
+        found = [s for s in principal.statements if s.allow or _deny_stays(principal, s)]
         for group in sorted(principal.groups):
             if group in self.principals:
                 member_of = self.principals[group]
-                found.extend(s for s in member_of.statements if s.allow or not member_of.denies_uncertain)
+                found.extend(s for s in member_of.statements if s.allow or _deny_stays(member_of, s))
         return found
+
+
+def _deny_stays(principal: Principal, statement: Statement) -> bool:
+    """A Deny counts only where nothing the stack declares may remove it: with the principal's own exclusive
+    lists, only the Denies those lists hold."""
+    if principal.denies_uncertain:
+        return False
+    return not principal.self_exclusive or principal.label in statement.source
 
 
 def _normal(kind: str, value: str) -> str:
@@ -198,6 +208,9 @@ class _Builder:
         if item.what == "exclusive":
             assert target is not None
             target.exclusive = True
+        elif item.what == "exclusive-self":
+            assert target is not None
+            target.self_exclusive = True
         elif item.what == "assignment":
             assert target is not None
             self.assignments.append((resource, item, target.key))
@@ -206,33 +219,7 @@ class _Builder:
             assert target is not None
             target.trust.extend(self.statements(resource, item.where, item.document))
         elif item.what == "document":
-            found = self.statements(resource, item.where, item.document)
-            if target is not None:
-                target.statements.extend(found)
-                if item.name is not None:
-                    count = target.inline_names.get(item.name, 0) + 1
-                    target.inline_names[item.name] = count
-                    if count == 2:
-                        self.gap(
-                            resource,
-                            item.where,
-                            f"{target.label} has a second inline policy named {item.name!r}: the last one written "
-                            "replaces the other, so the stack does not say which grant is in place; name each "
-                            "policy once",
-                        )
-            else:  # a managed policy: judged alone, and joined to whatever attaches it
-                policy = Principal("policy", resource.urn, label(resource.type, resource.name), resource.urn, True)
-                policy.statements.extend(found)
-                self.model.policies[resource.urn] = policy
-                arn = resource.props.get("arn")
-                if isinstance(arn, str):
-                    self.by_arn[arn.lower()] = policy
-                if item.name:
-                    self.by_name[item.name.lower()] = policy
-                    path = resource.props.get("path") if resource.type == MANAGED_POLICY else None
-                    self.by_name[f"{path or '/'}{item.name}".lower()] = policy
-                    if item.name.startswith("template:"):
-                        self.by_name[f"{item.name}@{resource.urn}".lower()] = policy
+            self.document(resource, item, target)
         elif item.what == "attachment" and target is not None:
             self.attachments.append((resource, item, target.key))
         elif item.what == "membership" and target is not None:
@@ -243,6 +230,42 @@ class _Builder:
                 else:
                     target.groups.add(key)
                     self.memberships.append((resource, group, key))
+
+    def document(self, resource: Resource, item: Item, target: Principal | None) -> None:
+        found = self.statements(resource, item.where, item.document)
+        if item.where.startswith("templateBody"):
+            # A template's resource may never be created (a Condition, a StackSet without instances in this
+            # account): what it would take away is never counted (fail closed).
+            found = [s for s in found if s.allow]
+        if target is None:
+            self.managed(resource, item, found)
+            return
+        target.statements.extend(found)
+        if item.name is not None:
+            count = target.inline_names.get(item.name, 0) + 1
+            target.inline_names[item.name] = count
+            if count == 2:
+                self.gap(
+                    resource,
+                    item.where,
+                    f"{target.label} has a second inline policy named {item.name!r}: the last one written "
+                    "replaces the other, so the stack does not say which grant is in place; name each policy once",
+                )
+
+    def managed(self, resource: Resource, item: Item, found: list[Statement]) -> None:
+        """A managed policy: judged alone, and joined to whatever attaches it."""
+        policy = Principal("policy", resource.urn, label(resource.type, resource.name), resource.urn, True)
+        policy.statements.extend(found)
+        self.model.policies[resource.urn] = policy
+        arn = resource.props.get("arn")
+        if isinstance(arn, str):
+            self.by_arn[arn.lower()] = policy
+        if item.name:
+            self.by_name[item.name.lower()] = policy
+            path = resource.props.get("path") if resource.type == MANAGED_POLICY else None
+            self.by_name[f"{path or '/'}{item.name}".lower()] = policy
+            if item.name.startswith("template:"):
+                self.by_name[f"{item.name}@{resource.urn}".lower()] = policy
 
     def attach(self) -> None:
         for resource, item, key in self.attachments:

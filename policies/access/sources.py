@@ -93,6 +93,9 @@ def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         kind = _AWS_PRINCIPALS[type_]
         me = Ref(kind, _own_name(props.get("name")), "name")
         yield Item("principal", "name", principal=me)
+        if "inlinePolicies" in props or "managedPolicyArns" in props:
+            # Set on the role, they are exclusive: the provider removes the policies they do not list.
+            yield Item("exclusive-self", "inlinePolicies/managedPolicyArns", principal=me)
         if "assumeRolePolicy" in props:
             yield Item("trust", "assumeRolePolicy", principal=me, document=props["assumeRolePolicy"])
         inline = props.get("inlinePolicies")
@@ -336,6 +339,10 @@ def _template_ref(kind: str, value: Any, where: str, keys: dict[str, str]) -> Re
     return Ref(kind, UNKNOWN, where)
 
 
+def _intrinsic_only(properties: dict[str, Any]) -> bool:
+    return len(properties) == 1 and next(iter(properties)).startswith("Fn::")
+
+
 def _load_template(body: str) -> Any:
     if body.lstrip().startswith("{"):
         return json.loads(body)
@@ -370,8 +377,13 @@ def template(props: dict[str, Any]) -> Iterator[Item]:
         )
 
 
-def _template_items(parsed: Any) -> Iterator[Item]:
-    budget = [_BUDGET]
+def _transforms(value: Any) -> bool:
+    """Whether `Fn::Transform` (an AWS::Include or a macro) stands anywhere in the template."""
+    return any(where.rsplit(".", 1)[-1] == "Fn::Transform" for where, _ in _walk(value, "", 0))
+
+
+def _template_gaps(parsed: Any) -> Iterator[Item]:
+    """What in a template can declare IAM out of the reader's sight, whatever its resources."""
     if isinstance(parsed, dict) and parsed.get("Transform") is not None:
         yield Item(
             "gap",
@@ -379,21 +391,37 @@ def _template_items(parsed: Any) -> Iterator[Item]:
             reason=f"the template uses Transform {parsed['Transform']!r}: a "
             "transform or macro can declare IAM the pack cannot see; expand it before deploying",
         )
-    resources = parsed.get("Resources") if isinstance(parsed, dict) else None
-    if not isinstance(resources, dict):
-        return
+    if _transforms(parsed):
+        yield Item(
+            "gap",
+            "templateBody Fn::Transform",
+            reason="the template includes content with Fn::Transform (AWS::Include or a macro), which can declare "
+            "IAM the pack cannot see; inline it",
+        )
+
+
+def _template_keys(resources: dict[str, Any]) -> dict[str, str]:
+    """Logical id -> how the model keys it: a principal's literal name (so that it meets the same name
+    elsewhere in the stack), else `template:<id>`."""
     keys: dict[str, str] = {}
     for logical, resource in resources.items():
         if isinstance(resource, dict) and resource.get("Type") in _CFN_PRINCIPALS:
             _, name_key = _CFN_PRINCIPALS[resource["Type"]]
-            name = (
-                (resource.get("Properties") or {}).get(name_key)
-                if isinstance(resource.get("Properties"), dict)
-                else None
-            )
+            properties = resource.get("Properties")
+            name = properties.get(name_key) if isinstance(properties, dict) else None
             keys[logical] = name if isinstance(name, str) else f"template:{logical}"
         elif isinstance(resource, dict) and resource.get("Type") == "AWS::IAM::ManagedPolicy":
             keys[logical] = f"template:{logical}"
+    return keys
+
+
+def _template_items(parsed: Any) -> Iterator[Item]:
+    budget = [_BUDGET]
+    yield from _template_gaps(parsed)
+    resources = parsed.get("Resources") if isinstance(parsed, dict) else None
+    if not isinstance(resources, dict):
+        return
+    keys = _template_keys(resources)
     for logical, resource in resources.items():
         where = f"templateBody Resources.{logical}"
         if not isinstance(resource, dict):
@@ -405,9 +433,23 @@ def _template_items(parsed: Any) -> Iterator[Item]:
             )
             continue
         kind_type, properties = resource.get("Type"), resource.get("Properties") or {}
-        if not isinstance(kind_type, str) or not isinstance(properties, dict):
+        if not isinstance(kind_type, str) or not isinstance(properties, dict) or _intrinsic_only(properties):
+            yield Item(
+                "gap",
+                where,
+                reason="a resource without a literal Type and Properties (an intrinsic in their place), which can "
+                "declare IAM the pack cannot see",
+            )
             continue
         where += f" ({kind_type})"
+        if not kind_type.startswith("AWS::"):
+            yield Item(
+                "gap",
+                where,
+                reason=f"{kind_type} is not an AWS resource type (a module, a custom resource or a third-party "
+                "type): what it declares or runs cannot be read",
+            )
+            continue
         if kind_type in _CFN_PRINCIPALS:
             kind, _name_key = _CFN_PRINCIPALS[kind_type]
             me = Ref(kind, keys[logical], where)
@@ -447,14 +489,43 @@ def _template_items(parsed: Any) -> Iterator[Item]:
             )
 
 
+def _cloud_control(props: dict[str, Any]) -> Iterator[Item]:
+    """A Cloud Control resource (`typeName`, `desiredState` JSON) is read as a template of that one resource."""
+    type_name, state = props.get("typeName", UNKNOWN), props.get("desiredState", UNKNOWN)
+    if not isinstance(type_name, str) or not isinstance(state, str):
+        yield Item("gap", "desiredState", reason="its type or desired state is not known at preview")
+        return
+    try:
+        properties = json.loads(state)
+    except ValueError:
+        yield Item("gap", "desiredState", reason="its desired state is not JSON the pack can read")
+        return
+    yield from template(
+        {"templateBody": json.dumps({"Resources": {"Resource": {"Type": type_name, "Properties": properties}}})}
+    )
+
+
 # -- entry point --------------------------------------------------------------------------------------------
 READ_PACKAGES = frozenset({"aws", "aws-native"})
 """Providers whose resource types the pack reads (their other types carry no identity grant, or are resource
 policies judged elsewhere)."""
 
 GRANT_MODULES = {
-    "aws": frozenset({"iam", "ssoadmin", "identitystore", "cloudformation", "serverlessrepository", "organizations"}),
-    "aws-native": frozenset({"iam", "sso", "identitystore", "cloudformation", "serverlessrepo", "organizations"}),
+    "aws": frozenset(
+        {
+            "iam",
+            "ssoadmin",
+            "identitystore",
+            "cloudformation",
+            "serverlessrepository",
+            "organizations",
+            "cloudcontrol",
+            "servicecatalog",
+        }
+    ),
+    "aws-native": frozenset(
+        {"iam", "sso", "identitystore", "cloudformation", "serverlessrepo", "organizations", "servicecatalog"}
+    ),
 }
 """Modules whose types can grant identity permissions or declare resources: a type of theirs the reader does
 not read is a gap, never a silent pass."""
@@ -511,7 +582,9 @@ def items(type_: str, props: dict[str, Any]) -> list[Item]:
     if type_ in EXCLUSIVE:
         kind, key = EXCLUSIVE[type_]
         found.append(Item("exclusive", key, principal=Ref(kind, props.get(key, UNKNOWN), key)))
-    if type_ in ("aws:cloudformation/stack:Stack", "aws:cloudformation/stackSet:StackSet") or type_ in (
+    if type_ == "aws:cloudcontrol/resource:Resource":
+        found.extend(_cloud_control(props))
+    elif type_ in ("aws:cloudformation/stack:Stack", "aws:cloudformation/stackSet:StackSet") or type_ in (
         "aws-native:cloudformation:Stack",
         "aws-native:cloudformation:StackSet",
     ):

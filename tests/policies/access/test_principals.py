@@ -549,3 +549,92 @@ def test_an_alias_bomb_is_a_quick_gap() -> None:
 def test_types_of_grant_modules_the_reader_does_not_know_are_gaps(type_: str) -> None:
     model = collect([resource(type_, "x", permissionSetArn="arn:aws:sso:::permissionSet/ssoins-1/ps-9")])
     assert reasons(model)
+
+
+# -- a third review's classes -------------------------------------------------------------------------------------
+def test_a_cloud_control_resource_is_read_as_the_resource_it_declares() -> None:
+    state = {"RoleName": "ml-admin", "Policies": [{"PolicyName": "p", "PolicyDocument": ALL}]}
+    model = collect(
+        [resource("aws:cloudcontrol/resource:Resource", "r", typeName="AWS::IAM::Role", desiredState=json.dumps(state))]
+    )
+    assert full(model, "role:ml-admin")
+    other = collect(
+        [resource("aws:cloudcontrol/resource:Resource", "x", typeName="AWS::SSO::PermissionSet", desiredState="{}")]
+    )
+    assert "the pack does not read AWS::SSO::PermissionSet" in reasons(other)
+
+
+@pytest.mark.parametrize(
+    ("resources", "words"),
+    [
+        (
+            {
+                "Placeholder": {"Type": "AWS::SNS::Topic"},
+                "Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "s3://b/roles.json"}},
+            },
+            "content with Fn::Transform",
+        ),
+        (
+            {"Admin": {"Type": "AWS::IAM::Role", "Properties": {"Fn::Transform": {"Name": "AWS::Include"}}}},
+            "an intrinsic in their place",
+        ),
+        ({"Admin": {"Properties": {"RoleName": "x"}}}, "without a literal Type"),
+        ({"Admin": {"Type": "Acme::Platform::AdminRole::MODULE", "Properties": {}}}, "is not an AWS resource type"),
+        ({"Admin": {"Type": "Custom::Anything", "Properties": {"ServiceToken": "arn"}}}, "is not an AWS resource type"),
+    ],
+    ids=["AWS::Include", "properties by transform", "no Type", "a module", "a custom resource"],
+)
+def test_template_constructs_the_reader_cannot_follow_are_gaps(resources: dict[str, Any], words: str) -> None:
+    model = collect(
+        [resource("aws:cloudformation/stack:Stack", "s", templateBody=json.dumps({"Resources": resources}))]
+    )
+    assert words in reasons(model)
+
+
+@pytest.mark.parametrize("carrier", ["aws:cloudformation/stackSet:StackSet", "aws:cloudformation/stack:Stack"])
+def test_a_template_deny_never_takes_anything_away(carrier: str) -> None:
+    template = {
+        "Conditions": {"Never": {"Fn::Equals": ["a", "b"]}},
+        "Resources": {
+            "D": {
+                "Type": "AWS::IAM::RolePolicy",
+                "Condition": "Never",
+                "Properties": {"RoleName": "ml-admin", "PolicyName": "guard", "PolicyDocument": DENY_SAGEMAKER},
+            }
+        },
+    }
+    model = collect(
+        [
+            resource("aws:iam/role:Role", "r", name="ml-admin"),
+            resource("aws:iam/rolePolicy:RolePolicy", "p", role="ml-admin", policy=json.dumps(ALL)),
+            resource(carrier, "guard", templateBody=json.dumps(template)),
+        ]
+    )
+    assert full(model, "role:ml-admin")
+
+
+def test_a_roles_own_exclusive_lists_keep_their_denies_and_drop_others() -> None:
+    inline = [{"name": "allow", "policy": json.dumps(ALL)}]
+    outside = collect(
+        [
+            resource("aws:iam/role:Role", "r", name="ml-admin", inlinePolicies=inline),
+            resource("aws:iam/rolePolicy:RolePolicy", "guard", role="ml-admin", policy=json.dumps(DENY_SAGEMAKER)),
+        ]
+    )
+    assert full(outside, "role:ml-admin")  # the provider removes the RolePolicy the role's list does not hold
+    listed = collect(
+        [
+            resource(
+                "aws:iam/role:Role",
+                "r",
+                name="ml-admin",
+                inlinePolicies=[*inline, {"name": "guard", "policy": json.dumps(DENY_SAGEMAKER)}],
+            ),
+        ]
+    )
+    assert not full(listed, "role:ml-admin")
+
+
+def test_service_catalog_products_are_gaps() -> None:
+    model = collect([resource("aws:servicecatalog/provisionedProduct:ProvisionedProduct", "p", productId="prod-1")])
+    assert "the pack does not read aws:servicecatalog/provisionedProduct:ProvisionedProduct" in reasons(model)
