@@ -87,7 +87,7 @@ def own(args: StackValidationArgs, found: Model) -> Own:
 def _no_sagemaker_full_access(args: StackValidationArgs, report: Report) -> None:
     found = model(args)
     for principal in [*found.principals.values(), *found.policies.values()]:
-        grant = full_access(found.granted(principal), "sagemaker")
+        grant = full_access(found.granted(principal), "sagemaker", found.partitions)
         if grant is not None:
             report(f"{principal.label}: {grant.describe()}. {SCOPE_SAGEMAKER}", principal.urn)
 

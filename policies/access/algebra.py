@@ -36,9 +36,9 @@ STAR = "*"
 # Tokens no real ARN holds, of unrelated characters and lengths, for the region, account and names of probes.
 # One set of one character each, one long: an Allow that reaches either reaches the type (fail closed); a Deny
 # or NotResource takes a type away only when it reaches both, so a length pattern (`?????*`) never counts.
-_TOKENS = (("aws", "\x01", "\x01", "\x01"), ("aws", "\x02" * 14, "\x02" * 13, "\x02" * 23))
-"""(partition, region, account, name). Probes are in the `aws` partition: a Deny written for it counts as
-certain, which is wrong only for a stack in aws-cn or aws-us-gov (a limit the README states)."""
+_TOKENS = (("\x01", "\x01", "\x01"), ("\x02" * 14, "\x02" * 13, "\x02" * 23))
+"""(region, account, name). Probes are built in the stack's partition (`aws`, `aws-cn`, `aws-us-gov`...): a
+Deny written for another partition takes nothing away."""
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 # What a witness ARN is written with, so that a reader can paste it.
 _READABLE = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
@@ -125,8 +125,8 @@ class Probes:
         return (1 << len(self.first)) - 1
 
 
-def _fill(arn_format: str, tokens: tuple[str, str, str, str]) -> str:
-    partition, region, account, name = tokens
+def _fill(arn_format: str, partition: str, tokens: tuple[str, str, str]) -> str:
+    region, account, name = tokens
 
     def value(match: re.Match[str]) -> str:
         variable = match.group(1)
@@ -136,7 +136,7 @@ def _fill(arn_format: str, tokens: tuple[str, str, str, str]) -> str:
 
 
 @functools.cache
-def probes(key: str) -> Probes | None:
+def probes(key: str, partition: str = "aws") -> Probes | None:
     found = catalog.service(key)
     if found is None:
         return None
@@ -150,8 +150,8 @@ def probes(key: str) -> Probes | None:
     return Probes(
         found,
         types,
-        (*(_fill(found.arn_formats[t], _TOKENS[0]) for t in types), STAR),
-        (*(_fill(found.arn_formats[t], _TOKENS[1]) for t in types), STAR),
+        (*(_fill(found.arn_formats[t], partition, _TOKENS[0]) for t in types), STAR),
+        (*(_fill(found.arn_formats[t], partition, _TOKENS[1]) for t in types), STAR),
         tuple(need),
     )
 
@@ -197,8 +197,8 @@ def _may_match(pattern: str, key: str) -> bool:
 
 
 @functools.lru_cache(maxsize=65536)
-def _covers(pattern: str, key: str, widen: bool, both: bool) -> int:
-    found = probes(key)
+def _covers(pattern: str, key: str, widen: bool, both: bool, partition: str = "aws") -> int:
+    found = probes(key, partition)
     assert found is not None
     star = 1 << (len(found.first) - 1)
     if not _may_match(pattern, key):
@@ -222,34 +222,34 @@ def _covers(pattern: str, key: str, widen: bool, both: bool) -> int:
     return mask
 
 
-def _union(patterns: Iterable[str], key: str, widen: bool, both: bool) -> int:
+def _union(patterns: Iterable[str], key: str, widen: bool, both: bool, partition: str = "aws") -> int:
     mask = 0
     for pattern in patterns:
-        mask |= _covers(pattern, key, widen, both)
+        mask |= _covers(pattern, key, widen, both, partition)
     return mask
 
 
-def allowed_probes(statement: Statement, key: str) -> int:
+def allowed_probes(statement: Statement, key: str, partition: str = "aws") -> int:
     """The probes an Allow statement reaches (Resource widened; NotResource takes away only for certain)."""
     found = probes(key)
     assert found is not None
     if statement.resources is not None:
-        return _union(statement.resources, key, widen=True, both=False)
+        return _union(statement.resources, key, widen=True, both=False, partition=partition)
     if statement.not_resources is not None:
         if "NotResource" in statement.unknown_in:
             return found.everything
-        return found.everything & ~_union(statement.not_resources, key, widen=False, both=True)
+        return found.everything & ~_union(statement.not_resources, key, widen=False, both=True, partition=partition)
     return 0
 
 
-def denied_probes(statement: Statement, key: str) -> int:
+def denied_probes(statement: Statement, key: str, partition: str = "aws") -> int:
     """The probes a Deny certainly reaches, whatever the region, account and names."""
     found = probes(key)
     assert found is not None
     if statement.resources is not None:
-        return _union(statement.resources, key, widen=False, both=True)
+        return _union(statement.resources, key, widen=False, both=True, partition=partition)
     if statement.not_resources is not None:
-        return found.everything & ~_union(statement.not_resources, key, widen=True, both=False)
+        return found.everything & ~_union(statement.not_resources, key, widen=True, both=False, partition=partition)
     return 0
 
 
@@ -317,10 +317,19 @@ SERVICE_NAMES = {"sagemaker": "SageMaker", "iam": "IAM", "s3": "S3", "kms": "KMS
 _PREFERRED = ("CreateTrainingJob", "CreateRole", "GetObject", "Decrypt")
 
 
-def full_access(statements: Sequence[Statement], key: str) -> FullAccess | None:
+def full_access(statements: Sequence[Statement], key: str, partitions: Iterable[str] = ("aws",)) -> FullAccess | None:
     """Whether the statements together allow every published action of a service on every resource type
-    each accepts (and `*` for those that accept only `*`); with a witness. None when they do not."""
-    found = probes(key)
+    each accepts (and `*` for those that accept only `*`), in one of the stack's partitions; with a witness.
+    None when they do not."""
+    for partition in sorted(set(partitions)) or ["aws"]:
+        found = _full_access(statements, key, partition)
+        if found is not None:
+            return found
+    return None
+
+
+def _full_access(statements: Sequence[Statement], key: str, partition: str) -> FullAccess | None:
+    found = probes(key, partition)
     if found is None:
         return None
     width = len(found.first)
@@ -331,14 +340,14 @@ def full_access(statements: Sequence[Statement], key: str) -> FullAccess | None:
         if statement.allow:
             actions = statement_actions(statement, found.service)
             if actions:
-                reach = allowed_probes(statement, key)
+                reach = allowed_probes(statement, key, partition)
                 if reach:
                     allowed[reach] = allowed.get(reach, 0) | actions
                     contributing.append(statement)
         elif certain_deny(statement):
             actions = statement_actions(statement, found.service)
             if actions:
-                reach = denied_probes(statement, key)
+                reach = denied_probes(statement, key, partition)
                 if reach:
                     denied[reach] = denied.get(reach, 0) | actions
     if not allowed:

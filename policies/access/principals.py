@@ -82,6 +82,8 @@ class Model:
     policies: dict[str, Principal] = field(default_factory=dict)
     """Customer-managed policies of the stack, each judged alone too (it can be attached elsewhere)."""
     gaps: list[Gap] = field(default_factory=list)
+    partitions: set[str] = field(default_factory=set)
+    """The AWS partitions the stack's providers deploy to (from their regions); `aws` when none says."""
 
     def granted(self, principal: Principal) -> list[Statement]:
         """The principal's statements with its groups' (a user's); Denies only where they are sure to be in
@@ -175,6 +177,8 @@ class _Builder:
         return found
 
     def read(self, resource: Resource) -> None:
+        if resource.type in ("pulumi:providers:aws", "pulumi:providers:aws-native"):
+            self.model.partitions.add(partition_of(resource.props.get("region")))
         package = resource.type.split(":", 1)[0]
         if resource.custom and package not in READ_PACKAGES and package != "pulumi":
             if resource.type.lower() not in self.allowed_types:
@@ -339,9 +343,32 @@ class _Builder:
         return policy.statements
 
 
+def partition_of(region: Any) -> str:
+    """The partition of a region, by the region prefixes of botocore's partitions (`cn-` aws-cn, `us-gov-`
+    aws-us-gov, `us-iso-` aws-iso, `us-isob-` aws-iso-b, `us-isof-` aws-iso-f, `eu-isoe-` aws-iso-e, `eusc-`
+    aws-eusc); `aws` otherwise, or when the region is not known."""
+    if not isinstance(region, str):
+        return "aws"
+    prefixes = (
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("eusc-", "aws-eusc"),
+    )
+    for prefix, partition in prefixes:
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
 def collect(resources: Iterable[Resource], readable_types: Iterable[str] = ()) -> Model:
     builder = _Builder(readable_types)
     for resource in resources:
         builder.read(resource)
     builder.attach()
+    if not builder.model.partitions:
+        builder.model.partitions.add("aws")
     return builder.model

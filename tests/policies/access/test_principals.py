@@ -638,3 +638,32 @@ def test_a_roles_own_exclusive_lists_keep_their_denies_and_drop_others() -> None
 def test_service_catalog_products_are_gaps() -> None:
     model = collect([resource("aws:servicecatalog/provisionedProduct:ProvisionedProduct", "p", productId="prod-1")])
     assert "the pack does not read aws:servicecatalog/provisionedProduct:ProvisionedProduct" in reasons(model)
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [
+        ("eu-west-1", "aws"),
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("us-isob-east-1", "aws-iso-b"),
+        (None, "aws"),
+    ],
+)
+def test_the_stacks_partition_comes_from_its_providers_region(region: str | None, partition: str) -> None:
+    model = collect([resource("pulumi:providers:aws", "default", **({"region": region} if region else {}))])
+    assert model.partitions == {partition}
+
+
+def test_a_deny_for_another_partition_takes_nothing_away() -> None:
+    deny = {"Statement": [{"Effect": "Deny", "Action": "sagemaker:*", "Resource": "arn:aws:sagemaker:*"}]}
+    grant = {"Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "arn:aws-cn:sagemaker:*"}]}
+    statements = [*parse_all(grant), *parse_all(deny)]
+    assert full_access(statements, "sagemaker", {"aws-cn"}) is not None
+    assert full_access(statements, "sagemaker", {"aws"}) is None
+
+
+def parse_all(document: dict[str, Any]) -> list[Any]:
+    from policies.access.document import parse
+
+    return parse(document, "d")
