@@ -276,7 +276,8 @@ class _Builder:
             statements = self.attached(resource, item)
             self.model.principals[key].statements.extend(statements)
         for resource, group, key in self.memberships:
-            if not self.model.principals.get(key, Principal("", "", "", "")).declared:
+            group_of = self.model.principals.get(key)
+            if group_of is None or not group_of.declared:
                 self.gap(
                     resource,
                     group.where,
