@@ -389,3 +389,47 @@ def test_the_reconciled_config_is_what_policies_get(tmp_path: Path) -> None:
     assert seen["from-initial-config"] == {"mode": "initial"}
     assert seen["required-string"] == {"foo": "ok"}
     assert "disabled-by-default" not in seen
+
+
+def test_an_entry_for_a_policy_the_pack_lacks_with_settings_but_no_level_fails(tmp_path: Path) -> None:
+    """analyzer_plugin.go Configure: `invalid enforcement level`; such an entry keeps the level "" through the
+    merge (analyzer/config.go applyConfig), and the engine refuses to configure the pack."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"required-string": {"foo": "ok"}, "not-yet-in-the-pack": {"setting": 1}}))
+    outcome = planned("config_pack", "--policy-pack-config", str(path))
+    assert outcome.exit_code == 2
+    assert outcome.error is not None
+    assert outcome.error.startswith('configuring policy pack "config-policy" at ')
+    assert 'invalid enforcement level "" for not-yet-in-the-pack' in outcome.error
+
+
+def test_json_schema_formats_are_checked(config_pack: PackInfo) -> None:
+    """gojsonschema checks `format` by default."""
+    from tools.offline_preview.policy_config import PolicyInfo, validate
+
+    policy = PolicyInfo("dated", "advisory", {"since": {"type": "string", "format": "date"}})
+    assert validate(policy, {"since": "yesterday"}) == ["since: Does not match format 'date'"]
+    assert validate(policy, {"since": "2026-11-25"}) == []
+
+
+def test_an_explicit_provider_gets_its_version_input(analyzed: dict[str, Any]) -> None:
+    """resource_monitor.go RegisterResource: `providers.SetProviderVersion` for provider types."""
+    assert "version" in analyzed[urn("pulumi:providers:aws", "explicit")]["keys"]
+
+
+def test_configs_are_one_per_pack_or_none(capsys: pytest.CaptureFixture[str]) -> None:
+    """pkg/cmd: MakeLocalPolicyPacks wants one config per pack when any is given."""
+    argv = [
+        "--cwd",
+        str(PROGRAM),
+        "--stack",
+        "dev",
+        "--policy-pack",
+        str(HERE / "observer_pack"),
+        "--policy-pack",
+        str(HERE / "remediate_pack"),
+        "--policy-pack-config",
+        "x.json",
+    ]
+    assert main(argv) == 2
+    assert "one --policy-pack-config per --policy-pack" in capsys.readouterr().err

@@ -52,8 +52,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="print one JSON document (an array for several stacks)")
     parser.add_argument("--verbose", action="store_true", help="show the program's traceback on failure")
     args = parser.parse_args(argv)
-    if len(args.policy_pack_config) > len(args.policy_pack):
-        raise UsageError("more --policy-pack-config files than --policy-pack directories (one config per pack)")
+    if args.policy_pack_config and len(args.policy_pack_config) != len(args.policy_pack):
+        # As the CLI (MakeLocalPolicyPacks): no config at all, or one per pack, in the same order.
+        raise UsageError("give one --policy-pack-config per --policy-pack, in the same order, or none")
     tags: dict[str, str] = {}
     for tag in args.stack_tag:
         key, sep, value = tag.partition("=")

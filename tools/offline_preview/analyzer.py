@@ -177,7 +177,6 @@ class PolicyPack:
             "PULUMI_DRY_RUN": "true" if self.dry_run else "false",
             "PULUMI_ORGANIZATION": self.organization,
             "PULUMI_CONFIG": json.dumps(self.stack_config),
-            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(self.secret_keys),
         }
         self._process = subprocess.Popen(
             [python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."],
@@ -296,16 +295,38 @@ class PolicyPack:
         return PackInfo(info.name, str(version or info.version), policies, initial)
 
     def configure(self, config_files: list[Path]) -> None:
-        """GetAnalyzerInfo, reconcile with the config files as the engine does, Configure, ConfigureStack."""
+        """ConfigureStack (the engine sends it as it loads the pack, `NewPolicyAnalyzer`), GetAnalyzerInfo,
+        reconcile with the config files as the engine does, Configure."""
         from google.protobuf import struct_pb2
         from pulumi.runtime.proto import analyzer_pb2
 
+        stack_request = analyzer_pb2.AnalyzerStackConfigureRequest(
+            stack=self.stack,
+            project=self.project,
+            organization=self.organization,
+            dry_run=self.dry_run,
+            config_secret_keys=self.secret_keys,
+            tags=self.stack_tags,
+        )
+        stack_request.config.update(self.stack_config)
+        self._call("ConfigureStack", stack_request, "failed to configure the policy pack for the stack")
         info = self.info()
         self.name, self.version = info.name, info.version
         try:
             reconciled = policy_config.reconcile(info, [policy_config.load(path) for path in config_files])
         except policy_config.ConfigError as exc:
             raise PackError("\n".join(exc.lines)) from None
+        invalid = sorted(
+            name for name, entry in reconciled.items() if entry.enforcement_level not in policy_config.LEVELS
+        )
+        if invalid:
+            # analyzer_plugin.go Configure: `invalid enforcement level %q`, wrapped by engine/update.go. An entry for a
+            # policy the pack does not have, with settings but no level, is one.
+            raise PackError(
+                f'configuring policy pack "{self.name}" at "{self.directory}": invalid enforcement level "" for '
+                f"{', '.join(invalid)} (a config entry with settings but no enforcementLevel, for a policy the pack "
+                f"does not have; accepted: {', '.join(policy_config.LEVELS)})"
+            )
         self.policies = {
             name: {"enforcementLevel": entry.enforcement_level, **(entry.properties or {})}
             for name, entry in reconciled.items()
@@ -318,22 +339,9 @@ class PolicyPack:
             properties = struct_pb2.Struct()
             properties.update(entry.properties or {})
             request.policyConfig[name].CopyFrom(
-                analyzer_pb2.PolicyConfig(
-                    enforcementLevel=_level_value(entry.enforcement_level or "advisory"),
-                    properties=properties,
-                )
+                analyzer_pb2.PolicyConfig(enforcementLevel=_level_value(entry.enforcement_level), properties=properties)
             )
         self._call("Configure", request, "failed to configure the policy pack")
-        stack_request = analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=self.stack,
-            project=self.project,
-            organization=self.organization,
-            dry_run=self.dry_run,
-            config_secret_keys=self.secret_keys,
-            tags=self.stack_tags,
-        )
-        stack_request.config.update(self.stack_config)
-        self._call("ConfigureStack", stack_request, "failed to configure the policy pack for the stack")
 
     def remediate(self, resource: StackResource) -> tuple[list[Remediation], list[Diagnostic], dict[str, Any]]:
         """Remediate: the remediations applied in order, the advisory diagnostics of remediations that could
@@ -486,6 +494,8 @@ def _seconds(value: Any) -> float:
 def _provider(provider: StackResource) -> Any:
     from pulumi.runtime.proto import analyzer_pb2
 
+    # marshalProvider marshals with SkipInternalKeys too.
+    properties = _struct(without_internal_keys(provider.properties))
     return analyzer_pb2.AnalyzerProviderResource(
-        type=provider.type, urn=provider.urn, name=provider.name, properties=_struct(provider.properties)
+        type=provider.type, urn=provider.urn, name=provider.name, properties=properties
     )

@@ -176,7 +176,8 @@ def validate(policy: PolicyInfo, properties: Mapping[str, Any]) -> list[str]:
         schema["properties"] = policy.schema_properties
     if policy.required:
         schema["required"] = list(policy.required)
-    validator = jsonschema.Draft7Validator(schema)
+    # gojsonschema checks `format` by default: so does this.
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
     return [_gojsonschema_message(error) for error in validator.iter_errors(dict(properties))]
 
 

@@ -197,6 +197,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         wire_inputs = json_format.MessageToDict(request.object)
+        if request.type.startswith("pulumi:providers:") and request.version:
+            # resource_monitor.go RegisterResource: an explicit provider gets the version the SDK asked for.
+            inputs["version"] = wire_inputs["version"] = request.version
         registration = self.resources.get(response.urn)
         self.recorded.append(
             Resource(
