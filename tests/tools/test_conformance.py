@@ -82,8 +82,10 @@ def test_the_root_stack_is_analyzed_first_and_parents_top_level_resources(
     assert stack_view[urn("conformance:index:Box", "box")]["parent"] == STACK_URN
     box_bucket = "urn:pulumi:dev::conformance::conformance:index:Box$aws:s3/bucket:Bucket::box-bucket"
     assert stack_view[box_bucket]["parent"] == urn("conformance:index:Box", "box")
-    # AnalyzeStack sees the stack's outputs (the program's exports).
+    # AnalyzeStack sees the stack's outputs (the program's exports) and a component's registered outputs
+    # (step_executor.go ExecuteRegisterResourceOutputs).
     assert stack_view[STACK_URN]["keys"] == ["bucket"]
+    assert stack_view[urn("conformance:index:Box", "box")]["keys"] == ["bucket"]
 
 
 def test_empty_property_dependencies_are_not_sent(stack_view: dict[str, Any]) -> None:

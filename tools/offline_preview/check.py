@@ -65,10 +65,14 @@ class _Graph:
         )
 
     def state(self, resource: Resource) -> StackResource:
-        """What AnalyzeStack sees: the resource's state, its inputs and the outputs the provider added."""
-        properties = dict(resource.wire_inputs)
-        for key, value in resource.outputs.items():
-            properties.setdefault(key, to_wire(value))
+        """What AnalyzeStack sees: a custom resource's inputs and the outputs the provider added; a component's
+        (or the root stack's) registered outputs, as the engine stores them."""
+        if not resource.custom:
+            properties = {key: to_wire(value) for key, value in resource.outputs.items()}
+        else:
+            properties = dict(resource.wire_inputs)
+            for key, value in resource.outputs.items():
+                properties.setdefault(key, to_wire(value))
         return replace(
             self.inputs(resource),
             properties=properties,

@@ -71,6 +71,8 @@ class Resource:
     """The version of the provider package the SDK asked for (names the default provider)."""
     default: bool = False
     """A default provider: created by the engine, not by the program."""
+    registered_outputs: bool = False
+    """A component whose outputs the program registered (`register_outputs`)."""
 
     @property
     def is_provider(self) -> bool:
@@ -192,6 +194,16 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             if qualified != STACK_TYPE:
                 type_ = f"{qualified}${type_}"
         return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        """A component's (or the root stack's) `register_outputs`: what the engine stores as its outputs
+        (step_executor.go ExecuteRegisterResourceOutputs) and AnalyzeStack sends."""
+        outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        for resource in self.recorded:
+            if resource.urn == request.urn and not resource.custom:
+                resource.outputs = dict(outputs)
+                resource.registered_outputs = True
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)

@@ -10,7 +10,7 @@ class Box(pulumi.ComponentResource):
     def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("conformance:index:Box", name, None, opts)
         self.bucket = aws.s3.Bucket(f"{name}-bucket", opts=pulumi.ResourceOptions(parent=self))
-        self.register_outputs({})
+        self.register_outputs({"bucket": self.bucket.bucket})
 
 
 class Noop(dynamic.ResourceProvider):
