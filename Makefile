@@ -85,7 +85,7 @@ require-passphrase:
 		|| { echo "error: the local backend ($$PULUMI_BACKEND_URL) encrypts secrets with a passphrase: set PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE" >&2; exit 2; };; esac
 
 require-pulumi:
-	@command -v $(PULUMI) >/dev/null || { echo "error: the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/); 'make test' needs no CLI" >&2; exit 2; }
+	@command -v $(PULUMI) >/dev/null || { echo "error: the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/); 'make plan' checks the stacks and their policies offline, with no CLI" >&2; exit 2; }
 
 require-stack:
 	@test -n "$(STACK)" || { echo "error: name a stack: make $(MAKECMDGOALS) STACK=<$(subst $() ,|,$(STACKS))>" >&2; exit 2; }

@@ -38,7 +38,8 @@ def test_cli_targets_without_the_cli_fail_with_one_line(target: str) -> None:
     result = make(target, "STACK=prod", "PULUMI=pulumi-cli-not-installed")
     assert result.returncode == 2
     assert first_line(result) == (
-        "error: the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/); 'make test' needs no CLI"
+        "error: the Pulumi CLI is not installed (https://www.pulumi.com/docs/install/); 'make plan' checks the stacks "
+        "and their policies offline, with no CLI"
     )
 
 
