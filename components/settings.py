@@ -7,6 +7,7 @@ stack file, the key path and what is accepted.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import re
@@ -22,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -167,6 +169,14 @@ class QualityGate(_Model):
     threshold: float
     direction: Literal["higher-is-better", "lower-is-better"] = "higher-is-better"
 
+    @field_validator("threshold")
+    @classmethod
+    def _bounded(cls, value: float, info: ValidationInfo) -> float:
+        metric = str(info.data.get("metric", "")).lower().rsplit(".", 1)[-1]
+        if metric in BOUNDED_METRICS and not 0 <= value <= 1:
+            raise ValueError(f"{value:g} is out of range for {metric}, which lies in [0, 1]; no model could pass")
+        return value
+
 
 class DeploymentSettings(_Model):
     """Whether and how the registered model is served from a real-time endpoint."""
@@ -244,6 +254,8 @@ class StackSettings(_Model):
     def _tags(cls, value: dict[str, str]) -> dict[str, str]:
         if not value:
             raise ValueError("at least one tag is required (e.g. owner, cost-center)")
+        if len(value) > MAX_TAGS:
+            raise ValueError(f"{len(value)} tags; AWS accepts at most {MAX_TAGS} on a resource")
         for key, item in value.items():
             if not key or len(key) > 128 or len(item) > 256 or key.lower().startswith("aws:"):
                 raise ValueError(f"tag {key!r}: keys are 1-128 characters not starting with 'aws:', values <= 256")
@@ -297,6 +309,42 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{message.split(', unable')[0].replace('Input should be', 'expected')}; got {error['input']!r}"
 
 
+BOUNDED_METRICS = frozenset({"auc", "accuracy", "f1", "precision", "recall"})
+"""Metrics that lie in [0, 1]: a threshold outside it is a model no training can pass."""
+MAX_TAGS = 50
+"""AWS's limit of tags on one resource (user tags; the provider's default tags count)."""
+PROVIDER_NAMESPACES = ("aws", "pulumi")
+"""Config namespaces besides the project's: the provider the program uses, and Pulumi's own (`pulumi:tags`)."""
+
+
+@functools.cache
+def aws_regions() -> frozenset[str]:
+    """Every region of every partition botocore knows (its `partitions` data)."""
+    import botocore.loaders
+
+    data = botocore.loaders.Loader().load_data("partitions")
+    return frozenset(region for partition in data["partitions"] for region in partition["regions"])
+
+
+def _check_namespaces(project: str, config: Mapping[str, Any], stack_file: str) -> None:
+    """A key in a namespace that is neither the project's nor a provider's is a mistake, not a setting."""
+    accepted = [project, *PROVIDER_NAMESPACES]
+    for key in sorted(config):
+        namespace = key.split(":", 1)[0]
+        if namespace not in accepted:
+            close = difflib.get_close_matches(namespace, accepted, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SettingsError(
+                f"{stack_file}: {key}: {namespace!r} is neither this project's namespace nor a provider's{hint}; "
+                f"accepted: {', '.join(accepted)}"
+            )
+    region = config.get("aws:region")
+    if isinstance(region, str) and region not in aws_regions():
+        close = difflib.get_close_matches(region, sorted(aws_regions()), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise SettingsError(f"{stack_file}: aws:region: {region!r} is not an AWS region{hint}")
+
+
 def parse_settings(
     project: str,
     stack: str,
@@ -308,6 +356,7 @@ def parse_settings(
 
     Raises SettingsError with one line: `<stack file>: <key path>: <what is wrong and what is accepted>`.
     """
+    _check_namespaces(project, config, stack_file)
     namespace = f"{project}:"
     raw: dict[str, Any] = {}
     for key, value in config.items():

@@ -187,9 +187,44 @@ def test_secret_settings_are_refused() -> None:
         parse_settings(PROJECT, "dev", engine_view(BASE), FILE, frozenset({"ml-pipelines:logLevel"}))
 
 
-def test_other_namespaces_are_not_this_projects_business() -> None:
-    settings = settings_with(lambda c: c.update({"aws:profile": "sandbox", "other-project:thing": "1"}))
+def test_the_providers_namespaces_are_accepted() -> None:
+    settings = settings_with(lambda c: c.update({"aws:profile": "sandbox", "pulumi:tags": {"team": "ml"}}))
     assert settings.pipelines[0].name == "churn"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda c: c.update({"ml-pipeline:logLevel": "ALL"}),
+            "ml-pipeline:logLevel: 'ml-pipeline' is neither this project's namespace nor a provider's (did you mean "
+            "'ml-pipelines'?); accepted: ml-pipelines, aws, pulumi",
+        ),
+        (
+            lambda c: c.update({"other-project:thing": "1"}),
+            "other-project:thing: 'other-project' is neither this project's namespace nor a provider's; accepted: "
+            "ml-pipelines, aws, pulumi",
+        ),
+        (
+            lambda c: c.update({"aws:region": "eu-west-9"}),
+            "aws:region: 'eu-west-9' is not an AWS region (did you mean 'eu-west-3'?)",
+        ),
+        (
+            lambda c: pipeline(c)["qualityGate"].update(threshold=6),
+            "ml-pipelines:pipelines[0].qualityGate.threshold: 6 is out of range for auc, which lies in [0, 1]; "
+            "no model could pass",
+        ),
+        (
+            lambda c: c.update({"ml-pipelines:tags": {f"t{i}": "x" for i in range(51)}}),
+            "ml-pipelines:tags: 51 tags; AWS accepts at most 50 on a resource",
+        ),
+    ],
+    ids=["a namespace typo", "another project's key", "a region no partition has", "an AUC of 6", "51 tags"],
+)
+def test_strict_stack_files(change: Callable[[dict[str, Any]], None], message: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        settings_with(change)
+    assert str(caught.value) == f"{FILE}: {message}"
 
 
 def test_a_bad_stack_file_stops_the_program_before_any_resource(tmp_path: Path) -> None:
