@@ -72,9 +72,8 @@ plan-bootstrap: $(STAMP) ## Plan and policy-check bootstrap/ offline, held to pr
 		--policy-pack $(CURDIR)/policies --policy-pack-config $(CURDIR)/policies/config/prod.json --preview
 
 CASE ?=
-simulate: require-stack $(STAMP) ## Run a workflow test case on a stack's state machines offline: STACK=<stack> CASE=<case>
-	@test -n "$(CASE)" || { echo "error: name a test case: make simulate STACK=$(STACK) CASE=<case> (cases: tests/simulation/MockConfigFile.json)" >&2; exit 2; }
-	$(PY) -m tools.simulate --stack $(STACK) --case $(CASE)
+simulate: require-stack $(STAMP) ## Run a workflow test case offline: STACK=<stack> CASE=<case> (without CASE: list them)
+	$(PY) -m tools.simulate --stack $(STACK) $(if $(CASE),--case $(CASE),--list)
 
 require-credentials:
 	@AWS_EC2_METADATA_DISABLED=true $(PY) -c 'import sys, botocore.session; sys.exit(botocore.session.get_session().get_credentials() is None)' \

@@ -281,8 +281,8 @@ def test_command_json(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--stack", "prod"], "error: the following arguments are required: --case"),
-        (["--stack", "prod", "--case", "Nope"], "no test case Nope for churn-prod (cases: BelowThreshold, "),
+        (["--stack", "prod"], "error: name a test case with --case, or list them: --stack prod --list"),
+        (["--stack", "prod", "--case", "Nope"], "no test case Nope for stack prod (cases: BelowThreshold, "),
         (["--stack", "qa", "--case", "HappyPath"], "qa"),
         (
             ["--stack", "prod", "--case", "HappyPath", "--state-machine", "x"],
@@ -295,3 +295,23 @@ def test_command_errors_exit_2(argv: list[str], message: str, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_list_prints_one_line_per_case(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--cwd", str(ROOT), "--stack", "dev", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "HappyPath: churn-dev" in lines
+    assert all(": churn-dev" in line for line in lines)
+
+
+def test_a_state_machine_without_cases_is_an_error_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pipeline added to a stack without cases must not be silently left out of the simulation."""
+    config = json.loads((ROOT / "tests/simulation/MockConfigFile.json").read_text())
+    config["StateMachines"]["fraud-prod"] = config["StateMachines"].pop("churn-prod")
+    path = tmp_path / "MockConfigFile.json"
+    path.write_text(json.dumps(config))
+    assert cli.main(["--cwd", str(ROOT), "--stack", "prod", "--case", "HappyPath", "--mock-config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {path}: no test cases for churn-prod; add them under StateMachines.churn-prod.TestCases" in err

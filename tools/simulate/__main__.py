@@ -2,6 +2,7 @@
 
     python -m tools.simulate --stack NAME --case NAME [--state-machine NAME] [--cwd DIR]
         [--mock-config FILE] [--expectations FILE] [--json]
+    python -m tools.simulate --stack NAME --list
 
 The state machines are those the program declares for the stack (run under Pulumi's mock runtime); the
 case's mocked responses come from the mock config (Step Functions Local format) and how it must end from
@@ -16,14 +17,15 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 
 from tools.cli import Parser, UsageError
-from tools.simulate.engine import SimulationError
-from tools.simulate.runner import Result, simulate
+
+if TYPE_CHECKING:
+    from tools.simulate.runner import Result
 
 OK, NOT_AS_EXPECTED, ERROR = 0, 1, 2
 DEFAULT_MOCK_CONFIG = Path("tests/simulation/MockConfigFile.json")
@@ -33,13 +35,33 @@ DEFAULT_EXPECTATIONS = Path("tests/simulation/expected.yaml")
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = Parser(prog="python -m tools.simulate", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True, help="the stack whose state machines run")
-    parser.add_argument("--case", required=True, help="the test case (a key under TestCases in the mock config)")
+    parser.add_argument("--case", help="the test case (a key under TestCases in the mock config)")
+    parser.add_argument("--list", action="store_true", help="list the stack's test cases, one a line, and exit")
     parser.add_argument("--state-machine", help="only this state machine of the stack (default: every one)")
     parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="the Pulumi project directory (default: .)")
     parser.add_argument("--mock-config", type=Path, help=f"default: <cwd>/{DEFAULT_MOCK_CONFIG}")
     parser.add_argument("--expectations", type=Path, help=f"default: <cwd>/{DEFAULT_EXPECTATIONS}")
     parser.add_argument("--json", action="store_true", help="print the executions as JSON")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not args.case and not args.list:
+        raise UsageError(f"name a test case with --case, or list them: --stack {args.stack} --list")
+    return args
+
+
+def cases_of(mock_config: Path, stack: str) -> dict[str, list[str]]:
+    """Case -> the state machines of the stack that have it, read from the mock config's raw JSON: quick, before
+    anything heavy is imported (moto, the program)."""
+    try:
+        raw = json.loads(mock_config.read_text())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{mock_config}: cannot be read ({exc})") from None
+    found: dict[str, list[str]] = {}
+    machines = raw.get("StateMachines", {}) if isinstance(raw, dict) else {}
+    for machine, spec in sorted(machines.items()):
+        if machine.endswith(f"-{stack}") and isinstance(spec, dict):
+            for case in spec.get("TestCases", {}):
+                found.setdefault(case, []).append(machine)
+    return found
 
 
 def _compact(value: Any, limit: int = 400) -> str:
@@ -124,6 +146,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return ERROR
     directory = args.cwd.resolve()
+    mock_config = args.mock_config or directory / DEFAULT_MOCK_CONFIG
+    try:
+        cases = cases_of(mock_config, args.stack)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ERROR
+    if args.list:
+        for case, machines in sorted(cases.items()):
+            print(f"{case}: {', '.join(machines)}")
+        return OK
+    if args.case not in cases and args.state_machine is None:
+        known = ", ".join(sorted(cases)) or "none"
+        print(
+            f"error: {mock_config}: no test case {args.case} for stack {args.stack} (cases: {known})", file=sys.stderr
+        )
+        return ERROR
+    from tools.simulate.engine import SimulationError
+    from tools.simulate.runner import simulate
+
     # The engine logs every failure it handles (a Catch is normal here); the path printed says it all.
     logging.getLogger("moto").setLevel(logging.CRITICAL)
     try:
@@ -131,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             directory,
             args.stack,
             args.case,
-            args.mock_config or directory / DEFAULT_MOCK_CONFIG,
+            mock_config,
             args.expectations or directory / DEFAULT_EXPECTATIONS,
             only=args.state_machine,
         )

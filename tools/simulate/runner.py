@@ -92,6 +92,13 @@ def simulate(
     machines = [m for m in state_machines(directory, stack) if only is None or m.name == only]
     if not machines:
         raise engine.SimulationError(f"stack {stack} has no state machine named {only}")
+    untested = [m.name for m in machines if not config.cases(m.name)]
+    if untested:
+        # A pipeline added to the stack file without cases would otherwise be silently left out.
+        raise engine.SimulationError(
+            f"{mock_config_path}: no test cases for {', '.join(untested)}; add them under StateMachines."
+            f"{untested[0]}.TestCases (and their expectations), as for the other pipelines"
+        )
     covered = [m for m in machines if case in config.cases(m.name)]
     if not covered:
         known = sorted({c for m in machines for c in config.cases(m.name)})
