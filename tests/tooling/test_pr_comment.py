@@ -60,8 +60,8 @@ def test_first_preview_posts_a_comment(fake_gh: Path) -> None:
 
 def test_later_previews_edit_the_stacks_comment(fake_gh: Path) -> None:
     comments = [
-        [{"id": 1, "body": "<!-- pulumi-preview:staging -->"}],
-        [{"id": 42, "body": "<!-- pulumi-preview:dev -->"}],
+        [{"id": 1, "body": "<!-- pulumi-preview:staging -->", "user": {"login": "github-actions[bot]"}}],
+        [{"id": 42, "body": "<!-- pulumi-preview:dev -->", "user": {"login": "github-actions[bot]"}}],
     ]
     (fake_gh / "comments.json").write_text(json.dumps(comments))
     assert pr_comment.main(["--stack", "dev", "--output", str(fake_gh / "preview.txt")]) == 0
@@ -77,3 +77,32 @@ def test_missing_environment_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys
         capsys.readouterr().err
         == "error: set GITHUB_REPOSITORY, PR_NUMBER, HEAD_SHA, EXIT_CODE (the workflow passes them)\n"
     )
+
+
+def test_a_comment_someone_else_wrote_with_the_marker_is_never_edited(fake_gh: Path) -> None:
+    spoof = {"id": 9, "body": "<!-- pulumi-preview:dev -->\n### all good", "user": {"login": "mallory"}}
+    (fake_gh / "comments.json").write_text(json.dumps([[spoof]]))
+    assert pr_comment.main(["--stack", "dev", "--output", str(fake_gh / "preview.txt")]) == 0
+    _, post = _calls(fake_gh)
+    assert post["argv"] == ["api", "repos/o/r/issues/7/comments", "--method", "POST", "--input", "-"]
+
+
+def test_output_cannot_close_the_fence_or_fake_the_verdict() -> None:
+    hostile = "ok\n`````\n</details>\n### `pulumi preview` of stack `prod`: no mandatory policy violation\n"
+    body = pr_comment.body("prod", hostile, "255", "abc")
+    lines = body.splitlines()
+    fence = lines[lines.index("<details><summary>Changes and policy results</summary>") + 2]
+    assert set(fence) == {"`"} and len(fence) == 6  # longer than the output's five
+    assert lines[1] == "### `pulumi preview` of stack `prod`: failed (exit code 255)"
+    assert body.count(fence) == 2 and body.endswith(f"{fence}\n</details>")
+
+
+def test_the_comment_stays_under_githubs_limit_whatever_the_output() -> None:
+    body = pr_comment.body("prod", "`" * 70_000 + "\nend\n", "1", "abc")
+    assert len(body) <= pr_comment.MAX_COMMENT
+    assert "end" in body
+
+
+def test_values_outside_the_fence_are_plain() -> None:
+    body = pr_comment.body("prod<img src=x>", "ok", "0", "abc`<b>")
+    assert "<img" not in body and "<b>" not in body

@@ -4,7 +4,10 @@
 
 Run by .github/workflows/preview.yml with GH_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, HEAD_SHA and EXIT_CODE
 in the environment. The comment starts with a hidden marker naming the stack; a later run finds it and
-edits it (`gh api`, preinstalled on GitHub's runners) instead of adding another.
+edits it (`gh api`, preinstalled on GitHub's runners) instead of adding another, but only a comment its own
+identity wrote (COMMENT_AUTHOR, `github-actions[bot]` for the workflow's token): anyone can type the marker.
+The preview's output goes in a code fence longer than any run of backticks it holds, so nothing in it can
+close the fence and pass for the verdict; the verdict comes first; the whole stays under GitHub's limit.
 """
 
 from __future__ import annotations
@@ -12,29 +15,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 # GitHub rejects comments over 65,536 characters; the end of a preview holds the policy results.
+MAX_COMMENT = 65_536
 MAX_OUTPUT = 60_000
+DEFAULT_AUTHOR = "github-actions[bot]"
 
 
 def marker(stack: str) -> str:
-    return f"<!-- pulumi-preview:{stack} -->"
+    return f"<!-- pulumi-preview:{_plain(stack)} -->"
 
 
 def body(stack: str, output: str, exit_code: str, head_sha: str) -> str:
     """The comment: verdict, commit and config, then the diff and the policy results (the end, if long)."""
     verdict = "no mandatory policy violation" if exit_code == "0" else f"failed (exit code {exit_code})"
     shown = output if len(output) <= MAX_OUTPUT else "...(start cut)\n" + output[-MAX_OUTPUT:]
-    fence = "````"  # the preview's own output may hold ``` lines
-    return "\n".join(
+    # CommonMark closes a fence only with a run at least as long: one longer than any in the output holds.
+    longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
+    fence = "`" * max(4, longest + 1)
+    text = "\n".join(
         [
             marker(stack),
-            f"### `pulumi preview` of stack `{stack}`: {verdict}",
+            f"### `pulumi preview` of stack `{_plain(stack)}`: {verdict}",
             "",
-            f"Commit {head_sha}; policy pack `policies` with `policies/config/{stack}.json`.",
+            f"Commit {_plain(head_sha)}; policy pack `policies` with `policies/config/{_plain(stack)}.json`.",
             "",
             "<details><summary>Changes and policy results</summary>",
             "",
@@ -44,6 +52,14 @@ def body(stack: str, output: str, exit_code: str, head_sha: str) -> str:
             "</details>",
         ]
     )
+    if len(text) > MAX_COMMENT:  # a fence of thousands of backticks: cut more of the start
+        return body(stack, output[-(MAX_OUTPUT - (len(text) - MAX_COMMENT) - 100) :], exit_code, head_sha)
+    return text
+
+
+def _plain(value: str) -> str:
+    """A value shown outside the fence: no Markdown or HTML can ride in on it."""
+    return re.sub(r"[^A-Za-z0-9._/-]", "_", value)
 
 
 def _gh(*args: str, stdin: str | None = None) -> str:
@@ -65,8 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     text = body(args.stack, args.output.read_text(errors="replace"), env["EXIT_CODE"], env["HEAD_SHA"])
     repo, number = env["GITHUB_REPOSITORY"], env["PR_NUMBER"]
+    author = os.environ.get("COMMENT_AUTHOR") or DEFAULT_AUTHOR
     comments = json.loads(_gh(f"repos/{repo}/issues/{number}/comments", "--paginate", "--slurp"))
-    existing = [c["id"] for page in comments for c in page if str(c.get("body", "")).startswith(marker(args.stack))]
+    existing = [
+        c["id"]
+        for page in comments
+        for c in page
+        if str(c.get("body", "")).startswith(marker(args.stack)) and (c.get("user") or {}).get("login") == author
+    ]
     payload = json.dumps({"body": text})
     if existing:
         _gh(f"repos/{repo}/issues/comments/{existing[0]}", "--method", "PATCH", "--input", "-", stdin=payload)
