@@ -223,3 +223,69 @@ def test_jobs_have_timeouts_and_checkout_keeps_no_credentials(name: str) -> None
         for step in steps(job):
             if str(step.get("uses", "")).startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env=env)
+    return result.stdout.strip()
+
+
+def test_prod_runs_only_a_commit_on_main_checked_before_any_credentials(tmp_path: Path) -> None:
+    """The guard step, run for real against a repository where main has moved on and a tag sits elsewhere."""
+    (up,) = jobs("pulumi-up.yml").values()
+    all_steps = steps(up)
+    checkout = next(s for s in all_steps if str(s.get("uses", "")).startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0  # origin/main must be there to compare with
+    guard = next(i for i, s in enumerate(all_steps) if "merge-base --is-ancestor" in s.get("run", ""))
+    assert all_steps[guard]["if"] == "inputs.stack == 'prod'"
+    setup = next(i for i, s in enumerate(all_steps) if s.get("uses") == "./.github/actions/setup")
+    creds = next(i for i, s in enumerate(all_steps) if "configure-aws-credentials@" in str(s.get("uses", "")))
+    assert guard < setup < creds  # nothing installed, no credentials, before the commit is known to be main's
+
+    _git(tmp_path, "init", "-q", "-b", "main")
+    for message in ("one", "two"):
+        _git(tmp_path, "commit", "-q", "--allow-empty", "-m", message)
+    merged = _git(tmp_path, "rev-parse", "HEAD~1")
+    _git(tmp_path, "checkout", "-q", "-b", "unreviewed")
+    _git(tmp_path, "commit", "-q", "--allow-empty", "-m", "pushed with a v* tag, never merged")
+    unreviewed = _git(tmp_path, "rev-parse", "HEAD")
+    _git(tmp_path, "update-ref", "refs/remotes/origin/main", "main")
+
+    def guard_on(sha: str) -> subprocess.CompletedProcess[str]:
+        script = all_steps[guard]["run"]
+        env = {"GITHUB_SHA": sha, "PATH": "/usr/bin:/bin"}
+        command = ["bash", "-e", "-c", script]
+        return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=env, check=False)
+
+    assert guard_on(merged).returncode == 0
+    refused = guard_on(unreviewed)
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines() == [
+        f"::error::prod deploys only commits on main: {unreviewed} is not an ancestor of origin/main"
+    ]
+
+
+def test_a_dispatch_of_staging_alone_runs() -> None:
+    """`needs: dev` skips staging with a skipped dev unless its condition says otherwise; after a failed dev
+    it must still be skipped."""
+    staging_if = " ".join(jobs("deploy.yml")["staging"]["if"].split())
+    assert staging_if.startswith("!failure() && !cancelled() && (")
+    assert "inputs.stack == 'staging'" in staging_if
+
+
+def test_dependabot_keeps_every_pin_current() -> None:
+    path = GITHUB / "dependabot.yml"
+    result = subprocess.run(
+        [VENV_BIN / "check-jsonschema", "--builtin-schema", "vendor.dependabot", path],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    updates = {u["package-ecosystem"]: u for u in yaml.safe_load(path.read_text())["updates"]}
+    action_dirs = {"/"} | {"/" + str(a.parent.relative_to(ROOT)) for a in ACTIONS}
+    assert set(updates["github-actions"]["directories"]) == action_dirs
+    pip_dirs = {"/" + str(p.parent.relative_to(ROOT)).removeprefix(".") for p in ROOT.glob("*/requirements*.txt")}
+    assert set(updates["pip"]["directories"]) == {"/"} | pip_dirs  # "/": pyproject.toml
+    assert all(u["cooldown"]["default-days"] >= 7 for u in updates.values())
