@@ -1,10 +1,13 @@
 """Per AWS account, once, before the first deploy: what the GitHub workflows need to preview and deploy.
 
 - GitHub's OIDC provider (one per account; `createOidcProvider: false` when the account has it already);
-- `<project>-preview`: assumed by pull-request previews (`sub` = repo:<repository>:pull_request), reads the
-  state, nothing else;
+- `<project>-preview`: assumed by pull-request previews (`sub` = repo:<repository>:pull_request:job_workflow_ref:
+  <repository>/.github/workflows/preview.yml@refs/pull/*/merge), reads the state, nothing else;
 - `<project>-deploy-<environment>` per GitHub environment deploying to this account (`sub` =
-  repo:<repository>:environment:<environment>), scoped to that environment's resources (github_access.py);
+  repo:<repository>:environment:<environment>:job_workflow_ref:<repository>/.github/workflows/pulumi-up.yml@<ref>,
+  <ref> main or a v* tag for prod, any for the others), scoped to that environment's resources
+  (github_access.py). The `sub` carries the workflow only under the repository's subject template
+  (github_access.SUBJECT_CLAIMS, README "Set up"); without it no role can be assumed.
 - `<project>-state-<account>-<region>`: the self-managed state backend (encrypted, versioned, private, TLS).
 
     cd bootstrap && pulumi up --stack <nonprod|prod>
@@ -26,14 +29,14 @@ import yaml  # noqa: E402
 from github_access import (  # noqa: E402
     AUDIENCE,
     GITHUB_OIDC_HOST,
-    PULL_REQUEST_SUBJECT,
     Account,
     deploy_policy,
-    environment_subject,
+    deploy_subjects,
     github_trust_policy,
     oidc_provider_arn,
     passed_roles,
     preview_policy,
+    preview_subjects,
 )
 
 from components.artifacts_bucket import ArtifactsBucket, ArtifactsBucketArgs  # noqa: E402
@@ -91,7 +94,7 @@ preview_role = aws.iam.Role(
     "preview",
     name=f"{project}-preview",
     description=f"Pull-request previews of {repository}: reads the Pulumi state",
-    assume_role_policy=json.dumps(github_trust_policy(account, repository, PULL_REQUEST_SUBJECT)),
+    assume_role_policy=json.dumps(github_trust_policy(account, repository, preview_subjects(repository))),
     max_session_duration=3600,
     opts=role_opts,
 )
@@ -108,7 +111,11 @@ for environment in environments:
         f"deploy-{environment}",
         name=f"{project}-deploy-{environment}",
         description=f"Deploys of {repository} from the GitHub environment {environment}",
-        assume_role_policy=json.dumps(github_trust_policy(account, repository, environment_subject(environment))),
+        assume_role_policy=json.dumps(
+            github_trust_policy(
+                account, repository, deploy_subjects(repository, environment, prod=environment == "prod")
+            )
+        ),
         max_session_duration=3600,
         opts=role_opts,
     )

@@ -33,31 +33,76 @@ def oidc_provider_arn(account: Account) -> str:
     return account.arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", region=False)
 
 
-def github_trust_policy(account: Account, repository: str, subject: str) -> Document:
-    """Only workflow runs of `repository` whose token subject is exactly `subject` (an environment, or PRs)."""
+SUBJECT_CLAIMS = ("repo", "context", "job_workflow_ref")
+"""The repository's OIDC subject template (`include_claim_keys`, set once per repository; README, "Set up").
+
+With it the `sub` GitHub signs names the workflow file the job runs in and the ref it was taken from:
+`repo:<owner/repo>:<context>:job_workflow_ref:<owner/repo>/.github/workflows/<file>@<ref>`, where <context> is
+`environment:<name>` for a job in an environment and `pull_request` for a pull-request job. AWS STS reads no
+custom claim of GitHub's token as a condition key (GitHub's AWS guide says so); `sub` is read, so the workflow
+is pinned through it. Without the template the token's `sub` stops at the context and matches no role here:
+the roles fail closed.
+"""
+
+DEPLOY_WORKFLOW = "pulumi-up.yml"
+"""The reusable workflow every `pulumi up` runs in (called by deploy.yml); its job holds the environment."""
+
+PREVIEW_WORKFLOW = "preview.yml"
+
+PROD_REFS = ("refs/heads/main", "refs/tags/v*")
+"""Prod is deployed from main or a release tag only (deploy.yml); any other ref's token is refused by STS."""
+
+
+def workflow_subjects(repository: str, context: str, workflow: str, refs: tuple[str, ...]) -> list[str]:
+    """The `sub` values of jobs of `repository` running `workflow` at one of `refs`, in `context`."""
+    return [
+        f"repo:{repository}:{context}:job_workflow_ref:{repository}/.github/workflows/{workflow}@{ref}" for ref in refs
+    ]
+
+
+def deploy_subjects(repository: str, environment: str, *, prod: bool) -> list[str]:
+    """Deploys of `environment`: the environment's job in the deploy workflow; for prod, from main or a v* tag."""
+    refs = PROD_REFS if prod else ("*",)
+    return workflow_subjects(repository, environment_subject(environment), DEPLOY_WORKFLOW, refs)
+
+
+def preview_subjects(repository: str) -> list[str]:
+    """Pull-request previews: the preview workflow at a pull request's merge ref."""
+    return workflow_subjects(repository, PULL_REQUEST_SUBJECT, PREVIEW_WORKFLOW, ("refs/pull/*/merge",))
+
+
+def github_trust_policy(account: Account, repository: str, subjects: list[str]) -> Document:
+    """Only workflow runs of `repository` whose token subject is one of `subjects` (StringLike where one holds
+    a wildcard: never a leading one, and the repository, context and workflow file before it are fixed)."""
+    assert all(s.startswith(f"repo:{repository}:") for s in subjects), subjects
+    wildcard = any("*" in s or "?" in s for s in subjects)
+    sub = {f"{GITHUB_OIDC_HOST}:sub": subjects[0] if len(subjects) == 1 else subjects}
+    condition: Document = {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": AUDIENCE}}
+    if wildcard:
+        # A `*` after `<file>@` would also match a workflow file named `pulumi-up.yml@refs/tags/v1.yml` (a file
+        # name may hold `@`) run from any branch: the subject must hold exactly one `@`, the one before the ref.
+        condition["StringLike"] = sub
+        condition["StringNotLike"] = {f"{GITHUB_OIDC_HOST}:sub": "*@*@*"}
+    else:
+        condition["StringEquals"].update(sub)
     return _document(
         {
             "Sid": "GitHubActionsOidc",
             "Effect": "Allow",
             "Principal": {"Federated": oidc_provider_arn(account)},
             "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {
-                "StringEquals": {
-                    f"{GITHUB_OIDC_HOST}:aud": AUDIENCE,
-                    f"{GITHUB_OIDC_HOST}:sub": f"repo:{repository}:{subject}",
-                }
-            },
+            "Condition": condition,
         }
     )
 
 
 def environment_subject(environment: str) -> str:
-    """The `sub` of a job that runs in a GitHub environment."""
+    """The context part of the `sub` of a job that runs in a GitHub environment."""
     return f"environment:{environment}"
 
 
 PULL_REQUEST_SUBJECT = "pull_request"
-"""The `sub` of a job triggered by a pull request (no environment)."""
+"""The context part of the `sub` of a job triggered by a pull request (no environment)."""
 
 
 def state_access(account: Account, bucket: str, *, write: bool) -> list[Document]:

@@ -49,24 +49,65 @@ def allows(document: dict[str, Any], action: str, resource: str) -> bool:
     )
 
 
+def _assumable(trust: dict[str, Any], sub: str) -> bool:
+    """IAM's StringEquals / StringLike / StringNotLike on GitHub's token, as STS reads them (all must hold)."""
+    (statement,) = trust["Statement"]
+    condition = statement["Condition"]
+    token = {f"{OIDC}:aud": "sts.amazonaws.com", f"{OIDC}:sub": sub}
+
+    def like(value: str, pattern: str) -> bool:  # `*` and `?` only; no subject here holds `[`
+        return fnmatch.fnmatchcase(value, pattern)
+
+    assert set(condition) <= {"StringEquals", "StringLike", "StringNotLike"}, condition
+    equals = all(token[k] in _as_list(v) for k, v in condition.get("StringEquals", {}).items())
+    likes = all(any(like(token[k], p) for p in _as_list(v)) for k, v in condition.get("StringLike", {}).items())
+    not_likes = all(
+        not any(like(token[k], p) for p in _as_list(v)) for k, v in condition.get("StringNotLike", {}).items()
+    )
+    named = f"{OIDC}:sub" in {*condition.get("StringEquals", {}), *condition.get("StringLike", {})}
+    return named and equals and likes and not_likes
+
+
+def _sub(context: str, workflow: str, ref: str, repository: str = REPOSITORY) -> str:
+    """The `sub` GitHub signs under the subject template repo, context, job_workflow_ref."""
+    return f"repo:{repository}:{context}:job_workflow_ref:{repository}/.github/workflows/{workflow}@{ref}"
+
+
 @pytest.mark.parametrize("stack", ENVIRONMENTS)
-def test_roles_trust_only_this_repository_with_the_exact_subject(bootstrap: dict[str, Plan], stack: str) -> None:
+def test_roles_trust_only_their_workflow_of_this_repository(bootstrap: dict[str, Plan], stack: str) -> None:
     plan = bootstrap[stack]
     provider = f"arn:aws:iam::123456789012:oidc-provider/{OIDC}"
-    subjects = {"preview": "pull_request", **{f"deploy-{e}": f"environment:{e}" for e in ENVIRONMENTS[stack]}}
-    for role, subject in subjects.items():
-        assert _document(plan, role, "assumeRolePolicy")["Statement"] == [
-            {
-                "Sid": "GitHubActionsOidc",
-                "Effect": "Allow",
-                "Principal": {"Federated": provider},
-                "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {f"{OIDC}:aud": "sts.amazonaws.com", f"{OIDC}:sub": f"repo:{REPOSITORY}:{subject}"}
-                },
-            }
-        ]
-    assert sorted(r.name for r in plan.of_type("aws:iam/role:Role")) == sorted(subjects)
+    roles = ["preview", *(f"deploy-{e}" for e in ENVIRONMENTS[stack])]
+    assert sorted(r.name for r in plan.of_type("aws:iam/role:Role")) == sorted(roles)
+    for role in roles:
+        (statement,) = _document(plan, role, "assumeRolePolicy")["Statement"]
+        assert statement["Principal"] == {"Federated": provider}
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+
+    def can(role: str, sub: str) -> bool:
+        return _assumable(_document(plan, role, "assumeRolePolicy"), sub)
+
+    pr = _sub("pull_request", "preview.yml", "refs/pull/7/merge")
+    assert can("preview", pr)
+    assert not can("preview", _sub("pull_request", "evil.yml", "refs/pull/7/merge"))
+    assert not can("preview", f"repo:{REPOSITORY}:pull_request")  # without the subject template: refused
+    assert not can("preview", _sub("pull_request", "preview.yml", "refs/pull/7/merge", "example-org/fork"))
+    for environment in ENVIRONMENTS[stack]:
+        role, context = f"deploy-{environment}", f"environment:{environment}"
+        assert not can("preview", _sub(context, "pulumi-up.yml", "refs/heads/main"))
+        assert not can(role, pr)
+        assert can(role, _sub(context, "pulumi-up.yml", "refs/heads/main"))
+        assert not can(role, f"repo:{REPOSITORY}:{context}")
+        assert not can(role, _sub(context, "deploy.yml", "refs/heads/main"))  # the caller, not the job's file
+        assert not can(role, _sub(context, "evil.yml", "refs/heads/main"))
+        # a file named to look like the deploy workflow at a tag, run from a branch
+        assert not can(role, _sub(context, "pulumi-up.yml@refs/tags/v1.yml", "refs/heads/evil"))
+        for other in {"dev", "staging", "prod"} - {environment}:
+            assert not can(role, _sub(f"environment:{other}", "pulumi-up.yml", "refs/heads/main"))
+        prod = environment == "prod"
+        assert can(role, _sub(context, "pulumi-up.yml", "refs/tags/v1.4.0"))
+        assert can(role, _sub(context, "pulumi-up.yml", "refs/heads/feature")) is not prod  # prod: main and v* only
+        assert can(role, _sub(context, "pulumi-up.yml", "refs/tags/nightly")) is not prod
     oidc = plan.named("github").inputs
     assert (oidc["url"], oidc["clientIdLists"]) == (f"https://{OIDC}", ["sts.amazonaws.com"])
 

@@ -289,3 +289,27 @@ def test_dependabot_keeps_every_pin_current() -> None:
     pip_dirs = {"/" + str(p.parent.relative_to(ROOT)).removeprefix(".") for p in ROOT.glob("*/requirements*.txt")}
     assert set(updates["pip"]["directories"]) == {"/"} | pip_dirs  # "/": pyproject.toml
     assert all(u["cooldown"]["default-days"] >= 7 for u in updates.values())
+
+
+def test_the_roles_trust_the_workflow_files_that_assume_them() -> None:
+    """The bootstrap pins each role's trust to one workflow file (through the `sub` subject template); the
+    role must be assumed in that file and no other, in a job of the context the trust names."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("github_access", ROOT / "bootstrap" / "github_access.py")
+    assert spec is not None and spec.loader is not None
+    access = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(access)
+    assert access.SUBJECT_CLAIMS == ("repo", "context", "job_workflow_ref")
+
+    def assuming(variable: str) -> set[str]:
+        return {n for n in DOCS if variable in (GITHUB / "workflows" / n).read_text()}
+
+    assert assuming("vars.AWS_DEPLOY_ROLE_ARN") == {access.DEPLOY_WORKFLOW}
+    (up,) = jobs(access.DEPLOY_WORKFLOW).values()
+    assert up["environment"] == "${{ inputs.stack }}"  # context environment:<stack>
+    assert assuming("AWS_PREVIEW_ROLE_ARN_") == {access.PREVIEW_WORKFLOW}
+    assert list(DOCS[access.PREVIEW_WORKFLOW]["on"]) == ["pull_request"]  # context pull_request
+    assert all("environment" not in job for job in jobs(access.PREVIEW_WORKFLOW).values())
+    prod = " ".join(jobs("deploy.yml")["prod"]["if"].split())
+    assert "refs/tags/v" in prod and access.PROD_REFS == ("refs/heads/main", "refs/tags/v*")
