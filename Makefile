@@ -14,7 +14,7 @@ PULUMI ?= pulumi
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 POLICY_FLAGS = --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
-.PHONY: help install test test-fast lint fmt typecheck check refresh-iam-data pre-commit plan plan-bootstrap simulate preview policy up refresh destroy \
+.PHONY: help install install-locked lock test test-fast lint fmt typecheck check refresh-iam-data pre-commit plan plan-bootstrap simulate preview policy up refresh destroy \
 	require-pulumi require-stack require-credentials require-passphrase clean
 
 help: ## List the targets
@@ -27,6 +27,19 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 install: $(STAMP) ## Create .venv and install the program, the offline tools and the dev tools
+
+# What CI installs: exactly the versions and files of requirements-ci.txt (every one hashed), nothing resolved.
+LOCK := requirements-ci.txt
+LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_28
+
+install-locked: ## Create .venv from requirements-ci.txt, every file's hash checked (what CI runs)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	@touch $(STAMP)
+
+lock: $(STAMP) ## Regenerate requirements-ci.txt (hashed) from pyproject.toml: run after changing a pin
+	$(VENV)/bin/uv pip compile pyproject.toml --extra tools --group dev --generate-hashes $(LOCK_TARGET) \
+		--custom-compile-command "make lock" --quiet -o $(LOCK)
 
 test: $(STAMP) ## Run the whole test suite (offline: no Pulumi CLI, no AWS account)
 	$(PY) -m pytest
