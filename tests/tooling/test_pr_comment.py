@@ -106,3 +106,18 @@ def test_the_comment_stays_under_githubs_limit_whatever_the_output() -> None:
 def test_values_outside_the_fence_are_plain() -> None:
     body = pr_comment.body("prod<img src=x>", "ok", "0", "abc`<b>")
     assert "<img" not in body and "<b>" not in body
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "verdict"),
+    [
+        ("0", "no mandatory policy violation"),
+        ("255\n", "failed (exit code 255)"),
+        ("", "failed (no exit code)"),
+        ("0 -- all clear", "failed (no exit code)"),  # the artifact is written by the PR's code
+        ("1: **no mandatory policy violation**", "failed (no exit code)"),
+    ],
+)
+def test_the_verdict_takes_only_a_number_from_the_artifact(exit_code: str, verdict: str) -> None:
+    first = pr_comment.body("dev", "out", exit_code, "abc").splitlines()[1]
+    assert first == f"### `pulumi preview` of stack `dev`: {verdict}"

@@ -126,8 +126,9 @@ def test_no_pull_request_target_and_no_expansion_in_scripts() -> None:
 def test_forks_get_no_credentials() -> None:
     for job_name, job in jobs("ci.yml").items():
         assert "secrets." not in str(job) and "id-token" not in job["permissions"], job_name
-    (preview,) = jobs("preview.yml").values()
+    preview, comment = jobs("preview.yml")["preview"], jobs("preview.yml")["comment"]
     assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert comment["if"] == "always() && github.event.pull_request.head.repo.full_name == github.repository"
     assert set(DOCS["preview.yml"]["on"]) == {"pull_request"}
     # The only other workflow with secrets runs on pushes and dispatches, never on pull requests.
     assert "pull_request" not in DOCS["deploy.yml"]["on"]
@@ -201,14 +202,17 @@ def test_the_cli_reads_stacks_dir_for_real() -> None:
     for name in ("preview.yml", "pulumi-up.yml"):
         for job in jobs(name).values():
             script = runs(job)
+            if "pulumi preview" not in script:  # the comment job: no CLI
+                continue
             guard = script.index('pulumi config get ml-pipelines:pipelines --stack "$STACK_NAME"')
             assert guard < script.index("pulumi preview"), name
 
 
 def test_every_stack_is_previewed_on_pull_requests() -> None:
-    (preview,) = jobs("preview.yml").values()
+    preview = jobs("preview.yml")["preview"]
     stacks = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
     assert sorted(i["stack"] for i in preview["strategy"]["matrix"]["include"]) == stacks
+    assert sorted(jobs("preview.yml")["comment"]["strategy"]["matrix"]["stack"]) == stacks
     assert preview["strategy"]["fail-fast"] is False
     roles = {i["stack"]: i["role"] for i in preview["strategy"]["matrix"]["include"]}
     assert roles == {s: f"AWS_PREVIEW_ROLE_ARN_{s.upper()}" for s in stacks}
@@ -313,3 +317,25 @@ def test_the_roles_trust_the_workflow_files_that_assume_them() -> None:
     assert all("environment" not in job for job in jobs(access.PREVIEW_WORKFLOW).values())
     prod = " ".join(jobs("deploy.yml")["prod"]["if"].split())
     assert "refs/tags/v" in prod and access.PROD_REFS == ("refs/heads/main", "refs/tags/v*")
+
+
+def test_the_pull_requests_code_never_runs_with_a_write_token() -> None:
+    """The preview job runs the PR's program and pack: read-only role, no write token, and it hands over its
+    output as an artifact. The comment job holds `pull-requests: write`, checks out the base commit, installs
+    nothing and runs nothing but the base branch's comment tool on that artifact."""
+    preview, comment = jobs("preview.yml")["preview"], jobs("preview.yml")["comment"]
+    assert preview["permissions"] == {"contents": "read", "id-token": "write"}
+    assert comment["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert comment["needs"] == "preview"
+    upload = next(s for s in steps(preview) if "upload-artifact@" in str(s.get("uses", "")))
+    assert upload["with"] == {"name": "preview-${{ matrix.stack }}", "path": "preview-result/", "retention-days": 3}
+    checkout, download, post = steps(comment)
+    assert checkout["with"] == {"ref": "${{ github.event.pull_request.base.sha }}", "persist-credentials": False}
+    assert "download-artifact@" in download["uses"] and download["with"]["name"] == "preview-${{ matrix.stack }}"
+    assert download["continue-on-error"] is True and post["if"] == "steps.result.outcome == 'success'"
+    assert " ".join(post["run"].replace("\\\n", " ").split()) == (
+        'EXIT_CODE="$(head -c 16 preview-result/exit-code)" python3 -m tools.ci.pr_comment '
+        '--stack "$STACK" --output preview-result/output.txt'
+    )
+    assert "secrets." not in str(comment) and "setup" not in str(comment)
+    assert "GH_TOKEN" not in str(preview) and "pr_comment" not in str(preview)

@@ -32,7 +32,13 @@ def marker(stack: str) -> str:
 
 def body(stack: str, output: str, exit_code: str, head_sha: str) -> str:
     """The comment: verdict, commit and config, then the diff and the policy results (the end, if long)."""
-    verdict = "no mandatory policy violation" if exit_code == "0" else f"failed (exit code {exit_code})"
+    # The exit code comes from the preview job's artifact, which the pull request's code could write: a number
+    # or nothing, never text in the verdict line.
+    code = exit_code.strip()
+    if code == "0":
+        verdict = "no mandatory policy violation"
+    else:
+        verdict = f"failed (exit code {code})" if re.fullmatch(r"[0-9]{1,3}", code) else "failed (no exit code)"
     shown = output if len(output) <= MAX_OUTPUT else "...(start cut)\n" + output[-MAX_OUTPUT:]
     # CommonMark closes a fence only with a run at least as long: one longer than any in the output holds.
     longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
