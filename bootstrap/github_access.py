@@ -50,7 +50,9 @@ DEPLOY_WORKFLOW = "pulumi-up.yml"
 PREVIEW_WORKFLOW = "preview.yml"
 
 PROD_REFS = ("refs/heads/main", "refs/tags/v*")
-"""Prod is deployed from main or a release tag only (deploy.yml); any other ref's token is refused by STS."""
+"""Prod is deployed from main or a release tag only (deploy.yml). This is the ref `pulumi-up.yml` is taken at,
+which a caller names: a workflow on any branch can call `pulumi-up.yml@main`. The run's own ref is held by the
+`prod` environment's deployment rules (README), not by this trust."""
 
 
 def workflow_subjects(repository: str, context: str, workflow: str, refs: tuple[str, ...]) -> list[str]:

@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tools.ci import pr_comment
 
@@ -121,3 +123,24 @@ def test_values_outside_the_fence_are_plain() -> None:
 def test_the_verdict_takes_only_a_number_from_the_artifact(exit_code: str, verdict: str) -> None:
     first = pr_comment.body("dev", "out", exit_code, "abc").splitlines()[1]
     assert first == f"### `pulumi preview` of stack `dev`: {verdict}"
+
+
+@given(
+    backticks=st.integers(min_value=0, max_value=70_000),
+    rest=st.integers(min_value=0, max_value=70_000),
+    spread=st.booleans(),
+)
+@settings(max_examples=60, deadline=None)
+def test_any_mix_of_backticks_and_text_fits_and_keeps_its_end(backticks: int, rest: int, spread: bool) -> None:
+    """Found by review: 32,603 backticks then 27,397 other characters once recursed without end."""
+    ticks = "`" * backticks if not spread else "``` x " * (backticks // 6)
+    output = ticks + "y" * rest + "\nEND"
+    body = pr_comment.body("prod", output, "1", "abc")
+    assert len(body) <= pr_comment.MAX_COMMENT
+    assert body.splitlines()[1] == "### `pulumi preview` of stack `prod`: failed (exit code 1)"
+    assert "END" in body
+
+
+def test_the_case_the_review_found() -> None:
+    body = pr_comment.body("prod", "`" * 32_603 + "y" * 27_397, "0", "abc")
+    assert len(body) <= pr_comment.MAX_COMMENT and body.rstrip().endswith("</details>")

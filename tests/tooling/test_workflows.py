@@ -268,6 +268,9 @@ def test_prod_runs_only_a_commit_on_main_checked_before_any_credentials(tmp_path
     assert refused.stderr.splitlines() == [
         f"::error::prod deploys only commits on main: {unreviewed} is not an ancestor of origin/main"
     ]
+    # A writer pushes a tag named `origin/main` on their commit: git prefers tags for the short name.
+    _git(tmp_path, "tag", "origin/main", unreviewed)
+    assert guard_on(unreviewed).returncode == 1
 
 
 def test_a_dispatch_of_staging_alone_runs() -> None:

@@ -39,11 +39,24 @@ def body(stack: str, output: str, exit_code: str, head_sha: str) -> str:
         verdict = "no mandatory policy violation"
     else:
         verdict = f"failed (exit code {code})" if re.fullmatch(r"[0-9]{1,3}", code) else "failed (no exit code)"
-    shown = output if len(output) <= MAX_OUTPUT else "...(start cut)\n" + output[-MAX_OUTPUT:]
+    # The longest end of the output that fits: the text only grows with what is kept (more output, a fence at
+    # least as long), so a binary search finds it. Keeping nothing always fits.
+    low, high = 0, min(MAX_OUTPUT, len(output))
+    while low < high:
+        keep = (low + high + 1) // 2
+        if len(_render(stack, verdict, head_sha, output, keep)) <= MAX_COMMENT:
+            low = keep
+        else:
+            high = keep - 1
+    return _render(stack, verdict, head_sha, output, low)
+
+
+def _render(stack: str, verdict: str, head_sha: str, output: str, keep: int) -> str:
+    shown = output if len(output) <= keep else "...(start cut)\n" + (output[-keep:] if keep else "")
     # CommonMark closes a fence only with a run at least as long: one longer than any in the output holds.
     longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
     fence = "`" * max(4, longest + 1)
-    text = "\n".join(
+    return "\n".join(
         [
             marker(stack),
             f"### `pulumi preview` of stack `{_plain(stack)}`: {verdict}",
@@ -58,9 +71,6 @@ def body(stack: str, output: str, exit_code: str, head_sha: str) -> str:
             "</details>",
         ]
     )
-    if len(text) > MAX_COMMENT:  # a fence of thousands of backticks: cut more of the start
-        return body(stack, output[-(MAX_OUTPUT - (len(text) - MAX_COMMENT) - 100) :], exit_code, head_sha)
-    return text
 
 
 def _plain(value: str) -> str:
