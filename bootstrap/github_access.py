@@ -68,9 +68,17 @@ def deploy_subjects(repository: str, environment: str, *, prod: bool) -> list[st
     return workflow_subjects(repository, environment_subject(environment), DEPLOY_WORKFLOW, refs)
 
 
+DRIFT_WORKFLOW = "drift.yml"
+"""The scheduled drift check: `pulumi preview --refresh --expect-no-changes` per stack, read-only, from main."""
+
+
 def preview_subjects(repository: str) -> list[str]:
-    """Pull-request previews: the preview workflow at a pull request's merge ref."""
-    return workflow_subjects(repository, PULL_REQUEST_SUBJECT, PREVIEW_WORKFLOW, ("refs/pull/*/merge",))
+    """Read-only previews: the preview workflow at a pull request's merge ref, and the drift check on main (a
+    job with no environment on main has the context `ref:refs/heads/main`)."""
+    return [
+        *workflow_subjects(repository, PULL_REQUEST_SUBJECT, PREVIEW_WORKFLOW, ("refs/pull/*/merge",)),
+        *workflow_subjects(repository, "ref:refs/heads/main", DRIFT_WORKFLOW, ("refs/heads/main",)),
+    ]
 
 
 def github_trust_policy(account: Account, repository: str, subjects: list[str]) -> Document:

@@ -92,10 +92,14 @@ def test_roles_trust_only_their_workflow_of_this_repository(bootstrap: dict[str,
     assert not can("preview", _sub("pull_request", "evil.yml", "refs/pull/7/merge"))
     assert not can("preview", f"repo:{REPOSITORY}:pull_request")  # without the subject template: refused
     assert not can("preview", _sub("pull_request", "preview.yml", "refs/pull/7/merge", "example-org/fork"))
+    assert can("preview", _sub("ref:refs/heads/main", "drift.yml", "refs/heads/main"))  # the scheduled drift check
+    assert not can("preview", _sub("ref:refs/heads/x", "drift.yml", "refs/heads/x"))
+    assert not can("preview", _sub("ref:refs/heads/x", "drift.yml", "refs/heads/main"))  # called from a branch
     for environment in ENVIRONMENTS[stack]:
         role, context = f"deploy-{environment}", f"environment:{environment}"
         assert not can("preview", _sub(context, "pulumi-up.yml", "refs/heads/main"))
         assert not can(role, pr)
+        assert not can(role, _sub("ref:refs/heads/main", "drift.yml", "refs/heads/main"))
         assert can(role, _sub(context, "pulumi-up.yml", "refs/heads/main"))
         assert not can(role, f"repo:{REPOSITORY}:{context}")
         assert not can(role, _sub(context, "deploy.yml", "refs/heads/main"))  # the caller, not the job's file

@@ -46,7 +46,7 @@ def runs(job: dict[str, Any]) -> str:
 
 
 def test_the_workflows_are_there() -> None:
-    assert sorted(DOCS) == ["ci.yml", "deploy.yml", "preview.yml", "pulumi-up.yml"]
+    assert sorted(DOCS) == ["ci.yml", "deploy.yml", "drift.yml", "preview.yml", "pulumi-up.yml"]
 
 
 def test_workflows_and_actions_match_githubs_schemas() -> None:
@@ -142,7 +142,7 @@ def _pulumi_commands(script: str) -> list[str]:
 
 def test_every_preview_and_update_runs_the_policy_pack_with_the_stack_config() -> None:
     commands = [c for name in DOCS for job in jobs(name).values() for c in _pulumi_commands(runs(job))]
-    assert len(commands) == 3  # the PR preview, and the deploy's preview then update
+    assert len(commands) == 4  # the PR preview, the drift check, and the deploy's preview then update
     for command in commands:
         assert '--stack "$STACK_NAME" --policy-pack policies' in command, command
         assert '--policy-pack-config "policies/config/$STACK.json"' in command, command
@@ -315,9 +315,11 @@ def test_the_roles_trust_the_workflow_files_that_assume_them() -> None:
     assert assuming("vars.AWS_DEPLOY_ROLE_ARN") == {access.DEPLOY_WORKFLOW}
     (up,) = jobs(access.DEPLOY_WORKFLOW).values()
     assert up["environment"] == "${{ inputs.stack }}"  # context environment:<stack>
-    assert assuming("AWS_PREVIEW_ROLE_ARN_") == {access.PREVIEW_WORKFLOW}
+    assert assuming("AWS_PREVIEW_ROLE_ARN_") == {access.PREVIEW_WORKFLOW, access.DRIFT_WORKFLOW}
     assert list(DOCS[access.PREVIEW_WORKFLOW]["on"]) == ["pull_request"]  # context pull_request
-    assert all("environment" not in job for job in jobs(access.PREVIEW_WORKFLOW).values())
+    assert sorted(DOCS[access.DRIFT_WORKFLOW]["on"]) == ["schedule", "workflow_dispatch"]  # context ref:<main>
+    for name in (access.PREVIEW_WORKFLOW, access.DRIFT_WORKFLOW):
+        assert all("environment" not in job for job in jobs(name).values())
     prod = " ".join(jobs("deploy.yml")["prod"]["if"].split())
     assert "refs/tags/v" in prod and access.PROD_REFS == ("refs/heads/main", "refs/tags/v*")
 
@@ -342,3 +344,23 @@ def test_the_pull_requests_code_never_runs_with_a_write_token() -> None:
     )
     assert "secrets." not in str(comment) and "setup" not in str(comment)
     assert "GH_TOKEN" not in str(preview) and "pr_comment" not in str(preview)
+
+
+def test_drift_is_checked_daily_read_only_and_reported_without_running_the_program() -> None:
+    drift, report = jobs("drift.yml")["drift"], jobs("drift.yml")["report"]
+    assert DOCS["drift.yml"]["on"]["schedule"] == [{"cron": "17 5 * * *"}]
+    (command,) = _pulumi_commands(runs(drift))
+    assert command.endswith(" --refresh --expect-no-changes --diff --non-interactive > drift-result/output.txt 2>&1")
+    assert "pulumi up" not in runs(drift) and "pulumi refresh" not in runs(drift)
+    assert drift["permissions"] == {"contents": "read", "id-token": "write"}
+    assert drift["if"] == report["if"].removeprefix("always() && ") == "github.ref == 'refs/heads/main'"
+    stacks = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+    assert sorted(i["stack"] for i in drift["strategy"]["matrix"]["include"]) == stacks
+    assert sorted(report["strategy"]["matrix"]["stack"]) == stacks
+    assert report["permissions"] == {"contents": "read", "issues": "write"} and report["needs"] == "drift"
+    post = steps(report)[-1]
+    assert " ".join(post["run"].replace("\\\n", " ").split()) == (
+        'EXIT_CODE="$(head -c 16 drift-result/exit-code)" python3 -m tools.ci.drift_issue '
+        '--stack "$STACK" --output drift-result/output.txt'
+    )
+    assert "setup" not in str(report) and "secrets." not in str(report)

@@ -39,38 +39,38 @@ def body(stack: str, output: str, exit_code: str, head_sha: str) -> str:
         verdict = "no mandatory policy violation"
     else:
         verdict = f"failed (exit code {code})" if re.fullmatch(r"[0-9]{1,3}", code) else "failed (no exit code)"
-    # The longest end of the output that fits: the text only grows with what is kept (more output, a fence at
-    # least as long), so a binary search finds it. Keeping nothing always fits.
+    head = [
+        marker(stack),
+        f"### `pulumi preview` of stack `{_plain(stack)}`: {verdict}",
+        "",
+        f"Commit {_plain(head_sha)}; policy pack `policies` with `policies/config/{_plain(stack)}.json`.",
+        "",
+        "<details><summary>Changes and policy results</summary>",
+        "",
+    ]
+    return fenced(head, output, MAX_COMMENT, tail=["</details>"])
+
+
+def fenced(head: list[str], output: str, limit: int, tail: list[str] | None = None) -> str:
+    """`head`, then the longest end of `output` that fits in `limit` characters in a code fence it cannot close,
+    then `tail`. The text only grows with what is kept (more output, a fence at least as long), so a binary
+    search finds it; keeping nothing always fits."""
     low, high = 0, min(MAX_OUTPUT, len(output))
     while low < high:
         keep = (low + high + 1) // 2
-        if len(_render(stack, verdict, head_sha, output, keep)) <= MAX_COMMENT:
+        if len(_render(head, output, keep, tail or [])) <= limit:
             low = keep
         else:
             high = keep - 1
-    return _render(stack, verdict, head_sha, output, low)
+    return _render(head, output, low, tail or [])
 
 
-def _render(stack: str, verdict: str, head_sha: str, output: str, keep: int) -> str:
+def _render(head: list[str], output: str, keep: int, tail: list[str]) -> str:
     shown = output if len(output) <= keep else "...(start cut)\n" + (output[-keep:] if keep else "")
     # CommonMark closes a fence only with a run at least as long: one longer than any in the output holds.
     longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
     fence = "`" * max(4, longest + 1)
-    return "\n".join(
-        [
-            marker(stack),
-            f"### `pulumi preview` of stack `{_plain(stack)}`: {verdict}",
-            "",
-            f"Commit {_plain(head_sha)}; policy pack `policies` with `policies/config/{_plain(stack)}.json`.",
-            "",
-            "<details><summary>Changes and policy results</summary>",
-            "",
-            fence,
-            shown.rstrip("\n"),
-            fence,
-            "</details>",
-        ]
-    )
+    return "\n".join([*head, fence, shown.rstrip("\n"), fence, *tail])
 
 
 def _plain(value: str) -> str:
