@@ -4,42 +4,27 @@ issues and edited, closed when the stack stops drifting; run with a stand-in `gh
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 
 import pytest
 
+from tests.tooling.conftest import gh_calls
 from tools.ci import drift_issue
 
 BOT = {"login": "github-actions[bot]"}
 
 
 @pytest.fixture
-def fake_gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A `gh` that logs its calls and answers the issue listing from issues.json."""
-    log = tmp_path / "calls.jsonl"
-    script = tmp_path / "gh"
-    script.write_text(
-        "#!/usr/bin/env python3\n"
-        "import json, sys\n"
-        f"log = open({str(log)!r}, 'a')\n"
-        "stdin = sys.stdin.read() if '--input' in sys.argv else ''\n"
-        "log.write(json.dumps({'argv': sys.argv[1:], 'stdin': stdin}) + '\\n')\n"
-        f"print(open({str(tmp_path / 'issues.json')!r}).read() if sys.argv[-1] == '--slurp' else '{{}}')\n"
-    )
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+def fake_gh(stand_in_gh: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The stand-in `gh` (tests/tooling/conftest.py), the drift workflow's environment and an output."""
     for key, value in {"GITHUB_REPOSITORY": "o/r", "EXIT_CODE": "255", "RUN_URL": "https://x/run/1"}.items():
         monkeypatch.setenv(key, value)
-    (tmp_path / "preview.txt").write_text("~ aws:s3/bucket:Bucket artifacts update [diff: ~tags]\n")
-    (tmp_path / "issues.json").write_text("[[]]")
-    return tmp_path
+    (stand_in_gh / "preview.txt").write_text("~ aws:s3/bucket:Bucket artifacts update [diff: ~tags]\n")
+    return stand_in_gh
 
 
 def _calls(directory: Path) -> list[tuple[list[str], str]]:
-    lines = (directory / "calls.jsonl").read_text().splitlines()
-    return [(c["argv"], c["stdin"]) for c in map(json.loads, lines)]
+    return [(c["argv"], c["stdin"]) for c in gh_calls(directory)]
 
 
 def _run(directory: Path, stack: str = "prod") -> int:
@@ -66,7 +51,7 @@ def test_the_next_run_edits_that_issue_never_a_second(fake_gh: Path) -> None:
             {"number": 5, "body": "<!-- pulumi-drift:prod -->", "user": BOT, "pull_request": {}},
         ]
     ]
-    (fake_gh / "issues.json").write_text(json.dumps(issues))
+    (fake_gh / "listing.json").write_text(json.dumps(issues))
     assert _run(fake_gh) == 0
     _, (patch, payload) = _calls(fake_gh)
     assert patch == ["api", "repos/o/r/issues/9", "--method", "PATCH", "--input", "-"]
@@ -75,7 +60,7 @@ def test_the_next_run_edits_that_issue_never_a_second(fake_gh: Path) -> None:
 
 def test_an_issue_someone_else_wrote_with_the_marker_is_left_alone(fake_gh: Path) -> None:
     issues = [[{"number": 4, "body": "<!-- pulumi-drift:prod -->", "user": {"login": "mallory"}}]]
-    (fake_gh / "issues.json").write_text(json.dumps(issues))
+    (fake_gh / "listing.json").write_text(json.dumps(issues))
     assert _run(fake_gh) == 0
     _, (post, _) = _calls(fake_gh)
     assert post[1] == "repos/o/r/issues" and post[3] == "POST"
@@ -83,7 +68,7 @@ def test_an_issue_someone_else_wrote_with_the_marker_is_left_alone(fake_gh: Path
 
 def test_no_drift_closes_the_open_issue_and_opens_none(fake_gh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXIT_CODE", "0")
-    (fake_gh / "issues.json").write_text(
+    (fake_gh / "listing.json").write_text(
         json.dumps([[{"number": 9, "body": "<!-- pulumi-drift:prod -->", "user": BOT}]])
     )
     assert _run(fake_gh) == 0
@@ -91,7 +76,7 @@ def test_no_drift_closes_the_open_issue_and_opens_none(fake_gh: Path, monkeypatc
     assert comment == ["api", "repos/o/r/issues/9/comments", "--method", "POST", "--input", "-"]
     assert json.loads(note) == {"body": "No drift any more: https://x/run/1."}
     assert patch[1] == "repos/o/r/issues/9" and json.loads(state) == {"state": "closed"}
-    (fake_gh / "issues.json").write_text("[[]]")
+    (fake_gh / "listing.json").write_text("[[]]")
     (fake_gh / "calls.jsonl").unlink()
     assert _run(fake_gh) == 0
     assert len(_calls(fake_gh)) == 1  # the listing only

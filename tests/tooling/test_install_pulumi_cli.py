@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tarfile
@@ -134,3 +135,19 @@ def test_the_pin_is_a_version_the_sdk_range_accepts() -> None:
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     (sdk,) = [Requirement(d) for d in dependencies if Requirement(d).name == "pulumi"]
     assert sdk.specifier.contains(pinned), f"CLI {pinned} outside the SDK's range {sdk.specifier}"
+
+
+def test_the_workflows_put_first_on_path_the_directory_the_script_installs_to(release: dict[str, Path]) -> None:
+    """With PULUMI_HOME set the CLI goes there; the setup action must add that same directory, or the runner's
+    own pulumi (unverified) would run instead."""
+    action = (ROOT / ".github" / "actions" / "setup" / "action.yml").read_text()
+    (added,) = re.findall(r'echo "([^"]+)" >> "\$GITHUB_PATH"', action)
+    (installs,) = re.findall(r'^bin="([^"]+)"$', SCRIPT.read_text(), flags=re.MULTILINE)
+    assert added == installs
+    home = release["home"] / "elsewhere"
+    env = {"PATH": f"{release['bin']}{os.pathsep}{os.environ['PATH']}", "HOME": str(release["home"])}
+    env |= {"RELEASE_DIR": str(release["assets"]), "CURL_LOG": str(release["log"]), "PULUMI_HOME": str(home)}
+    script = release["project"] / "tools" / "ci" / SCRIPT.name
+    subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, check=True)
+    shown = subprocess.run(["bash", "-c", f'echo "{added}"'], capture_output=True, text=True, env=env, check=True)
+    assert (Path(shown.stdout.strip()) / "pulumi").is_file()

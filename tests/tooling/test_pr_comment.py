@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.tooling.conftest import gh_calls
 from tools.ci import pr_comment
 
 
@@ -27,34 +26,18 @@ def test_body_has_the_marker_verdict_and_the_end_of_a_long_output() -> None:
 
 
 @pytest.fixture
-def fake_gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A `gh` that logs its calls and answers the comment listing from comments.json."""
-    log = tmp_path / "calls.jsonl"
-    script = tmp_path / "gh"
-    script.write_text(
-        "#!/usr/bin/env python3\n"
-        "import json, sys\n"
-        f"log = open({str(log)!r}, 'a')\n"
-        "stdin = sys.stdin.read() if '--input' in sys.argv else ''\n"
-        "log.write(json.dumps({'argv': sys.argv[1:], 'stdin': stdin}) + '\\n')\n"
-        f"print(open({str(tmp_path / 'comments.json')!r}).read() if sys.argv[-1] == '--slurp' else '{{}}')\n"
-    )
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+def fake_gh(stand_in_gh: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The stand-in `gh` (tests/tooling/conftest.py), the preview workflow's environment and an output."""
     for key, value in {"GITHUB_REPOSITORY": "o/r", "PR_NUMBER": "7", "HEAD_SHA": "abc", "EXIT_CODE": "0"}.items():
         monkeypatch.setenv(key, value)
-    (tmp_path / "preview.txt").write_text("+ 3 to create\n")
-    return tmp_path
-
-
-def _calls(directory: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in (directory / "calls.jsonl").read_text().splitlines()]
+    (stand_in_gh / "preview.txt").write_text("+ 3 to create\n")
+    return stand_in_gh
 
 
 def test_first_preview_posts_a_comment(fake_gh: Path) -> None:
-    (fake_gh / "comments.json").write_text(json.dumps([[{"id": 1, "body": "<!-- pulumi-preview:staging -->"}]]))
+    (fake_gh / "listing.json").write_text(json.dumps([[{"id": 1, "body": "<!-- pulumi-preview:staging -->"}]]))
     assert pr_comment.main(["--stack", "dev", "--output", str(fake_gh / "preview.txt")]) == 0
-    listing, post = _calls(fake_gh)
+    listing, post = gh_calls(fake_gh)
     assert listing["argv"] == ["api", "repos/o/r/issues/7/comments", "--paginate", "--slurp"]
     assert post["argv"] == ["api", "repos/o/r/issues/7/comments", "--method", "POST", "--input", "-"]
     assert json.loads(str(post["stdin"]))["body"].startswith("<!-- pulumi-preview:dev -->\n")
@@ -65,9 +48,9 @@ def test_later_previews_edit_the_stacks_comment(fake_gh: Path) -> None:
         [{"id": 1, "body": "<!-- pulumi-preview:staging -->", "user": {"login": "github-actions[bot]"}}],
         [{"id": 42, "body": "<!-- pulumi-preview:dev -->", "user": {"login": "github-actions[bot]"}}],
     ]
-    (fake_gh / "comments.json").write_text(json.dumps(comments))
+    (fake_gh / "listing.json").write_text(json.dumps(comments))
     assert pr_comment.main(["--stack", "dev", "--output", str(fake_gh / "preview.txt")]) == 0
-    _, patch = _calls(fake_gh)
+    _, patch = gh_calls(fake_gh)
     assert patch["argv"] == ["api", "repos/o/r/issues/comments/42", "--method", "PATCH", "--input", "-"]
 
 
@@ -83,9 +66,9 @@ def test_missing_environment_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys
 
 def test_a_comment_someone_else_wrote_with_the_marker_is_never_edited(fake_gh: Path) -> None:
     spoof = {"id": 9, "body": "<!-- pulumi-preview:dev -->\n### all good", "user": {"login": "mallory"}}
-    (fake_gh / "comments.json").write_text(json.dumps([[spoof]]))
+    (fake_gh / "listing.json").write_text(json.dumps([[spoof]]))
     assert pr_comment.main(["--stack", "dev", "--output", str(fake_gh / "preview.txt")]) == 0
-    _, post = _calls(fake_gh)
+    _, post = gh_calls(fake_gh)
     assert post["argv"] == ["api", "repos/o/r/issues/7/comments", "--method", "POST", "--input", "-"]
 
 
