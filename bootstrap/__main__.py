@@ -8,6 +8,12 @@
   <ref> main or a v* tag for prod, any for the others), scoped to that environment's resources
   (github_access.py). The `sub` carries the workflow only under the repository's subject template
   (github_access.SUBJECT_CLAIMS, README "Set up"); without it no role can be assumed.
+- per environment: `<project>-<environment>-boundary`, the permissions boundary every pipeline role carries
+  (made from the pipelines' own policies) and without which a deploy role can create or change no role; and
+  the environment's notifications key (`alias/<project>-<environment>-notifications`), which deploys use but
+  cannot manage;
+- S3 Block Public Access for the whole account (`blockAccountPublicAccess`, default true): no deploy role can
+  make a bucket public, whatever bucket policy it writes;
 - `<project>-state-<account>-<region>`: the self-managed state backend (encrypted, versioned, private, TLS).
 
     cd bootstrap && pulumi up --stack <nonprod|prod>
@@ -25,21 +31,23 @@ sys.path.insert(0, str(REPOSITORY_ROOT))
 
 import pulumi  # noqa: E402
 import pulumi_aws as aws  # noqa: E402
-import yaml  # noqa: E402
 from github_access import (  # noqa: E402
     AUDIENCE,
     GITHUB_OIDC_HOST,
     Account,
+    boundary_policy,
     deploy_policy,
     deploy_subjects,
     github_trust_policy,
     oidc_provider_arn,
-    passed_roles,
     preview_policy,
     preview_subjects,
 )
 
+from components import arns, iam_documents  # noqa: E402
 from components.artifacts_bucket import ArtifactsBucket, ArtifactsBucketArgs  # noqa: E402
+from components.ml_pipeline import MlPipelineArgs, pipelines_of  # noqa: E402
+from components.settings import settings_of_stack_file  # noqa: E402
 
 config = pulumi.Config()
 repository = config.require("githubRepository")
@@ -51,20 +59,17 @@ if "/" not in repository or not environments or not all(isinstance(e, str) and e
         "a non-empty list of GitHub environment names"
     )
 
-# The main program's stack files name the pipelines, hence the roles a deploy passes to services.
+# The main program's stack files name the pipelines, hence every resource and role a deploy makes.
 STACKS = REPOSITORY_ROOT / "stacks"
 
 
-def pipelines_of(environment: str) -> list[dict[str, object]]:
+def pipelines_in(environment: str) -> list[MlPipelineArgs]:
     path = STACKS / f"Pulumi.{environment}.yaml"
     if not path.is_file():
         raise pulumi.RunError(
             f"{path}: no stack file for the environment {environment} (bootstrap config: environments)"
         )
-    declared = (yaml.safe_load(path.read_text()) or {}).get("config", {}).get(f"{project}:pipelines")
-    if not isinstance(declared, list):
-        raise pulumi.RunError(f"{path}: {project}:pipelines is not a list of pipelines")
-    return declared
+    return pipelines_of(project, environment, settings_of_stack_file(project, environment, path), account)
 
 
 account = Account(
@@ -82,6 +87,17 @@ if config.get_bool("createOidcProvider") is not False:
         client_id_lists=[AUDIENCE],
     )
     provider_arn, depends = oidc.arn, [oidc]
+
+if config.get_bool("blockAccountPublicAccess") is not False:
+    # Deploy roles write their bucket's policy; with public access blocked for the account, S3 refuses any
+    # policy or ACL that would make a bucket public, and no deploy role may change this setting.
+    aws.s3.AccountPublicAccessBlock(
+        "account-public-access",
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+    )
 
 # -- the state bucket ----------------------------------------------------------------------------------------
 state_bucket_name = f"{project}-state-{account.account_id}-{account.region}"
@@ -107,6 +123,24 @@ aws.iam.RolePolicy(
 
 deploy_roles: dict[str, pulumi.Output[str]] = {}
 for environment in environments:
+    pipelines = pipelines_in(environment)
+    names = arns.EnvironmentNames(project, environment)
+    boundary = aws.iam.Policy(
+        f"boundary-{environment}",
+        name=names.boundary_policy,
+        description=f"Permissions boundary of every role of the {environment} pipelines of {repository}",
+        policy=json.dumps(boundary_policy(account, names, pipelines)),
+    )
+    tag, value = names.notifications_key_tag
+    key = aws.kms.Key(
+        f"notifications-{environment}",
+        description=f"Encrypts the failure topics of the {environment} pipelines of {repository}",
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        policy=json.dumps(iam_documents.notification_key_policy(account)),
+        tags={tag: value},
+    )
+    aws.kms.Alias(f"notifications-{environment}", name=names.notifications_key_alias, target_key_id=key.key_id)
     role = aws.iam.Role(
         f"deploy-{environment}",
         name=f"{project}-deploy-{environment}",
@@ -123,11 +157,9 @@ for environment in environments:
         f"deploy-{environment}-permissions",
         role=role.name,
         name="deploy",
-        policy=json.dumps(
-            deploy_policy(
-                account, project, environment, state_bucket_name, passed_roles(pipelines_of(environment), environment)
-            )
-        ),
+        policy=json.dumps(deploy_policy(account, project, environment, state_bucket_name, pipelines)),
+        # The deploy role may create roles only under the boundary: it must exist first.
+        opts=pulumi.ResourceOptions(depends_on=[boundary]),
     )
     deploy_roles[environment] = role.arn
 

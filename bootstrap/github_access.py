@@ -1,9 +1,10 @@
 """IAM documents for GitHub Actions: who may assume the roles (OIDC trust), and what each role may do.
 
-Names follow the main program (`components/arns.py`): every resource of environment E is named
-`<pipeline>-E[-suffix]`, except the artifacts bucket, `<project>-E-<account>-<region>`, and the KMS keys, which
-carry the tag `environment = E`. The deploy role of E is scoped to exactly those, so a dev deploy cannot touch
-staging's resources even in the same account.
+Names follow the main program (`components/arns.py`, `components/ml_pipeline.py`): the deploy role of
+environment E names every resource of E's pipelines one by one, as the program names it from E's stack file, so
+a dev deploy cannot touch staging's resources even in the same account, nor anything else of the account. It
+creates and changes roles only with E's permissions boundary attached, and the boundary is exactly what E's
+pipelines need (`boundary_policy`). KMS keys are bootstrap's: a deploy role cannot create or manage any.
 
 Trust: https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
 Condition keys: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif
@@ -11,9 +12,13 @@ Condition keys: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_polic
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
-from components.arns import AwsContext, PipelineNames
+from components import arns
+from components.arns import AwsContext, EnvironmentNames
+from components.ml_pipeline import MlPipelineArgs, role_policies
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
@@ -115,98 +120,195 @@ PULL_REQUEST_SUBJECT = "pull_request"
 """The context part of the `sub` of a job triggered by a pull request (no environment)."""
 
 
-def state_access(account: Account, bucket: str, *, write: bool) -> list[Document]:
+def state_access(
+    account: Account, bucket: str, *, write: bool, stacks: tuple[str, str] | None = None
+) -> list[Document]:
     """The Pulumi state in the self-managed backend (s3://bucket): read it; to deploy, lock and write it.
 
-    A preview of a self-managed (DIY) backend neither locks the stack nor writes history: in Pulumi's source,
-    `diyBackend.Preview` goes straight to `apply` with DryRun, while Update, Refresh and Destroy take
-    `.pulumi/locks/...` first and then write the checkpoint, history and backups under `.pulumi/`.
+    `stacks` = (project, stack) limits reads and writes to that one stack's objects. The layout is the DIY
+    backend's project layout (pulumi/pulumi, pkg/backend/diy/store.go and lock.go): `.pulumi/meta.yaml`,
+    `.pulumi/stacks/<project>/<stack>.json[.gz|.zst|.bak]`, `.pulumi/{history,backups,journal}/<project>/<stack>/`,
+    `.pulumi/locks/organization/<project>/<stack>/`. A preview of a self-managed backend neither locks the stack
+    nor writes history: `diyBackend.Preview` goes straight to `apply` with DryRun, while Update, Refresh and
+    Destroy take the lock first and then write the checkpoint, history and backups.
     """
     bucket_arn = account.arn("s3", bucket, region=False, account=False)
+    if stacks is None:
+        objects = [f"{bucket_arn}/.pulumi/*"]
+    else:
+        project, stack = stacks
+        objects = [
+            f"{bucket_arn}/.pulumi/stacks/{project}/{stack}.json*",
+            *(f"{bucket_arn}/.pulumi/{kind}/{project}/{stack}/*" for kind in ("history", "backups", "journal")),
+            f"{bucket_arn}/.pulumi/locks/organization/{project}/{stack}/*",
+        ]
     statements: list[Document] = [
+        # Listing names no content: the backend lists stacks, locks and history by prefix.
         {"Sid": "StateList", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn},
-        {"Sid": "StateRead", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/.pulumi/*"},
+        {
+            "Sid": "StateRead",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": objects[0] if stacks is None else [f"{bucket_arn}/.pulumi/meta.yaml", *objects],
+        },
     ]
     if write:
         statements.append(
-            {
-                "Sid": "StateWrite",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject", "s3:DeleteObject"],
-                "Resource": f"{bucket_arn}/.pulumi/*",
-            }
+            {"Sid": "StateWrite", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"], "Resource": objects}
         )
     return statements
 
 
 def preview_policy(account: Account, state_bucket: str) -> Document:
-    """`pulumi preview` reads the state; the program's invokes (caller identity, region) need no permission."""
+    """`pulumi preview` reads the state of every stack of the account; the program's invokes (caller identity,
+    region, partition) need no permission."""
     return _document(*state_access(account, state_bucket, write=False))
 
 
-def passed_roles(pipelines: list[dict[str, Any]], environment: str) -> dict[str, list[str]]:
+PASSED_TO = {"sfn": "states.amazonaws.com", "evaluate": "lambda.amazonaws.com", "scheduler": "scheduler.amazonaws.com"}
+"""Which service a deploy passes each kind of pipeline role to (the SageMaker role is passed by the state
+machine, never by a deploy)."""
+
+
+def passed_roles(pipelines: list[MlPipelineArgs]) -> dict[str, list[str]]:
     """Service -> the roles of E's pipelines that a deploy passes to it, named as the program names them."""
-    roles: dict[str, list[str]] = {
-        "states.amazonaws.com": [],
-        "lambda.amazonaws.com": [],
-        "scheduler.amazonaws.com": [],
-    }
+    roles: dict[str, list[str]] = {service: [] for service in sorted(set(PASSED_TO.values()))}
     for pipeline in pipelines:
-        names = PipelineNames.of(pipeline["name"], environment)
+        names = pipeline.names
         roles["states.amazonaws.com"].append(names.state_machine_role)
         roles["lambda.amazonaws.com"].append(names.evaluate_role)
-        if pipeline.get("schedule"):
+        if pipeline.settings.schedule is not None:
             roles["scheduler.amazonaws.com"].append(names.scheduler_role)
     return roles
 
 
+def boundary_policy(account: Account, environment: EnvironmentNames, pipelines: list[MlPipelineArgs]) -> Document:
+    """The permissions boundary of E: every statement of every role policy E's pipelines get (the program's own
+    generator, `components.ml_pipeline.role_policies`), so a role under it can do what some pipeline role of E
+    needs and nothing more: no IAM write, nothing of another environment. A deploy role that rewrites a
+    pipeline role's policy cannot take it past this."""
+    statements: list[Document] = []
+    seen: set[str] = set()
+    for pipeline in pipelines:
+        for role, documents in role_policies(pipeline).items():
+            for policy, document in documents.items():
+                for index, statement in enumerate(document["Statement"]):
+                    body = {k: v for k, v in statement.items() if k != "Sid"}
+                    key = json.dumps(body, sort_keys=True)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    sid = re.sub(r"[^A-Za-z0-9]", "", f"{role}{policy}{statement.get('Sid', index)}".title())
+                    statements.append({"Sid": sid, **body})
+    # An environment without pipelines (or without schedules) names no such resource: no statement for it.
+    return _document(*(s for s in statements if s.get("Resource") != []))
+
+
+def _pipeline_arns(account: Account, pipelines: list[MlPipelineArgs]) -> dict[str, list[str]]:
+    """Kind -> the ARNs of every resource of E's pipelines a deploy creates, each named as the program names it."""
+    found: dict[str, list[str]] = {
+        k: [] for k in ("roles", "functions", "logs", "machines", "topics", "alarms", "schedules")
+    }
+    for pipeline in pipelines:
+        names = pipeline.names
+        found["roles"] += [arns.role_arn(account, role) for role in role_policies(pipeline)]
+        found["functions"].append(arns.lambda_function_arn(account, names.evaluate_function))
+        for group in (names.evaluate_log_group, names.state_machine_log_group):
+            found["logs"] += [arns.log_group_arn(account, group), f"{arns.log_group_arn(account, group)}:*"]
+        found["machines"].append(arns.state_machine_arn(account, names.state_machine))
+        found["topics"].append(arns.sns_topic_arn(account, names.failure_topic))
+        found["alarms"].append(account.arn("cloudwatch", f"alarm:{names.failed_executions_alarm}"))
+        if pipeline.settings.schedule is not None:
+            found["schedules"].append(account.arn("scheduler", f"schedule/default/{names.retraining_schedule}"))
+    return found
+
+
+ROLE_WRITES = [
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:DeleteRole",
+    "iam:PutRolePermissionsBoundary",
+]
+"""Role writes a deploy makes, each of which IAM conditions on the boundary the role has or gets
+(`iam:PermissionsBoundary`, Service Authorization Reference)."""
+
+BOUNDARY_WRITES = [
+    "iam:CreatePolicyVersion",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:TagPolicy",
+    "iam:UntagPolicy",
+]
+
+
 def deploy_policy(
-    account: Account, project: str, environment: str, state_bucket: str, passed_roles: dict[str, list[str]]
+    account: Account, project: str, environment: str, state_bucket: str, pipelines: list[MlPipelineArgs]
 ) -> Document:
-    """What `pulumi up` of the main program needs for environment E, and nothing of other environments."""
-    named = f"*-{environment}-*"
-    roles = account.arn("iam", f"role/{named}", region=False)
-    bucket = account.arn(
-        "s3", f"{project}-{environment}-{account.account_id}-{account.region}", region=False, account=False
-    )
-    own_tag = {"StringEquals": {"aws:ResourceTag/environment": environment}}
-    return _document(
-        *state_access(account, state_bucket, write=True),
+    """What `pulumi up` of the main program needs for environment E, on E's resources named one by one."""
+    env = EnvironmentNames(project, environment)
+    boundary = arns.policy_arn(account, env.boundary_policy)
+    own = _pipeline_arns(account, pipelines)
+    bucket = arns.s3_bucket_arn(account, arns.artifacts_bucket_name(project, environment, account))
+    statements: list[Document] = [
+        *state_access(account, state_bucket, write=True, stacks=(project, environment)),
         {
-            # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_examples_iam_roles_manage.html
-            "Sid": "Roles",
+            # https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+            "Sid": "RoleWritesUnderTheBoundary",
+            "Effect": "Allow",
+            "Action": ROLE_WRITES,
+            "Resource": own["roles"],
+            "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}},
+        },
+        {
+            "Sid": "RoleReadsAndTags",
             "Effect": "Allow",
             "Action": [
-                "iam:CreateRole",
                 "iam:GetRole",
-                "iam:DeleteRole",
-                "iam:UpdateRole",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:TagRole",
-                "iam:UntagRole",
+                "iam:GetRolePolicy",
                 "iam:ListRolePolicies",
                 "iam:ListAttachedRolePolicies",
                 "iam:ListInstanceProfilesForRole",
-                "iam:PutRolePolicy",
-                "iam:GetRolePolicy",
-                "iam:DeleteRolePolicy",
+                "iam:TagRole",
+                "iam:UntagRole",
             ],
-            "Resource": roles,
+            "Resource": own["roles"],
         },
-        *(
-            {
-                # Each role only to the service it was made for: the state machine's, the evaluation
-                # function's and the schedule's roles, named one by one (github_access.passed_roles).
-                "Sid": f"PassRolesTo{service.split('.')[0].capitalize()}",
-                "Effect": "Allow",
-                "Action": "iam:PassRole",
-                "Resource": [account.arn("iam", f"role/{name}", region=False) for name in names],
-                "Condition": {"StringEquals": {"iam:PassedToService": service}},
-            }
-            for service, names in sorted(passed_roles.items())
-            if names
-        ),
         {
+            # However else the role is ever granted: never lift a boundary, nor rewrite this one.
+            "Sid": "NeverLiftABoundary",
+            "Effect": "Deny",
+            "Action": "iam:DeleteRolePermissionsBoundary",
+            "Resource": account.arn("iam", "role/*", region=False),
+        },
+        {
+            "Sid": "NeverLiftAUserBoundary",
+            "Effect": "Deny",
+            "Action": "iam:DeleteUserPermissionsBoundary",
+            "Resource": account.arn("iam", "user/*", region=False),
+        },
+        {"Sid": "NeverEditTheBoundary", "Effect": "Deny", "Action": BOUNDARY_WRITES, "Resource": boundary},
+    ]
+    statements += [
+        {
+            # Each role only to the service it was made for: the state machine's, the evaluation
+            # function's and the schedule's roles, named one by one.
+            "Sid": f"PassRolesTo{service.split('.')[0].capitalize()}",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": [arns.role_arn(account, name) for name in names],
+            "Condition": {"StringEquals": {"iam:PassedToService": service}},
+        }
+        for service, names in sorted(passed_roles(pipelines).items())
+        if names
+    ]
+    statements += [
+        {
+            # The bucket's policy can be written, but never made public: bootstrap blocks public access for the
+            # whole account (AccountPublicAccessBlock), which no deploy role may change.
             "Sid": "ArtifactsBucket",
             "Effect": "Allow",
             "Action": [
@@ -239,7 +341,7 @@ def deploy_policy(
             "Resource": bucket,
         },
         {
-            "Sid": "EvaluationFunction",
+            "Sid": "EvaluationFunctions",
             "Effect": "Allow",
             "Action": [
                 "lambda:CreateFunction",
@@ -254,7 +356,7 @@ def deploy_policy(
                 "lambda:UntagResource",
                 "lambda:ListTags",
             ],
-            "Resource": account.arn("lambda", f"function:{named}"),
+            "Resource": own["functions"],
         },
         {
             "Sid": "LogGroups",
@@ -268,22 +370,13 @@ def deploy_policy(
                 "logs:UntagResource",
                 "logs:ListTagsForResource",
             ],
-            "Resource": [
-                account.arn("logs", f"log-group:/aws/lambda/{named}"),
-                account.arn("logs", f"log-group:/aws/vendedlogs/states/*-{environment}"),
-            ],
+            "Resource": own["logs"],
         },
         {
-            # Actions IAM scopes to no resource: reading log groups back (by prefix) and managing the
-            # topics' subscriptions (their ARNs are only known once they exist).
-            "Sid": "UnscopableReadsAndSubscriptions",
+            # Reading log groups back: IAM scopes DescribeLogGroups to no resource.
+            "Sid": "DescribeLogGroups",
             "Effect": "Allow",
-            "Action": [
-                "logs:DescribeLogGroups",
-                "sns:Unsubscribe",
-                "sns:GetSubscriptionAttributes",
-                "sns:SetSubscriptionAttributes",
-            ],
+            "Action": "logs:DescribeLogGroups",
             "Resource": "*",
         },
         {
@@ -299,10 +392,12 @@ def deploy_policy(
                 "states:UntagResource",
                 "states:ListTagsForResource",
             ],
-            "Resource": account.arn("states", f"stateMachine:*-{environment}"),
+            "Resource": own["machines"],
         },
         {
-            "Sid": "FailureTopics",
+            # Subscriptions are authorised on their topic (Service Authorization Reference: Unsubscribe and the
+            # subscription attributes take the topic resource type): never account-wide.
+            "Sid": "FailureTopicsAndTheirSubscriptions",
             "Effect": "Allow",
             "Action": [
                 "sns:CreateTopic",
@@ -313,8 +408,11 @@ def deploy_policy(
                 "sns:UntagResource",
                 "sns:ListTagsForResource",
                 "sns:Subscribe",
+                "sns:Unsubscribe",
+                "sns:GetSubscriptionAttributes",
+                "sns:SetSubscriptionAttributes",
             ],
-            "Resource": account.arn("sns", f"*-{environment}-failures"),
+            "Resource": own["topics"],
         },
         {
             "Sid": "Alarms",
@@ -327,63 +425,22 @@ def deploy_policy(
                 "cloudwatch:UntagResource",
                 "cloudwatch:ListTagsForResource",
             ],
-            "Resource": account.arn("cloudwatch", f"alarm:{named}"),
+            "Resource": own["alarms"],
         },
-        {
-            "Sid": "RetrainingSchedules",
-            "Effect": "Allow",
-            "Action": [
-                "scheduler:CreateSchedule",
-                "scheduler:GetSchedule",
-                "scheduler:UpdateSchedule",
-                "scheduler:DeleteSchedule",
-            ],
-            "Resource": account.arn("scheduler", f"schedule/default/{named}"),
-        },
-        {
-            # CreateKey supports no resource ARN; the key must be created with this environment's tag.
-            "Sid": "CreateTaggedKeys",
-            "Effect": "Allow",
-            "Action": "kms:CreateKey",
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:RequestTag/environment": environment}},
-        },
-        {
-            "Sid": "TagKeysWithOwnEnvironment",
-            "Effect": "Allow",
-            "Action": "kms:TagResource",
-            "Resource": account.arn("kms", "key/*"),
-            "Condition": {"StringEquals": {"aws:RequestTag/environment": environment}},
-        },
-        {
-            "Sid": "ManageOwnKeys",
-            "Effect": "Allow",
-            "Action": [
-                "kms:DescribeKey",
-                "kms:GetKeyPolicy",
-                "kms:PutKeyPolicy",
-                "kms:GetKeyRotationStatus",
-                "kms:EnableKeyRotation",
-                "kms:ListResourceTags",
-                "kms:UntagResource",
-                "kms:ScheduleKeyDeletion",
-                "kms:UpdateKeyDescription",
-                "kms:CreateAlias",
-                "kms:DeleteAlias",
-            ],
-            "Resource": account.arn("kms", "key/*"),
-            "Condition": own_tag,
-        },
-        {
-            "Sid": "OwnAliases",
-            "Effect": "Allow",
-            "Action": ["kms:CreateAlias", "kms:DeleteAlias"],
-            "Resource": account.arn("kms", f"alias/{named}"),
-        },
-        {
-            "Sid": "ListAliases",
-            "Effect": "Allow",
-            "Action": "kms:ListAliases",
-            "Resource": "*",
-        },
-    )
+    ]
+    if own["schedules"]:
+        statements.append(
+            {
+                "Sid": "RetrainingSchedules",
+                "Effect": "Allow",
+                "Action": [
+                    "scheduler:CreateSchedule",
+                    "scheduler:GetSchedule",
+                    "scheduler:UpdateSchedule",
+                    "scheduler:DeleteSchedule",
+                ],
+                "Resource": own["schedules"],
+            }
+        )
+    # An environment without pipelines (or without schedules) names no such resource: no statement for it.
+    return _document(*(s for s in statements if s.get("Resource") != []))

@@ -74,12 +74,16 @@ class PipelineNames:
         return f"{self.prefix}-scheduler"
 
     @property
-    def failure_topic(self) -> str:
-        return f"{self.prefix}-failures"
+    def failed_executions_alarm(self) -> str:
+        return f"{self.prefix}-failed-executions"
 
     @property
-    def kms_alias(self) -> str:
-        return f"alias/{self.prefix}-notifications"
+    def retraining_schedule(self) -> str:
+        return f"{self.prefix}-retraining"
+
+    @property
+    def failure_topic(self) -> str:
+        return f"{self.prefix}-failures"
 
     @property
     def endpoint(self) -> str:
@@ -108,6 +112,38 @@ def artifacts_bucket_name(project: str, stack: str, ctx: AwsContext) -> str:
     if len(name) > 63:
         raise ValueError(f"artifacts bucket name {name!r} is longer than S3's 63 characters; shorten the stack name")
     return name
+
+
+@dataclass(frozen=True)
+class EnvironmentNames:
+    """What bootstrap creates once per environment and the pipelines of that environment use."""
+
+    project: str
+    environment: str
+
+    @property
+    def boundary_policy(self) -> str:
+        """The permissions boundary every role of the environment's pipelines carries (bootstrap/)."""
+        return f"{self.project}-{self.environment}-boundary"
+
+    @property
+    def notifications_key_alias(self) -> str:
+        """The KMS key the environment's failure topics are encrypted with (bootstrap/: a deploy role may not
+        create keys, see bootstrap/github_access.py)."""
+        return f"alias/{self.project}-{self.environment}-notifications"
+
+    @property
+    def notifications_key_tag(self) -> tuple[str, str]:
+        """The tag on that key: the pipelines' roles may use the keys that carry it, and no other."""
+        return f"{self.project}:notifications", self.environment
+
+
+def policy_arn(ctx: AwsContext, name: str) -> str:
+    return ctx.arn("iam", f"policy/{name}", region=False)
+
+
+def kms_alias_arn(ctx: AwsContext, alias: str) -> str:
+    return ctx.arn("kms", alias)
 
 
 def role_arn(ctx: AwsContext, name: str) -> str:

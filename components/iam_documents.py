@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from components import arns
-from components.arns import AwsContext, PipelineNames
+from components.arns import AwsContext, EnvironmentNames, PipelineNames
 
 Document = dict[str, Any]
 
@@ -192,13 +192,18 @@ def tls_only_bucket_policy(ctx: AwsContext, bucket: str) -> Document:
     )
 
 
-def notification_key_policy(ctx: AwsContext, names: PipelineNames) -> Document:
-    """The failure topic's KMS key: the account administers it; CloudWatch alarms and the state machine
-    role may encrypt with it (an AWS-managed SNS key cannot be used by CloudWatch alarms).
+DATA_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+"""What publishing to a topic encrypted with a customer managed key takes of the key (SNS developer guide,
+"Data encryption", key management: https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)."""
+
+
+def notification_key_policy(ctx: AwsContext) -> Document:
+    """An environment's notifications key (bootstrap/ creates it): the account administers it through IAM, so
+    the pipelines' roles use it by the grant `notification_key_use` puts in their own policies; CloudWatch
+    alarms of this account may encrypt with it (an AWS-managed SNS key cannot be used by CloudWatch alarms).
 
     https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
     """
-    data_key_actions = ["kms:Decrypt", "kms:GenerateDataKey*"]
     return _document(
         {
             "Sid": "AccountAdministers",
@@ -211,15 +216,23 @@ def notification_key_policy(ctx: AwsContext, names: PipelineNames) -> Document:
             "Sid": "CloudWatchAlarmsPublish",
             "Effect": "Allow",
             "Principal": {"Service": "cloudwatch.amazonaws.com"},
-            "Action": data_key_actions,
+            "Action": DATA_KEY_ACTIONS,
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
         },
+    )
+
+
+def notification_key_use(ctx: AwsContext, environment: EnvironmentNames) -> Document:
+    """The state machine publishes to its encrypted failure topic: the data-key actions on the environment's
+    notifications key, which the program knows by its tag (its ARN is made by bootstrap)."""
+    tag, value = environment.notifications_key_tag
+    return _document(
         {
-            "Sid": "StateMachinePublishes",
+            "Sid": "EncryptFailureNotifications",
             "Effect": "Allow",
-            "Principal": {"AWS": arns.role_arn(ctx, names.state_machine_role)},
-            "Action": data_key_actions,
-            "Resource": "*",
-        },
+            "Action": DATA_KEY_ACTIONS,
+            "Resource": ctx.arn("kms", "key/*"),
+            "Condition": {"StringEquals": {f"aws:ResourceTag/{tag}": value}},
+        }
     )

@@ -9,8 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components import arns, iam_documents
-from components.arns import AwsContext, PipelineNames
-from components.settings import PipelineSettings, image_repository
+from components.arns import AwsContext, EnvironmentNames, PipelineNames
+from components.settings import PipelineSettings, StackSettings, image_repository
 from components.state_machine_policy import state_machine_policy
 from components.workflow_definition import WorkflowSpec, build_definition
 
@@ -25,6 +25,8 @@ class MlPipelineArgs:
     """The pipeline's validated settings from the stack file."""
     names: PipelineNames
     """Deterministic names of the pipeline's resources (`<pipeline>-<stack>` prefix)."""
+    environment: EnvironmentNames
+    """What bootstrap/ made for the stack's environment: the roles' permissions boundary, the notifications key."""
     context: AwsContext
     """Partition, region and account every ARN is built from."""
     bucket_name: str
@@ -39,6 +41,26 @@ class MlPipelineArgs:
     """X-Ray tracing on the state machine and the Lambda."""
     alarm_emails: list[str]
     """Subscribed to the failure topic."""
+
+
+def pipelines_of(project: str, stack: str, settings: StackSettings, ctx: AwsContext) -> list[MlPipelineArgs]:
+    """Each pipeline of the stack, as the program builds it (and bootstrap/ reads it, for the deploy role and
+    the permissions boundary of the stack's environment)."""
+    return [
+        MlPipelineArgs(
+            settings=pipeline,
+            names=PipelineNames.of(pipeline.name, stack),
+            environment=EnvironmentNames(project, stack),
+            context=ctx,
+            bucket_name=arns.artifacts_bucket_name(project, stack, ctx),
+            tags=settings.tags,
+            log_level=settings.log_level,
+            log_retention_days=settings.log_retention_days,
+            tracing=settings.tracing,
+            alarm_emails=settings.alarm_emails,
+        )
+        for pipeline in settings.pipelines
+    ]
 
 
 def workflow_spec(args: MlPipelineArgs) -> WorkflowSpec:
@@ -77,6 +99,37 @@ def workflow_spec(args: MlPipelineArgs) -> WorkflowSpec:
     )
 
 
+Document = dict[str, object]
+
+
+def role_policies(args: MlPipelineArgs) -> dict[str, dict[str, Document]]:
+    """Role name -> policy name -> document: every permission the pipeline's roles get, generated from the
+    settings and the definition. The program attaches them; bootstrap/ makes the environment's permissions
+    boundary from the same documents, so the boundary is exactly what the pipelines need."""
+    ctx, names, s = args.context, args.names, args.settings
+    definition = build_definition(workflow_spec(args))
+    images = [image_repository(s.processing.image), image_repository(s.training.image)]
+    policies: dict[str, dict[str, Document]] = {
+        names.sagemaker_role: {
+            "sagemaker-execution": iam_documents.sagemaker_execution_policy(
+                ctx, names, args.bucket_name, images, deploy=s.deployment.enabled
+            )
+        },
+        names.state_machine_role: {
+            "state-machine": state_machine_policy(
+                ctx, names.prefix, definition, logging=args.log_level != "OFF", tracing=args.tracing
+            ),
+            "notifications-key": iam_documents.notification_key_use(ctx, args.environment),
+        },
+        names.evaluate_role: {
+            "evaluate-model": iam_documents.evaluate_function_policy(ctx, names, args.bucket_name, tracing=args.tracing)
+        },
+    }
+    if s.schedule is not None:
+        policies[names.scheduler_role] = {"start-retraining": iam_documents.scheduler_policy(ctx, names)}
+    return policies
+
+
 class MlPipeline(pulumi.ComponentResource):
     """A Step Functions STANDARD state machine running preprocess -> train -> evaluate -> gate -> register
     [-> deploy], with least-privilege roles generated from the definition it deploys."""
@@ -99,48 +152,45 @@ class MlPipeline(pulumi.ComponentResource):
         ctx, names, s = args.context, args.names, args.settings
         child = pulumi.ResourceOptions(parent=self)
         definition = build_definition(workflow_spec(args))
+        policies = role_policies(args)
+        # Every role carries the environment's permissions boundary: a deploy role may create and change roles
+        # only with it (bootstrap/github_access.py), and it caps them at what these documents grant.
+        boundary = arns.policy_arn(ctx, args.environment.boundary_policy)
+
+        def attach(role: aws.iam.Role, role_name: str, resource_name: str) -> list[aws.iam.RolePolicy]:
+            return [
+                aws.iam.RolePolicy(
+                    f"{resource_name}-{policy_name}" if index else resource_name,
+                    role=role.name,
+                    name=policy_name,
+                    policy=json.dumps(document),
+                    opts=child,
+                )
+                for index, (policy_name, document) in enumerate(policies[role_name].items())
+            ]
 
         # SageMaker execution role: what the jobs' containers may touch.
-        images = [image_repository(s.processing.image), image_repository(s.training.image)]
         sagemaker_role = aws.iam.Role(
             f"{name}-sagemaker-role",
             name=names.sagemaker_role,
             assume_role_policy=json.dumps(iam_documents.sagemaker_trust_policy(ctx)),
+            permissions_boundary=boundary,
             opts=child,
         )
-        aws.iam.RolePolicy(
-            f"{name}-sagemaker-policy",
-            role=sagemaker_role.name,
-            name="sagemaker-execution",
-            policy=json.dumps(
-                iam_documents.sagemaker_execution_policy(
-                    ctx, names, args.bucket_name, images, deploy=s.deployment.enabled
-                )
-            ),
-            opts=child,
-        )
+        attach(sagemaker_role, names.sagemaker_role, f"{name}-sagemaker-policy")
 
-        # Failure notifications: a topic encrypted with a key CloudWatch alarms may use.
+        # Failure notifications: a topic encrypted with the environment's key, which CloudWatch alarms may use.
         state_machine_role = aws.iam.Role(
             f"{name}-sfn-role",
             name=names.state_machine_role,
             assume_role_policy=json.dumps(iam_documents.state_machine_trust_policy(ctx, names)),
+            permissions_boundary=boundary,
             opts=child,
         )
-        key = aws.kms.Key(
-            f"{name}-notifications-key",
-            description=f"Encrypts the {names.prefix} failure topic",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=json.dumps(iam_documents.notification_key_policy(ctx, names)),
-            # The key policy names the state machine role, which must exist first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[state_machine_role]),
-        )
-        aws.kms.Alias(f"{name}-notifications-alias", name=names.kms_alias, target_key_id=key.key_id, opts=child)
         topic = aws.sns.Topic(
             f"{name}-failures",
             name=names.failure_topic,
-            kms_master_key_id=key.arn,
+            kms_master_key_id=arns.kms_alias_arn(ctx, args.environment.notifications_key_alias),
             opts=child,
         )
         for index, address in enumerate(args.alarm_emails):
@@ -157,17 +207,10 @@ class MlPipeline(pulumi.ComponentResource):
             f"{name}-evaluate-role",
             name=names.evaluate_role,
             assume_role_policy=json.dumps(iam_documents.lambda_trust_policy()),
+            permissions_boundary=boundary,
             opts=child,
         )
-        aws.iam.RolePolicy(
-            f"{name}-evaluate-policy",
-            role=evaluate_role.name,
-            name="evaluate-model",
-            policy=json.dumps(
-                iam_documents.evaluate_function_policy(ctx, names, args.bucket_name, tracing=args.tracing)
-            ),
-            opts=child,
-        )
+        attach(evaluate_role, names.evaluate_role, f"{name}-evaluate-policy")
         evaluate_logs = aws.cloudwatch.LogGroup(
             f"{name}-evaluate-logs",
             name=names.evaluate_log_group,
@@ -191,16 +234,7 @@ class MlPipeline(pulumi.ComponentResource):
         )
 
         # The state machine and its one inline policy, generated from the definition.
-        logging_enabled = args.log_level != "OFF"
-        state_machine_policy_resource = aws.iam.RolePolicy(
-            f"{name}-sfn-policy",
-            role=state_machine_role.name,
-            name="state-machine",
-            policy=json.dumps(
-                state_machine_policy(ctx, names.prefix, definition, logging=logging_enabled, tracing=args.tracing)
-            ),
-            opts=child,
-        )
+        state_machine_policies = attach(state_machine_role, names.state_machine_role, f"{name}-sfn-policy")
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-sfn-logs",
             name=names.state_machine_log_group,
@@ -221,7 +255,7 @@ class MlPipeline(pulumi.ComponentResource):
             tracing_configuration={"enabled": args.tracing},
             # Step Functions checks the role's log-delivery permissions when the state machine is created.
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[state_machine_role, state_machine_policy_resource, evaluate_function, topic]
+                parent=self, depends_on=[state_machine_role, *state_machine_policies, evaluate_function, topic]
             ),
         )
 
@@ -229,7 +263,7 @@ class MlPipeline(pulumi.ComponentResource):
         dimensions = {"StateMachineArn": arns.state_machine_arn(ctx, names.state_machine)}
         aws.cloudwatch.MetricAlarm(
             f"{name}-failed-executions",
-            name=f"{names.prefix}-failed-executions",
+            name=names.failed_executions_alarm,
             alarm_description=f"Executions of {names.state_machine} that did not succeed",
             comparison_operator="GreaterThanOrEqualToThreshold",
             evaluation_periods=1,
@@ -267,18 +301,13 @@ class MlPipeline(pulumi.ComponentResource):
                 f"{name}-scheduler-role",
                 name=names.scheduler_role,
                 assume_role_policy=json.dumps(iam_documents.scheduler_trust_policy(ctx)),
+                permissions_boundary=boundary,
                 opts=child,
             )
-            aws.iam.RolePolicy(
-                f"{name}-scheduler-policy",
-                role=scheduler_role.name,
-                name="start-retraining",
-                policy=json.dumps(iam_documents.scheduler_policy(ctx, names)),
-                opts=child,
-            )
+            attach(scheduler_role, names.scheduler_role, f"{name}-scheduler-policy")
             aws.scheduler.Schedule(
                 f"{name}-retraining",
-                name=f"{names.prefix}-retraining",
+                name=names.retraining_schedule,
                 schedule_expression=s.schedule.expression,
                 schedule_expression_timezone=s.schedule.timezone,
                 flexible_time_window={"mode": "OFF"},

@@ -12,11 +12,13 @@ import functools
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import botocore.model
 import botocore.session
 import pulumi
+import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -396,3 +398,18 @@ def load_settings(project: str, stack: str, stack_config_dir: str = "stacks") ->
     config.update(runtime_config.CONFIG.get())
     secret = frozenset(runtime_config.get_config_secret_keys_env()) | frozenset(runtime_config._SECRET_KEYS.get())
     return parse_settings(project, stack, config, f"{stack_config_dir}/Pulumi.{stack}.yaml", secret)
+
+
+def settings_of_stack_file(project: str, stack: str, path: Path) -> StackSettings:
+    """A stack's settings read from its stack file, for a program of another project (bootstrap/) that must
+    know the stack's pipelines: the same validation, the values passed as the engine passes them."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise SettingsError(f"{path}: cannot be read as YAML ({exc.__class__.__name__})") from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config, dict):
+        raise SettingsError(f"{path}: config: expected a mapping of settings")
+    secret = frozenset(k for k, v in config.items() if isinstance(v, dict) and "secure" in v)
+    engine = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    return parse_settings(project, stack, engine, str(path), secret)

@@ -21,8 +21,11 @@ from pulumi_policy import PolicyPack  # noqa: E402
 
 from policies import (  # noqa: E402
     cloudwatch,
+    data_reach,
+    escalation,
     foreign_roles,
     iam,
+    passrole,
     resource_policies,
     stepfunctions,
     storage,
@@ -30,13 +33,13 @@ from policies import (  # noqa: E402
     trust,
 )
 
-# escalation, passrole and data_reach (issue 12) join the pack with bootstrap's permissions-boundary fix
-# (issue 13): today bootstrap's deploy roles fail them at prod's config (tests/policies/test_pending_rules.py),
-# and `make plan` holds bootstrap to that config.
 PolicyPack(
     name="ml-pipelines-guardrails",
     policies=[
         *iam.POLICIES,
+        *escalation.POLICIES,
+        *passrole.POLICIES,
+        *data_reach.POLICIES,
         *resource_policies.POLICIES,
         *trust.POLICIES,
         *foreign_roles.POLICIES,

@@ -4,7 +4,9 @@ The methods are Cloudsplaining's (Rhino Security Labs' and pathfinding.cloud's p
 permissions-boundary actions (`policies/data/privilege_escalation.json`). A method is open when the principal
 is allowed every action of it unsafely: an IAM write that supports the `iam:PermissionsBoundary` condition
 without it, any other action on a resource the stack does not define (a wildcard, NotResource, another's
-ARN). AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+ARN). A resource another stack of the project deploys (the pipelines' roles and functions, which bootstrap's
+deploy roles manage) counts as the stack's own when the pack config names it, exactly, in `deployedResources`.
+AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pulumi_policy import StackValidationArgs
 
 from .access.document import Statement
 from .access.reach import Own, allowing, concrete, condition_values, escalation_methods, literal, outside
-from .environment import EnvironmentStackPolicy, Report
+from .environment import EnvironmentStackPolicy, Report, setting
 from .iam import model, own
 
 GUARDABLE = frozenset(
@@ -33,7 +35,8 @@ GUARDABLE = frozenset(
 the boundary (Service Authorization Reference, IAM's condition keys)."""
 INSTEAD = (
     "To pass: allow IAM writes only with a StringEquals iam:PermissionsBoundary condition naming the boundary "
-    "policy, and every other escalation action only on this stack's own resources, named one by one."
+    "policy, and every other escalation action only on this stack's own resources, named one by one (a resource "
+    "another stack of this project deploys: its exact name in deployedResources in the pack config)."
 )
 
 
@@ -54,6 +57,8 @@ def _risk(statement: Statement, action: str, mine: Own) -> tuple[str, str] | Non
 def _escalation(args: StackValidationArgs, report: Report) -> None:
     found = model(args)
     mine = own(args, found)
+    deployed = frozenset(n.lower() for n in setting(args, PRIVILEGE_ESCALATION.defaults, "deployedResources"))
+    mine = Own(mine.roles | deployed, mine.names | deployed, mine.arns)
     for principal in [*found.principals.values(), *found.policies.values()]:
         statements = found.granted(principal)
         opened: list[tuple[str, tuple[str, ...], str, Statement, str, str]] = []
@@ -85,6 +90,7 @@ PRIVILEGE_ESCALATION = EnvironmentStackPolicy(
     "Forbids any principal a known privilege-escalation method: IAM writes without a permissions boundary, "
     "or escalation actions on resources the stack does not define.",
     _escalation,
+    config={"deployedResources": []},
 )
 
 POLICIES = [PRIVILEGE_ESCALATION]

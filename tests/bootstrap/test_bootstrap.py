@@ -167,7 +167,6 @@ CREATES = {
     "aws:sns/topic:Topic": ("sns:CreateTopic", _own_arn),
     "aws:sns/topicSubscription:TopicSubscription": ("sns:Subscribe", _topic_arn),
     "aws:scheduler/schedule:Schedule": ("scheduler:CreateSchedule", _own_arn),
-    "aws:kms/alias:Alias": ("kms:CreateAlias", _own_arn),
     "aws:s3/bucket:Bucket": ("s3:CreateBucket", _own_arn),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("s3:PutBucketOwnershipControls", _bucket_arn),
     "aws:s3/bucketPolicy:BucketPolicy": ("s3:PutBucketPolicy", _bucket_arn),
@@ -197,7 +196,6 @@ def test_every_created_type_is_in_the_table(main_plans: dict[str, Plan]) -> None
     handled = {
         *CREATES,
         "pulumi:providers:aws",
-        "aws:kms/key:Key",  # created under a tag condition, not an ARN (CreateTaggedKeys)
     }
     declared = {r.type for plan in main_plans.values() for r in plan.resources if r.custom}
     assert sorted(declared - handled) == [], "add the deploy permissions for these types to bootstrap/github_access.py"
@@ -297,3 +295,129 @@ def test_an_environment_without_a_stack_file_is_one_line(tmp_path: Path, capsys:
         f"the program failed: RunError: {tmp_path}/stacks/Pulumi.qa.yaml: "
         "no stack file for the environment qa (bootstrap config: environments)"
     )
+
+
+STATE = "arn:aws:s3:::ml-pipelines-state-123456789012-eu-west-1"
+ROLE_WRITES = {
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:DeleteRole",
+    "iam:PutRolePermissionsBoundary",
+}
+
+
+def _boundary_arn(environment: str) -> str:
+    return f"arn:aws:iam::123456789012:policy/ml-pipelines-{environment}-boundary"
+
+
+@pytest.mark.parametrize(("stack", "environment"), [(s, e) for s, envs in ENVIRONMENTS.items() for e in envs])
+def test_deploy_role_writes_roles_only_under_its_boundary_and_never_lifts_it(
+    bootstrap: dict[str, Plan], stack: str, environment: str
+) -> None:
+    policy = _document(bootstrap[stack], f"deploy-{environment}-permissions")
+    writes = [s for s in policy["Statement"] if s["Effect"] == "Allow" and ROLE_WRITES & set(_as_list(s["Action"]))]
+    assert writes
+    for statement in writes:
+        assert statement["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": _boundary_arn(environment)}}
+    actions = {a for s in policy["Statement"] if s["Effect"] == "Allow" for a in _as_list(s["Action"])}
+    assert not {a for a in actions if a.startswith("kms:")}, "keys are bootstrap's: a deploy manages none"
+    assert not actions & {"iam:DeleteRolePermissionsBoundary", "iam:CreatePolicyVersion", "iam:AttachRolePolicy"}
+    denied = {
+        (a, r)
+        for s in policy["Statement"]
+        if s["Effect"] == "Deny"
+        for a in _as_list(s["Action"])
+        for r in _as_list(s["Resource"])
+    }
+    assert ("iam:DeleteRolePermissionsBoundary", "arn:aws:iam::123456789012:role/*") in denied
+    assert ("iam:CreatePolicyVersion", _boundary_arn(environment)) in denied
+    # Every resource is named: a wildcard only ends a name that is this environment's own.
+    for statement in policy["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        for resource in _as_list(statement["Resource"]):
+            if resource == "*":
+                assert _as_list(statement["Action"]) == ["logs:DescribeLogGroups"], statement
+            elif "*" in resource:
+                head = resource[: resource.index("*")]
+                assert resource.endswith("*") and resource.count("*") == 1, resource
+                assert head.endswith((f"/{environment}/", f"/{environment}.json", ":")), resource
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_every_pipeline_role_is_capped_by_its_environments_boundary(
+    bootstrap: dict[str, Plan], main_plans: dict[str, Plan], environment: str
+) -> None:
+    stack = next(s for s, envs in ENVIRONMENTS.items() if environment in envs)
+    boundary = bootstrap[stack].named(f"boundary-{environment}").inputs
+    assert boundary["name"] == f"ml-pipelines-{environment}-boundary"
+    document = json.loads(boundary["policy"])
+    granted = [{k: v for k, v in s.items() if k != "Sid"} for s in document["Statement"]]
+    plan = main_plans[environment]
+    for role in plan.of_type("aws:iam/role:Role"):
+        assert role.inputs["permissionsBoundary"] == _boundary_arn(environment), role.name
+    for policy in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            body = {k: v for k, v in statement.items() if k != "Sid"}
+            assert body in granted, f"{policy.name}: {statement.get('Sid')} is not in the boundary"
+    # The boundary caps at the pipelines' own needs: no IAM write, nothing of another environment.
+    iam_actions = {a for s in document["Statement"] for a in _as_list(s["Action"]) if a.startswith("iam:")}
+    assert iam_actions <= {"iam:PassRole"}
+    others = {"dev", "staging", "prod"} - {environment}
+    text = json.dumps(document)
+    assert not any(f"-{other}" in text for other in others)
+
+
+@pytest.mark.parametrize(("stack", "environment"), [("nonprod", "dev"), ("nonprod", "staging"), ("prod", "prod")])
+def test_deploy_role_reads_and_writes_its_own_stacks_state_only(
+    bootstrap: dict[str, Plan], stack: str, environment: str
+) -> None:
+    policy = _document(bootstrap[stack], f"deploy-{environment}-permissions")
+
+    def objects(env: str) -> list[str]:
+        return [
+            f"{STATE}/.pulumi/stacks/ml-pipelines/{env}.json",
+            f"{STATE}/.pulumi/stacks/ml-pipelines/{env}.json.bak",
+            f"{STATE}/.pulumi/history/ml-pipelines/{env}/{env}-1700000000.history.json",
+            f"{STATE}/.pulumi/backups/ml-pipelines/{env}/{env}.1700000000.json",
+            f"{STATE}/.pulumi/locks/organization/ml-pipelines/{env}/0b5c.json",
+        ]
+
+    for key in objects(environment):
+        assert allows(policy, "s3:GetObject", key) and allows(policy, "s3:PutObject", key), key
+    assert allows(policy, "s3:GetObject", f"{STATE}/.pulumi/meta.yaml")
+    assert not allows(policy, "s3:PutObject", f"{STATE}/.pulumi/meta.yaml")
+    for other in {"dev", "staging", "prod", "dev2"} - {environment}:
+        for key in objects(other):
+            assert not allows(policy, "s3:GetObject", key) and not allows(policy, "s3:PutObject", key), key
+    bootstrap_state = f"{STATE}/.pulumi/stacks/ml-pipelines-bootstrap/{stack}.json"
+    assert not allows(policy, "s3:PutObject", bootstrap_state)
+
+
+@pytest.mark.parametrize("stack", ENVIRONMENTS)
+def test_the_account_blocks_public_buckets_and_each_environment_has_its_key(
+    bootstrap: dict[str, Plan], stack: str
+) -> None:
+    plan = bootstrap[stack]
+    block = plan.named("account-public-access").inputs
+    assert all(
+        block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    for environment in ENVIRONMENTS[stack]:
+        keys = {k.name: k for k in plan.of_type("aws:kms/key:Key")}
+        aliases = {a.name: a for a in plan.of_type("aws:kms/alias:Alias")}
+        key = keys[f"notifications-{environment}"].inputs
+        assert key["tags"] == {"ml-pipelines:notifications": environment} and key["enableKeyRotation"] is True
+        # The account administers it through IAM (deploy roles get no KMS action); CloudWatch alarms may use it.
+        assert [s["Sid"] for s in json.loads(key["policy"])["Statement"]] == [
+            "AccountAdministers",
+            "CloudWatchAlarmsPublish",
+        ]
+        assert (
+            aliases[f"notifications-{environment}"].inputs["name"] == f"alias/ml-pipelines-{environment}-notifications"
+        )

@@ -28,12 +28,10 @@ COMMON = {
     "aws:cloudwatch/logGroup:LogGroup": 2,
     "aws:cloudwatch/metricAlarm:MetricAlarm": 1,
     "aws:sns/topic:Topic": 1,
-    "aws:kms/key:Key": 1,
-    "aws:kms/alias:Alias": 1,
 }
-SCHEDULED = {"aws:iam/role:Role": 4, "aws:iam/rolePolicy:RolePolicy": 4, "aws:scheduler/schedule:Schedule": 1}
+SCHEDULED = {"aws:iam/role:Role": 4, "aws:iam/rolePolicy:RolePolicy": 5, "aws:scheduler/schedule:Schedule": 1}
 EXPECTED = {
-    "dev": {**COMMON, "aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 3},
+    "dev": {**COMMON, "aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 4},
     "staging": {**COMMON, **SCHEDULED, "aws:sns/topicSubscription:TopicSubscription": 1},
     "prod": {**COMMON, **SCHEDULED, "aws:sns/topicSubscription:TopicSubscription": 1},
 }
@@ -138,7 +136,15 @@ def test_artifacts_bucket_is_encrypted_versioned_private_and_tls_only(plans: dic
 def test_failure_topic_is_encrypted_and_alarmed(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
     topic = plan.named("churn-failures")
-    assert topic.inputs["kmsMasterKeyId"] == plan.named("churn-notifications-key").outputs["arn"]
+    # The environment's key, which bootstrap makes and no deploy role can manage (bootstrap/github_access.py).
+    assert (
+        topic.inputs["kmsMasterKeyId"] == f"arn:aws:kms:eu-west-1:123456789012:alias/ml-pipelines-{stack}-notifications"
+    )
+    assert not plan.of_type("aws:kms/key:Key") and not plan.of_type("aws:kms/alias:Alias")
+    # The state machine may encrypt with the keys carrying the environment's notifications tag, and no other.
+    [use] = json.loads(plan.named("churn-sfn-policy-notifications-key").inputs["policy"])["Statement"]
+    assert use["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert use["Condition"] == {"StringEquals": {"aws:ResourceTag/ml-pipelines:notifications": stack}}
     alarm = plan.named("churn-failed-executions").inputs
     assert alarm["alarmActions"] == [topic.outputs["arn"]]
     metrics = {q["metric"]["metricName"] for q in alarm["metricQueries"] if "metric" in q}

@@ -78,7 +78,9 @@ def test_levels_fail_closed_and_come_from_the_environments_config(
 
 def test_the_starting_grant_is_blocked_in_prod(packs: dict[str, PolicyPack]) -> None:
     by_policy = {d.policy_name: d for d in packs["prod"].analyze_stack(role_with("prod", STARTING))}
-    assert set(by_policy) == {"sagemaker-no-full-access-in-prod"}
+    # sagemaker:* on * also opens a notebook as its role: the escalation rule names the method.
+    assert set(by_policy) == {"sagemaker-no-full-access-in-prod", "iam-no-privilege-escalation"}
+    assert "CreatePresignedSageMakerNotebookUrl" in by_policy["iam-no-privilege-escalation"].message
     message = by_policy["sagemaker-no-full-access-in-prod"].message
     assert message.startswith(
         "Forbids any principal every SageMaker action on every SageMaker resource, however the grant is written or "
@@ -121,6 +123,7 @@ def test_config_files_set_levels_and_settings(tmp_path: Path) -> None:
         found = pack.analyze_stack(role_with("prod", STARTING)) + pack.analyze(role_policy("prod", STARTING))
         assert {(d.policy_name, d.enforcement_level) for d in found} == {
             ("sagemaker-no-full-access-in-prod", "advisory"),
+            ("iam-no-privilege-escalation", "mandatory"),
             ("iam-least-privilege-in-prod", "mandatory"),
         }
     finally:

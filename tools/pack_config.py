@@ -1,0 +1,83 @@
+"""Keep prod's pack config in step with the stack files: the pipelines' resources bootstrap's deploy roles manage.
+
+    python -m tools.pack_config          # rewrite the lists in policies/config/prod.json
+    python -m tools.pack_config --check  # exit 1 when they differ from the stack files (a test runs this)
+
+Bootstrap's deploy roles pass the pipelines' roles and update their functions; those resources are the project's
+own, but another stack's (the main program's). `make plan` holds bootstrap to prod's config, so that config
+names them, exactly, one by one: `allowedRoles` of `iam-passrole-scoped` and `deployedResources` of
+`iam-no-privilege-escalation`. Every environment's stack file counts, since bootstrap's nonprod stack deploys
+dev and staging. A name, never a pattern: a role another team creates under a matching name stays foreign.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from components.arns import AwsContext
+from components.ml_pipeline import pipelines_of, role_policies
+from components.settings import SettingsError, settings_of_stack_file
+from tools.cli import Parser, UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+PROD_CONFIG = ROOT / "policies" / "config" / "prod.json"
+PROJECT = "ml-pipelines"
+# Names do not depend on the account: any context builds them.
+_CONTEXT = AwsContext(partition="aws", region="us-east-1", account_id="000000000000")
+
+
+def deployed(stacks: Path = ROOT / "stacks") -> tuple[list[str], list[str]]:
+    """(roles, roles and functions) of every pipeline of every stack file."""
+    roles: set[str] = set()
+    functions: set[str] = set()
+    for path in sorted(stacks.glob("Pulumi.*.yaml")):
+        stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        for pipeline in pipelines_of(PROJECT, stack, settings_of_stack_file(PROJECT, stack, path), _CONTEXT):
+            roles.update(role_policies(pipeline))
+            functions.add(pipeline.names.evaluate_function)
+    return sorted(roles), sorted(roles | functions)
+
+
+def updated(config: dict[str, object], roles: list[str], resources: list[str]) -> dict[str, object]:
+    result = json.loads(json.dumps(config))
+    for policy, key, names in (
+        ("iam-passrole-scoped", "allowedRoles", roles),
+        ("iam-no-privilege-escalation", "deployedResources", resources),
+    ):
+        entry = result.setdefault(policy, {})
+        assert isinstance(entry, dict)
+        entry[key] = names
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = Parser(prog="python -m tools.pack_config", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail when prod.json differs from the stack files")
+    try:
+        args = parser.parse_args(argv)
+        roles, resources = deployed()
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    current = json.loads(PROD_CONFIG.read_text(encoding="utf-8"))
+    wanted = updated(current, roles, resources)
+    if args.check:
+        if wanted != current:
+            print(
+                f"error: {PROD_CONFIG.relative_to(ROOT)}: allowedRoles / deployedResources differ from the "
+                "stack files; run: python -m tools.pack_config",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+    PROD_CONFIG.write_text(json.dumps(wanted, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
