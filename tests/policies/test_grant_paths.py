@@ -5,6 +5,7 @@ The program is tests/policies/programs/grants: one resource group per case, name
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ PROGRAM = Path(__file__).parent / "programs" / "grants"
 CONFIG = ROOT / "policies" / "config"
 FULL, DECIDABLE = "sagemaker-no-full-access-in-prod", "iam-attached-policies-checked"
 EXPOSED, TRUST, FOREIGN = "resource-policies-not-public", "iam-trust-restricted", "iam-compute-runs-as-own-roles"
+ESCALATION, PASSROLE, REACH = "iam-no-privilege-escalation", "iam-passrole-scoped", "iam-no-data-plane-reach"
 
 # (case, the policy that must block it, the resource it is reported on, the words it must use); in both modes.
 BLOCKED = [
@@ -39,6 +41,13 @@ BLOCKED = [
         "foreign-lambda",
         "runs as arn:aws:iam::123456789012:role/OrganizationAccountAccessRole, a role the stack does not define",
     ),
+    ("PassRole to a role the stack does not define", PASSROLE, "foreign-passrole", "role/Admin, a role the stack"),
+    ("PassRole to any service", PASSROLE, "passrole-to-anyone", "without iam:PassedToService restricted by"),
+    ("role writes on role/*", ESCALATION, "role-writes", "iam:PutRolePolicy on arn:aws:iam::123456789012:role/"),
+    ("policy versions on policy/*", ESCALATION, "policy-versions", "CreateNewPolicyVersion"),
+    ("every object of every bucket", REACH, "every-object", "allowed s3:GetObject on every object"),
+    ("any role of any account", REACH, "every-role", "allowed sts:AssumeRole on every role"),
+    ("every secret of the account", REACH, "every-secret", "allowed secretsmanager:GetSecretValue on every Secret"),
 ]
 # Known values decide these; a first preview cannot, and says so.
 KNOWN = [
@@ -98,3 +107,14 @@ def test_environments_fail_closed() -> None:
     [dev] = plan("--stack", "dev", "--policy-pack-config", str(CONFIG / "dev.json"))
     assert mandatory(dev) == []
     assert (FULL, "advisory") in {(d.policy_name, d.enforcement_level) for d in dev.diagnostics}
+
+
+def test_an_organisation_scoped_trust_passes_where_the_config_names_the_organisation(tmp_path: Path) -> None:
+    config = json.loads((CONFIG / "prod.json").read_text())
+    with_org = tmp_path / "prod-with-org.json"
+    config["iam-trust-restricted"]["allowedOrganizations"] = ["o-a1b2c3d4e5"]
+    with_org.write_text(json.dumps(config))
+    [allowed] = plan("--stack", "org", "--policy-pack-config", str(with_org))
+    assert mandatory(allowed) == []
+    [unknown] = plan("--stack", "org", "--policy-pack-config", str(CONFIG / "prod.json"))
+    assert [(p, r) for p, r, _ in mandatory(unknown)] == [(TRUST, "org-trust")]

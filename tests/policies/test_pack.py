@@ -191,3 +191,21 @@ def test_the_project_stacks_pass_with_their_config(stack: str, preview: bool) ->
     assert [d for d in found.diagnostics if d.enforcement_level == "mandatory"] == []
     assert found.diagnostics == []
     assert found.remediations == []
+
+
+def test_the_readme_lists_every_rule_with_its_level_in_each_environment() -> None:
+    rows: dict[str, list[str]] = {}
+    for line in (ROOT / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 5 and cells[-1] in ("advisory", "mandatory"):
+            rows[cells[0].strip("`")] = cells[2:]
+    levels: dict[str, list[str]] = {}
+    for environment in ("dev", "staging", "prod"):
+        pack = started(environment, [ROOT / "policies" / "config" / f"{environment}.json"])
+        try:
+            for name, settings in pack.policies.items():
+                if name != "all":
+                    levels.setdefault(name, []).append(settings["enforcementLevel"])
+        finally:
+            pack.close()
+    assert rows == levels

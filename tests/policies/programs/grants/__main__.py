@@ -217,6 +217,59 @@ def build(case: str) -> None:  # noqa: PLR0915 - one branch per case, read as a 
                 }
             ),
         )
+    elif case == "foreign-passrole":
+        role(case)
+        inline(case, 0, {"Statement": [{
+            "Effect": "Allow", "Action": "iam:PassRole", "Resource": f"arn:aws:iam::{ACCOUNT}:role/Admin",
+            "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+        }]})  # fmt: skip
+    elif case == "passrole-to-anyone":
+        role(case)
+        inline(case, 0, {"Statement": [{
+            "Effect": "Allow", "Action": "iam:PassRole", "Resource": f"arn:aws:iam::{ACCOUNT}:role/{case}-runner",
+            "Condition": {"StringLike": {"iam:PassedToService": "*"}},
+        }]})  # fmt: skip
+    elif case == "role-writes":
+        role(case)
+        inline(case, 0, {"Statement": [{
+            "Effect": "Allow", "Action": ["iam:PutRolePolicy", "iam:UpdateAssumeRolePolicy"],
+            "Resource": f"arn:aws:iam::{ACCOUNT}:role/*",
+        }]})  # fmt: skip
+    elif case == "policy-versions":
+        role(case)
+        inline(case, 0, {"Statement": [{
+            "Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": f"arn:aws:iam::{ACCOUNT}:policy/*",
+        }]})  # fmt: skip
+    elif case == "every-object":
+        role(case)
+        inline(case, 0, {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::*/*"}]})
+    elif case == "every-role":
+        role(case)
+        inline(
+            case,
+            0,
+            {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/*"}]},
+        )
+    elif case == "every-secret":
+        role(case)
+        inline(case, 0, {"Statement": [{
+            "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+            "Resource": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:*",
+        }]})  # fmt: skip
+    elif case == "scoped-passrole":
+        # A role of the stack handed only to the service it trusts, and role writes kept under a boundary.
+        aws.iam.Role(case, name=f"{case}-runner", assume_role_policy=TRUST)
+        aws.iam.RolePolicy(f"{case}-policy-0", role=f"{case}-runner", policy=json.dumps({"Statement": [
+            {
+                "Effect": "Allow", "Action": "iam:PassRole", "Resource": f"arn:aws:iam::{ACCOUNT}:role/{case}-runner",
+                "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            },
+            {
+                "Effect": "Allow", "Action": ["iam:CreateRole", "iam:PutRolePolicy"],
+                "Resource": f"arn:aws:iam::{ACCOUNT}:role/{case}-*",
+                "Condition": {"StringEquals": {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/boundary"}},
+            },
+        ]}))  # fmt: skip
     elif case == "scoped":
         role(case)
         inline(case, 0, SCOPED)
