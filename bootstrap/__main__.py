@@ -14,7 +14,10 @@
   cannot manage;
 - S3 Block Public Access for the whole account (`blockAccountPublicAccess`, default true): no deploy role can
   make a bucket public, whatever bucket policy it writes;
-- `<project>-state-<account>-<region>`: the self-managed state backend (encrypted, versioned, private, TLS).
+- `<project>-state-<account>-<region>`: the self-managed state backend (encrypted with its own KMS key,
+  versioned, private, TLS only, access-logged to `<project>-state-logs-<account>-<region>`); its policy denies
+  reading the state to all but the preview and deploy roles, and writing it to all but the deploy roles (add
+  administrators with `stateAdministrators`).
 
     cd bootstrap && pulumi up --stack <nonprod|prod>
 """
@@ -22,6 +25,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -34,7 +38,9 @@ import pulumi_aws as aws  # noqa: E402
 from github_access import (  # noqa: E402
     AUDIENCE,
     GITHUB_OIDC_HOST,
+    STATE_KEY_TAG,
     Account,
+    access_log_delivery,
     boundary_policy,
     deploy_policy,
     deploy_subjects,
@@ -42,6 +48,7 @@ from github_access import (  # noqa: E402
     oidc_provider_arn,
     preview_policy,
     preview_subjects,
+    state_bucket_statements,
 )
 
 from components import arns, iam_documents  # noqa: E402
@@ -102,13 +109,60 @@ if config.get_bool("blockAccountPublicAccess") is not False:
 # -- the state bucket ----------------------------------------------------------------------------------------
 state_bucket_name = f"{project}-state-{account.account_id}-{account.region}"
 # Encrypted, versioned, owner-enforced, public access blocked, TLS only: the same bucket as the program's.
-state_bucket = ArtifactsBucket("state", ArtifactsBucketArgs(bucket_name=state_bucket_name, context=account))
+# Who may read and write the state, named in the bucket's policy (the roles' ARNs are their names').
+preview_role_name = f"{project}-preview"
+deploy_role_names = {environment: f"{project}-deploy-{environment}" for environment in environments}
+try:
+    administrators = config.get_object("stateAdministrators") or []
+except pulumi.ConfigTypeError:
+    administrators = None
+if not isinstance(administrators, list) or not all(
+    isinstance(a, str) and re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+", a)
+    for a in administrators
+):
+    raise pulumi.RunError(
+        f"bootstrap/Pulumi.{pulumi.get_stack()}.yaml: stateAdministrators must be a list of IAM role or user ARNs "
+        "(arn:<partition>:iam::<account>:role/<name>)"
+    )
+tag, value = STATE_KEY_TAG
+state_key = aws.kms.Key(
+    "state",
+    description=f"Encrypts the Pulumi state of {repository}",
+    enable_key_rotation=True,
+    deletion_window_in_days=30,
+    policy=json.dumps(iam_documents.account_key_policy(account)),
+    tags={tag: value},
+)
+logs_bucket_name = f"{project}-state-logs-{account.account_id}-{account.region}"
+ArtifactsBucket(
+    "state-logs",
+    ArtifactsBucketArgs(
+        bucket_name=logs_bucket_name,
+        context=account,
+        policy_statements=access_log_delivery(account, logs_bucket_name, state_bucket_name),
+    ),
+)
+state_bucket = ArtifactsBucket(
+    "state",
+    ArtifactsBucketArgs(
+        bucket_name=state_bucket_name,
+        context=account,
+        kms_key_arn=state_key.arn,
+        access_logs_bucket=logs_bucket_name,
+        policy_statements=state_bucket_statements(
+            account,
+            state_bucket_name,
+            readers=[arns.role_arn(account, preview_role_name), *administrators],
+            writers=[*(arns.role_arn(account, n) for n in deploy_role_names.values()), *administrators],
+        ),
+    ),
+)
 
 # -- the roles -----------------------------------------------------------------------------------------------
 role_opts = pulumi.ResourceOptions(depends_on=depends)
 preview_role = aws.iam.Role(
     "preview",
-    name=f"{project}-preview",
+    name=preview_role_name,
     description=f"Pull-request previews of {repository}: reads the Pulumi state",
     assume_role_policy=json.dumps(github_trust_policy(account, repository, preview_subjects(repository))),
     max_session_duration=3600,
@@ -143,7 +197,7 @@ for environment in environments:
     aws.kms.Alias(f"notifications-{environment}", name=names.notifications_key_alias, target_key_id=key.key_id)
     role = aws.iam.Role(
         f"deploy-{environment}",
-        name=f"{project}-deploy-{environment}",
+        name=deploy_role_names[environment],
         description=f"Deploys of {repository} from the GitHub environment {environment}",
         assume_role_policy=json.dumps(
             github_trust_policy(

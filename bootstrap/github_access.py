@@ -159,10 +159,74 @@ def state_access(
     return statements
 
 
+STATE_KEY_TAG = ("ml-pipelines:state", "true")
+"""The tag on the state bucket's KMS key (bootstrap makes it): roles use the key by this tag, through S3 only."""
+
+
+def state_key_use(account: Account, *, write: bool) -> Document:
+    """The state is encrypted with bootstrap's state key (SSE-KMS): reading takes kms:Decrypt, writing also
+    kms:GenerateDataKey; only through S3 in this region (`kms:ViaService`), only on the key with the state tag."""
+    tag, value = STATE_KEY_TAG
+    return {
+        "Sid": "StateKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"] if write else "kms:Decrypt",
+        "Resource": account.arn("kms", "key/*"),
+        "Condition": {
+            "StringEquals": {
+                f"aws:ResourceTag/{tag}": value,
+                "kms:ViaService": f"s3.{account.region}.amazonaws.com",
+            }
+        },
+    }
+
+
+def state_bucket_statements(account: Account, bucket: str, readers: list[str], writers: list[str]) -> list[Document]:
+    """The state bucket's policy names who may read and who may write the state: everyone else is denied,
+    whatever their IAM policies allow (an administrator is added with `stateAdministrators`)."""
+    objects = f"{account.arn('s3', bucket, region=False, account=False)}/*"
+    return [
+        {
+            "Sid": "OnlyTheseWriteTheState",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+            "Resource": objects,
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": sorted(writers)}},
+        },
+        {
+            "Sid": "OnlyTheseReadTheState",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": objects,
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": sorted(set(readers) | set(writers))}},
+        },
+    ]
+
+
+def access_log_delivery(account: Account, logs_bucket: str, source_bucket: str) -> list[Document]:
+    """S3 server access logs of `source_bucket` delivered to `logs_bucket` by the logging service, for this
+    account's bucket only (S3 user guide, "Permissions for log delivery")."""
+    return [
+        {
+            "Sid": "S3ServerAccessLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{account.arn('s3', logs_bucket, region=False, account=False)}/{source_bucket}/*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account.account_id},
+                "ArnEquals": {"aws:SourceArn": account.arn("s3", source_bucket, region=False, account=False)},
+            },
+        }
+    ]
+
+
 def preview_policy(account: Account, state_bucket: str) -> Document:
     """`pulumi preview` reads the state of every stack of the account; the program's invokes (caller identity,
     region, partition) need no permission."""
-    return _document(*state_access(account, state_bucket, write=False))
+    return _document(*state_access(account, state_bucket, write=False), state_key_use(account, write=False))
 
 
 PASSED_TO = {"sfn": "states.amazonaws.com", "evaluate": "lambda.amazonaws.com", "scheduler": "scheduler.amazonaws.com"}
@@ -255,6 +319,7 @@ def deploy_policy(
     bucket = arns.s3_bucket_arn(account, arns.artifacts_bucket_name(project, environment, account))
     statements: list[Document] = [
         *state_access(account, state_bucket, write=True, stacks=(project, environment)),
+        state_key_use(account, write=True),
         {
             # https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
             "Sid": "RoleWritesUnderTheBoundary",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -18,6 +19,12 @@ class ArtifactsBucketArgs:
     """Deterministic (arns.artifacts_bucket_name), because IAM documents name it before it exists."""
     context: AwsContext
     """Partition, region and account the bucket's ARNs are built from."""
+    kms_key_arn: pulumi.Input[str] | None = None
+    """Encrypt with this customer managed key (SSE-KMS, bucket key on) instead of S3's own keys (SSE-S3)."""
+    access_logs_bucket: str | None = None
+    """Write S3 server access logs to this bucket, under `<bucket name>/`."""
+    policy_statements: list[dict[str, Any]] = field(default_factory=list)
+    """Statements the bucket policy holds beside the TLS-only one."""
 
 
 class ArtifactsBucket(pulumi.ComponentResource):
@@ -53,7 +60,11 @@ class ArtifactsBucket(pulumi.ComponentResource):
             bucket=bucket.id,
             rules=[
                 {
-                    "apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
+                    "apply_server_side_encryption_by_default": (
+                        {"sse_algorithm": "aws:kms", "kms_master_key_id": args.kms_key_arn}
+                        if args.kms_key_arn is not None
+                        else {"sse_algorithm": "AES256"}
+                    ),
                     "bucket_key_enabled": True,
                 }
             ],
@@ -65,10 +76,20 @@ class ArtifactsBucket(pulumi.ComponentResource):
             versioning_configuration={"status": "Enabled"},
             opts=depends,
         )
+        if args.access_logs_bucket is not None:
+            aws.s3.BucketLogging(
+                f"{name}-access-logs",
+                bucket=bucket.id,
+                target_bucket=args.access_logs_bucket,
+                target_prefix=f"{args.bucket_name}/",
+                opts=depends,
+            )
+        document = iam_documents.tls_only_bucket_policy(args.context, args.bucket_name)
+        document["Statement"] += args.policy_statements
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=bucket.id,
-            policy=json.dumps(iam_documents.tls_only_bucket_policy(args.context, args.bucket_name)),
+            policy=json.dumps(document),
             # S3 rejects a bucket policy while the public access block is being applied.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
         )

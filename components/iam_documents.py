@@ -197,6 +197,20 @@ DATA_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 "Data encryption", key management: https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)."""
 
 
+def account_key_policy(ctx: AwsContext) -> Document:
+    """A key the account administers through IAM: who may use it is up to IAM policies (KMS developer guide,
+    "Default key policy")."""
+    return _document(
+        {
+            "Sid": "AccountAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": ctx.arn("iam", "root", region=False)},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    )
+
+
 def notification_key_policy(ctx: AwsContext) -> Document:
     """An environment's notifications key (bootstrap/ creates it): the account administers it through IAM, so
     the pipelines' roles use it by the grant `notification_key_use` puts in their own policies; CloudWatch

@@ -241,14 +241,30 @@ def test_state_bucket_is_encrypted_versioned_private_and_tls_only(bootstrap: dic
     bucket = plan.named("state-bucket").inputs["bucket"]
     assert bucket == "ml-pipelines-state-123456789012-eu-west-1"
     rule = plan.named("state-encryption").inputs["rules"][0]
-    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    key = next(k for k in plan.of_type("aws:kms/key:Key") if k.name == "state")
+    assert rule["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": key.outputs["arn"],
+    }
+    assert key.inputs["tags"] == {"ml-pipelines:state": "true"} and key.inputs["enableKeyRotation"] is True
+    logging = plan.named("state-access-logs").inputs
+    assert logging["targetBucket"] == "ml-pipelines-state-logs-123456789012-eu-west-1"
+    [delivery] = [s for s in _document(plan, "state-logs-tls-only")["Statement"] if s["Effect"] == "Allow"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Condition"]["ArnEquals"] == {"aws:SourceArn": f"arn:aws:s3:::{bucket}"}
     assert plan.named("state-versioning").inputs["versioningConfiguration"] == {"status": "Enabled"}
     block = plan.named("state-public-access").inputs
     assert all(
         block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     )
-    (deny,) = _document(plan, "state-tls-only")["Statement"]
+    deny, writers, readers = _document(plan, "state-tls-only")["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    roles = [f"arn:aws:iam::123456789012:role/ml-pipelines-deploy-{e}" for e in ENVIRONMENTS[stack]]
+    preview = "arn:aws:iam::123456789012:role/ml-pipelines-preview"
+    assert (writers["Effect"], writers["Principal"], writers["Resource"]) == ("Deny", "*", f"arn:aws:s3:::{bucket}/*")
+    assert writers["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": sorted(roles)}}
+    assert "s3:PutObject" in writers["Action"] and "s3:GetObject" in readers["Action"]
+    assert readers["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": sorted([*roles, preview])}}
     assert plan.outputs["state_backend_url"] == f"s3://{bucket}"
 
 
@@ -258,7 +274,11 @@ def test_preview_role_reads_the_state_and_nothing_else(bootstrap: dict[str, Plan
     assert [(s["Action"], s["Resource"]) for s in policy["Statement"]] == [
         ("s3:ListBucket", bucket),
         ("s3:GetObject", f"{bucket}/.pulumi/*"),
+        ("kms:Decrypt", "arn:aws:kms:eu-west-1:123456789012:key/*"),
     ]
+    assert policy["Statement"][-1]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/ml-pipelines:state": "true", "kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+    }
 
 
 def test_the_policy_pack_passes_bootstrap_held_to_prod(capsys: pytest.CaptureFixture[str]) -> None:
@@ -325,7 +345,8 @@ def test_deploy_role_writes_roles_only_under_its_boundary_and_never_lifts_it(
     for statement in writes:
         assert statement["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": _boundary_arn(environment)}}
     actions = {a for s in policy["Statement"] if s["Effect"] == "Allow" for a in _as_list(s["Action"])}
-    assert not {a for a in actions if a.startswith("kms:")}, "keys are bootstrap's: a deploy manages none"
+    # Keys are bootstrap's: a deploy uses the state key through S3, and manages none.
+    assert {a for a in actions if a.startswith("kms:")} == {"kms:Decrypt", "kms:GenerateDataKey"}
     assert not actions & {"iam:DeleteRolePermissionsBoundary", "iam:CreatePolicyVersion", "iam:AttachRolePolicy"}
     denied = {
         (a, r)
@@ -343,6 +364,8 @@ def test_deploy_role_writes_roles_only_under_its_boundary_and_never_lifts_it(
         for resource in _as_list(statement["Resource"]):
             if resource == "*":
                 assert _as_list(statement["Action"]) == ["logs:DescribeLogGroups"], statement
+            elif resource.endswith(":key/*"):  # the state key, by its tag and through S3 only
+                assert statement["Condition"]["StringEquals"]["aws:ResourceTag/ml-pipelines:state"] == "true"
             elif "*" in resource:
                 head = resource[: resource.index("*")]
                 assert resource.endswith("*") and resource.count("*") == 1, resource
@@ -421,3 +444,21 @@ def test_the_account_blocks_public_buckets_and_each_environment_has_its_key(
         assert (
             aliases[f"notifications-{environment}"].inputs["name"] == f"alias/ml-pipelines-{environment}-notifications"
         )
+
+
+@pytest.mark.parametrize("value", ['["*"]', '["arn:aws:iam::123456789012:root"]', '"arn:aws:iam::1:role/x"'])
+def test_state_administrators_must_be_role_or_user_arns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    shutil.copytree(BOOTSTRAP, tmp_path / "bootstrap", ignore=shutil.ignore_patterns("__pycache__"))
+    for item in ("components", "stacks"):
+        shutil.copytree(ROOT / item, tmp_path / item, ignore=shutil.ignore_patterns("__pycache__"))
+    stack_file = tmp_path / "bootstrap" / "Pulumi.prod.yaml"
+    stack_file.write_text(stack_file.read_text() + f"  ml-pipelines-bootstrap:stateAdministrators: {value}\n")
+    code = offline_preview.main(["--cwd", str(tmp_path / "bootstrap"), "--stack", "prod", "--json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 2
+    assert document["error"] == (
+        "the program failed: RunError: bootstrap/Pulumi.prod.yaml: stateAdministrators must be a list of IAM role or "
+        "user ARNs (arn:<partition>:iam::<account>:role/<name>)"
+    )
