@@ -480,10 +480,18 @@ def deploy_policy(
             "Resource": own["topics"],
         },
         {
+            # An alarm's actions may only notify the environment's own topics: never stop or terminate another
+            # team's instance, scale its group, or page its topic (cloudwatch:AlarmActions).
+            "Sid": "AlarmsNotifyOwnTopics",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricAlarm",
+            "Resource": own["alarms"],
+            "Condition": {"ForAllValues:StringEquals": {"cloudwatch:AlarmActions": own["topics"]}},
+        },
+        {
             "Sid": "Alarms",
             "Effect": "Allow",
             "Action": [
-                "cloudwatch:PutMetricAlarm",
                 "cloudwatch:DescribeAlarms",
                 "cloudwatch:DeleteAlarms",
                 "cloudwatch:TagResource",

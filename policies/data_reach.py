@@ -32,7 +32,8 @@ def _tag_scoped(condition: object) -> bool:
     if not isinstance(condition, dict):
         return False
     for operator, block in condition.items():
-        if isinstance(operator, str) and operator.lower().split(":", 1)[-1] in ("stringequals", "stringlike"):
+        # Bare operators only: ForAllValues:/ForAnyValue: and ...IfExists hold where the resource has no such tag.
+        if isinstance(operator, str) and operator.lower() in ("stringequals", "stringlike"):
             for key, values in (block if isinstance(block, dict) else {}).items():
                 listed = values if isinstance(values, list) else [values]
                 if isinstance(key, str) and "resourcetag/" in key.lower() and literal([str(v) for v in listed]):

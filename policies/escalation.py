@@ -11,6 +11,8 @@ AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries
 
 from __future__ import annotations
 
+import re
+
 from pulumi_policy import StackValidationArgs
 
 from .access.document import Statement
@@ -33,6 +35,11 @@ GUARDABLE = frozenset(
 )
 """IAM writes the `iam:PermissionsBoundary` condition key makes safe: the principal they create or change keeps
 the boundary (Service Authorization Reference, IAM's condition keys)."""
+POLICY_REWRITES = frozenset({"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"})
+"""Rewriting a managed policy is escalation even when the stack defines it: it may be attached to the principal
+or be the permissions boundary that keeps the roles it creates in check."""
+_BOUNDARY_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:policy/(?:.*/)?([^/]+)")
+
 INSTEAD = (
     "To pass: allow IAM writes only with a StringEquals iam:PermissionsBoundary condition naming the boundary "
     "policy, and every other escalation action only on this stack's own resources, named one by one (a resource "
@@ -42,12 +49,19 @@ INSTEAD = (
 
 def _risk(statement: Statement, action: str, mine: Own) -> tuple[str, str] | None:
     """(why, a resource it reaches) when the statement allows the action unsafely, else None."""
+    where = (statement.resources or ("*",))[0]
     if action in GUARDABLE:
         boundary = condition_values(statement, "iam:permissionsboundary", ("stringequals", "arnequals"))
         if boundary and literal(boundary):
-            return None
-        where = (statement.resources or ("*",))[0]
+            # The boundary must be a customer managed policy the stack defines: naming AdministratorAccess, or a
+            # policy of the caller's choosing, guards nothing.
+            defined = [m for b in boundary if (m := _BOUNDARY_ARN.fullmatch(b)) and m.group(1).lower() in mine.names]
+            if len(defined) == len(boundary):
+                return None
+            return "with an iam:PermissionsBoundary naming a policy the stack does not define", where
         return "without an iam:PermissionsBoundary condition", where
+    if action in POLICY_REWRITES:
+        return "which rewrites a managed policy (one attached, or a boundary)", where
     reached = outside(statement, mine)
     if not reached:
         return None

@@ -345,6 +345,9 @@ def test_deploy_role_writes_roles_only_under_its_boundary_and_never_lifts_it(
     for statement in writes:
         assert statement["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": _boundary_arn(environment)}}
     actions = {a for s in policy["Statement"] if s["Effect"] == "Allow" for a in _as_list(s["Action"])}
+    [alarms] = [s for s in policy["Statement"] if s["Action"] == "cloudwatch:PutMetricAlarm"]
+    topics = [r for s in policy["Statement"] if "sns:CreateTopic" in _as_list(s["Action"]) for r in s["Resource"]]
+    assert alarms["Condition"] == {"ForAllValues:StringEquals": {"cloudwatch:AlarmActions": topics}}
     # Keys are bootstrap's: a deploy uses the state key through S3, and manages none.
     assert {a for a in actions if a.startswith("kms:")} == {"kms:Decrypt", "kms:GenerateDataKey"}
     assert not actions & {"iam:DeleteRolePermissionsBoundary", "iam:CreatePolicyVersion", "iam:AttachRolePolicy"}

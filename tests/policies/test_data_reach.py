@@ -44,3 +44,14 @@ def test_every_resource_of_a_data_type_is_reported(statement: dict, words: str) 
 )
 def test_named_or_narrowed_resources_pass(statement: dict) -> None:
     assert reported(DATA_REACH, role_with(statement)) == []
+
+
+@pytest.mark.parametrize("operator", ["ForAllValues:StringEquals", "StringEqualsIfExists", "ForAnyValue:StringLike"])
+def test_a_tag_condition_that_holds_on_untagged_resources_narrows_nothing(operator: str) -> None:
+    statement = {
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:*",
+        "Condition": {operator: {"aws:ResourceTag/team": "ml"}},
+    }
+    [message] = reported(DATA_REACH, role_with(statement))
+    assert "allowed secretsmanager:GetSecretValue on every Secret" in message

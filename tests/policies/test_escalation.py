@@ -40,7 +40,33 @@ def test_a_permissions_boundary_condition_makes_iam_writes_safe() -> None:
         "Resource": f"arn:aws:iam::{ACCOUNT}:role/app-*",
         "Condition": BOUNDARY,
     }
-    assert reported(PRIVILEGE_ESCALATION, role_with(statement)) == []
+    stack = role_with(statement)
+    stack.add("aws:iam/policy:Policy", "boundary", {"name": "boundary", "policy": '{"Statement": []}'})
+    assert reported(PRIVILEGE_ESCALATION, stack) == []
+
+
+@pytest.mark.parametrize(
+    "boundary",
+    ["arn:aws:iam::aws:policy/AdministratorAccess", f"arn:aws:iam::{ACCOUNT}:policy/boundary"],
+    ids=["an AWS-managed policy", "a policy the stack does not define"],
+)
+def test_a_boundary_the_stack_does_not_define_guards_nothing(boundary: str) -> None:
+    statement = {
+        "Action": ["iam:CreateRole", "iam:PutRolePolicy"],
+        "Resource": f"arn:aws:iam::{ACCOUNT}:role/*",
+        "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}},
+    }
+    [message] = reported(PRIVILEGE_ESCALATION, role_with(statement))
+    assert "with an iam:PermissionsBoundary naming a policy the stack does not define" in message
+
+
+def test_rewriting_a_managed_policy_the_stack_defines_is_escalation() -> None:
+    """The stack's own boundary, rewritten, makes every role under it whatever the writer wants."""
+    boundary = f"arn:aws:iam::{ACCOUNT}:policy/boundary"
+    stack = role_with({"Action": ["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"], "Resource": boundary})
+    stack.add("aws:iam/policy:Policy", "boundary", {"name": "boundary", "policy": '{"Statement": []}'})
+    [message] = reported(PRIVILEGE_ESCALATION, stack)
+    assert "which rewrites a managed policy" in message
 
 
 def test_escalation_actions_on_the_stacks_own_named_resources_pass() -> None:

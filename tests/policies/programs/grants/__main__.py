@@ -257,7 +257,9 @@ def build(case: str) -> None:  # noqa: PLR0915 - one branch per case, read as a 
             "Resource": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:*",
         }]})  # fmt: skip
     elif case == "scoped-passrole":
-        # A role of the stack handed only to the service it trusts, and role writes kept under a boundary.
+        # A role of the stack handed only to the service it trusts, and role writes kept under a boundary the
+        # stack defines.
+        aws.iam.Policy(f"{case}-boundary", name="boundary", policy=json.dumps(SCOPED))
         aws.iam.Role(case, name=f"{case}-runner", assume_role_policy=TRUST)
         aws.iam.RolePolicy(f"{case}-policy-0", role=f"{case}-runner", policy=json.dumps({"Statement": [
             {
