@@ -66,6 +66,19 @@ if "/" not in repository or not environments or not all(isinstance(e, str) and e
         "a non-empty list of GitHub environment names"
     )
 
+try:
+    administrators = config.get_object("stateAdministrators") or []
+except pulumi.ConfigTypeError:
+    administrators = None
+if not isinstance(administrators, list) or not all(
+    isinstance(a, str) and re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+", a)
+    for a in administrators
+):
+    raise pulumi.RunError(
+        f"bootstrap/Pulumi.{pulumi.get_stack()}.yaml: stateAdministrators must be a list of IAM role or user ARNs "
+        "(arn:<partition>:iam::<account>:role/<name>)"
+    )
+
 # The main program's stack files name the pipelines, hence every resource and role a deploy makes.
 STACKS = REPOSITORY_ROOT / "stacks"
 
@@ -84,6 +97,9 @@ account = Account(
     region=aws.get_region().region,
     account_id=aws.get_caller_identity().account_id,
 )
+
+# Every setting is checked before the first resource: a mistake fails with one line and changes nothing.
+pipelines = {environment: pipelines_in(environment) for environment in environments}
 
 provider_arn: pulumi.Input[str] = oidc_provider_arn(account)
 depends: list[pulumi.Resource] = []
@@ -108,30 +124,17 @@ if config.get_bool("blockAccountPublicAccess") is not False:
 
 # -- the state bucket ----------------------------------------------------------------------------------------
 state_bucket_name = f"{project}-state-{account.account_id}-{account.region}"
-# Encrypted, versioned, owner-enforced, public access blocked, TLS only: the same bucket as the program's.
-# Who may read and write the state, named in the bucket's policy (the roles' ARNs are their names').
+# Encrypted with its own key, versioned, owner-enforced, public access blocked, TLS only, access-logged (the
+# program's bucket component); who may read and write the state is named in its policy by the roles' ARNs.
 preview_role_name = f"{project}-preview"
 deploy_role_names = {environment: f"{project}-deploy-{environment}" for environment in environments}
-try:
-    administrators = config.get_object("stateAdministrators") or []
-except pulumi.ConfigTypeError:
-    administrators = None
-if not isinstance(administrators, list) or not all(
-    isinstance(a, str) and re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+", a)
-    for a in administrators
-):
-    raise pulumi.RunError(
-        f"bootstrap/Pulumi.{pulumi.get_stack()}.yaml: stateAdministrators must be a list of IAM role or user ARNs "
-        "(arn:<partition>:iam::<account>:role/<name>)"
-    )
-tag, value = STATE_KEY_TAG
 state_key = aws.kms.Key(
     "state",
     description=f"Encrypts the Pulumi state of {repository}",
     enable_key_rotation=True,
     deletion_window_in_days=30,
     policy=json.dumps(iam_documents.account_key_policy(account)),
-    tags={tag: value},
+    tags=dict([STATE_KEY_TAG]),
 )
 logs_bucket_name = f"{project}-state-logs-{account.account_id}-{account.region}"
 ArtifactsBucket(
@@ -177,22 +180,20 @@ aws.iam.RolePolicy(
 
 deploy_roles: dict[str, pulumi.Output[str]] = {}
 for environment in environments:
-    pipelines = pipelines_in(environment)
     names = arns.EnvironmentNames(project, environment)
     boundary = aws.iam.Policy(
         f"boundary-{environment}",
         name=names.boundary_policy,
         description=f"Permissions boundary of every role of the {environment} pipelines of {repository}",
-        policy=json.dumps(boundary_policy(account, names, pipelines)),
+        policy=json.dumps(boundary_policy(account, names, pipelines[environment])),
     )
-    tag, value = names.notifications_key_tag
     key = aws.kms.Key(
         f"notifications-{environment}",
         description=f"Encrypts the failure topics of the {environment} pipelines of {repository}",
         enable_key_rotation=True,
         deletion_window_in_days=30,
         policy=json.dumps(iam_documents.notification_key_policy(account)),
-        tags={tag: value},
+        tags=dict([names.notifications_key_tag]),
     )
     aws.kms.Alias(f"notifications-{environment}", name=names.notifications_key_alias, target_key_id=key.key_id)
     role = aws.iam.Role(
@@ -211,7 +212,7 @@ for environment in environments:
         f"deploy-{environment}-permissions",
         role=role.name,
         name="deploy",
-        policy=json.dumps(deploy_policy(account, project, environment, state_bucket_name, pipelines)),
+        policy=json.dumps(deploy_policy(account, project, environment, state_bucket_name, pipelines[environment])),
         # The deploy role may create roles only under the boundary: it must exist first.
         opts=pulumi.ResourceOptions(depends_on=[boundary]),
     )

@@ -132,7 +132,7 @@ def state_access(
     nor writes history: `diyBackend.Preview` goes straight to `apply` with DryRun, while Update, Refresh and
     Destroy take the lock first and then write the checkpoint, history and backups.
     """
-    bucket_arn = account.arn("s3", bucket, region=False, account=False)
+    bucket_arn = arns.s3_bucket_arn(account, bucket)
     if stacks is None:
         objects = [f"{bucket_arn}/.pulumi/*"]
     else:
@@ -184,7 +184,7 @@ def state_key_use(account: Account, *, write: bool) -> Document:
 def state_bucket_statements(account: Account, bucket: str, readers: list[str], writers: list[str]) -> list[Document]:
     """The state bucket's policy names who may read and who may write the state: everyone else is denied,
     whatever their IAM policies allow (an administrator is added with `stateAdministrators`)."""
-    objects = f"{account.arn('s3', bucket, region=False, account=False)}/*"
+    objects = f"{arns.s3_bucket_arn(account, bucket)}/*"
     return [
         {
             "Sid": "OnlyTheseWriteTheState",
@@ -214,10 +214,10 @@ def access_log_delivery(account: Account, logs_bucket: str, source_bucket: str) 
             "Effect": "Allow",
             "Principal": {"Service": "logging.s3.amazonaws.com"},
             "Action": "s3:PutObject",
-            "Resource": f"{account.arn('s3', logs_bucket, region=False, account=False)}/{source_bucket}/*",
+            "Resource": f"{arns.s3_bucket_arn(account, logs_bucket)}/{source_bucket}/*",
             "Condition": {
                 "StringEquals": {"aws:SourceAccount": account.account_id},
-                "ArnEquals": {"aws:SourceArn": account.arn("s3", source_bucket, region=False, account=False)},
+                "ArnEquals": {"aws:SourceArn": arns.s3_bucket_arn(account, source_bucket)},
             },
         }
     ]
@@ -229,14 +229,14 @@ def preview_policy(account: Account, state_bucket: str) -> Document:
     return _document(*state_access(account, state_bucket, write=False), state_key_use(account, write=False))
 
 
-PASSED_TO = {"sfn": "states.amazonaws.com", "evaluate": "lambda.amazonaws.com", "scheduler": "scheduler.amazonaws.com"}
-"""Which service a deploy passes each kind of pipeline role to (the SageMaker role is passed by the state
-machine, never by a deploy)."""
-
-
 def passed_roles(pipelines: list[MlPipelineArgs]) -> dict[str, list[str]]:
-    """Service -> the roles of E's pipelines that a deploy passes to it, named as the program names them."""
-    roles: dict[str, list[str]] = {service: [] for service in sorted(set(PASSED_TO.values()))}
+    """Service -> the roles of E's pipelines that a deploy passes to it, named as the program names them (the
+    SageMaker role is passed by the state machine, never by a deploy)."""
+    roles: dict[str, list[str]] = {
+        "states.amazonaws.com": [],
+        "lambda.amazonaws.com": [],
+        "scheduler.amazonaws.com": [],
+    }
     for pipeline in pipelines:
         names = pipeline.names
         roles["states.amazonaws.com"].append(names.state_machine_role)

@@ -218,14 +218,8 @@ def notification_key_policy(ctx: AwsContext) -> Document:
 
     https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
     """
-    return _document(
-        {
-            "Sid": "AccountAdministers",
-            "Effect": "Allow",
-            "Principal": {"AWS": ctx.arn("iam", "root", region=False)},
-            "Action": "kms:*",
-            "Resource": "*",
-        },
+    document = account_key_policy(ctx)
+    document["Statement"].append(
         {
             "Sid": "CloudWatchAlarmsPublish",
             "Effect": "Allow",
@@ -233,8 +227,9 @@ def notification_key_policy(ctx: AwsContext) -> Document:
             "Action": DATA_KEY_ACTIONS,
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
-        },
+        }
     )
+    return document
 
 
 def notification_key_use(ctx: AwsContext, environment: EnvironmentNames) -> Document:

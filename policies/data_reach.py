@@ -8,7 +8,8 @@ from __future__ import annotations
 from pulumi_policy import StackValidationArgs
 
 from .access import catalog
-from .access.reach import concrete, everything_of, literal, names_action
+from .access.document import Statement
+from .access.reach import concrete, literal, names_action, reaching_every
 from .environment import EnvironmentStackPolicy, Report
 from .iam import model
 
@@ -44,28 +45,41 @@ def _tag_scoped(condition: object) -> bool:
 def _reach(args: StackValidationArgs, report: Report) -> None:
     found = model(args)
     for principal in [*found.principals.values(), *found.policies.values()]:
-        reported = False
-        for statement in found.granted(principal):
-            if reported or not statement.allow or _tag_scoped(statement.condition):
+        # Decided on the union of every statement that allows the action: pieces add up.
+        statements = [s for s in found.granted(principal) if s.allow and not _tag_scoped(s.condition)]
+        reach = _first_reach(statements)
+        if reach is not None:
+            action, type_, pattern, statement = reach
+            report(
+                f"{principal.label}: allowed {action} on every {type_} of an account (e.g. "
+                f"{concrete(pattern, action)}), granted by {statement.cites}. {INSTEAD}",
+                principal.urn,
+            )
+
+
+def _patterns(statement: Statement) -> list[str]:
+    return list(statement.resources or ()) or (["*"] if statement.not_resources is not None else [])
+
+
+def _first_reach(statements: list[Statement]) -> tuple[str, str, str, Statement] | None:
+    """(action, type, a pattern, the statement that holds it) of the first data action the statements allow on
+    every resource of its type, or None."""
+    for key, types in DATA.items():
+        service = catalog.service(key)
+        if service is None:
+            continue
+        for action in service.actions:
+            accepted = [t for t in action.resource_types if t in types]
+            naming = [s for s in statements if names_action(s, action.name)] if accepted else []
+            if not naming:
                 continue
-            for key, types in DATA.items():
-                service = catalog.service(key)
-                if service is None or reported:
-                    continue
-                for action in service.actions:
-                    accepted = [t for t in action.resource_types if t in types]
-                    if not accepted or not names_action(statement, action.name):
-                        continue
-                    patterns = list(statement.resources or ()) or (["*"] if statement.not_resources is not None else [])
-                    wide = [p for p in patterns if any(everything_of(p, key, t) for t in accepted)]
-                    if wide:
-                        report(
-                            f"{principal.label}: allowed {action.name} on every {accepted[0]} of an account (e.g. "
-                            f"{concrete(wide[0], action.name)}), granted by {statement.cites}. {INSTEAD}",
-                            principal.urn,
-                        )
-                        reported = True
-                        break
+            patterns = [p for s in naming for p in _patterns(s)]
+            for type_ in accepted:
+                pattern = reaching_every(patterns, key, type_)
+                if pattern is not None:
+                    statement = next(s for s in naming if pattern in _patterns(s))
+                    return action.name, type_, pattern, statement
+    return None
 
 
 DATA_REACH = EnvironmentStackPolicy(

@@ -5,18 +5,17 @@ permissions-boundary actions (`policies/data/privilege_escalation.json`). A meth
 is allowed every action of it unsafely: an IAM write that supports the `iam:PermissionsBoundary` condition
 without it, any other action on a resource the stack does not define (a wildcard, NotResource, another's
 ARN). A resource another stack of the project deploys (the pipelines' roles and functions, which bootstrap's
-deploy roles manage) counts as the stack's own when the pack config names it, exactly, in `deployedResources`.
+deploy roles manage) counts as the stack's own when the pack config names it, exactly, in `deployedResources`
+by service and ARN resource part (`lambda:function:churn-prod-evaluate`, `iam:role/churn-prod-sfn`).
 AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
 """
 
 from __future__ import annotations
 
-import re
-
 from pulumi_policy import StackValidationArgs
 
 from .access.document import Statement
-from .access.reach import Own, allowing, concrete, condition_values, escalation_methods, literal, outside
+from .access.reach import Own, allowing, concrete, condition_values, escalation_methods, kind_of_arn, literal, outside
 from .environment import EnvironmentStackPolicy, Report, setting
 from .iam import model, own
 
@@ -38,12 +37,12 @@ the boundary (Service Authorization Reference, IAM's condition keys)."""
 POLICY_REWRITES = frozenset({"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"})
 """Rewriting a managed policy is escalation even when the stack defines it: it may be attached to the principal
 or be the permissions boundary that keeps the roles it creates in check."""
-_BOUNDARY_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:policy/(?:.*/)?([^/]+)")
 
 INSTEAD = (
     "To pass: allow IAM writes only with a StringEquals iam:PermissionsBoundary condition naming the boundary "
     "policy, and every other escalation action only on this stack's own resources, named one by one (a resource "
-    "another stack of this project deploys: its exact name in deployedResources in the pack config)."
+    "another stack of this project deploys: in deployedResources in the pack config, as service:resource, e.g. "
+    "lambda:function:<name>)."
 )
 
 
@@ -55,7 +54,7 @@ def _risk(statement: Statement, action: str, mine: Own) -> tuple[str, str] | Non
         if boundary and literal(boundary):
             # The boundary must be a customer managed policy the stack defines: naming AdministratorAccess, or a
             # policy of the caller's choosing, guards nothing.
-            defined = [m for b in boundary if (m := _BOUNDARY_ARN.fullmatch(b)) and m.group(1).lower() in mine.names]
+            defined = [b for b in boundary if (k := kind_of_arn(b)) and k[:2] == ("iam", "policy") and mine.holds(b)]
             if len(defined) == len(boundary):
                 return None
             return "with an iam:PermissionsBoundary naming a policy the stack does not define", where
@@ -71,8 +70,7 @@ def _risk(statement: Statement, action: str, mine: Own) -> tuple[str, str] | Non
 def _escalation(args: StackValidationArgs, report: Report) -> None:
     found = model(args)
     mine = own(args, found)
-    deployed = frozenset(n.lower() for n in setting(args, PRIVILEGE_ESCALATION.defaults, "deployedResources"))
-    mine = Own(mine.roles | deployed, mine.names | deployed, mine.arns)
+    mine = mine.with_entries(setting(args, PRIVILEGE_ESCALATION.defaults, "deployedResources"))
     for principal in [*found.principals.values(), *found.policies.values()]:
         statements = found.granted(principal)
         opened: list[tuple[str, tuple[str, ...], str, Statement, str, str]] = []

@@ -19,7 +19,7 @@ from .access import catalog, least_privilege
 from .access.algebra import full_access
 from .access.document import DocumentError, parse
 from .access.principals import Model, Resource, collect
-from .access.reach import Own
+from .access.reach import Kind, Own, kind_of_type
 from .access.sources import items
 from .environment import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain, setting
 
@@ -72,16 +72,23 @@ def model(args: StackValidationArgs) -> Model:
 
 
 def own(args: StackValidationArgs, found: Model) -> Own:
-    """The roles, names and ARNs the stack defines: what a grant may reach without leaving it."""
-    names: set[str] = set()
+    """The resources the stack defines, by service, type and name, and their ARNs: what a grant may reach
+    without leaving it."""
+    kinds: set[Kind] = set()
     arns: set[str] = set()
     for resource in resources(args):
-        for key in ("name", "roleName", "functionName", "bucket", "arn"):
+        arn = resource.props.get("arn")
+        if isinstance(arn, str):
+            arns.add(arn.lower())
+        kind = kind_of_type(resource.type)
+        for key in ("name", "roleName", "functionName", "bucket", "policyName", "userName", "stateMachineName"):
             value = resource.props.get(key)
-            if isinstance(value, str):
-                (arns if key == "arn" else names).add(value.lower())
-    roles = {p.key.split(":", 1)[1] for p in found.principals.values() if p.kind == "role" and p.declared}
-    return Own(frozenset(roles), frozenset(names), frozenset(arns))
+            if kind is not None and isinstance(value, str):
+                kinds.add((*kind, value.lower()))
+    kinds |= {
+        ("iam", "role", p.key.split(":", 1)[1]) for p in found.principals.values() if p.kind == "role" and p.declared
+    }
+    return Own(frozenset(kinds), frozenset(arns))
 
 
 def _no_sagemaker_full_access(args: StackValidationArgs, report: Report) -> None:

@@ -5,8 +5,9 @@
 
 Bootstrap's deploy roles pass the pipelines' roles and update their functions; those resources are the project's
 own, but another stack's (the main program's). `make plan` holds bootstrap to prod's config, so that config
-names them, exactly, one by one: `allowedRoles` of `iam-passrole-scoped` and `deployedResources` of
-`iam-no-privilege-escalation`. Every environment's stack file counts, since bootstrap's nonprod stack deploys
+names them, exactly, one by one: `allowedRoles` of `iam-passrole-scoped` (role names) and
+`deployedResources` of `iam-no-privilege-escalation` (service and ARN resource part: `iam:role/<name>`,
+`lambda:function:<name>`...). Every environment's stack file counts, since bootstrap's nonprod stack deploys
 dev and staging. A name, never a pattern: a role another team creates under a matching name stays foreign.
 """
 
@@ -16,6 +17,8 @@ import json
 import sys
 from pathlib import Path
 
+import yaml
+
 from components.arns import AwsContext
 from components.ml_pipeline import pipelines_of, role_policies
 from components.settings import SettingsError, settings_of_stack_file
@@ -23,21 +26,26 @@ from tools.cli import Parser, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD_CONFIG = ROOT / "policies" / "config" / "prod.json"
-PROJECT = "ml-pipelines"
 # Names do not depend on the account: any context builds them.
 _CONTEXT = AwsContext(partition="aws", region="us-east-1", account_id="000000000000")
 
 
 def deployed(stacks: Path = ROOT / "stacks") -> tuple[list[str], list[str]]:
-    """(roles, roles and functions) of every pipeline of every stack file."""
+    """(role names, resources as service:resource) of every pipeline of every stack file: the roles, the
+    evaluation functions, the state machines and the retraining schedules a deploy manages."""
+    project = yaml.safe_load((stacks.parent / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
     roles: set[str] = set()
-    functions: set[str] = set()
+    resources: set[str] = set()
     for path in sorted(stacks.glob("Pulumi.*.yaml")):
         stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        for pipeline in pipelines_of(PROJECT, stack, settings_of_stack_file(PROJECT, stack, path), _CONTEXT):
+        for pipeline in pipelines_of(project, stack, settings_of_stack_file(project, stack, path), _CONTEXT):
+            names = pipeline.names
             roles.update(role_policies(pipeline))
-            functions.add(pipeline.names.evaluate_function)
-    return sorted(roles), sorted(roles | functions)
+            resources.add(f"lambda:function:{names.evaluate_function}")
+            resources.add(f"states:stateMachine:{names.state_machine}")
+            if pipeline.settings.schedule is not None:
+                resources.add(f"scheduler:schedule/default/{names.retraining_schedule}")
+    return sorted(roles), sorted(resources | {f"iam:role/{role}" for role in roles})
 
 
 def updated(config: dict[str, object], roles: list[str], resources: list[str]) -> dict[str, object]:
@@ -58,10 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         roles, resources = deployed()
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except SettingsError as exc:
+    except (UsageError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     current = json.loads(PROD_CONFIG.read_text(encoding="utf-8"))

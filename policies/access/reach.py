@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog
-from .algebra import _glob, _widened, action_mask, certain_deny, matches, probes
+from .algebra import _VARIABLE, _glob, _widened, action_mask, certain_deny, matches, probes
 from .document import Statement
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
@@ -32,9 +32,11 @@ GUARD_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:principalorgid", "aws:p
 @functools.cache
 def escalation_methods() -> dict[str, tuple[str, ...]]:
     """Privilege-escalation methods (name -> the actions it needs), from `data/privilege_escalation.json`:
-    Cloudsplaining's list (Rhino Security Labs, pathfinding.cloud) and the permissions-boundary actions."""
+    Cloudsplaining's list (Rhino Security Labs, pathfinding.cloud), the permissions-boundary actions, and the
+    compute methods this project adds (see `compute_source` there)."""
     data = json.loads((_DATA / "privilege_escalation.json").read_text(encoding="utf-8"))
-    return {name: tuple(actions) for name, actions in {**data["methods"], **data["boundary_methods"]}.items()}
+    methods = {**data["methods"], **data["boundary_methods"], **data["compute_methods"]}
+    return {name: tuple(actions) for name, actions in methods.items()}
 
 
 def names_action(statement: Statement, action: str) -> bool:
@@ -90,24 +92,79 @@ def exact(values: Iterable[str]) -> bool:
     return all(v and "*" not in v and "?" not in v for v in values)
 
 
+Kind = tuple[str, str, str]
+"""(service, resource type, name) of a resource, lower-cased: ("iam", "role", "app"), ("lambda", "function", "f"),
+("sns", "", "topic") for ARNs whose resource part is the bare name (SNS, SQS, S3 buckets)."""
+
+_TYPE_KINDS = {
+    ("cloudwatch", "loggroup"): ("logs", "log-group"),
+    ("cloudwatch", "eventrule"): ("events", "rule"),
+    ("cloudwatch", "metricalarm"): ("cloudwatch", "alarm"),
+    ("logs", "loggroup"): ("logs", "log-group"),
+    ("sfn", "statemachine"): ("states", "statemachine"),
+    ("stepfunctions", "statemachine"): ("states", "statemachine"),
+    ("iam", "instanceprofile"): ("iam", "instance-profile"),
+    ("sns", "topic"): ("sns", ""),
+    ("sqs", "queue"): ("sqs", ""),
+    ("s3", "bucket"): ("s3", ""),
+    ("s3", "bucketv2"): ("s3", ""),
+}
+"""Where a Pulumi type's module and name are not the ARN's service and resource type."""
+
+
+def kind_of_type(token: str) -> tuple[str, str] | None:
+    """(service, ARN resource type) a Pulumi type's resources are named by: `aws:lambda/function:Function` ->
+    ("lambda", "function"), `aws-native:iam:Role` -> ("iam", "role"). Types with no ARN of their own (a role's
+    inline policy) get a resource type no ARN has, so nothing they name is ever taken for the stack's own."""
+    match = re.fullmatch(r"aws(?:-native)?:([^:/]+)(?:/[^:]*)?:(\w+)", token)
+    if match is None:
+        return None
+    module, name = match.group(1).lower().rstrip("_"), match.group(2)
+    found = _TYPE_KINDS.get((module, name.lower()))
+    if found is not None:
+        return found
+    return module, re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def kind_of_arn(arn: str) -> Kind | None:
+    """(service, resource type, name) an ARN names, or None for a pattern or anything but an ARN. The name is
+    the last path segment (IAM paths), a Lambda function's second part (`function:name:qualifier`)."""
+    match = re.fullmatch(r"arn:[^:]*:([^:]*):[^:]*:[^:]*:(.+)", arn, re.DOTALL)
+    if match is None or "*" in arn or "?" in arn:
+        return None
+    service, rest = match.group(1).lower(), match.group(2)
+    parts = re.split(r"[:/]", rest)
+    if len(parts) == 1:
+        return service, "", rest.lower()
+    name = parts[1] if service == "lambda" else parts[-1]
+    return service, parts[0].lower(), name.lower()
+
+
+def kind_of_entry(entry: str) -> Kind | None:
+    """A pack-config entry naming a resource by service and ARN resource part: `lambda:function:evaluate`,
+    `iam:role/app`, `sns:alerts`."""
+    service, _, rest = entry.partition(":")
+    return kind_of_arn(f"arn:aws:{service}:::{rest}") if rest else None
+
+
 @dataclass(frozen=True)
 class Own:
-    """What the stack itself defines: role names, and names and ARNs of its other resources."""
+    """What the stack itself defines: each resource's (service, type, name), and the ARNs known at preview."""
 
-    roles: frozenset[str]
-    names: frozenset[str]
+    kinds: frozenset[Kind]
     arns: frozenset[str]
 
     def holds(self, arn: str) -> bool:
-        """A literal ARN of a resource the stack defines (no wildcard can stay inside the stack)."""
-        if "*" in arn or "?" in arn:
-            return False
+        """A literal ARN of a resource the stack defines, of the same service and type (no wildcard can stay
+        inside the stack; a role's inline policy named `deploy` does not make `user/deploy` the stack's)."""
         if arn.lower() in self.arns:
             return True
-        last = re.split(r"[:/]", arn)[-1].lower()
-        if ":iam::" in arn and ":role/" in arn:
-            return last in self.roles
-        return last in self.names
+        kind = kind_of_arn(arn)
+        return kind is not None and kind in self.kinds
+
+    def with_entries(self, entries: Iterable[str]) -> Own:
+        """Also resources another stack of the project deploys, named in the pack config."""
+        return Own(self.kinds | {k for e in entries if (k := kind_of_entry(e)) is not None}, self.arns)
 
 
 def outside(statement: Statement, own: Own) -> list[str]:
@@ -138,15 +195,33 @@ def concrete(pattern: str, action: str) -> str:
     return filled if matches(pattern, filled) else pattern
 
 
-def everything_of(pattern: str, key: str, type_: str) -> bool:
-    """Whether a resource pattern reaches every resource of the type (in some account): widened, it matches
-    the type's probe whatever the names (both token sets)."""
+_FIRST_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def reaching_every(patterns: Sequence[str], key: str, type_: str) -> str | None:
+    """A pattern of a union that together reaches every resource of the type (in some account), or None.
+
+    Together: every name is matched by some pattern, so pieces do not escape: `role/?` with `role/??*` (names of
+    one character, and longer), or `a*` ... `9*` (every name starting with a letter or a digit, which matching
+    without case makes every usual name). Checked on the type's format with names of one character and of
+    many, and with names of many starting with each letter and digit."""
     found = probes(key)
     if found is None or type_ not in found.types:
-        return False
-    index = found.types.index(type_)
-    regex = _glob(_widened(pattern))
-    return bool(regex.fullmatch(found.first[index].lower()) and regex.fullmatch(found.second[index].lower()))
+        return None
+    arn_format = found.service.arn_formats[type_]
+    globs = [(p, _glob(_widened(p))) for p in patterns]
+
+    def first(name: str) -> str | None:
+        probe = _VARIABLE.sub(
+            lambda m: {"Partition": "aws", "Region": "\x01", "Account": "\x01"}.get(m.group(1), name), arn_format
+        ).lower()
+        return next((p for p, g in globs if g.fullmatch(probe)), None)
+
+    short, long = first("\x01"), first("\x02" * 23)
+    if short is not None and long is not None:
+        return long
+    witnesses = [first(c + "\x02" * 23) for c in _FIRST_CHARACTERS]
+    return witnesses[0] if all(witnesses) else None
 
 
 _KINDS = {"aws": "AWS", "service": "Service", "federated": "Federated", "canonicaluser": "CanonicalUser"}

@@ -55,3 +55,25 @@ def test_a_tag_condition_that_holds_on_untagged_resources_narrows_nothing(operat
     }
     [message] = reported(DATA_REACH, role_with(statement))
     assert "allowed secretsmanager:GetSecretValue on every Secret" in message
+
+
+@pytest.mark.parametrize(
+    ("action", "resources", "words"),
+    [
+        ("sts:AssumeRole", [f"arn:aws:iam::{ACCOUNT}:role/?", f"arn:aws:iam::{ACCOUNT}:role/??*"], "every role"),
+        ("kms:Decrypt", ["arn:aws:kms:eu-west-1:123456789012:key/?", "arn:aws:kms:*:*:key/??*"], "every key"),
+        ("s3:GetObject", [f"arn:aws:s3:::{c}*" for c in "abcdefghijklmnopqrstuvwxyz0123456789"], "every object"),
+    ],
+    ids=["one character and longer", "split across accounts", "one pattern per first character"],
+)
+def test_pieces_that_together_reach_everything_are_reported(action: str, resources: list[str], words: str) -> None:
+    # Split over statements too: the union of what the principal holds is decided.
+    stack = role_with(*({"Action": action, "Resource": r} for r in resources))
+    [message] = reported(DATA_REACH, stack)
+    assert f"allowed {action} on {words} of an account" in message
+
+
+def test_pieces_that_leave_a_first_character_out_are_not_every_resource() -> None:
+    """Every bucket starting with a letter but `q` is not every bucket: the rule reports only every resource."""
+    resources = [f"arn:aws:s3:::{c}*" for c in "abcdefghijklmnoprstuvwxyz0123456789"]
+    assert reported(DATA_REACH, role_with({"Action": "s3:GetObject", "Resource": resources})) == []

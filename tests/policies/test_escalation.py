@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from policies.access import catalog
 from policies.access.reach import escalation_methods
 from policies.escalation import PRIVILEGE_ESCALATION
 from tests.policies.rules import ACCOUNT, reported, role_with
@@ -26,6 +27,15 @@ BOUNDARY = {"StringEquals": {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT}
             "EditExistingLambdaFunctionWithRole",
         ),
         ({"Action": "iam:DeleteRolePermissionsBoundary", "Resource": "*"}, "DeleteRolePermissionsBoundary"),
+        (
+            {"Action": "states:UpdateStateMachine", "Resource": f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:*"},
+            "UpdateExistingStateMachineWithRole",
+        ),
+        (
+            {"Action": "lambda:UpdateFunctionConfiguration", "Resource": "*"},
+            "UpdateExistingLambdaConfigurationWithRole",
+        ),
+        ({"Action": "ssm:SendCommand", "Resource": "*"}, "SendCommandToExistingInstances"),
     ],
 )
 def test_escalation_methods_are_reported_with_a_witness(statement: dict, method: str) -> None:
@@ -87,4 +97,30 @@ def test_the_methods_come_from_the_kept_source() -> None:
         "lambda:CreateFunction",
         "lambda:InvokeFunction",
     )
-    assert len(methods) == 65
+    assert len(methods) == 65 + 6
+    assert methods["UpdateExistingStateMachineWithRole"] == ("states:UpdateStateMachine",)
+    for actions in methods.values():
+        assert all(catalog.action(a) is not None for a in actions), actions
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/deploy"),
+        ("iam:CreatePolicyVersion", f"arn:aws:iam::{ACCOUNT}:policy/deploy"),
+        ("lambda:UpdateFunctionCode", f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:deploy"),
+    ],
+)
+def test_a_name_the_stack_uses_for_another_type_is_not_its_own(action: str, resource: str) -> None:
+    """The stack's inline policy is named `deploy`: a user, a managed policy or a function of that name is not."""
+    stack = role_with({"Action": action, "Resource": resource})
+    stack.add("aws:iam/rolePolicy:RolePolicy", "named", {"role": "runner", "name": "deploy", "policy": "{}"})
+    [message] = reported(PRIVILEGE_ESCALATION, stack)
+    assert "can escalate its privileges" in message
+
+
+def test_deployed_resources_are_named_by_service_and_type() -> None:
+    statement = {"Action": "lambda:UpdateFunctionCode", "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:f"}
+    assert reported(PRIVILEGE_ESCALATION, role_with(statement), {"deployedResources": ["lambda:function:f"]}) == []
+    for other in (["iam:role/f"], ["f"], ["states:stateMachine:f"]):
+        assert reported(PRIVILEGE_ESCALATION, role_with(statement), {"deployedResources": other}), other

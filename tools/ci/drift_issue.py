@@ -17,7 +17,7 @@ import os
 import re
 from pathlib import Path
 
-from tools.ci.github import DEFAULT_AUTHOR, fenced, gh, own_marked, plain, required_env
+from tools.ci.github import DEFAULT_AUTHOR, fenced, gh, own_marked, plain, required_env, send, upsert
 from tools.ci.github import exit_code as read_exit_code
 
 
@@ -61,16 +61,19 @@ def main(argv: list[str] | None = None) -> int:
     existing = own_marked(pages, marker(args.stack), author, "number")
     if env["EXIT_CODE"].strip() == "0":
         for number in existing:
-            note = json.dumps({"body": f"No drift any more: {_url(env['RUN_URL'])}."})
-            gh(f"repos/{repo}/issues/{number}/comments", "--method", "POST", "--input", "-", stdin=note)
-            gh(f"repos/{repo}/issues/{number}", "--method", "PATCH", "--input", "-", stdin='{"state": "closed"}')
+            send(
+                "POST",
+                f"repos/{repo}/issues/{number}/comments",
+                {"body": f"No drift any more: {_url(env['RUN_URL'])}."},
+            )
+            send("PATCH", f"repos/{repo}/issues/{number}", {"state": "closed"})
         return 0
     text = body(args.stack, args.output.read_text(errors="replace"), env["EXIT_CODE"], env["RUN_URL"])
-    payload = json.dumps({"title": title(args.stack), "body": text})
-    if existing:
-        gh(f"repos/{repo}/issues/{existing[0]}", "--method", "PATCH", "--input", "-", stdin=payload)
-    else:
-        gh(f"repos/{repo}/issues", "--method", "POST", "--input", "-", stdin=payload)
+    upsert(
+        f"repos/{repo}/issues/{existing[0]}" if existing else None,
+        f"repos/{repo}/issues",
+        {"title": title(args.stack), "body": text},
+    )
     return 0
 
 

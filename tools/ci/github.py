@@ -6,6 +6,7 @@ Standard library only: the jobs that hold a write token run these with the runne
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -38,6 +39,19 @@ def gh(*args: str, stdin: str | None = None) -> str:
     if result.returncode != 0:
         raise SystemExit(f"error: gh api {args[0]}: {result.stderr.strip().splitlines()[-1:]}")
     return result.stdout
+
+
+def send(method: str, path: str, payload: dict[str, Any]) -> str:
+    """`gh api PATH --method METHOD` with a JSON body."""
+    return gh(path, "--method", method, "--input", "-", stdin=json.dumps(payload))
+
+
+def upsert(existing: str | None, create: str, payload: dict[str, Any]) -> None:
+    """Edit the item at `existing` (this tool's own, found by `own_marked`), or create one at `create`."""
+    if existing is not None:
+        send("PATCH", existing, payload)
+    else:
+        send("POST", create, payload)
 
 
 def required_env(*keys: str) -> dict[str, str] | None:

@@ -17,7 +17,7 @@ import json
 import os
 from pathlib import Path
 
-from tools.ci.github import DEFAULT_AUTHOR, MAX_COMMENT, MAX_OUTPUT, fenced, gh, own_marked, plain, required_env
+from tools.ci.github import DEFAULT_AUTHOR, MAX_COMMENT, MAX_OUTPUT, fenced, gh, own_marked, plain, required_env, upsert
 from tools.ci.github import exit_code as read_exit_code
 
 __all__ = ["MAX_COMMENT", "MAX_OUTPUT", "body", "main", "marker"]
@@ -59,11 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     author = os.environ.get("COMMENT_AUTHOR") or DEFAULT_AUTHOR
     comments = json.loads(gh(f"repos/{repo}/issues/{number}/comments", "--paginate", "--slurp"))
     existing = own_marked(comments, marker(args.stack), author, "id")
-    payload = json.dumps({"body": text})
-    if existing:
-        gh(f"repos/{repo}/issues/comments/{existing[0]}", "--method", "PATCH", "--input", "-", stdin=payload)
-    else:
-        gh(f"repos/{repo}/issues/{number}/comments", "--method", "POST", "--input", "-", stdin=payload)
+    upsert(
+        f"repos/{repo}/issues/comments/{existing[0]}" if existing else None,
+        f"repos/{repo}/issues/{number}/comments",
+        {"body": text},
+    )
     return 0
 
 
