@@ -6,7 +6,8 @@ is allowed every action of it unsafely: an IAM write that supports the `iam:Perm
 without it, any other action on a resource the stack does not define (a wildcard, NotResource, another's
 ARN). A resource another stack of the project deploys (the pipelines' roles and functions, which bootstrap's
 deploy roles manage) counts as the stack's own when the pack config names it, exactly, in `deployedResources`
-by service and ARN resource part (`lambda:function:churn-prod-evaluate`, `iam:role/churn-prod-sfn`).
+by service and ARN resource part (`lambda:function:churn-prod-evaluate`, `iam:role/churn-prod-sfn`). With
+`allowedAccounts` set, an ARN of any other account is never the stack's own.
 AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
 """
 
@@ -70,7 +71,10 @@ def _risk(statement: Statement, action: str, mine: Own) -> tuple[str, str] | Non
 def _escalation(args: StackValidationArgs, report: Report) -> None:
     found = model(args)
     mine = own(args, found)
-    mine = mine.with_entries(setting(args, PRIVILEGE_ESCALATION.defaults, "deployedResources"))
+    mine = mine.with_config(
+        setting(args, PRIVILEGE_ESCALATION.defaults, "deployedResources"),
+        setting(args, PRIVILEGE_ESCALATION.defaults, "allowedAccounts"),
+    )
     for principal in [*found.principals.values(), *found.policies.values()]:
         statements = found.granted(principal)
         opened: list[tuple[str, tuple[str, ...], str, Statement, str, str]] = []
@@ -102,7 +106,7 @@ PRIVILEGE_ESCALATION = EnvironmentStackPolicy(
     "Forbids any principal a known privilege-escalation method: IAM writes without a permissions boundary, "
     "or escalation actions on resources the stack does not define.",
     _escalation,
-    config={"deployedResources": []},
+    config={"deployedResources": [], "allowedAccounts": []},
 )
 
 POLICIES = [PRIVILEGE_ESCALATION]

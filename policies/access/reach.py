@@ -23,6 +23,7 @@ from .document import Statement
 _DATA = Path(__file__).resolve().parent.parent / "data"
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ARN_ACCOUNT = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:(\d{12}):")
+_ARN_ACCOUNT_FIELD = re.compile(r"^arn:[^:]*:[^:]*:[^:]*:([^:]*):")
 POSITIVE = ("stringequals", "stringequalsignorecase", "arnequals", "arnlike", "stringlike")
 """Operators that restrict to the values listed (not their negations, and not `...IfExists`, which passes
 when the key is absent)."""
@@ -153,18 +154,24 @@ class Own:
 
     kinds: frozenset[Kind]
     arns: frozenset[str]
+    accounts: frozenset[str] = frozenset()
+    """The accounts the stack deploys to, when the pack config names them: an ARN of another is never own."""
 
     def holds(self, arn: str) -> bool:
         """A literal ARN of a resource the stack defines, of the same service and type (no wildcard can stay
         inside the stack; a role's inline policy named `deploy` does not make `user/deploy` the stack's)."""
         if arn.lower() in self.arns:
             return True
+        account = _ARN_ACCOUNT_FIELD.match(arn)
+        if self.accounts and account is not None and account.group(1) and account.group(1) not in self.accounts:
+            return False
         kind = kind_of_arn(arn)
         return kind is not None and kind in self.kinds
 
-    def with_entries(self, entries: Iterable[str]) -> Own:
-        """Also resources another stack of the project deploys, named in the pack config."""
-        return Own(self.kinds | {k for e in entries if (k := kind_of_entry(e)) is not None}, self.arns)
+    def with_config(self, entries: Iterable[str], accounts: Iterable[str]) -> Own:
+        """Also resources another stack of the project deploys, named in the pack config; and the accounts."""
+        kinds = {k for e in entries if (k := kind_of_entry(e)) is not None}
+        return Own(self.kinds | kinds, self.arns, self.accounts | frozenset(accounts))
 
 
 def outside(statement: Statement, own: Own) -> list[str]:

@@ -124,3 +124,13 @@ def test_deployed_resources_are_named_by_service_and_type() -> None:
     assert reported(PRIVILEGE_ESCALATION, role_with(statement), {"deployedResources": ["lambda:function:f"]}) == []
     for other in (["iam:role/f"], ["f"], ["states:stateMachine:f"]):
         assert reported(PRIVILEGE_ESCALATION, role_with(statement), {"deployedResources": other}), other
+
+
+def test_with_allowed_accounts_a_resource_of_another_account_is_never_own() -> None:
+    function = "function:churn-prod-evaluate"
+    config = {"deployedResources": [f"lambda:{function}"], "allowedAccounts": [ACCOUNT]}
+    own = {"Action": "lambda:UpdateFunctionCode", "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:{function}"}
+    assert reported(PRIVILEGE_ESCALATION, role_with(own), config) == []
+    other = {"Action": "lambda:UpdateFunctionCode", "Resource": f"arn:aws:lambda:eu-west-1:999999999999:{function}"}
+    [message] = reported(PRIVILEGE_ESCALATION, role_with(other), config)
+    assert "999999999999" in message
