@@ -1,19 +1,25 @@
-"""No action on every object, secret, parameter, key, table, queue or role of an account (or of every account).
+"""No action on every resource of a type: every object, secret, parameter, key, log group, snapshot, alarm or
+role of an account (or of every account).
 
-A resource pattern whose name part is only wildcards (`arn:aws:s3:::*/*`, `...:secret:*`, `...:role/*`, `*`)
-reaches every resource of the type, unless a resource-tag condition narrows it (ABAC)."""
+A resource pattern whose name part is only wildcards (`arn:aws:s3:::*/*`, `...:secret:*`, `...:role/*`,
+`...:log-group:*`, `*`) reaches every resource of the type, unless a resource-tag condition narrows it (ABAC).
+Every action IAM scopes to resource ARNs is judged (the types in `FIRST` are looked at first, so that the
+message names the telling one); an action that accepts only `*` has nothing narrower and passes."""
 
 from __future__ import annotations
+
+import fnmatch
 
 from pulumi_policy import StackValidationArgs
 
 from .access import catalog
 from .access.document import Statement
-from .access.reach import concrete, literal, names_action, reaching_every
+from .access.least_privilege import scoped
+from .access.reach import concrete, names_action, reaching_every, tag_scoped
 from .environment import EnvironmentStackPolicy, Report
 from .iam import model
 
-DATA = {
+FIRST = {
     "s3": ("object", "bucket"),
     "secretsmanager": ("Secret",),
     "ssm": ("parameter",),
@@ -21,38 +27,29 @@ DATA = {
     "sts": ("role",),
     "dynamodb": ("table",),
     "sqs": ("queue",),
+    "logs": ("log-group", "log-stream"),
+    "ec2": ("snapshot", "image"),
+    "rds": ("snapshot", "cluster-snapshot"),
+    "cloudwatch": ("alarm",),
 }
-"""(service, resource type) pairs that hold data or power: each type as IAM's data names it."""
+"""(service, resource types) that hold data or power, reported first when a principal reaches several."""
 INSTEAD = (
-    "To pass: name the resources (a bucket's prefix, the secrets, parameters, keys, tables, queues or roles this "
-    "principal uses), or narrow the grant with an aws:ResourceTag condition."
+    "To pass: name the resources this principal uses (a bucket's prefix; the functions, secrets, keys, log groups "
+    "or roles by name or name prefix), or narrow the grant with an aws:ResourceTag condition."
 )
-
-
-def _tag_scoped(condition: object) -> bool:
-    if not isinstance(condition, dict):
-        return False
-    for operator, block in condition.items():
-        # Bare operators only: ForAllValues:/ForAnyValue: and ...IfExists hold where the resource has no such tag.
-        if isinstance(operator, str) and operator.lower() in ("stringequals", "stringlike"):
-            for key, values in (block if isinstance(block, dict) else {}).items():
-                listed = values if isinstance(values, list) else [values]
-                if isinstance(key, str) and "resourcetag/" in key.lower() and literal([str(v) for v in listed]):
-                    return True
-    return False
 
 
 def _reach(args: StackValidationArgs, report: Report) -> None:
     found = model(args)
     for principal in [*found.principals.values(), *found.policies.values()]:
         # Decided on the union of every statement that allows the action: pieces add up.
-        statements = [s for s in found.granted(principal) if s.allow and not _tag_scoped(s.condition)]
+        statements = [s for s in found.granted(principal) if s.allow and not tag_scoped(s.condition)]
         reach = _first_reach(statements)
         if reach is not None:
             action, type_, pattern, statement = reach
             report(
                 f"{principal.label}: allowed {action} on every {type_} of an account (e.g. "
-                f"{concrete(pattern, action)}), granted by {statement.cites}. {INSTEAD}",
+                f"{concrete(pattern, action, type_)}), granted by {statement.cites}. {INSTEAD}",
                 principal.urn,
             )
 
@@ -61,20 +58,39 @@ def _patterns(statement: Statement) -> list[str]:
     return list(statement.resources or ()) or (["*"] if statement.not_resources is not None else [])
 
 
+def _services(statements: list[Statement]) -> list[str]:
+    """The services whose actions the statements may name: those in `FIRST` first, then the others in order."""
+    keys = catalog.service_keys()
+    named: set[str] = set()
+    for statement in statements:
+        if statement.actions is None or "Action" in statement.unknown_in:
+            named = set(keys)
+            break
+        for pattern in statement.actions:
+            prefix = pattern.split(":", 1)[0].lower() if ":" in pattern else pattern.lower()
+            named.update(fnmatch.filter(keys, prefix) if "*" in prefix or "?" in prefix else [prefix])
+    return [k for k in FIRST if k in named] + sorted(named - set(FIRST))
+
+
 def _first_reach(statements: list[Statement]) -> tuple[str, str, str, Statement] | None:
-    """(action, type, a pattern, the statement that holds it) of the first data action the statements allow on
-    every resource of its type, or None."""
-    for key, types in DATA.items():
+    """(action, type, a pattern, the statement that holds it) of the first action the statements allow on
+    every resource of one of its types, or None."""
+    for key in _services(statements):
         service = catalog.service(key)
         if service is None:
             continue
+        first = FIRST.get(key, ())
         for action in service.actions:
-            accepted = [t for t in action.resource_types if t in types]
-            naming = [s for s in statements if names_action(s, action.name)] if accepted else []
+            if not scoped(action.name):
+                continue
+            naming = [s for s in statements if names_action(s, action.name)]
             if not naming:
                 continue
             patterns = [p for s in naming for p in _patterns(s)]
-            for type_ in accepted:
+            types = [t for t in first if t in action.resource_types] + [
+                t for t in action.resource_types if t not in first
+            ]
+            for type_ in types:
                 pattern = reaching_every(patterns, key, type_)
                 if pattern is not None:
                     statement = next(s for s in naming if pattern in _patterns(s))
@@ -84,7 +100,8 @@ def _first_reach(statements: list[Statement]) -> tuple[str, str, str, Statement]
 
 DATA_REACH = EnvironmentStackPolicy(
     "iam-no-data-plane-reach",
-    "Forbids any principal an action on every object, secret, parameter, key, table, queue or role of an account.",
+    "Forbids any principal an action on every resource of a type (every object, secret, key, log group, snapshot, "
+    "alarm or role) of an account.",
     _reach,
 )
 

@@ -9,6 +9,8 @@
   optional `dataset`): it is granted on `*` in practice. (The data marks none of `s3:GetObject`'s two types
   required, where the Service Authorization Reference requires one of them: two or more types count as
   scoped.)
+- Nor one naming every resource of one of the action's types (`arn:aws:lambda:eu-west-1:123456789012:function:*`,
+  `arn:aws:iam::*:role/*`), unless a bare `aws:ResourceTag` condition narrows it (ABAC).
 - `iam:PassRole` only on named roles (`arn:<partition>:iam::<account>:role/<name>`, no wildcard) and only
   with an `iam:PassedToService` condition.
 - An action IAM does not publish is named: not in IAM's current action list (a retired service or a typo).
@@ -24,6 +26,7 @@ import re
 from . import catalog
 from .algebra import action_mask
 from .document import Statement
+from .reach import tag_scoped, type_wide
 
 _RESOURCE_ROLE = re.compile(r"^arn:[a-z-]+:iam::\d{12}:role/[\w+=,.@/-]+$", re.IGNORECASE)
 _SHOWN = 5
@@ -129,6 +132,18 @@ def findings(statement: Statement) -> list[str]:
         found.append(
             f"{where} allows {_listing(wide_scoped)} on {_listing([repr(r) for r in unscoped])}, but IAM scopes "
             f"{'that action' if len(wide_scoped) == 1 else 'these actions'} to resource ARNs"
+        )
+    typed = [] if tag_scoped(statement.condition) else [r for r in resources if r not in unscoped]
+    every: dict[tuple[str, str], list[str]] = {}
+    for action in dict.fromkeys(actions) if typed else ():
+        for pattern in typed:
+            type_ = type_wide(pattern, action) if scoped(action) else None
+            if type_ is not None:
+                every.setdefault((pattern, type_), []).append(action)
+    for (pattern, type_), named_actions in every.items():
+        found.append(
+            f"{where} allows {_listing(named_actions)} on {pattern!r}, every {type_} of an account: name the "
+            f"{type_} resources it needs, or narrow it with an aws:ResourceTag condition"
         )
     if wide_scoped and "Resource" in statement.unknown_in:
         found.append(f"{where} allows {_listing(wide_scoped)} on a resource not known at preview")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog
-from .algebra import _VARIABLE, _glob, _widened, action_mask, certain_deny, matches, probes
+from .algebra import _VARIABLE, _glob, action_mask, certain_deny, matches, probes
 from .document import Statement
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
@@ -86,6 +86,21 @@ def condition_values(statement: Statement, key: str, operators: Iterable[str] = 
 def literal(values: Iterable[str]) -> bool:
     """Values that name something: none is only wildcards, none starts with one."""
     return all(v.strip("*?") and not v.startswith(("*", "?")) for v in values)
+
+
+def tag_scoped(condition: object) -> bool:
+    """A condition that narrows a grant to resources carrying a tag (ABAC): a bare StringEquals or StringLike on
+    `aws:ResourceTag/...` (or a service's `...:ResourceTag/...`) with values that name something.
+    `ForAllValues:`/`ForAnyValue:` and `...IfExists` hold where the resource has no such tag."""
+    if not isinstance(condition, dict):
+        return False
+    for operator, block in condition.items():
+        if isinstance(operator, str) and operator.lower() in ("stringequals", "stringlike"):
+            for key, values in (block if isinstance(block, dict) else {}).items():
+                listed = values if isinstance(values, list) else [values]
+                if isinstance(key, str) and "resourcetag/" in key.lower() and literal([str(v) for v in listed]):
+                    return True
+    return False
 
 
 def exact(values: Iterable[str]) -> bool:
@@ -184,13 +199,13 @@ def outside(statement: Statement, own: Own) -> list[str]:
     return reached
 
 
-def concrete(pattern: str, action: str) -> str:
+def concrete(pattern: str, action: str, type_: str | None = None) -> str:
     """A concrete ARN the pattern matches, as a reader would type it: wildcards filled in, a bare `*` or a
-    service-wide pattern made from the action's first ARN format."""
+    service-wide pattern made from the ARN format of the type (by default the action's first)."""
     published = catalog.action(action)
     service = catalog.service(action.split(":", 1)[0]) if published else None
     if published and service and published.resource_types and (pattern == "*" or pattern.endswith(":*")):
-        arn_format = service.arn_formats.get(published.resource_types[0], "")
+        arn_format = service.arn_formats.get(type_ or published.resource_types[0], "")
         filled = re.sub(
             r"\$\{([^}]*)\}",
             lambda m: {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}.get(m.group(1), "example"),
@@ -202,10 +217,38 @@ def concrete(pattern: str, action: str) -> str:
     return filled if matches(pattern, filled) else pattern
 
 
+def _some_account(pattern: str) -> str:
+    """Partition, region and account fields as `*` where the pattern names one (a grant in one account counts as
+    a grant in any); an empty field stays empty, as it matches only ARNs without one (`arn:aws:s3:::a*` is
+    buckets, never an access point's `arn:aws:s3:<region>:<account>:accesspoint/...`)."""
+    fields = pattern.split(":", 5)
+    for i in (1, 3, 4):
+        if i < len(fields) and i < 5 and fields[i]:
+            fields[i] = "*"
+    return ":".join(fields)
+
+
 _FIRST_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def reaching_every(patterns: Sequence[str], key: str, type_: str) -> str | None:
+    """A pattern of a union that together reaches every resource of the type (in some account), or None: see
+    `_reaching_every`."""
+    return _reaching_every(tuple(patterns), key.lower(), type_)
+
+
+def type_wide(pattern: str, action: str) -> str | None:
+    """The first of the action's resource types of which the one pattern reaches every resource, or None:
+    `arn:aws:lambda:*:*:function:*` is every function for `lambda:InvokeFunction`."""
+    published = catalog.action(action)
+    if published is None:
+        return None
+    key = action.split(":", 1)[0]
+    return next((t for t in published.resource_types if reaching_every((pattern,), key, t)), None)
+
+
+@functools.lru_cache(maxsize=65536)
+def _reaching_every(patterns: tuple[str, ...], key: str, type_: str) -> str | None:
     """A pattern of a union that together reaches every resource of the type (in some account), or None.
 
     Together: every name is matched by some pattern, so pieces do not escape: `role/?` with `role/??*` (names of
@@ -216,7 +259,7 @@ def reaching_every(patterns: Sequence[str], key: str, type_: str) -> str | None:
     if found is None or type_ not in found.types:
         return None
     arn_format = found.service.arn_formats[type_]
-    globs = [(p, _glob(_widened(p))) for p in patterns]
+    globs = [(p, _glob(_some_account(p))) for p in patterns]
 
     def first(name: str) -> str | None:
         probe = _VARIABLE.sub(

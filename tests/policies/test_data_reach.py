@@ -1,4 +1,4 @@
-"""`policies/data_reach.py`: no action on every object, secret, parameter, key, table, queue or role."""
+"""`policies/data_reach.py`: no action on every resource of a type (object, secret, key, log group, role...)."""
 
 from __future__ import annotations
 
@@ -71,6 +71,56 @@ def test_pieces_that_together_reach_everything_are_reported(action: str, resourc
     stack = role_with(*({"Action": action, "Resource": r} for r in resources))
     [message] = reported(DATA_REACH, stack)
     assert f"allowed {action} on {words} of an account" in message
+
+
+@pytest.mark.parametrize(
+    ("statement", "words"),
+    [
+        (
+            {"Action": "logs:GetLogEvents", "Resource": f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:*"},
+            "allowed logs:GetLogEvents on every log-stream of an account",
+        ),
+        (
+            {"Action": "ec2:ModifySnapshotAttribute", "Resource": "*"},
+            "allowed ec2:ModifySnapshotAttribute on every snapshot of an account (e.g. arn:aws:ec2:",
+        ),
+        (
+            {"Action": "rds:ModifyDBSnapshotAttribute", "Resource": f"arn:aws:rds:eu-west-1:{ACCOUNT}:snapshot:*"},
+            "allowed rds:ModifyDBSnapshotAttribute on every snapshot of an account",
+        ),
+        (
+            {"Action": "cloudwatch:DisableAlarmActions", "Resource": f"arn:aws:cloudwatch:*:{ACCOUNT}:alarm:*"},
+            "allowed cloudwatch:DisableAlarmActions on every alarm of an account",
+        ),
+        (
+            {"Action": "lambda:InvokeFunction", "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:*"},
+            "allowed lambda:InvokeFunction on every function of an account",
+        ),
+        (
+            {"Action": "*", "Resource": "*"},
+            "allowed s3:AbortMultipartUpload on every object of an account (e.g. arn:aws:s3:::example/example)",
+        ),
+    ],
+    ids=["log events", "EC2 snapshot sharing", "RDS snapshot sharing", "silencing alarms", "functions", "everything"],
+)
+def test_every_resource_of_any_type_is_reported_not_only_a_list_of_data_types(statement: dict, words: str) -> None:
+    """Logs, snapshots, alarms, functions: any type whose every resource a scoped action reaches, in any service."""
+    [message] = reported(DATA_REACH, role_with(statement))
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"NotAction": "s3:*", "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:churn-prod-evaluate"},
+        {"Action": "logs:GetLogEvents", "Resource": f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/sagemaker/*"},
+        {"Action": "cloudwatch:PutMetricData", "Resource": "*"},
+        {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::a*"},
+    ],
+    ids=["every action on one function", "one log group prefix", "an optional resource type", "buckets starting a"],
+)
+def test_one_resource_or_prefix_of_any_type_passes(statement: dict) -> None:
+    assert reported(DATA_REACH, role_with(statement)) == []
 
 
 def test_pieces_that_leave_a_first_character_out_are_not_every_resource() -> None:

@@ -78,9 +78,15 @@ def test_levels_fail_closed_and_come_from_the_environments_config(
 
 def test_the_starting_grant_is_blocked_in_prod(packs: dict[str, PolicyPack]) -> None:
     by_policy = {d.policy_name: d for d in packs["prod"].analyze_stack(role_with("prod", STARTING))}
-    # sagemaker:* on * also opens a notebook as its role: the escalation rule names the method.
-    assert set(by_policy) == {"sagemaker-no-full-access-in-prod", "iam-no-privilege-escalation"}
+    # sagemaker:* on * also opens a notebook as its role (the escalation rule names the method), and reaches
+    # every resource of each SageMaker type (the data-plane rule names one).
+    assert set(by_policy) == {
+        "sagemaker-no-full-access-in-prod",
+        "iam-no-privilege-escalation",
+        "iam-no-data-plane-reach",
+    }
     assert "CreatePresignedSageMakerNotebookUrl" in by_policy["iam-no-privilege-escalation"].message
+    assert "allowed lambda:InvokeFunction on every function" in by_policy["iam-no-data-plane-reach"].message
     message = by_policy["sagemaker-no-full-access-in-prod"].message
     assert message.startswith(
         "Forbids any principal every SageMaker action on every SageMaker resource, however the grant is written or "
@@ -124,6 +130,7 @@ def test_config_files_set_levels_and_settings(tmp_path: Path) -> None:
         assert {(d.policy_name, d.enforcement_level) for d in found} == {
             ("sagemaker-no-full-access-in-prod", "advisory"),
             ("iam-no-privilege-escalation", "mandatory"),
+            ("iam-no-data-plane-reach", "mandatory"),
             ("iam-least-privilege-in-prod", "mandatory"),
         }
     finally:

@@ -113,6 +113,37 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         [],
     ),
     (
+        "every function of an account, by its type",
+        {"Action": "lambda:InvokeFunction", "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:*"},
+        [
+            "statement 0 allows lambda:InvokeFunction on 'arn:aws:lambda:eu-west-1:123456789012:function:*', every "
+            "function of an account: name the function resources it needs, or narrow it with an aws:ResourceTag "
+            "condition"
+        ],
+    ),
+    (
+        "every role of every account",
+        {"Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/*"},
+        [
+            "statement 0 allows sts:AssumeRole on 'arn:aws:iam::*:role/*', every role of an account: name the role "
+            "resources it needs, or narrow it with an aws:ResourceTag condition"
+        ],
+    ),
+    (
+        "every key, narrowed by a tag (ABAC)",
+        {
+            "Action": "kms:Decrypt",
+            "Resource": "arn:aws:kms:eu-west-1:123456789012:key/*",
+            "Condition": {"StringEquals": {"aws:ResourceTag/environment": "prod"}},
+        },
+        [],
+    ),
+    (
+        "the functions of one prefix",
+        {"Action": "lambda:InvokeFunction", "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:churn-*"},
+        [],
+    ),
+    (
         "an action published in 2026, scoped",
         {
             "Action": "sagemaker:DescribeTrainingSession",
