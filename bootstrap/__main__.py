@@ -1,8 +1,10 @@
 """Per AWS account, once, before the first deploy: what the GitHub workflows need to preview and deploy.
 
 - GitHub's OIDC provider (one per account; `createOidcProvider: false` when the account has it already);
-- `<project>-preview`: assumed by pull-request previews (`sub` = repo:<repository>:pull_request:job_workflow_ref:
-  <repository>/.github/workflows/preview.yml@refs/pull/*/merge), reads the state, nothing else;
+- `<project>-preview`: assumed by pull-request previews and the drift check of the account's stacks, in the
+  stack's environment `preview-<stack>` (`sub` = repo:<repository>:environment:preview-<stack>:job_workflow_ref:
+  <repository>/.github/workflows/preview.yml@refs/pull/*/merge, or drift.yml@refs/heads/main), reads the state,
+  nothing else;
 - `<project>-deploy-<environment>` per GitHub environment deploying to this account (`sub` =
   repo:<repository>:environment:<environment>:job_workflow_ref:<repository>/.github/workflows/pulumi-up.yml@<ref>,
   <ref> main or a v* tag for prod, any for the others), scoped to that environment's resources
@@ -167,7 +169,7 @@ preview_role = aws.iam.Role(
     "preview",
     name=preview_role_name,
     description=f"Pull-request previews of {repository}: reads the Pulumi state",
-    assume_role_policy=json.dumps(github_trust_policy(account, repository, preview_subjects(repository))),
+    assume_role_policy=json.dumps(github_trust_policy(account, repository, preview_subjects(repository, environments))),
     max_session_duration=3600,
     opts=role_opts,
 )

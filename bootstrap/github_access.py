@@ -77,13 +77,22 @@ DRIFT_WORKFLOW = "drift.yml"
 """The scheduled drift check: `pulumi preview --refresh --expect-no-changes` per stack, read-only, from main."""
 
 
-def preview_subjects(repository: str) -> list[str]:
-    """Read-only previews: the preview workflow at a pull request's merge ref, and the drift check on main (a
-    job with no environment on main has the context `ref:refs/heads/main`)."""
-    return [
-        *workflow_subjects(repository, PULL_REQUEST_SUBJECT, PREVIEW_WORKFLOW, ("refs/pull/*/merge",)),
-        *workflow_subjects(repository, "ref:refs/heads/main", DRIFT_WORKFLOW, ("refs/heads/main",)),
-    ]
+def preview_environment(stack: str) -> str:
+    """The GitHub environment a stack's read-only jobs (the pull-request preview, the drift check) run in: it
+    holds that stack's passphrase or token as an environment secret, which no other job can read."""
+    return f"preview-{stack}"
+
+
+def preview_subjects(repository: str, stacks: list[str]) -> list[str]:
+    """Read-only previews of the account's stacks: the preview workflow at a pull request's merge ref, and the
+    drift check on main, each in the stack's preview environment (`environment:preview-<stack>`, which is the
+    context of a job in an environment, whatever event started it)."""
+    found = []
+    for stack in stacks:
+        context = environment_subject(preview_environment(stack))
+        found += workflow_subjects(repository, context, PREVIEW_WORKFLOW, ("refs/pull/*/merge",))
+        found += workflow_subjects(repository, context, DRIFT_WORKFLOW, ("refs/heads/main",))
+    return found
 
 
 def github_trust_policy(account: Account, repository: str, subjects: list[str]) -> Document:
@@ -97,7 +106,12 @@ def github_trust_policy(account: Account, repository: str, subjects: list[str]) 
         # A `*` after `<file>@` would also match a workflow file named `pulumi-up.yml@refs/tags/v1.yml` (a file
         # name may hold `@`) run from any branch: the subject must hold exactly one `@`, the one before the ref.
         condition["StringLike"] = sub
-        condition["StringNotLike"] = {f"{GITHUB_OIDC_HOST}:sub": "*@*@*"}
+        refused = ["*@*@*"]
+        if any("@refs/tags/" in s for s in subjects):
+            # IAM's `*` matches `/`; GitHub's ruleset and environment patterns do not (`v*` leaves `v1/x` out), so
+            # a tag with a slash would pass the trust but escape the tag ruleset: refused here too.
+            refused.append("*@refs/tags/*/*")
+        condition["StringNotLike"] = {f"{GITHUB_OIDC_HOST}:sub": refused[0] if len(refused) == 1 else refused}
     else:
         condition["StringEquals"].update(sub)
     return _document(
@@ -114,10 +128,6 @@ def github_trust_policy(account: Account, repository: str, subjects: list[str]) 
 def environment_subject(environment: str) -> str:
     """The context part of the `sub` of a job that runs in a GitHub environment."""
     return f"environment:{environment}"
-
-
-PULL_REQUEST_SUBJECT = "pull_request"
-"""The context part of the `sub` of a job triggered by a pull request (no environment)."""
 
 
 def state_access(

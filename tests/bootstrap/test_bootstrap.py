@@ -87,19 +87,27 @@ def test_roles_trust_only_their_workflow_of_this_repository(bootstrap: dict[str,
     def can(role: str, sub: str) -> bool:
         return _assumable(_document(plan, role, "assumeRolePolicy"), sub)
 
-    pr = _sub("pull_request", "preview.yml", "refs/pull/7/merge")
-    assert can("preview", pr)
-    assert not can("preview", _sub("pull_request", "evil.yml", "refs/pull/7/merge"))
-    assert not can("preview", f"repo:{REPOSITORY}:pull_request")  # without the subject template: refused
-    assert not can("preview", _sub("pull_request", "preview.yml", "refs/pull/7/merge", "example-org/fork"))
-    assert can("preview", _sub("ref:refs/heads/main", "drift.yml", "refs/heads/main"))  # the scheduled drift check
-    assert not can("preview", _sub("ref:refs/heads/x", "drift.yml", "refs/heads/x"))
-    assert not can("preview", _sub("ref:refs/heads/x", "drift.yml", "refs/heads/main"))  # called from a branch
     for environment in ENVIRONMENTS[stack]:
+        preview = f"environment:preview-{environment}"
+        pr = _sub(preview, "preview.yml", "refs/pull/7/merge")
+        assert can("preview", pr)
+        assert not can("preview", _sub(preview, "evil.yml", "refs/pull/7/merge"))
+        assert not can("preview", f"repo:{REPOSITORY}:{preview}")  # without the subject template: refused
+        assert not can("preview", _sub(preview, "preview.yml", "refs/pull/7/merge", "example-org/fork"))
+        assert can("preview", _sub(preview, "drift.yml", "refs/heads/main"))  # the scheduled drift check
+        assert not can("preview", _sub(preview, "drift.yml", "refs/heads/x"))
+        # Outside the preview environment (where the secret is not), or in another account's: refused.
+        assert not can("preview", _sub("pull_request", "preview.yml", "refs/pull/7/merge"))
+        assert not can("preview", _sub("ref:refs/heads/main", "drift.yml", "refs/heads/main"))
+        for other in {"dev", "staging", "prod"} - set(ENVIRONMENTS[stack]):
+            assert not can("preview", _sub(f"environment:preview-{other}", "preview.yml", "refs/pull/7/merge"))
+    for environment in ENVIRONMENTS[stack]:
+        pr = _sub(f"environment:preview-{environment}", "preview.yml", "refs/pull/7/merge")
+        drift = _sub(f"environment:preview-{environment}", "drift.yml", "refs/heads/main")
         role, context = f"deploy-{environment}", f"environment:{environment}"
         assert not can("preview", _sub(context, "pulumi-up.yml", "refs/heads/main"))
         assert not can(role, pr)
-        assert not can(role, _sub("ref:refs/heads/main", "drift.yml", "refs/heads/main"))
+        assert not can(role, drift)
         assert can(role, _sub(context, "pulumi-up.yml", "refs/heads/main"))
         assert not can(role, f"repo:{REPOSITORY}:{context}")
         assert not can(role, _sub(context, "deploy.yml", "refs/heads/main"))  # the caller, not the job's file
@@ -112,6 +120,8 @@ def test_roles_trust_only_their_workflow_of_this_repository(bootstrap: dict[str,
         assert can(role, _sub(context, "pulumi-up.yml", "refs/tags/v1.4.0"))
         assert can(role, _sub(context, "pulumi-up.yml", "refs/heads/feature")) is not prod  # prod: main and v* only
         assert can(role, _sub(context, "pulumi-up.yml", "refs/tags/nightly")) is not prod
+        # `v1/x` matches IAM's `v*` but not the `v*` of a tag ruleset or an environment's deployment rules
+        assert can(role, _sub(context, "pulumi-up.yml", "refs/tags/v1/x")) is not prod
     oidc = plan.named("github").inputs
     assert (oidc["url"], oidc["clientIdLists"]) == (f"https://{OIDC}", ["sts.amazonaws.com"])
 
