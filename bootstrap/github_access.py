@@ -256,6 +256,23 @@ def passed_roles(pipelines: list[MlPipelineArgs]) -> dict[str, list[str]]:
     return roles
 
 
+def _subscriptions(topics: list[str], pipelines: list[MlPipelineArgs]) -> list[Document]:
+    """Subscribe only the stack file's alarm e-mail addresses (`sns:Protocol` and `sns:Endpoint`), so that no
+    deploy can route the failure topics to an endpoint of its choosing; nothing when the stacks list none."""
+    addresses = sorted({a for p in pipelines for a in p.alarm_emails})
+    if not addresses:
+        return []
+    return [
+        {
+            "Sid": "SubscribeTheStackFilesAddresses",
+            "Effect": "Allow",
+            "Action": "sns:Subscribe",
+            "Resource": topics,
+            "Condition": {"StringEquals": {"sns:Protocol": "email", "sns:Endpoint": addresses}},
+        }
+    ]
+
+
 def boundary_policy(account: Account, environment: EnvironmentNames, pipelines: list[MlPipelineArgs]) -> Document:
     """The permissions boundary of E: every statement of every role policy E's pipelines get (the program's own
     generator, `components.ml_pipeline.role_policies`), so a role under it can do what some pipeline role of E
@@ -482,13 +499,13 @@ def deploy_policy(
                 "sns:TagResource",
                 "sns:UntagResource",
                 "sns:ListTagsForResource",
-                "sns:Subscribe",
                 "sns:Unsubscribe",
                 "sns:GetSubscriptionAttributes",
                 "sns:SetSubscriptionAttributes",
             ],
             "Resource": own["topics"],
         },
+        *_subscriptions(own["topics"], pipelines),
         {
             # An alarm's actions may only notify the environment's own topics: never stop or terminate another
             # team's instance, scale its group, or page its topic (cloudwatch:AlarmActions).

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.components.test_iam_against_aws_data import arn_formats, arn_matches
 from tests.conftest import ROOT
@@ -339,6 +340,25 @@ ROLE_WRITES = {
     "iam:DeleteRole",
     "iam:PutRolePermissionsBoundary",
 }
+
+
+@pytest.mark.parametrize(("stack", "environment"), [(s, e) for s, envs in ENVIRONMENTS.items() for e in envs])
+def test_deploy_role_subscribes_only_the_stack_files_addresses(
+    bootstrap: dict[str, Plan], stack: str, environment: str
+) -> None:
+    """A deploy cannot route the failure topics elsewhere: Subscribe is held to the stack file's e-mail addresses
+    by sns:Protocol and sns:Endpoint, and absent where the stack file lists none (dev)."""
+    policy = _document(bootstrap[stack], f"deploy-{environment}-permissions")
+    subscribe = [s for s in policy["Statement"] if any(a.startswith("sns:Sub") for a in _as_list(s["Action"]))]
+    stack_file = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{environment}.yaml").read_text())["config"]
+    addresses = stack_file.get("ml-pipelines:alarmEmails", [])
+    if not addresses:
+        assert subscribe == []
+        return
+    [statement] = subscribe
+    assert statement["Action"] == "sns:Subscribe"
+    assert statement["Condition"] == {"StringEquals": {"sns:Protocol": "email", "sns:Endpoint": sorted(addresses)}}
+    assert all(":sns:" in r and f"-{environment}-" in r for r in statement["Resource"])
 
 
 def _boundary_arn(environment: str) -> str:
