@@ -15,7 +15,7 @@ from pulumi_policy import StackValidationArgs
 from .access import catalog
 from .access.document import Statement
 from .access.least_privilege import scoped
-from .access.reach import concrete, names_action, reaching_every, tag_scoped
+from .access.reach import concrete, creates_assigned, names_action, reaching_every, tag_scoped
 from .environment import EnvironmentStackPolicy, Report
 from .iam import model
 
@@ -90,6 +90,7 @@ def _first_reach(statements: list[Statement]) -> tuple[str, str, str, Statement]
             types = [t for t in first if t in action.resource_types] + [
                 t for t in action.resource_types if t not in first
             ]
+            types = [t for t in types if not creates_assigned(action.name, t)]
             for type_ in types:
                 pattern = reaching_every(patterns, key, type_)
                 if pattern is not None:

@@ -84,6 +84,9 @@ def own(args: StackValidationArgs, found: Model) -> Own:
         for key in ("name", "roleName", "functionName", "bucket", "policyName", "userName", "stateMachineName"):
             value = resource.props.get(key)
             if kind is not None and isinstance(value, str):
+                if kind == ("scheduler", "schedule"):  # named in its group: `schedule/<group>/<name>`
+                    group = resource.props.get("groupName")
+                    value = f"{group if isinstance(group, str) and group else 'default'}/{value}"
                 kinds.add((*kind, value.lower()))
     kinds |= {
         ("iam", "role", p.key.split(":", 1)[1]) for p in found.principals.values() if p.kind == "role" and p.declared

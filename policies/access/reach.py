@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,9 +98,22 @@ def tag_scoped(condition: object) -> bool:
         if isinstance(operator, str) and operator.lower() in ("stringequals", "stringlike"):
             for key, values in (block if isinstance(block, dict) else {}).items():
                 listed = values if isinstance(values, list) else [values]
-                if isinstance(key, str) and "resourcetag/" in key.lower() and literal([str(v) for v in listed]):
+                if isinstance(key, str) and "resourcetag/" in key.lower() and _narrows([str(v) for v in listed]):
                     return True
     return False
+
+
+def _narrows(values: list[str]) -> bool:
+    """Tag values that leave some value out: named (see `literal`), no variable but an identity's (the
+    resource's own tag, `${aws:UserAgent}`: always true or the caller's choice), and not together every value
+    (`a*` ... `9*`)."""
+    if not literal(values):
+        return False
+    free = [_caller_free(v) for v in values]
+    if any("*" in f and f != v for f, v in zip(free, values, strict=True)):
+        return False
+    globs = list(zip(free, [_glob(f) for f in free], strict=True))
+    return covers_every(lambda name: next((f for f, g in globs if g.fullmatch(name)), None)) is None
 
 
 def exact(values: Iterable[str]) -> bool:
@@ -144,7 +157,8 @@ def kind_of_type(token: str) -> tuple[str, str] | None:
 
 def kind_of_arn(arn: str) -> Kind | None:
     """(service, resource type, name) an ARN names, or None for a pattern or anything but an ARN. The name is
-    the last path segment (IAM paths), a Lambda function's second part (`function:name:qualifier`)."""
+    what follows the type (`schedule/<group>/<name>` -> `<group>/<name>`), but the last path segment for IAM
+    (paths) and the function's name for Lambda (`function:name:qualifier`)."""
     match = re.fullmatch(r"arn:[^:]*:([^:]*):[^:]*:[^:]*:(.+)", arn, re.DOTALL)
     if match is None or "*" in arn or "?" in arn:
         return None
@@ -152,7 +166,12 @@ def kind_of_arn(arn: str) -> Kind | None:
     parts = re.split(r"[:/]", rest)
     if len(parts) == 1:
         return service, "", rest.lower()
-    name = parts[1] if service == "lambda" else parts[-1]
+    if service == "iam":  # a path does not make another role: names are unique in an account
+        name = parts[-1]
+    elif service == "lambda":  # `function:name:qualifier`: a version or alias of the same function
+        name = parts[1]
+    else:  # the rest is the name: a schedule's group (`schedule/<group>/<name>`), a log group's path
+        name = rest[len(parts[0]) + 1 :]
     return service, parts[0].lower(), name.lower()
 
 
@@ -228,7 +247,49 @@ def _some_account(pattern: str) -> str:
     return ":".join(fields)
 
 
-_FIRST_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_IDENTITY_VARIABLES = re.compile(
+    r"^(aws:username|aws:userid|aws:principalaccount|aws:principalorgid|aws:principaltag/.+|[*?$])$", re.IGNORECASE
+)
+"""Policy variables an identity carries (the user's name, its account, its tags) or that escape a character:
+every other (`${aws:UserAgent}`, `${aws:RequestTag/x}`, `${s3:prefix}`) is a value the caller picks, so it
+reaches as far as `*`."""
+_QUALIFIED = {("lambda", "function")}
+"""Types IAM also authorises with a qualifier after the name (`function:name:qualifier`: a version or alias)."""
+_ID_RESIDUE = re.compile(r"[a-z0-9]{0,10}-?|-+")
+"""What a wildcard pattern keeps of an ID AWS assigns (`snap-0123...`, a key's UUID) when it names none: its
+type's prefix (`snap-`, `i-`, `mrk-`) or a separator (`*-*`)."""
+
+
+def _caller_free(pattern: str) -> str:
+    """The pattern with every variable the caller picks as `*` (and escapes as the character they stand for)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in ("*", "?", "$"):
+            return "x"
+        return match.group(0) if _IDENTITY_VARIABLES.match(name) else "*"
+
+    return _VARIABLE.sub(value, pattern)
+
+
+def covers_every(matched: Callable[[str], str | None]) -> str | None:
+    """What matches every name, by `matched(name)` (the pattern that matches a name, or None), or None.
+
+    Every name: names of one character and of many; or, of many, those starting, ending or made with each letter
+    and digit (`a*` ... `9*`, `*a` ... `*9`, `*a*` ... `*9*`: matching without case, every usual name)."""
+    short, long = matched("\x01"), matched("\x02" * 23)
+    if short is not None and long is not None:
+        return long
+    for family in (
+        [c + "\x02" * 23 for c in _CHARACTERS],
+        ["\x02" * 23 + c for c in _CHARACTERS],
+        [c * 24 for c in _CHARACTERS],
+    ):
+        witnesses = [matched(name) for name in family]
+        if all(witnesses):
+            return witnesses[0]
+    return None
 
 
 def reaching_every(patterns: Sequence[str], key: str, type_: str) -> str | None:
@@ -244,34 +305,84 @@ def type_wide(pattern: str, action: str) -> str | None:
     if published is None:
         return None
     key = action.split(":", 1)[0]
-    return next((t for t in published.resource_types if reaching_every((pattern,), key, t)), None)
+    return next(
+        (
+            t
+            for t in published.resource_types
+            if not creates_assigned(published.name, t) and reaching_every((pattern,), key, t)
+        ),
+        None,
+    )
 
 
 @functools.lru_cache(maxsize=65536)
 def _reaching_every(patterns: tuple[str, ...], key: str, type_: str) -> str | None:
     """A pattern of a union that together reaches every resource of the type (in some account), or None.
 
-    Together: every name is matched by some pattern, so pieces do not escape: `role/?` with `role/??*` (names of
-    one character, and longer), or `a*` ... `9*` (every name starting with a letter or a digit, which matching
-    without case makes every usual name). Checked on the type's format with names of one character and of
-    many, and with names of many starting with each letter and digit."""
+    Together: every name is matched by some pattern, so pieces do not escape: `role/?` with `role/??*`, or
+    `a*` ... `9*` (see `covers_every`), checked on the type's ARN format; with a qualifier too where IAM takes
+    one (`function:*:*`). A variable the caller picks counts as `*`. And alone: a pattern that keeps of an ID
+    AWS assigns only its prefix (`snapshot/snap-*`, `instance/i-*`, `key/*-*`) or of a secret's name only the
+    random suffix AWS adds (`secret:*-??????`)."""
     found = probes(key)
     if found is None or type_ not in found.types:
         return None
     arn_format = found.service.arn_formats[type_]
-    globs = [(p, _glob(_some_account(p))) for p in patterns]
+    globs = [(p, _glob(_some_account(_caller_free(p)))) for p in patterns]
+    suffixes = ("", ":\x03") if (key, type_) in _QUALIFIED else ("",)
+    for suffix in suffixes:
 
-    def first(name: str) -> str | None:
-        probe = _VARIABLE.sub(
-            lambda m: {"Partition": "aws", "Region": "\x01", "Account": "\x01"}.get(m.group(1), name), arn_format
-        ).lower()
-        return next((p for p, g in globs if g.fullmatch(probe)), None)
+        def matched(name: str, suffix: str = suffix) -> str | None:
+            probe = _VARIABLE.sub(
+                lambda m: {"Partition": "aws", "Region": "\x01", "Account": "\x01"}.get(m.group(1), name),
+                arn_format,
+            ).lower()
+            return next((p for p, g in globs if g.fullmatch(probe + suffix)), None)
 
-    short, long = first("\x01"), first("\x02" * 23)
-    if short is not None and long is not None:
-        return long
-    witnesses = [first(c + "\x02" * 23) for c in _FIRST_CHARACTERS]
-    return witnesses[0] if all(witnesses) else None
+        witness = covers_every(matched)
+        if witness is not None:
+            return witness
+    return next((p for p in patterns if _id_shaped(_caller_free(p), key, arn_format)), None)
+
+
+def _name_variables(arn_format: str) -> list[str]:
+    return [n for n in _VARIABLE.findall(arn_format) if n not in ("Partition", "Region", "Account")]
+
+
+def creates_assigned(action: str, type_: str) -> bool:
+    """Whether the action creates a resource of the type whose ID AWS assigns (`ec2:CreateNetworkInterface` on
+    `network-interface/${NetworkInterfaceId}`, `ec2:RunInstances` on `instance/${InstanceId}`): the new ID
+    cannot be named beforehand, so `<type>/*` is as narrow as the grant can be for that type."""
+    key, _, name = action.partition(":")
+    service = catalog.service(key)
+    arn_format = service.arn_formats.get(type_, "") if service else ""
+    names = _name_variables(arn_format)
+    if key.lower() == "secretsmanager" or not names or not names[-1].endswith("Id"):
+        return False
+    noun = "".join(part.capitalize() for part in re.split(r"[-_ ]", type_))
+    return re.fullmatch(rf"(Create|Run|Allocate){noun}s?", name, re.IGNORECASE) is not None
+
+
+def _id_shaped(pattern: str, key: str, arn_format: str) -> bool:
+    """A pattern whose name parts are wildcards but for what every ID AWS assigns to the type holds (see
+    `_ID_RESIDUE`), where the type's last name part is such an ID (`${SnapshotId}`, `${KeyId}`, `${SecretId}`)."""
+    names = _name_variables(arn_format)
+    if not names or not names[-1].endswith("Id"):
+        return False
+    parts = re.split(r"(\$\{[^}]*\})", arn_format)
+    regex = "".join(
+        ("(.*)" if part[2:-1] in names else ".*") if part.startswith("${") else re.escape(part) for part in parts
+    )
+    match = re.fullmatch(regex, pattern, re.IGNORECASE | re.DOTALL)
+    if match is None:
+        return False
+    *others, last = match.groups()
+    if any(set(o) - {"*", "?"} or "*" not in o for o in others) or "*" not in last:
+        return False
+    residue = re.sub(r"[*?]", "", last).lower()
+    if key == "secretsmanager":  # a secret's name is its owner's; only the `-` and 6 characters after are AWS's
+        return set(residue) <= {"-"}
+    return _ID_RESIDUE.fullmatch(residue) is not None
 
 
 _KINDS = {"aws": "AWS", "service": "Service", "federated": "Federated", "canonicaluser": "CanonicalUser"}

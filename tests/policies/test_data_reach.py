@@ -127,3 +127,103 @@ def test_pieces_that_leave_a_first_character_out_are_not_every_resource() -> Non
     """Every bucket starting with a letter but `q` is not every bucket: the rule reports only every resource."""
     resources = [f"arn:aws:s3:::{c}*" for c in "abcdefghijklmnoprstuvwxyz0123456789"]
     assert reported(DATA_REACH, role_with({"Action": "s3:GetObject", "Resource": resources})) == []
+
+
+SECRETS = f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:*"
+
+
+@pytest.mark.parametrize(
+    ("statement", "words"),
+    [
+        (
+            {"Action": "secretsmanager:GetSecretValue", "Resource": SECRETS.replace("*", "*-??????")},
+            "secretsmanager:GetSecretValue on every Secret",
+        ),
+        ({"Action": "ebs:GetSnapshotBlock", "Resource": "arn:aws:ec2:eu-west-1::snapshot/snap-*"}, "every snapshot"),
+        ({"Action": "kms:Decrypt", "Resource": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/*-*"}, "every key"),
+        ({"Action": "kms:Decrypt", "Resource": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/mrk-*"}, "every key"),
+        ({"Action": "ec2:ModifyImageAttribute", "Resource": "arn:aws:ec2:eu-west-1::image/ami-*"}, "every image"),
+        (
+            {"Action": "ssm:StartSession", "Resource": f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-*"},
+            "every instance",
+        ),
+    ],
+    ids=["secret suffix", "snapshot IDs", "key UUIDs", "multi-region keys", "image IDs", "instance IDs"],
+)
+def test_a_pattern_keeping_only_the_shape_of_ids_aws_assigns_is_every_resource(statement: dict, words: str) -> None:
+    [message] = reported(DATA_REACH, role_with(statement))
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringLike": {"aws:ResourceTag/owner": [f"{c}*" for c in "abcdefghijklmnopqrstuvwxyz0123456789"]}},
+        {"StringEquals": {"aws:ResourceTag/owner": "${aws:ResourceTag/owner}"}},
+        {"StringEquals": {"aws:ResourceTag/owner": "${aws:UserAgent}"}},
+    ],
+    ids=["every first character", "the resource's own tag", "a value the caller picks"],
+)
+def test_a_tag_condition_that_is_always_true_narrows_nothing(condition: dict) -> None:
+    statement = {"Action": "secretsmanager:GetSecretValue", "Resource": SECRETS, "Condition": condition}
+    [message] = reported(DATA_REACH, role_with(statement))
+    assert "secretsmanager:GetSecretValue on every Secret" in message
+
+
+@pytest.mark.parametrize(
+    ("statement", "words"),
+    [
+        (
+            {
+                "Action": "logs:GetLogEvents",
+                "Resource": [
+                    f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:*{c}" for c in "abcdefghijklmnopqrstuvwxyz0123456789"
+                ],
+            },
+            "every log-stream",
+        ),
+        (
+            {"Action": "lambda:InvokeFunction", "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:*:*"},
+            "every function",
+        ),
+        ({"Action": "s3:GetObject", "Resource": "arn:aws:s3:::${aws:UserAgent}"}, "every object"),
+    ],
+    ids=["one pattern per last character", "every version and alias", "a variable the caller picks"],
+)
+def test_other_spellings_of_every_resource_are_reported(statement: dict, words: str) -> None:
+    [message] = reported(DATA_REACH, role_with(statement))
+    assert f"on {words} of an account" in message
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": SECRETS,
+            "Condition": {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}},
+        },
+        {"Action": "secretsmanager:GetSecretValue", "Resource": SECRETS.replace("*", "churn-prod/*")},
+        {"Action": "states:DescribeExecution", "Resource": f"arn:aws:states:eu-west-1:{ACCOUNT}:execution:churn:*"},
+        {"Action": "lambda:InvokeFunction", "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:churn-prod-x:*"},
+        {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/home/${aws:username}/*"},
+        {
+            "Action": "ec2:CreateNetworkInterface",
+            "Resource": [
+                f"arn:aws:ec2:eu-west-1:{ACCOUNT}:network-interface/*",
+                f"arn:aws:ec2:eu-west-1:{ACCOUNT}:subnet/subnet-0abc1234",
+                f"arn:aws:ec2:eu-west-1:{ACCOUNT}:security-group/sg-0abc1234",
+            ],
+        },
+    ],
+    ids=[
+        "tags matched to the principal's (ABAC)",
+        "a secret name prefix",
+        "the executions of one state machine",
+        "the versions of one function",
+        "the user's own prefix",
+        "a new network interface in a named subnet (its ID is AWS's)",
+    ],
+)
+def test_scoped_spellings_pass(statement: dict) -> None:
+    assert reported(DATA_REACH, role_with(statement)) == []

@@ -36,6 +36,32 @@ BOUNDARY = {"StringEquals": {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT}
             "UpdateExistingLambdaConfigurationWithRole",
         ),
         ({"Action": "ssm:SendCommand", "Resource": "*"}, "SendCommandToExistingInstances"),
+        (
+            {"Action": "ssm:StartSession", "Resource": f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-0123456789abcdef0"},
+            "StartSessionOnExistingInstances",
+        ),
+        (
+            {"Action": "codebuild:StartBuild", "Resource": f"arn:aws:codebuild:eu-west-1:{ACCOUNT}:project/deploy"},
+            "StartBuildOfExistingProjectWithBuildspecOverride",
+        ),
+        (
+            {
+                "Action": "sagemaker:CreatePresignedDomainUrl",
+                "Resource": f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:user-profile/d-abc123/admin",
+            },
+            "OpenExistingStudioUserProfile",
+        ),
+        (
+            {
+                "Action": "cloudformation:UpdateStack",
+                "Resource": f"arn:aws:cloudformation:eu-west-1:{ACCOUNT}:stack/x/*",
+            },
+            "UpdateExistingStackWithItsServiceRole",
+        ),
+        (
+            {"Action": ["glue:UpdateJob", "glue:StartJobRun"], "Resource": f"arn:aws:glue:eu-west-1:{ACCOUNT}:job/etl"},
+            "UpdateAndRunExistingGlueJob",
+        ),
     ],
 )
 def test_escalation_methods_are_reported_with_a_witness(statement: dict, method: str) -> None:
@@ -97,7 +123,7 @@ def test_the_methods_come_from_the_kept_source() -> None:
         "lambda:CreateFunction",
         "lambda:InvokeFunction",
     )
-    assert len(methods) == 65 + 6
+    assert len(methods) == 65 + 14  # Cloudsplaining's, then the boundary and compute methods added here
     assert methods["UpdateExistingStateMachineWithRole"] == ("states:UpdateStateMachine",)
     for actions in methods.values():
         assert all(catalog.action(a) is not None for a in actions), actions
@@ -134,3 +160,14 @@ def test_with_allowed_accounts_a_resource_of_another_account_is_never_own() -> N
     other = {"Action": "lambda:UpdateFunctionCode", "Resource": f"arn:aws:lambda:eu-west-1:999999999999:{function}"}
     [message] = reported(PRIVILEGE_ESCALATION, role_with(other), config)
     assert "999999999999" in message
+
+
+def test_a_schedule_is_own_only_in_its_own_group() -> None:
+    """`schedule/<group>/<name>`: the same name in another group is another schedule."""
+    config = {"deployedResources": ["scheduler:schedule/default/churn-prod-retraining"]}
+    schedule = f"arn:aws:scheduler:eu-west-1:{ACCOUNT}:schedule/{{}}/churn-prod-retraining"
+    own = {"Action": "scheduler:UpdateSchedule", "Resource": schedule.format("default")}
+    assert reported(PRIVILEGE_ESCALATION, role_with(own), config) == []
+    other = {"Action": "scheduler:UpdateSchedule", "Resource": schedule.format("admin-group")}
+    [message] = reported(PRIVILEGE_ESCALATION, role_with(other), config)
+    assert "UpdateExistingScheduleWithRole" in message
