@@ -251,3 +251,15 @@ def test_a_sarif_log_of_the_violations_validates_against_the_sarif_2_1_0_schema(
     line = (FIXTURES / "grant" / "__main__.py").read_text().splitlines()[location["region"]["startLine"] - 1]
     assert "aws.iam.RolePolicy(" in line
     assert full["locations"][0]["logicalLocations"][0]["name"] == "pipeline-policy"
+
+
+def test_a_stack_file_of_any_size_reaches_the_pack(tmp_path: Path) -> None:
+    """Linux caps one environment string at 128 KiB: the stack's config reaches the pack through a file."""
+    project = tmp_path / "big"
+    shutil.copytree(FIXTURES / "basic", project)
+    stack_file = project / "Pulumi.dev.yaml"
+    stack_file.write_text(stack_file.read_text() + f"  fixture-basic:padding: {'x' * 200_000}\n")
+    result = cli("--cwd", str(project), "--stack", "dev", "--policy-pack", str(FIXTURES / "config_pack"))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "the pack sees a padding of 200000 characters" in result.stdout

@@ -1,7 +1,8 @@
 """Run a policy pack as the Pulumi CLI does, and speak its Analyzer gRPC protocol.
 
 The CLI starts `python -m pulumi.policy <engine address> <pack dir>` in the pack's directory with the
-stack named in the environment (PULUMI_PROJECT, PULUMI_STACK, PULUMI_DRY_RUN, PULUMI_CONFIG), reads the
+stack named in the environment (PULUMI_PROJECT, PULUMI_STACK, PULUMI_DRY_RUN, PULUMI_CONFIG; here PULUMI_CONFIG
+is read from a file in the pack's process, `_LAUNCH`, so that a stack file of any size fits), reads the
 port the pack prints, asks for the pack's policies (GetAnalyzerInfo), reconciles their defaults with the
 `--policy-pack-config` files (`policy_config.py`) and sends the result (Configure), then ConfigureStack,
 Remediate and Analyze per resource and AnalyzeStack for the whole graph (`check.py` drives the order).
@@ -15,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -25,6 +27,15 @@ import yaml
 
 from tools.offline_preview import policy_config
 from tools.offline_preview.policy_config import PackInfo, PolicyConfig, PolicyInfo
+
+_CONFIG_FILE = "OFFLINE_PREVIEW_PULUMI_CONFIG_FILE"
+_LAUNCH = (
+    "import os, runpy; "
+    f"path = os.environ.pop({_CONFIG_FILE!r}); "
+    "os.environ['PULUMI_CONFIG'] = open(path, encoding='utf-8').read(); "
+    "runpy.run_module('pulumi.policy', run_name='__main__', alter_sys=True)"
+)
+"""`python -m pulumi.policy`, as the CLI starts a pack, with PULUMI_CONFIG read from a file first."""
 
 
 class PackError(Exception):
@@ -158,6 +169,7 @@ class PolicyPack:
         self._stderr: list[str] = []
         self._stderr_reader: threading.Thread | None = None
         self._channel: Any = None
+        self._config_file: Path | None = None
         self._stub: Any = None
         self.name = self.directory.name
         self.version = ""
@@ -170,16 +182,23 @@ class PolicyPack:
         if not self.directory.is_dir():
             raise PackError(f"{self.directory}: no such policy pack directory")
         python = _pack_python(self.directory)
+        # The stack's config goes through a file, set as PULUMI_CONFIG inside the pack's process (`_LAUNCH`):
+        # one environment string is capped at 128 KiB by Linux (MAX_ARG_STRLEN), a stack file is not.
+        handle, name = tempfile.mkstemp(prefix="offline-preview-config-", suffix=".json")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(self.stack_config, stream)
+        self._config_file = Path(name)
         env = {
             **os.environ,
             "PULUMI_PROJECT": self.project,
             "PULUMI_STACK": self.stack,
             "PULUMI_DRY_RUN": "true" if self.dry_run else "false",
             "PULUMI_ORGANIZATION": self.organization,
-            "PULUMI_CONFIG": json.dumps(self.stack_config),
+            _CONFIG_FILE: name,
         }
+        env.pop("PULUMI_CONFIG", None)
         self._process = subprocess.Popen(
-            [python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."],
+            [python, "-u", "-c", _LAUNCH, "127.0.0.1:0", "."],
             cwd=self.directory,
             env=env,
             stdout=subprocess.PIPE,
@@ -246,6 +265,9 @@ class PolicyPack:
             raise PackError(f"policy pack {self.name} ({self.directory}): {failed}: {first}") from None
 
     def close(self) -> None:
+        if self._config_file is not None:
+            self._config_file.unlink(missing_ok=True)
+            self._config_file = None
         if self._channel is not None:
             self._channel.close()
         if self._process is not None:
