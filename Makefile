@@ -35,6 +35,7 @@ LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_28
 install-locked: ## Create .venv from requirements-ci.txt, every file's hash checked (what CI runs)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes --no-deps --only-binary :all: -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-index --no-build-isolation .  # the `ml-pipelines` command
 	@touch $(STAMP)
 
 lock: $(STAMP) ## Regenerate requirements-ci.txt (hashed) from pyproject.toml: run after changing a pin
