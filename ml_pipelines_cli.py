@@ -89,13 +89,17 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__.strip())
         return 0
     if args[0] not in COMMANDS:
-        print(f"error: unknown command {args[0]!r} (one of {', '.join(COMMANDS)}; ml-pipelines --help)", file=sys.stderr)
+        known = ", ".join(COMMANDS)
+        print(f"error: unknown command {args[0]!r} (one of {known}; ml-pipelines --help)", file=sys.stderr)
         return 2
     command, rest = args[0], args[1:]
     here = Path.cwd()
     root = checkout(here)
     if root is None:
-        print(f"error: {here} is not inside a checkout of this project (no Pulumi.yaml with tools/ above)", file=sys.stderr)
+        print(
+            f"error: {here} is not inside a checkout of this project (no Pulumi.yaml with tools/ above)",
+            file=sys.stderr,
+        )
         return 2
     module = COMMANDS[command]
     sys.path.insert(0, str(root))

@@ -211,7 +211,7 @@ def test_a_wrong_result_path_shows_up() -> None:
     machine = MACHINES["dev"][0]
     definition = json.loads(machine.definition)
     definition["States"]["Train"]["ResultPath"] = "$.train"
-    broken = StateMachine(machine.name, machine.arn, machine.role_arn, json.dumps(definition))
+    broken = StateMachine(machine.name, machine.arn, machine.role_arn, json.dumps(definition), machine.stack)
     result = run_case(broken, "HappyPath", CONFIG, EXPECTED[machine.name]["HappyPath"])
     assert result.execution.status == "FAILED"  # the Evaluate request reads $.training.jobName
     assert "status: expected 'SUCCEEDED', got 'FAILED'" in result.mismatches
@@ -221,7 +221,7 @@ def test_a_gate_routing_a_rejected_model_to_registration_shows_up() -> None:
     machine = MACHINES["prod"][0]
     definition = json.loads(machine.definition)
     definition["States"]["QualityGate"]["Default"] = "RegisterModel"
-    broken = StateMachine(machine.name, machine.arn, machine.role_arn, json.dumps(definition))
+    broken = StateMachine(machine.name, machine.arn, machine.role_arn, json.dumps(definition), machine.stack)
     result = run_case(broken, "BelowThreshold", CONFIG, EXPECTED[machine.name]["BelowThreshold"])
     assert result.execution.status == "SUCCEEDED"
     assert any(m.startswith("states entered: expected [") for m in result.mismatches)

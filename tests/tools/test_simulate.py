@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import shutil
 import time
 from importlib import metadata
 from pathlib import Path
@@ -315,3 +316,39 @@ def test_a_state_machine_without_cases_is_an_error_naming_it(
     assert cli.main(["--cwd", str(ROOT), "--stack", "prod", "--case", "HappyPath", "--mock-config", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"error: {path}: no test cases for churn-prod; add them under StateMachines.churn-prod.TestCases" in err
+
+
+def test_every_pipeline_of_a_stack_is_simulated_with_its_own_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second pipeline in a stack runs beside the first, and the shared mocked responses name its resources
+    (`{stateMachine}`, `{stack}`), not the first pipeline's."""
+    project = tmp_path / "project"
+    ignore = shutil.ignore_patterns("__pycache__")
+    for folder in ("components", "functions", "stacks"):
+        shutil.copytree(ROOT / folder, project / folder, ignore=ignore)
+    for file in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / file, project / file)
+    stack_file = project / "stacks" / "Pulumi.dev.yaml"
+    document = yaml.safe_load(stack_file.read_text())
+    pipelines = document["config"]["ml-pipelines:pipelines"]
+    pipelines.append({**pipelines[0], "name": "fraud"})
+    stack_file.write_text(yaml.safe_dump(document))
+    config = json.loads((ROOT / "tests/simulation/MockConfigFile.json").read_text())
+    config["StateMachines"]["fraud-dev"] = config["StateMachines"]["churn-dev"]
+    mock = tmp_path / "MockConfigFile.json"
+    mock.write_text(json.dumps(config))
+    expected = yaml.safe_load((ROOT / "tests/simulation/expected.yaml").read_text())
+    happy = expected["churn-dev"]["HappyPath"]
+    expected["fraud-dev"] = {
+        "HappyPath": {"status": happy["status"], "states": happy["states"], "output": happy["output"]}
+    }
+    expectations = tmp_path / "expected.yaml"
+    expectations.write_text(yaml.safe_dump(expected))
+    argv = ["--cwd", str(project), "--stack", "dev", "--case", "HappyPath", "--mock-config", str(mock)]
+    assert cli.main([*argv, "--expectations", str(expectations), "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert sorted(r["stateMachine"] for r in runs) == ["churn-dev", "fraud-dev"]
+    fraud = next(r for r in runs if r["stateMachine"] == "fraud-dev")
+    assert fraud["output"]["preprocess"]["jobName"].startswith("fraud-dev-prep-")
+    assert "churn" not in json.dumps(fraud["output"])

@@ -4,12 +4,14 @@
      "MockedResponses": {"<mocked response>": {"0": {"Return": ...}, "1-2": {"Throw": {"Error", "Cause"}}}}}
 
 The keys are those of Step Functions Local, so the same file drives it too. The numbered keys are attempts
-of the state (0 the first, "1-2" the second and third).
+of the state (0 the first, "1-2" the second and third). `{stateMachine}` and `{stack}` in a response stand for
+the state machine being run and its stack (`named`), so one response serves every stack and pipeline.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,16 +57,32 @@ class MockConfig(_Strict):
     StateMachines: dict[str, StateMachine]
     MockedResponses: dict[str, dict[str, MockedResponse]]
 
-    def test_case(self, state_machine: str, case: str) -> MockTestCase:
-        """The engine's form of one test case (moto's own converter checks the attempt numbering)."""
+    def test_case(self, state_machine: str, case: str, names: Mapping[str, str] | None = None) -> MockTestCase:
+        """The engine's form of one test case (moto's own converter checks the attempt numbering), with the
+        responses' placeholders (`{stateMachine}`, `{stack}`) filled from `names`."""
+        config = self if not names else MockConfig.model_validate(named(self.model_dump(), names))
         try:
-            return _mock_test_case_from_raw(state_machine, case, self)
+            return _mock_test_case_from_raw(state_machine, case, config)
         except (RuntimeError, ValueError) as exc:
             raise SimulationError(f"{state_machine} / {case}: {exc}") from None
 
     def cases(self, state_machine: str) -> list[str]:
         machine = self.StateMachines.get(state_machine)
         return list(machine.TestCases) if machine else []
+
+
+def named(value: Any, names: Mapping[str, str]) -> Any:
+    """`value` with every `{name}` in its strings replaced by `names[name]`: mocked responses and expectations
+    written once (`{stateMachine}-train-...`, `ml-pipelines-{stack}-...`) name each stack's own resources."""
+    if isinstance(value, str):
+        for key, replacement in names.items():
+            value = value.replace("{" + key + "}", replacement)
+        return value
+    if isinstance(value, dict):
+        return {k: named(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [named(v, names) for v in value]
+    return value
 
 
 def _location(error: Any) -> str:

@@ -21,6 +21,7 @@ class StateMachine:
     arn: str
     role_arn: str
     definition: str
+    stack: str = ""
 
     @property
     def states(self) -> dict[str, dict[str, Any]]:
@@ -37,7 +38,9 @@ def state_machines(directory: Path, stack: str) -> list[StateMachine]:
         if resource.type == STATE_MACHINE_TYPE:
             inputs = resource.wire_inputs
             found.append(
-                StateMachine(inputs["name"], str(resource.outputs["arn"]), inputs["roleArn"], inputs["definition"])
+                StateMachine(
+                    inputs["name"], str(resource.outputs["arn"]), inputs["roleArn"], inputs["definition"], stack
+                )
             )
     if not found:
         raise engine.SimulationError(f"stack {stack} declares no state machine")
@@ -64,6 +67,9 @@ def run_case(
     expected: expectations.Expected | None,
     execution_input: Any = None,
 ) -> Result:
+    names = {"stateMachine": machine.name, "stack": machine.stack}
+    if expected is not None:
+        expected = expected.model_validate(mock_config.named(expected.model_dump(by_alias=True), names))
     if execution_input is None:
         execution_input = expected.input if expected is not None else {}
     execution = engine.run(
@@ -72,7 +78,7 @@ def run_case(
         role_arn=machine.role_arn,
         execution_name=case,
         execution_input=execution_input,
-        test_case=config.test_case(machine.name, case),
+        test_case=config.test_case(machine.name, case, names),
     )
     mismatches = expected.mismatches(execution) if expected is not None else []
     return Result(machine.name, case, execution, expected, mismatches)
