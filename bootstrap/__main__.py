@@ -102,6 +102,20 @@ account = Account(
 
 # Every setting is checked before the first resource: a mistake fails with one line and changes nothing.
 pipelines = {environment: pipelines_in(environment) for environment in environments}
+# A deploy role's resources are `<pipeline>-<environment>-*`: one environment's prefix must never start another's
+# (a staging pipeline named `churn-dev` makes `churn-dev-staging-*`, which dev's `churn-dev-*` would reach).
+for environment, found in pipelines.items():
+    for other, theirs in pipelines.items():
+        for mine in found:
+            clash = next(
+                (t for t in theirs if t is not mine and t.names.prefix.startswith(mine.names.prefix + "-")), None
+            )
+            if clash is not None:
+                raise pulumi.RunError(
+                    f"stacks/Pulumi.{other}.yaml: the pipeline {clash.names.prefix} starts with "
+                    f"{mine.names.prefix}- of stacks/Pulumi.{environment}.yaml, so {environment}'s deploy role "
+                    "would reach its resources; rename one pipeline"
+                )
 
 provider_arn: pulumi.Input[str] = oidc_provider_arn(account)
 depends: list[pulumi.Resource] = []

@@ -60,6 +60,11 @@ which a caller names: a workflow on any branch can call `pulumi-up.yml@main`. Th
 `prod` environment's deployment rules (README), not by this trust."""
 
 
+NONPROD_REFS = ("refs/heads/*",)
+"""Dev and staging are deployed from a branch (main on merge, any branch by a manual dispatch), never from a pull
+request's merge ref (`refs/pull/<n>/merge`: a pull request's own workflow calling `pulumi-up.yml`) or a tag."""
+
+
 def workflow_subjects(repository: str, context: str, workflow: str, refs: tuple[str, ...]) -> list[str]:
     """The `sub` values of jobs of `repository` running `workflow` at one of `refs`, in `context`."""
     return [
@@ -69,7 +74,7 @@ def workflow_subjects(repository: str, context: str, workflow: str, refs: tuple[
 
 def deploy_subjects(repository: str, environment: str, *, prod: bool) -> list[str]:
     """Deploys of `environment`: the environment's job in the deploy workflow; for prod, from main or a v* tag."""
-    refs = PROD_REFS if prod else ("*",)
+    refs = PROD_REFS if prod else NONPROD_REFS
     return workflow_subjects(repository, environment_subject(environment), DEPLOY_WORKFLOW, refs)
 
 
@@ -208,7 +213,8 @@ def state_bucket_statements(account: Account, bucket: str, readers: list[str], w
             "Sid": "OnlyTheseReadTheState",
             "Effect": "Deny",
             "Principal": "*",
-            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            # Every way an object's bytes leave the bucket, replication's own read included.
+            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectVersionForReplication"],
             "Resource": objects,
             "Condition": {"ArnNotEquals": {"aws:PrincipalArn": sorted(set(readers) | set(writers))}},
         },
@@ -513,7 +519,11 @@ def deploy_policy(
             "Effect": "Allow",
             "Action": "cloudwatch:PutMetricAlarm",
             "Resource": own["alarms"],
-            "Condition": {"ForAllValues:StringEquals": {"cloudwatch:AlarmActions": own["topics"]}},
+            # ForAllValues holds when the request names no action: Null makes it name some.
+            "Condition": {
+                "ForAllValues:StringEquals": {"cloudwatch:AlarmActions": own["topics"]},
+                "Null": {"cloudwatch:AlarmActions": "false"},
+            },
         },
         {
             "Sid": "Alarms",

@@ -94,7 +94,9 @@ def test_roles_trust_only_their_workflow_of_this_repository(bootstrap: dict[str,
         assert can("preview", pr)
         assert not can("preview", _sub(preview, "evil.yml", "refs/pull/7/merge"))
         assert not can("preview", f"repo:{REPOSITORY}:{preview}")  # without the subject template: refused
-        assert not can("preview", _sub(preview, "preview.yml", "refs/pull/7/merge", "example-org/fork"))
+        # another repository's workflow (a fork's pull request is signed with this repository's name: GitHub gives
+        # it no token and no secret, see README "What to set in the repository")
+        assert not can("preview", _sub(preview, "preview.yml", "refs/pull/7/merge", "example-org/other"))
         assert can("preview", _sub(preview, "drift.yml", "refs/heads/main"))  # the scheduled drift check
         assert not can("preview", _sub(preview, "drift.yml", "refs/heads/x"))
         # Outside the preview environment (where the secret is not), or in another account's: refused.
@@ -118,11 +120,14 @@ def test_roles_trust_only_their_workflow_of_this_repository(bootstrap: dict[str,
         for other in {"dev", "staging", "prod"} - {environment}:
             assert not can(role, _sub(f"environment:{other}", "pulumi-up.yml", "refs/heads/main"))
         prod = environment == "prod"
-        assert can(role, _sub(context, "pulumi-up.yml", "refs/tags/v1.4.0"))
-        assert can(role, _sub(context, "pulumi-up.yml", "refs/heads/feature")) is not prod  # prod: main and v* only
-        assert can(role, _sub(context, "pulumi-up.yml", "refs/tags/nightly")) is not prod
+        # prod: main and v* tags only; dev and staging: branches only
+        assert can(role, _sub(context, "pulumi-up.yml", "refs/tags/v1.4.0")) is prod
+        assert can(role, _sub(context, "pulumi-up.yml", "refs/heads/feature")) is not prod
+        assert not can(role, _sub(context, "pulumi-up.yml", "refs/tags/nightly"))
+        # a pull request's own workflow calling pulumi-up.yml runs at its merge ref: never a deploy
+        assert not can(role, _sub(context, "pulumi-up.yml", "refs/pull/7/merge"))
         # `v1/x` matches IAM's `v*` but not the `v*` of a tag ruleset or an environment's deployment rules
-        assert can(role, _sub(context, "pulumi-up.yml", "refs/tags/v1/x")) is not prod
+        assert not can(role, _sub(context, "pulumi-up.yml", "refs/tags/v1/x"))
     oidc = plan.named("github").inputs
     assert (oidc["url"], oidc["clientIdLists"]) == (f"https://{OIDC}", ["sts.amazonaws.com"])
 
@@ -328,6 +333,27 @@ def test_an_environment_without_a_stack_file_is_one_line(tmp_path: Path, capsys:
     )
 
 
+def test_a_pipeline_whose_prefix_starts_another_environments_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A staging pipeline named `churn-dev` would make `churn-dev-staging-*`, inside dev's `churn-dev-*`."""
+    (tmp_path / "bootstrap").mkdir()
+    for item in ("Pulumi.yaml", "__main__.py", "github_access.py", "Pulumi.nonprod.yaml"):
+        (tmp_path / "bootstrap" / item).write_text((BOOTSTRAP / item).read_text())
+    shutil.copytree(ROOT / "components", tmp_path / "components")
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    staging = tmp_path / "stacks" / "Pulumi.staging.yaml"
+    document = yaml.safe_load(staging.read_text())
+    document["config"]["ml-pipelines:pipelines"][0]["name"] = "churn-dev"
+    staging.write_text(yaml.safe_dump(document))
+    code = offline_preview.main(["--cwd", str(tmp_path / "bootstrap"), "--stack", "nonprod", "--json"])
+    assert code == 2
+    assert json.loads(capsys.readouterr().out)["error"] == (
+        "the program failed: RunError: stacks/Pulumi.staging.yaml: the pipeline churn-dev-staging starts with "
+        "churn-dev- of stacks/Pulumi.dev.yaml, so dev's deploy role would reach its resources; rename one pipeline"
+    )
+
+
 STATE = "arn:aws:s3:::ml-pipelines-state-123456789012-eu-west-1"
 ROLE_WRITES = {
     "iam:CreateRole",
@@ -377,7 +403,10 @@ def test_deploy_role_writes_roles_only_under_its_boundary_and_never_lifts_it(
     actions = {a for s in policy["Statement"] if s["Effect"] == "Allow" for a in _as_list(s["Action"])}
     [alarms] = [s for s in policy["Statement"] if s["Action"] == "cloudwatch:PutMetricAlarm"]
     topics = [r for s in policy["Statement"] if "sns:CreateTopic" in _as_list(s["Action"]) for r in s["Resource"]]
-    assert alarms["Condition"] == {"ForAllValues:StringEquals": {"cloudwatch:AlarmActions": topics}}
+    assert alarms["Condition"] == {
+        "ForAllValues:StringEquals": {"cloudwatch:AlarmActions": topics},
+        "Null": {"cloudwatch:AlarmActions": "false"},  # ForAllValues alone holds for an alarm without actions
+    }
     # Keys are bootstrap's: a deploy uses the state key through S3, and manages none.
     assert {a for a in actions if a.startswith("kms:")} == {"kms:Decrypt", "kms:GenerateDataKey"}
     assert not actions & {"iam:DeleteRolePermissionsBoundary", "iam:CreatePolicyVersion", "iam:AttachRolePolicy"}
