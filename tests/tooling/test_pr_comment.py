@@ -43,6 +43,15 @@ def test_first_preview_posts_a_comment(fake_gh: Path) -> None:
     assert json.loads(str(post["stdin"]))["body"].startswith("<!-- pulumi-preview:dev -->\n")
 
 
+def test_in_github_actions_the_run_summary_shows_the_comment(fake_gh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = fake_gh / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    assert pr_comment.main(["--stack", "prod", "--output", str(fake_gh / "preview.txt")]) == 0
+    _, post = gh_calls(fake_gh)
+    assert summary.read_text() == "earlier step\n" + json.loads(str(post["stdin"]))["body"] + "\n"
+
+
 def test_later_previews_edit_the_stacks_comment(fake_gh: Path) -> None:
     comments = [
         [{"id": 1, "body": "<!-- pulumi-preview:staging -->", "user": {"login": "github-actions[bot]"}}],

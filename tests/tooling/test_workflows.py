@@ -170,14 +170,28 @@ def test_every_preview_and_update_runs_the_policy_pack_with_the_stack_config() -
 
 
 def test_ci_runs_the_developer_targets() -> None:
-    (check,) = jobs("ci.yml").values()
+    check = jobs("ci.yml")["check"]
+    assert check["permissions"] == {"contents": "read"}
     assert [s["run"] for s in steps(check) if "run" in s] == [
         "make lint",
         "make typecheck",
         "make test",
         "make pre-commit",
-        "make plan",
+        "make plan SARIF=plan.sarif",
     ]
+
+
+def test_the_policy_violations_reach_code_scanning_from_a_job_that_runs_no_pr_code() -> None:
+    """The SARIF log of `make plan` is uploaded by a job that holds only `security-events: write`, checks out
+    nothing, and sends the artifact with `gh api` (the documented code-scanning SARIF upload)."""
+    upload = jobs("ci.yml")["code-scanning"]
+    assert upload["needs"] == "check"
+    assert upload["permissions"] == {"security-events": "write"}
+    download, send = steps(upload)
+    assert "download-artifact@" in download["uses"] and download["with"] == {"name": "plan-sarif"}
+    assert not any("checkout@" in str(s.get("uses", "")) for s in steps(upload))
+    assert "code-scanning/sarifs" in send["run"] and "-F sarif=@plan.sarif.gz.b64" in send["run"]
+    assert "gzip -c plan.sarif | base64 -w0" in send["run"]
 
 
 def test_dependencies_come_from_the_repositorys_pins() -> None:

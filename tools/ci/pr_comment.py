@@ -3,7 +3,7 @@
     python -m tools.ci.pr_comment --stack NAME --output preview.txt
 
 Run by .github/workflows/preview.yml with GH_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, HEAD_SHA and EXIT_CODE
-in the environment. The comment starts with a hidden marker naming the stack; a later run finds it and
+in the environment; with GITHUB_STEP_SUMMARY set (as in GitHub Actions) it also writes the comment there. The comment starts with a hidden marker naming the stack; a later run finds it and
 edits it (`gh api`, preinstalled on GitHub's runners) instead of adding another, but only a comment its own
 identity wrote (COMMENT_AUTHOR, `github-actions[bot]` for the workflow's token): anyone can type the marker.
 The preview's output goes in a code fence longer than any run of backticks it holds, so nothing in it can
@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     if env is None:
         return 2
     text = body(args.stack, args.output.read_text(errors="replace"), env["EXIT_CODE"], env["HEAD_SHA"])
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:  # the run's page shows the same verdict and output as the comment
+        with open(summary, "a", encoding="utf-8") as stream:
+            stream.write(text + "\n")
     repo, number = env["GITHUB_REPOSITORY"], env["PR_NUMBER"]
     author = os.environ.get("COMMENT_AUTHOR") or DEFAULT_AUTHOR
     comments = json.loads(gh(f"repos/{repo}/issues/{number}/comments", "--paginate", "--slurp"))
