@@ -3,7 +3,8 @@
     python -m tools.ci.pr_comment --stack NAME --output preview.txt
 
 Run by .github/workflows/preview.yml with GH_TOKEN, GITHUB_REPOSITORY, PR_NUMBER, HEAD_SHA and EXIT_CODE
-in the environment; with GITHUB_STEP_SUMMARY set (as in GitHub Actions) it also writes the comment there. The comment starts with a hidden marker naming the stack; a later run finds it and
+in the environment; with GITHUB_STEP_SUMMARY set (as in GitHub Actions) it also writes the comment there.
+The comment starts with a hidden marker naming the stack; a later run finds it and
 edits it (`gh api`, preinstalled on GitHub's runners) instead of adding another, but only a comment its own
 identity wrote (COMMENT_AUTHOR, `github-actions[bot]` for the workflow's token): anyone can type the marker.
 The preview's output goes in a code fence longer than any run of backticks it holds, so nothing in it can
