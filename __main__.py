@@ -29,6 +29,7 @@ for pipeline_args in pipelines_of(project, stack, settings, context):
             "evaluate_function_role_arn": pipeline.evaluate_function_role_arn,
             "bucket_name": bucket.bucket_name,
             "failure_topic_arn": pipeline.failure_topic_arn,
+            "model_package_group_name": pipeline.model_package_group_name,
             "console_url": pipeline.console_url,
         },
     )

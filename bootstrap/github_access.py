@@ -259,6 +259,9 @@ def passed_roles(pipelines: list[MlPipelineArgs]) -> dict[str, list[str]]:
         roles["lambda.amazonaws.com"].append(names.evaluate_role)
         if pipeline.settings.schedule is not None:
             roles["scheduler.amazonaws.com"].append(names.scheduler_role)
+        if pipeline.settings.deployment.enabled:
+            roles["states.amazonaws.com"].append(names.deploy_state_machine_role)
+            roles.setdefault("events.amazonaws.com", []).append(names.approval_rule_role)
     return roles
 
 
@@ -304,7 +307,7 @@ def boundary_policy(account: Account, environment: EnvironmentNames, pipelines: 
 def _pipeline_arns(account: Account, pipelines: list[MlPipelineArgs]) -> dict[str, list[str]]:
     """Kind -> the ARNs of every resource of E's pipelines a deploy creates, each named as the program names it."""
     found: dict[str, list[str]] = {
-        k: [] for k in ("roles", "functions", "logs", "machines", "topics", "alarms", "schedules")
+        k: [] for k in ("roles", "functions", "logs", "machines", "topics", "alarms", "schedules", "groups", "rules")
     }
     for pipeline in pipelines:
         names = pipeline.names
@@ -317,6 +320,13 @@ def _pipeline_arns(account: Account, pipelines: list[MlPipelineArgs]) -> dict[st
         found["alarms"].append(account.arn("cloudwatch", f"alarm:{names.failed_executions_alarm}"))
         if pipeline.settings.schedule is not None:
             found["schedules"].append(account.arn("scheduler", f"schedule/default/{names.retraining_schedule}"))
+        found["groups"].append(arns.sagemaker_arn(account, "model-package-group", names.model_package_group))
+        if pipeline.settings.deployment.enabled:
+            group = names.deploy_state_machine_log_group
+            found["logs"] += [arns.log_group_arn(account, group), f"{arns.log_group_arn(account, group)}:*"]
+            found["machines"].append(arns.state_machine_arn(account, names.deploy_state_machine))
+            found["alarms"] += [account.arn("cloudwatch", f"alarm:{alarm}") for alarm in names.endpoint_alarms]
+            found["rules"].append(arns.events_rule_arn(account, names.approval_rule))
     return found
 
 
@@ -538,6 +548,44 @@ def deploy_policy(
             "Resource": own["alarms"],
         },
     ]
+    statements.append(
+        {
+            # The pipelines' groups in the Model Registry; model versions are registered by the state machines.
+            "Sid": "ModelPackageGroups",
+            "Effect": "Allow",
+            "Action": [
+                "sagemaker:CreateModelPackageGroup",
+                "sagemaker:DescribeModelPackageGroup",
+                "sagemaker:DeleteModelPackageGroup",
+                "sagemaker:AddTags",
+                "sagemaker:DeleteTags",
+                "sagemaker:ListTags",
+            ],
+            "Resource": own["groups"],
+        }
+    )
+    if own["rules"]:
+        statements.append(
+            {
+                # The approval rules and their one target each: the pipeline's deployment state machine.
+                "Sid": "ApprovalRules",
+                "Effect": "Allow",
+                "Action": [
+                    "events:PutRule",
+                    "events:DescribeRule",
+                    "events:DeleteRule",
+                    "events:EnableRule",
+                    "events:DisableRule",
+                    "events:PutTargets",
+                    "events:RemoveTargets",
+                    "events:ListTargetsByRule",
+                    "events:TagResource",
+                    "events:UntagResource",
+                    "events:ListTagsForResource",
+                ],
+                "Resource": own["rules"],
+            }
+        )
     if own["schedules"]:
         statements.append(
             {

@@ -82,6 +82,39 @@ class PipelineNames:
         return f"{self.prefix}-retraining"
 
     @property
+    def model_package_group(self) -> str:
+        """The pipeline's group in the SageMaker Model Registry: one model package version per gated model."""
+        return self.prefix
+
+    @property
+    def deploy_state_machine(self) -> str:
+        """The state machine that serves an approved model version (where the stack deploys)."""
+        return f"{self.prefix}-deploy"
+
+    @property
+    def deploy_state_machine_role(self) -> str:
+        return f"{self.prefix}-deploy-sfn"
+
+    @property
+    def deploy_state_machine_log_group(self) -> str:
+        return f"/aws/vendedlogs/states/{self.deploy_state_machine}"
+
+    @property
+    def approval_rule(self) -> str:
+        """The EventBridge rule that starts a deployment when a model version of the group is approved."""
+        return f"{self.prefix}-approved"
+
+    @property
+    def approval_rule_role(self) -> str:
+        return f"{self.prefix}-approved"
+
+    @property
+    def endpoint_alarms(self) -> tuple[str, str]:
+        """The alarms a blue/green endpoint update watches, rolling back when either fires: server errors and
+        latency of the new fleet."""
+        return f"{self.prefix}-endpoint-errors", f"{self.prefix}-endpoint-latency"
+
+    @property
     def failure_topic(self) -> str:
         return f"{self.prefix}-failures"
 

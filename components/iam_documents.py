@@ -41,6 +41,31 @@ def state_machine_trust_policy(ctx: AwsContext, names: PipelineNames) -> Documen
     return service_trust_policy(ctx, "states.amazonaws.com", arns.state_machine_arn(ctx, names.state_machine))
 
 
+def deploy_state_machine_trust_policy(ctx: AwsContext, names: PipelineNames) -> Document:
+    """The deployment state machine's role: Step Functions, for that state machine only."""
+    return service_trust_policy(ctx, "states.amazonaws.com", arns.state_machine_arn(ctx, names.deploy_state_machine))
+
+
+def approval_rule_trust_policy(ctx: AwsContext, names: PipelineNames) -> Document:
+    """The role EventBridge uses to start a deployment, for the approval rule only.
+
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-identity-based.html
+    """
+    return service_trust_policy(ctx, "events.amazonaws.com", arns.events_rule_arn(ctx, names.approval_rule))
+
+
+def approval_rule_policy(ctx: AwsContext, names: PipelineNames) -> Document:
+    """EventBridge may start the deployment state machine, and nothing else."""
+    return _document(
+        {
+            "Sid": "StartDeployment",
+            "Effect": "Allow",
+            "Action": "states:StartExecution",
+            "Resource": arns.state_machine_arn(ctx, names.deploy_state_machine),
+        }
+    )
+
+
 def sagemaker_trust_policy(ctx: AwsContext) -> Document:
     """https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html#sagemaker-roles-pass-role"""
     return service_trust_policy(ctx, "sagemaker.amazonaws.com")
@@ -144,6 +169,12 @@ def evaluate_function_policy(ctx: AwsContext, names: PipelineNames, bucket: str,
             "Effect": "Allow",
             "Action": "s3:GetObject",
             "Resource": f"{arns.s3_bucket_arn(ctx, bucket)}/{names.s3_prefix}runs/*",
+        },
+        {
+            "Sid": "WriteReports",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"{arns.s3_bucket_arn(ctx, bucket)}/{names.s3_prefix}runs/*/evaluation.json",
         },
         {
             "Sid": "OwnLogs",

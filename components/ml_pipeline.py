@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
@@ -12,7 +13,7 @@ from components import arns, iam_documents
 from components.arns import AwsContext, EnvironmentNames, PipelineNames
 from components.settings import PipelineSettings, StackSettings, image_repository
 from components.state_machine_policy import state_machine_policy
-from components.workflow_definition import WorkflowSpec, build_definition
+from components.workflow_definition import DeploySpec, WorkflowSpec, build_definition, build_deploy_definition
 
 # Relative to the project directory, where the Pulumi CLI runs the program.
 EVALUATE_FUNCTION_SOURCE = "functions/evaluate_model/handler.py"
@@ -91,10 +92,33 @@ def workflow_spec(args: MlPipelineArgs) -> WorkflowSpec:
         retry_interval=s.retry.interval_seconds,
         retry_max_attempts=s.retry.max_attempts,
         retry_backoff=s.retry.backoff_rate,
-        deploy=s.deployment.enabled,
+        model_package_group=n.model_package_group,
+        approval_status=s.registry.initial_approval_status,
+        inference_image=s.inference.image,
+        inference_instance_type=s.inference.instance_type,
+        inference_environment=tuple(sorted(s.inference.environment.items())),
+        tags=tuple(sorted(args.tags.items())),
+    )
+
+
+def deploy_spec(args: MlPipelineArgs) -> DeploySpec:
+    """The deployment definition's inputs (where the stack deploys)."""
+    s, n, ctx = args.settings, args.names, args.context
+    return DeploySpec(
+        partition=ctx.partition,
+        prefix=n.prefix,
+        model_package_group=n.model_package_group,
+        sagemaker_role_arn=arns.role_arn(ctx, n.sagemaker_role),
+        notification_topic_arn=arns.sns_topic_arn(ctx, n.failure_topic),
         endpoint_name=n.endpoint,
-        endpoint_instance_type=s.deployment.instance_type,
-        endpoint_instance_count=s.deployment.initial_instance_count,
+        instance_type=s.inference.instance_type,
+        instance_count=s.inference.instance_count,
+        rollback_alarms=n.endpoint_alarms,
+        rollback_window=s.deployment.rollback_alarm_window_seconds,
+        max_wait=s.deployment.max_wait_seconds,
+        retry_interval=s.retry.interval_seconds,
+        retry_max_attempts=s.retry.max_attempts,
+        retry_backoff=s.retry.backoff_rate,
         tags=tuple(sorted(args.tags.items())),
     )
 
@@ -108,7 +132,7 @@ def role_policies(args: MlPipelineArgs) -> dict[str, dict[str, Document]]:
     boundary from the same documents, so the boundary is exactly what the pipelines need."""
     ctx, names, s = args.context, args.names, args.settings
     definition = build_definition(workflow_spec(args))
-    images = [image_repository(s.processing.image), image_repository(s.training.image)]
+    images = [image_repository(i) for i in (s.processing.image, s.training.image, s.inference.image)]
     policies: dict[str, dict[str, Document]] = {
         names.sagemaker_role: {
             "sagemaker-execution": iam_documents.sagemaker_execution_policy(
@@ -127,6 +151,18 @@ def role_policies(args: MlPipelineArgs) -> dict[str, dict[str, Document]]:
     }
     if s.schedule is not None:
         policies[names.scheduler_role] = {"start-retraining": iam_documents.scheduler_policy(ctx, names)}
+    if s.deployment.enabled:
+        policies[names.deploy_state_machine_role] = {
+            "deploy-state-machine": state_machine_policy(
+                ctx,
+                names.prefix,
+                build_deploy_definition(deploy_spec(args)),
+                logging=args.log_level != "OFF",
+                tracing=args.tracing,
+            ),
+            "notifications-key": iam_documents.notification_key_use(ctx, args.environment),
+        }
+        policies[names.approval_rule_role] = {"start-deployment": iam_documents.approval_rule_policy(ctx, names)}
     return policies
 
 
@@ -146,6 +182,8 @@ class MlPipeline(pulumi.ComponentResource):
     """ARN of the SNS topic failures are published to."""
     console_url: pulumi.Output[str]
     """The state machine in the AWS console."""
+    model_package_group_name: pulumi.Output[str]
+    """The pipeline's group in the SageMaker Model Registry."""
 
     def __init__(self, name: str, args: MlPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlpipelines:pipeline:MlPipeline", name, None, opts)
@@ -295,6 +333,16 @@ class MlPipeline(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[state_machine]),
         )
 
+        # The pipeline's group in the Model Registry: the training machine registers each gated model in it.
+        aws.sagemaker.ModelPackageGroup(
+            f"{name}-models",
+            model_package_group_name=names.model_package_group,
+            model_package_group_description=f"Models of {names.prefix} that passed its quality gate",
+            opts=child,
+        )
+        if s.deployment.enabled:
+            self._deployment(name, args, boundary, topic, attach)
+
         # Optional retraining schedule, with a role that may start this state machine only.
         if s.schedule is not None:
             scheduler_role = aws.iam.Role(
@@ -319,6 +367,7 @@ class MlPipeline(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[scheduler_role]),
             )
 
+        self.model_package_group_name = pulumi.Output.from_input(names.model_package_group)
         self.state_machine_arn = state_machine.arn
         self.state_machine_role_arn = state_machine_role.arn
         self.sagemaker_role_arn = sagemaker_role.arn
@@ -333,5 +382,104 @@ class MlPipeline(pulumi.ComponentResource):
                 "evaluate_function_role_arn": self.evaluate_function_role_arn,
                 "failure_topic_arn": self.failure_topic_arn,
                 "console_url": self.console_url,
+                "model_package_group_name": self.model_package_group_name,
             }
         )
+
+    def _deployment(
+        self,
+        name: str,
+        args: MlPipelineArgs,
+        boundary: str,
+        topic: aws.sns.Topic,
+        attach: Callable[[aws.iam.Role, str, str], list[aws.iam.RolePolicy]],
+    ) -> None:
+        """Approval-driven deployment: alarms that roll a bad update back, the deployment state machine, and
+        the EventBridge rule that starts it when a version of the group is approved."""
+        ctx, names = args.context, args.names
+        child = pulumi.ResourceOptions(parent=self)
+        errors_alarm, latency_alarm = names.endpoint_alarms
+        variant = {"EndpointName": names.endpoint, "VariantName": "primary"}
+        for alarm, metric, statistic, threshold, description in (
+            (errors_alarm, "Invocation5XXErrors", "Sum", 1, "server errors"),
+            (latency_alarm, "ModelLatency", "Average", LATENCY_ALARM_MICROSECONDS, "model latency over 1 s"),
+        ):
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{alarm.removeprefix(names.prefix + '-')}",
+                name=alarm,
+                alarm_description=f"{names.endpoint}: {description}; a blue/green update rolls back when it fires",
+                namespace="AWS/SageMaker",
+                metric_name=metric,
+                dimensions=variant,
+                statistic=statistic,
+                period=60,
+                evaluation_periods=2,
+                threshold=threshold,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[topic.arn],
+                opts=child,
+            )
+        role = aws.iam.Role(
+            f"{name}-deploy-sfn-role",
+            name=names.deploy_state_machine_role,
+            assume_role_policy=json.dumps(iam_documents.deploy_state_machine_trust_policy(ctx, names)),
+            permissions_boundary=boundary,
+            opts=child,
+        )
+        policies = attach(role, names.deploy_state_machine_role, f"{name}-deploy-sfn-policy")
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-deploy-logs",
+            name=names.deploy_state_machine_log_group,
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        machine = aws.sfn.StateMachine(
+            f"{name}-deploy",
+            name=names.deploy_state_machine,
+            type="STANDARD",
+            role_arn=arns.role_arn(ctx, names.deploy_state_machine_role),
+            definition=json.dumps(build_deploy_definition(deploy_spec(args)), indent=2),
+            logging_configuration={
+                "level": args.log_level,
+                "include_execution_data": True,
+                "log_destination": pulumi.Output.concat(log_group.arn, ":*"),
+            },
+            tracing_configuration={"enabled": args.tracing},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role, *policies, topic]),
+        )
+        rule_role = aws.iam.Role(
+            f"{name}-approved-role",
+            name=names.approval_rule_role,
+            assume_role_policy=json.dumps(iam_documents.approval_rule_trust_policy(ctx, names)),
+            permissions_boundary=boundary,
+            opts=child,
+        )
+        attach(rule_role, names.approval_rule_role, f"{name}-approved-policy")
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-approved",
+            name=names.approval_rule,
+            description=f"A version of {names.model_package_group} was approved: deploy it",
+            event_pattern=json.dumps(approval_event_pattern(names.model_package_group)),
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-approved-deploy",
+            rule=rule.name,
+            arn=machine.arn,
+            role_arn=arns.role_arn(ctx, names.approval_rule_role),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[rule_role]),
+        )
+
+
+LATENCY_ALARM_MICROSECONDS = 1_000_000
+"""ModelLatency is in microseconds (SageMaker's endpoint invocation metrics)."""
+
+
+def approval_event_pattern(group: str) -> dict[str, object]:
+    """EventBridge's "SageMaker Model Package State Change" events of one group whose status is Approved."""
+    return {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["SageMaker Model Package State Change"],
+        "detail": {"ModelPackageGroupName": [group], "ModelApprovalStatus": ["Approved"]},
+    }

@@ -27,6 +27,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -65,6 +66,9 @@ _ECR_IMAGE = re.compile(
     r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)(?::[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$"
 )
 _NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
+_VARIABLE = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+MAX_CONTAINER_ENVIRONMENT = 100
+"""SageMaker's limit on a container's `Environment` map (ContainerDefinition, ModelPackageContainerDefinition)."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^()]+\)|at\([^()]+\))$")
 
@@ -180,17 +184,62 @@ class QualityGate(_Model):
         return value
 
 
-class DeploymentSettings(_Model):
-    """Whether and how the registered model is served from a real-time endpoint."""
+class InferenceSettings(_Model):
+    """How a registered model is served: a container of its own, never the training image by default."""
 
-    enabled: bool = False
+    image: EcrImage
+    """ECR URI of the inference container (the model package's container; the endpoint runs it)."""
     instance_type: str = "ml.m5.large"
-    initial_instance_count: Annotated[int, Field(ge=1, le=100)] = 1
+    instance_count: Annotated[int, Field(ge=1, le=100)] = 1
+    environment: dict[str, str] = Field(default_factory=dict)
+    """The container's environment variables (`Environment`: at most 100, names like SHELL variables)."""
 
     @field_validator("instance_type")
     @classmethod
     def _instance(cls, value: str) -> str:
         return _check_instance_type(value, "ProductionVariantInstanceType", "endpoint")
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _variables(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            if len(value) > MAX_CONTAINER_ENVIRONMENT:
+                raise ValueError(f"{len(value)} variables; SageMaker accepts at most {MAX_CONTAINER_ENVIRONMENT}")
+            for key, item in value.items():
+                if not isinstance(key, str) or not _VARIABLE.match(key):
+                    raise ValueError(f"{key!r} is not an environment variable name ([a-zA-Z_][a-zA-Z0-9_]*)")
+                if not isinstance(item, str) or len(item) > 1024:
+                    raise ValueError(f"variable {key!r} must be a string of at most 1024 characters (quote it)")
+        return value
+
+
+class RegistrySettings(_Model):
+    """Registration in the SageMaker Model Registry: the approval status a new model version starts with."""
+
+    initial_approval_status: Literal["Approved", "PendingManualApproval"] = "PendingManualApproval"
+    """`Approved` deploys at once where the stack deploys; `PendingManualApproval` waits for a person."""
+
+
+class DeploymentSettings(_Model):
+    """Whether approved model versions are served from a real-time endpoint, and how the update is guarded."""
+
+    enabled: bool = False
+    max_wait_seconds: Annotated[int, Field(ge=300, le=14400)] = 3600
+    """How long a deployment waits for the endpoint to be in service before it fails and notifies."""
+    rollback_alarm_window_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
+    """Blue/green: how long the new fleet is watched (the rollback alarms) before the old one is removed."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            moved = [k for k in ("instanceType", "initialInstanceCount", "instance_type") if k in value]
+            if moved:
+                raise ValueError(
+                    f"{', '.join(moved)} moved to the pipeline's inference settings "
+                    "(inference.instanceType, inference.instanceCount)"
+                )
+        return value
 
 
 class RetrySettings(_Model):
@@ -225,6 +274,8 @@ class PipelineSettings(_Model):
     processing: ProcessingSettings
     training: TrainingSettings
     quality_gate: QualityGate
+    inference: InferenceSettings
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
     deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
     retry: RetrySettings = Field(default_factory=RetrySettings)
     schedule: ScheduleSettings | None = None

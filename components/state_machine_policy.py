@@ -55,6 +55,19 @@ _SAGEMAKER: dict[str, tuple[tuple[str, ...], str, str, str | None]] = {
     "sagemaker:createEndpoint": (("sagemaker:CreateEndpoint",), "endpoint", "EndpointName", None),
     "sagemaker:updateEndpoint": (("sagemaker:UpdateEndpoint",), "endpoint", "EndpointName", None),
     "aws-sdk:sagemaker:describeEndpoint": (("sagemaker:DescribeEndpoint",), "endpoint", "EndpointName", None),
+    # Model Registry: a version's ARN is `model-package/<group>/<version>` (the group is named as the prefix).
+    "aws-sdk:sagemaker:createModelPackage": (
+        ("sagemaker:CreateModelPackage",),
+        "model-package",
+        "ModelPackageGroupName",
+        None,
+    ),
+    "aws-sdk:sagemaker:describeModelPackage": (
+        ("sagemaker:DescribeModelPackage",),
+        "model-package",
+        "ModelPackageName",
+        None,
+    ),
 }
 # AWS SDK list calls whose action accepts only `Resource: "*"` (Service Authorization Reference).
 _LIST_ONLY = {"aws-sdk:sagemaker:listEndpoints": "sagemaker:ListEndpoints"}
@@ -101,6 +114,12 @@ def _task_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, An
 
 
 def _sagemaker_resource(ctx: AwsContext, prefix: str, state: str, kind: str, params: dict[str, Any], key: str) -> str:
+    if kind == "model-package":
+        # Versions of the pipeline's own group only, whether named by the group or by a version's ARN.
+        group = params.get(key) if key == "ModelPackageGroupName" else prefix
+        if group != prefix:
+            raise UnscopableTaskError(f"state {state}: {key} {group!r} is not the pipeline's group {prefix!r}")
+        return arns.sagemaker_arn(ctx, kind, f"{prefix}/*")
     literal = params.get(key)
     if isinstance(literal, str):
         if not literal.lower().startswith(prefix):

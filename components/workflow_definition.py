@@ -1,9 +1,14 @@
-"""The Amazon States Language definition of one ML training pipeline, as a plain dict.
+"""The Amazon States Language definitions of one ML pipeline, as plain dicts.
 
-preprocess (processing job, .sync) -> train (training job, .sync) -> evaluate (Lambda) -> quality gate
-(Choice) -> register (CreateModel) -> [deploy: endpoint config -> create or update endpoint -> wait until
-InService] -> success. Every Task has Retry, a Catch to the failure path (publish to SNS, then fail with
-the named error `PipelineFailed`) and a timeout.
+Training (`build_definition`): preprocess (processing job, .sync) -> train (training job, .sync) -> evaluate
+(Lambda) -> quality gate (Choice) -> register the model as a version of the pipeline's model package group
+(SageMaker Model Registry, with its metrics and the execution's metadata) -> success. Every Task has Retry, a
+Catch to the failure path (publish to SNS, then fail with the named error `PipelineFailed`) and a timeout.
+
+Deployment (`build_deploy_definition`, where the stack deploys): started by EventBridge when a model version
+of the group is approved; checks the version is approved, creates a model from the package and an endpoint
+config, creates the endpoint or updates it blue/green with automatic rollback on the pipeline's alarms, waits
+a bounded time for it to be in service, and notifies success or failure.
 
 Job names are `<prefix>-<step>-<run id>`, the run id being the MD5 of the execution ARN: unique per
 execution, at most 63 characters, and starting with the pipeline's prefix so that IAM can scope to them.
@@ -19,6 +24,8 @@ from typing import Any
 PROCESSING_JOB_SYNC = "sagemaker:createProcessingJob.sync"
 TRAINING_JOB_SYNC = "sagemaker:createTrainingJob.sync"
 CREATE_MODEL = "sagemaker:createModel"
+CREATE_MODEL_PACKAGE = "aws-sdk:sagemaker:createModelPackage"
+DESCRIBE_MODEL_PACKAGE = "aws-sdk:sagemaker:describeModelPackage"
 CREATE_ENDPOINT_CONFIG = "sagemaker:createEndpointConfig"
 CREATE_ENDPOINT = "sagemaker:createEndpoint"
 UPDATE_ENDPOINT = "sagemaker:updateEndpoint"
@@ -30,14 +37,27 @@ SNS_PUBLISH = "sns:publish"
 STEP_TAGS = {"preprocess": "prep", "train": "train", "model": "model", "deploy": "deploy"}
 RUN_ID = "$.run.id"
 FAILED_ERROR = "PipelineFailed"
+DEPLOY_FAILED_ERROR = "DeploymentFailed"
+NOT_APPROVED_ERROR = "ModelNotApproved"
+ROLLED_BACK_ERROR = "EndpointRolledBack"
+TIMED_OUT_ERROR = "EndpointNotInService"
 REJECTED_ERROR = "ModelBelowThreshold"
 ENDPOINT_FAILED_ERROR = "EndpointDeploymentFailed"
 
 # Error names Step Functions raises for these integrations. Optimised SageMaker tasks raise
-# `SageMaker.AmazonSageMakerException` for service errors and throttling; AWS SDK integrations raise
-# `<Service>.<Exception>` (an unmodelled error such as throttling becomes `SageMaker.SageMakerException`).
+# `SageMaker.AmazonSageMakerException` for service errors and throttling. AWS SDK integrations raise
+# `<Service>.<ErrorName>`, the error name always with an `Exception` suffix (Step Functions developer guide,
+# "AWS SDK service integrations"): SageMaker's modelled errors (botocore: ResourceLimitExceeded, ConflictException)
+# and AWS's throttling code (`ThrottlingException`, botocore's retry data); a test checks each against botocore.
+# `SageMaker.SageMakerException`, an unmodelled error, is kept as a catch-all: the guide names no such rule, so it
+# is retried but nothing depends on it.
 SAGEMAKER_RETRYABLE = ["SageMaker.AmazonSageMakerException", "SageMaker.ResourceLimitExceededException"]
-SAGEMAKER_SDK_RETRYABLE = ["SageMaker.SageMakerException", "SageMaker.ThrottlingException"]
+SAGEMAKER_SDK_RETRYABLE = [
+    "SageMaker.ThrottlingException",
+    "SageMaker.ResourceLimitExceededException",
+    "SageMaker.ConflictException",
+    "SageMaker.SageMakerException",
+]
 LAMBDA_RETRYABLE = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -51,7 +71,6 @@ JOB_OVERHEAD_SECONDS = 1800
 API_CALL_TIMEOUT_SECONDS = 120
 EVALUATE_TIMEOUT_SECONDS = 300
 ENDPOINT_POLL_SECONDS = 60
-ENDPOINT_DEPLOY_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -82,10 +101,32 @@ class WorkflowSpec:
     retry_interval: int
     retry_max_attempts: int
     retry_backoff: float
-    deploy: bool
+    model_package_group: str
+    approval_status: str
+    inference_image: str
+    inference_instance_type: str
+    inference_environment: tuple[tuple[str, str], ...]
+    tags: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class DeploySpec:
+    """What the deployment definition needs."""
+
+    partition: str
+    prefix: str
+    model_package_group: str
+    sagemaker_role_arn: str
+    notification_topic_arn: str
     endpoint_name: str
-    endpoint_instance_type: str
-    endpoint_instance_count: int
+    instance_type: str
+    instance_count: int
+    rollback_alarms: tuple[str, ...]
+    rollback_window: int
+    max_wait: int
+    retry_interval: int
+    retry_max_attempts: int
+    retry_backoff: float
     tags: tuple[tuple[str, str], ...]
 
 
@@ -103,7 +144,7 @@ def _run_uri(spec: WorkflowSpec, suffix: str, *args: str) -> str:
     return f"States.Format('{template}', {', '.join((RUN_ID, *args))})"
 
 
-def _retry(spec: WorkflowSpec, errors: list[str]) -> list[dict[str, Any]]:
+def _retry(spec: WorkflowSpec | DeploySpec, errors: list[str]) -> list[dict[str, Any]]:
     return [
         {
             "ErrorEquals": errors,
@@ -118,12 +159,12 @@ def _to_failure() -> list[dict[str, Any]]:
     return [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}]
 
 
-def _tags(spec: WorkflowSpec) -> list[dict[str, str]]:
+def _tags(spec: WorkflowSpec | DeploySpec) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in spec.tags]
 
 
 def _task(
-    spec: WorkflowSpec,
+    spec: WorkflowSpec | DeploySpec,
     integration: str,
     parameters: dict[str, Any],
     *,
@@ -259,51 +300,235 @@ def _evaluate(spec: WorkflowSpec) -> dict[str, Any]:
                 # SageMaker packs /opt/ml/output/data into <S3OutputPath>/<job>/output/output.tar.gz.
                 "reportUri.$": _run_uri(spec, "model/{}/output/output.tar.gz", "$.training.jobName"),
                 "metric": spec.metric,
+                # The report as an object of its own: the model version's ModelMetrics point at it.
+                "reportOutputUri.$": _run_uri(spec, "evaluation.json"),
             },
         },
         next_state="QualityGate",
         timeout=EVALUATE_TIMEOUT_SECONDS,
         retry_on=LAMBDA_RETRYABLE,
-        result_selector={"metric.$": "$.Payload.metric", "value.$": "$.Payload.value"},
+        result_selector={
+            "metric.$": "$.Payload.metric",
+            "value.$": "$.Payload.value",
+            "reportUri.$": "$.Payload.reportUri",
+        },
         result_path="$.evaluation",
         comment="Read the metric from the training job's evaluation report.",
     )
 
 
+def _metadata_states() -> dict[str, dict[str, Any]]:
+    """The version's customer metadata: the execution ARN, and the git commit when the input carries one."""
+    return {
+        "RecordMetadata": {
+            "Type": "Choice",
+            "Comment": "Name the commit the model was trained from, when the execution input says (gitCommit).",
+            "Choices": [{"Variable": "$.gitCommit", "IsPresent": True, "Next": "MetadataWithCommit"}],
+            "Default": "Metadata",
+        },
+        "MetadataWithCommit": {
+            "Type": "Pass",
+            "Parameters": {"executionArn.$": "$$.Execution.Id", "gitCommit.$": "$.gitCommit"},
+            "ResultPath": "$.metadata",
+            "Next": "RegisterModel",
+        },
+        "Metadata": {
+            "Type": "Pass",
+            "Parameters": {"executionArn.$": "$$.Execution.Id"},
+            "ResultPath": "$.metadata",
+            "Next": "RegisterModel",
+        },
+    }
+
+
 def _register(spec: WorkflowSpec) -> dict[str, Any]:
+    container: dict[str, Any] = {"Image": spec.inference_image, "ModelDataUrl.$": "$.training.modelArtifacts"}
+    if spec.inference_environment:
+        container["Environment"] = dict(spec.inference_environment)
     return _task(
         spec,
-        CREATE_MODEL,
+        CREATE_MODEL_PACKAGE,
         {
-            "ModelName.$": _job_name(spec, "model"),
-            "ExecutionRoleArn": spec.sagemaker_role_arn,
-            "PrimaryContainer": {"Image": spec.training_image, "ModelDataUrl.$": "$.training.modelArtifacts"},
-            "Tags": _tags(spec),
+            "ModelPackageGroupName": spec.model_package_group,
+            "ModelPackageDescription.$": (
+                f"States.Format('{spec.metric} {{}}, from execution {{}}', $.evaluation.value, $$.Execution.Id)"
+            ),
+            "ModelApprovalStatus": spec.approval_status,
+            "InferenceSpecification": {
+                "Containers": [container],
+                "SupportedRealtimeInferenceInstanceTypes": [spec.inference_instance_type],
+            },
+            "ModelMetrics": {
+                "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri.$": "$.evaluation.reportUri"}}
+            },
+            "CustomerMetadataProperties.$": "$.metadata",
         },
-        next_state="CreateEndpointConfig" if spec.deploy else "PipelineSucceeded",
+        next_state="PipelineSucceeded",
         timeout=API_CALL_TIMEOUT_SECONDS,
-        retry_on=SAGEMAKER_RETRYABLE,
-        result_selector={"modelArn.$": "$.ModelArn"},
-        result_path="$.model",
-        comment="Register the trained model (SageMaker CreateModel).",
+        retry_on=SAGEMAKER_SDK_RETRYABLE,
+        result_selector={"modelPackageArn.$": "$.ModelPackageArn"},
+        result_path="$.modelPackage",
+        comment=f"Register the model as a version of {spec.model_package_group} ({spec.approval_status}).",
     )
 
 
-def _deploy_states(spec: WorkflowSpec) -> dict[str, dict[str, Any]]:
-    endpoint_config = _job_name(spec, "deploy")
-    endpoint_parameters = {"EndpointName": spec.endpoint_name, "EndpointConfigName.$": endpoint_config}
+def execution_timeout(spec: WorkflowSpec) -> int:
+    """Bounds the whole execution."""
+    total = spec.processing_max_runtime + spec.training_max_runtime + 2 * JOB_OVERHEAD_SECONDS
+    return total + EVALUATE_TIMEOUT_SECONDS + 2 * API_CALL_TIMEOUT_SECONDS
+
+
+def build_definition(spec: WorkflowSpec) -> dict[str, Any]:
+    """The state machine definition for one pipeline."""
+    comparison = "NumericGreaterThanEquals" if spec.higher_is_better else "NumericLessThanEquals"
+    bound = "at least" if spec.higher_is_better else "at most"
+    states: dict[str, dict[str, Any]] = {
+        "Initialize": {
+            "Type": "Pass",
+            "Comment": "A run id unique to this execution, used in every job name and S3 key.",
+            "Parameters": {"id.$": "States.Hash($$.Execution.Id, 'MD5')", "executionId.$": "$$.Execution.Id"},
+            "ResultPath": "$.run",
+            "Next": "Preprocess",
+        },
+        "Preprocess": _preprocess(spec),
+        "Train": _train(spec),
+        "Evaluate": _evaluate(spec),
+        "QualityGate": {
+            "Type": "Choice",
+            "Comment": f"Register only a model whose {spec.metric} is {bound} {spec.threshold}.",
+            "Choices": [{"Variable": "$.evaluation.value", comparison: spec.threshold, "Next": "RecordMetadata"}],
+            "Default": "ModelRejected",
+        },
+        "ModelRejected": {
+            "Type": "Fail",
+            "Error": REJECTED_ERROR,
+            "Cause": f"{spec.metric} did not reach the quality gate ({bound} {spec.threshold}); nothing registered",
+        },
+        **_metadata_states(),
+        "RegisterModel": _register(spec),
+        "PipelineSucceeded": {"Type": "Succeed"},
+        **_notify_failure(spec, spec.failure_topic_arn, "failed", "PipelineFailed"),
+        "PipelineFailed": {"Type": "Fail", "Error": FAILED_ERROR, "CausePath": "$.error.Cause"},
+    }
     return {
+        "Comment": f"ML training pipeline {spec.prefix}: preprocess, train, evaluate, gate, register",
+        "StartAt": "Initialize",
+        "TimeoutSeconds": execution_timeout(spec),
+        "States": states,
+    }
+
+
+def _notify_failure(
+    spec: WorkflowSpec | DeploySpec, topic_arn: str, what: str, failed_state: str
+) -> dict[str, dict[str, Any]]:
+    return {
+        "NotifyFailure": {
+            "Type": "Task",
+            "Comment": "Tell the on-call, then fail the execution.",
+            "Resource": task_resource(spec.partition, SNS_PUBLISH),
+            "Parameters": {
+                "TopicArn": topic_arn,
+                "Subject": f"ML pipeline {spec.prefix} {what}",
+                "Message.$": (
+                    "States.Format('Execution {} failed: {}: {}', $$.Execution.Id, $.error.Error, $.error.Cause)"
+                ),
+            },
+            "TimeoutSeconds": API_CALL_TIMEOUT_SECONDS,
+            "ResultPath": None,
+            "Retry": _retry(spec, SNS_RETRYABLE),
+            # The execution fails with the named error even when the notification cannot be sent.
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notificationError", "Next": failed_state}],
+            "Next": failed_state,
+        }
+    }
+
+
+def _deploy_name(spec: DeploySpec, step: str) -> str:
+    """`<prefix>-<step>-<run id>`, the run id the MD5 of the deployment's execution ARN."""
+    return f"States.Format('{spec.prefix}-{STEP_TAGS[step]}-{{}}', States.Hash($$.Execution.Id, 'MD5'))"
+
+
+def deploy_timeout(spec: DeploySpec) -> int:
+    """Bounds the deployment: its API calls, then the wait for the endpoint (itself bounded by polls)."""
+    return spec.max_wait + 6 * API_CALL_TIMEOUT_SECONDS + ENDPOINT_POLL_SECONDS
+
+
+def max_polls(spec: DeploySpec) -> int:
+    return max(1, spec.max_wait // ENDPOINT_POLL_SECONDS)
+
+
+def build_deploy_definition(spec: DeploySpec) -> dict[str, Any]:
+    """The deployment state machine: its input is EventBridge's "SageMaker Model Package State Change" event."""
+    endpoint = {"EndpointName": spec.endpoint_name, "EndpointConfigName.$": "$.run.endpointConfigName"}
+    states: dict[str, dict[str, Any]] = {
+        "Initialize": {
+            "Type": "Pass",
+            "Comment": "The approved version, and the names this deployment creates.",
+            "Parameters": {
+                "packageArn.$": "$.detail.ModelPackageArn",
+                "modelName.$": _deploy_name(spec, "model"),
+                "endpointConfigName.$": _deploy_name(spec, "deploy"),
+                "polls": 0,
+            },
+            "ResultPath": "$.run",
+            "Next": "DescribeModelPackage",
+        },
+        "DescribeModelPackage": _task(
+            spec,
+            DESCRIBE_MODEL_PACKAGE,
+            {"ModelPackageName.$": "$.run.packageArn"},
+            next_state="IsApproved",
+            timeout=API_CALL_TIMEOUT_SECONDS,
+            retry_on=SAGEMAKER_SDK_RETRYABLE,
+            result_selector={"status.$": "$.ModelApprovalStatus", "group.$": "$.ModelPackageGroupName"},
+            result_path="$.package",
+            comment="Read the version's approval now: the event may be stale, and only Approved serves.",
+        ),
+        "IsApproved": {
+            "Type": "Choice",
+            "Choices": [
+                {
+                    "And": [
+                        {"Variable": "$.package.status", "StringEquals": "Approved"},
+                        {"Variable": "$.package.group", "StringEquals": spec.model_package_group},
+                    ],
+                    "Next": "CreateModel",
+                }
+            ],
+            "Default": "NotApproved",
+        },
+        "NotApproved": {
+            "Type": "Fail",
+            "Error": NOT_APPROVED_ERROR,
+            "Cause": f"the model version is not an approved version of {spec.model_package_group}; nothing served",
+        },
+        "CreateModel": _task(
+            spec,
+            CREATE_MODEL,
+            {
+                "ModelName.$": "$.run.modelName",
+                "ExecutionRoleArn": spec.sagemaker_role_arn,
+                "PrimaryContainer": {"ModelPackageName.$": "$.run.packageArn"},
+                "Tags": _tags(spec),
+            },
+            next_state="CreateEndpointConfig",
+            timeout=API_CALL_TIMEOUT_SECONDS,
+            retry_on=SAGEMAKER_RETRYABLE,
+            result_selector={"modelArn.$": "$.ModelArn"},
+            result_path="$.model",
+            comment="A model from the approved version (its inference container and model data).",
+        ),
         "CreateEndpointConfig": _task(
             spec,
             CREATE_ENDPOINT_CONFIG,
             {
-                "EndpointConfigName.$": endpoint_config,
+                "EndpointConfigName.$": "$.run.endpointConfigName",
                 "ProductionVariants": [
                     {
                         "VariantName": "primary",
-                        "ModelName.$": _job_name(spec, "model"),
-                        "InstanceType": spec.endpoint_instance_type,
-                        "InitialInstanceCount": spec.endpoint_instance_count,
+                        "ModelName.$": "$.run.modelName",
+                        "InstanceType": spec.instance_type,
+                        "InitialInstanceCount": spec.instance_count,
                     }
                 ],
                 "Tags": _tags(spec),
@@ -336,7 +561,7 @@ def _deploy_states(spec: WorkflowSpec) -> dict[str, dict[str, Any]]:
         "CreateEndpoint": _task(
             spec,
             CREATE_ENDPOINT,
-            {**endpoint_parameters, "Tags": _tags(spec)},
+            {**endpoint, "Tags": _tags(spec)},
             next_state="WaitForEndpoint",
             timeout=API_CALL_TIMEOUT_SECONDS,
             retry_on=SAGEMAKER_RETRYABLE,
@@ -347,113 +572,117 @@ def _deploy_states(spec: WorkflowSpec) -> dict[str, dict[str, Any]]:
         "UpdateEndpoint": _task(
             spec,
             UPDATE_ENDPOINT,
-            endpoint_parameters,
+            {
+                **endpoint,
+                # Blue/green: the new fleet takes all traffic, is watched for the window, and SageMaker rolls
+                # back to the old one if an alarm fires (DeploymentConfig, AutoRollbackConfiguration).
+                "DeploymentConfig": {
+                    "BlueGreenUpdatePolicy": {
+                        "TrafficRoutingConfiguration": {
+                            "Type": "ALL_AT_ONCE",
+                            "WaitIntervalInSeconds": spec.rollback_window,
+                        },
+                        "TerminationWaitInSeconds": 0,
+                        "MaximumExecutionTimeoutInSeconds": spec.max_wait,
+                    },
+                    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": a} for a in spec.rollback_alarms]},
+                },
+            },
             next_state="WaitForEndpoint",
             timeout=API_CALL_TIMEOUT_SECONDS,
             retry_on=SAGEMAKER_RETRYABLE,
             result_selector={"endpointArn.$": "$.EndpointArn"},
             result_path="$.endpointUpdate",
-            comment="Later deployments: switch the endpoint to the new config (blue/green by SageMaker).",
+            comment="Later deployments: blue/green, rolled back by SageMaker when an alarm fires.",
         ),
         "WaitForEndpoint": {"Type": "Wait", "Seconds": ENDPOINT_POLL_SECONDS, "Next": "CheckEndpoint"},
         "CheckEndpoint": _task(
             spec,
             DESCRIBE_ENDPOINT,
             {"EndpointName": spec.endpoint_name},
-            next_state="EndpointReady",
+            next_state="CountPoll",
             timeout=API_CALL_TIMEOUT_SECONDS,
             retry_on=SAGEMAKER_SDK_RETRYABLE,
-            result_selector={"status.$": "$.EndpointStatus"},
+            result_selector={"status.$": "$.EndpointStatus", "config.$": "$.EndpointConfigName"},
             result_path="$.endpoint",
-            comment="Poll the endpoint until it is in service (the execution timeout bounds the loop).",
+            comment="Poll the endpoint: in service on the new config, rolled back, failed, or still working.",
         ),
+        "CountPoll": {
+            "Type": "Pass",
+            "Parameters": {
+                "packageArn.$": "$.run.packageArn",
+                "modelName.$": "$.run.modelName",
+                "endpointConfigName.$": "$.run.endpointConfigName",
+                "polls.$": "States.MathAdd($.run.polls, 1)",
+            },
+            "ResultPath": "$.run",
+            "Next": "EndpointReady",
+        },
         "EndpointReady": {
             "Type": "Choice",
             "Choices": [
-                {"Variable": "$.endpoint.status", "StringEquals": "InService", "Next": "PipelineSucceeded"},
+                {
+                    "And": [
+                        {"Variable": "$.endpoint.status", "StringEquals": "InService"},
+                        {"Variable": "$.endpoint.config", "StringEqualsPath": "$.run.endpointConfigName"},
+                    ],
+                    "Next": "NotifyDeployed",
+                },
+                {"Variable": "$.endpoint.status", "StringEquals": "InService", "Next": "RolledBack"},
                 {
                     "Or": [
                         {"Variable": "$.endpoint.status", "StringEquals": status}
-                        for status in ("Failed", "OutOfService", "RollingBack", "Deleting")
+                        for status in ("Failed", "OutOfService", "Deleting")
                     ],
                     "Next": "EndpointFailed",
                 },
+                {"Variable": "$.run.polls", "NumericGreaterThanEquals": max_polls(spec), "Next": "TimedOut"},
             ],
             "Default": "WaitForEndpoint",
         },
-        "EndpointFailed": {
-            "Type": "Pass",
+        "RolledBack": _error_state(
+            ROLLED_BACK_ERROR,
+            f"States.Format('endpoint {spec.endpoint_name} rolled back to {{}}: an alarm fired', $.endpoint.config)",
+        ),
+        "EndpointFailed": _error_state(
+            ENDPOINT_FAILED_ERROR, f"States.Format('endpoint {spec.endpoint_name} is {{}}', $.endpoint.status)"
+        ),
+        "TimedOut": _error_state(
+            TIMED_OUT_ERROR,
+            f"States.Format('endpoint {spec.endpoint_name} still {{}} after {spec.max_wait} s', $.endpoint.status)",
+        ),
+        "NotifyDeployed": {
+            "Type": "Task",
+            "Comment": "Tell the team the approved version serves.",
+            "Resource": task_resource(spec.partition, SNS_PUBLISH),
             "Parameters": {
-                "Error": ENDPOINT_FAILED_ERROR,
-                "Cause.$": f"States.Format('endpoint {spec.endpoint_name} is {{}}', $.endpoint.status)",
+                "TopicArn": spec.notification_topic_arn,
+                "Subject": f"ML pipeline {spec.prefix} deployed",
+                "Message.$": f"States.Format('{{}} serves on endpoint {spec.endpoint_name}', $.run.packageArn)",
             },
-            "ResultPath": "$.error",
-            "Next": "NotifyFailure",
+            "TimeoutSeconds": API_CALL_TIMEOUT_SECONDS,
+            "ResultPath": None,
+            "Retry": _retry(spec, SNS_RETRYABLE),
+            # Served is served: a notification that cannot be sent does not fail the deployment.
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notificationError", "Next": "Deployed"}],
+            "Next": "Deployed",
         },
+        "Deployed": {"Type": "Succeed"},
+        **_notify_failure(spec, spec.notification_topic_arn, "deployment failed", "DeploymentFailed"),
+        "DeploymentFailed": {"Type": "Fail", "Error": DEPLOY_FAILED_ERROR, "CausePath": "$.error.Cause"},
     }
-
-
-def execution_timeout(spec: WorkflowSpec) -> int:
-    """Bounds the whole execution, the endpoint polling loop included."""
-    total = spec.processing_max_runtime + spec.training_max_runtime + 2 * JOB_OVERHEAD_SECONDS
-    total += EVALUATE_TIMEOUT_SECONDS + API_CALL_TIMEOUT_SECONDS
-    if spec.deploy:
-        total += ENDPOINT_DEPLOY_SECONDS
-    return total
-
-
-def build_definition(spec: WorkflowSpec) -> dict[str, Any]:
-    """The state machine definition for one pipeline."""
-    comparison = "NumericGreaterThanEquals" if spec.higher_is_better else "NumericLessThanEquals"
-    bound = "at least" if spec.higher_is_better else "at most"
-    states: dict[str, dict[str, Any]] = {
-        "Initialize": {
-            "Type": "Pass",
-            "Comment": "A run id unique to this execution, used in every job name and S3 key.",
-            "Parameters": {"id.$": "States.Hash($$.Execution.Id, 'MD5')", "executionId.$": "$$.Execution.Id"},
-            "ResultPath": "$.run",
-            "Next": "Preprocess",
-        },
-        "Preprocess": _preprocess(spec),
-        "Train": _train(spec),
-        "Evaluate": _evaluate(spec),
-        "QualityGate": {
-            "Type": "Choice",
-            "Comment": f"Register only a model whose {spec.metric} is {bound} {spec.threshold}.",
-            "Choices": [{"Variable": "$.evaluation.value", comparison: spec.threshold, "Next": "RegisterModel"}],
-            "Default": "ModelRejected",
-        },
-        "ModelRejected": {
-            "Type": "Fail",
-            "Error": REJECTED_ERROR,
-            "Cause": f"{spec.metric} did not reach the quality gate ({bound} {spec.threshold}); nothing registered",
-        },
-        "RegisterModel": _register(spec),
-    }
-    if spec.deploy:
-        states.update(_deploy_states(spec))
-    states["PipelineSucceeded"] = {"Type": "Succeed"}
-    states["NotifyFailure"] = {
-        "Type": "Task",
-        "Comment": "Tell the on-call, then fail the execution.",
-        "Resource": task_resource(spec.partition, SNS_PUBLISH),
-        "Parameters": {
-            "TopicArn": spec.failure_topic_arn,
-            "Subject": f"ML pipeline {spec.prefix} failed",
-            "Message.$": "States.Format('Execution {} failed: {}: {}', $$.Execution.Id, $.error.Error, $.error.Cause)",
-        },
-        "TimeoutSeconds": API_CALL_TIMEOUT_SECONDS,
-        "ResultPath": None,
-        "Retry": _retry(spec, SNS_RETRYABLE),
-        # The execution fails with the named error even when the notification cannot be sent.
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notificationError", "Next": "PipelineFailed"}],
-        "Next": "PipelineFailed",
-    }
-    states["PipelineFailed"] = {"Type": "Fail", "Error": FAILED_ERROR, "CausePath": "$.error.Cause"}
     return {
-        "Comment": f"ML training pipeline {spec.prefix}: preprocess, train, evaluate, gate, register"
-        + (", deploy" if spec.deploy else ""),
+        "Comment": f"Deploy approved versions of {spec.model_package_group} to endpoint {spec.endpoint_name}",
         "StartAt": "Initialize",
-        "TimeoutSeconds": execution_timeout(spec),
+        "TimeoutSeconds": deploy_timeout(spec),
         "States": states,
+    }
+
+
+def _error_state(error: str, cause: str) -> dict[str, Any]:
+    return {
+        "Type": "Pass",
+        "Parameters": {"Error": error, "Cause.$": cause},
+        "ResultPath": "$.error",
+        "Next": "NotifyFailure",
     }

@@ -43,6 +43,9 @@ def deployed(stacks: Path = ROOT / "stacks") -> tuple[list[str], list[str]]:
             roles.update(role_policies(pipeline))
             resources.add(f"lambda:function:{names.evaluate_function}")
             resources.add(f"states:stateMachine:{names.state_machine}")
+            if pipeline.settings.deployment.enabled:
+                resources.add(f"states:stateMachine:{names.deploy_state_machine}")
+                resources.add(f"events:rule/{names.approval_rule}")
             if pipeline.settings.schedule is not None:
                 resources.add(f"scheduler:schedule/default/{names.retraining_schedule}")
     return sorted(roles), sorted(resources | {f"iam:role/{role}" for role in roles})

@@ -6,8 +6,10 @@ job writes to /opt/ml/output/data). Its shape is SageMaker's model quality repor
 
     {"binary_classification_metrics": {"auc": {"value": 0.91, "standard_deviation": 0.01}}}
 
-Output: {"metric": "auc", "value": 0.91}. A missing, unreadable or malformed report raises
-InvalidEvaluationReport (the error name the state machine sees), never a silent default.
+Output: {"metric": "auc", "value": 0.91}; with "reportOutputUri" (s3://.../evaluation.json, under the same
+prefix) in the input, the report is also written there as JSON and its URI returned as "reportUri". A missing,
+unreadable or malformed report raises InvalidEvaluationReport (the error name the state machine sees), never a
+silent default.
 """
 
 from __future__ import annotations
@@ -96,4 +98,18 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if int(response.get("ContentLength", 0)) > MAX_REPORT_BYTES * 10:
         raise InvalidEvaluationReport(f"{key} is larger than {MAX_REPORT_BYTES * 10} bytes")
     report = read_report(response["Body"].read(), key)
-    return {"metric": metric, "value": find_metric(report, metric)}
+    value = find_metric(report, metric)
+    result: dict[str, Any] = {"metric": metric, "value": value}
+    output = event.get("reportOutputUri")
+    if output is not None:
+        # The report as an object of its own, for the model version's ModelMetrics (application/json).
+        if not isinstance(output, str):
+            raise InvalidEvaluationReport("'reportOutputUri' must be an s3://bucket/key URI")
+        out_bucket, out_key = parse_s3_uri(output, os.environ.get("ALLOWED_REPORT_PREFIX", ""))
+        if not out_key.endswith("/" + REPORT_NAME):
+            raise InvalidEvaluationReport(f"reportOutputUri {output!r} must name an {REPORT_NAME}")
+        client.put_object(
+            Bucket=out_bucket, Key=out_key, Body=json.dumps(report).encode(), ContentType="application/json"
+        )
+        result["reportUri"] = output
+    return result

@@ -172,6 +172,10 @@ def _topic_arn(resource: Any) -> Any:
     return resource.inputs["topic"]
 
 
+def _rule_arn(resource: Any) -> str:
+    return f"arn:aws:events:eu-west-1:123456789012:rule/{resource.inputs['rule']}"
+
+
 # What creating each resource type of the main program asks of IAM, and on which ARN it is asked.
 CREATES = {
     "aws:iam/role:Role": ("iam:CreateRole", _own_arn),
@@ -183,6 +187,9 @@ CREATES = {
     "aws:sns/topic:Topic": ("sns:CreateTopic", _own_arn),
     "aws:sns/topicSubscription:TopicSubscription": ("sns:Subscribe", _topic_arn),
     "aws:scheduler/schedule:Schedule": ("scheduler:CreateSchedule", _own_arn),
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ("sagemaker:CreateModelPackageGroup", _own_arn),
+    "aws:cloudwatch/eventRule:EventRule": ("events:PutRule", _own_arn),
+    "aws:cloudwatch/eventTarget:EventTarget": ("events:PutTargets", _rule_arn),
     "aws:s3/bucket:Bucket": ("s3:CreateBucket", _own_arn),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("s3:PutBucketOwnershipControls", _bucket_arn),
     "aws:s3/bucketPolicy:BucketPolicy": ("s3:PutBucketPolicy", _bucket_arn),

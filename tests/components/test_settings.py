@@ -166,6 +166,29 @@ BAD_VALUES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         lambda c: c.update({"ml-pipelines:pipelines": []}),
         "ml-pipelines:pipelines: at least 1 required; got 0",
     ),
+    (
+        "no inference container (nothing silently reuses training's)",
+        lambda c: pipeline(c).pop("inference"),
+        "ml-pipelines:pipelines[0].inference: required key is missing",
+    ),
+    (
+        "endpoint settings where they used to be",
+        lambda c: pipeline(c).update(deployment={"enabled": True, "instanceType": "ml.m5.large"}),
+        "ml-pipelines:pipelines[0].deployment: instanceType moved to the pipeline's inference settings "
+        "(inference.instanceType, inference.instanceCount)",
+    ),
+    (
+        "an approval status a new version cannot start with",
+        lambda c: pipeline(c).update(registry={"initialApprovalStatus": "Rejected"}),
+        "ml-pipelines:pipelines[0].registry.initialApprovalStatus: got 'Rejected'; accepted: 'Approved' or "
+        "'PendingManualApproval'",
+    ),
+    (
+        "a container variable name SageMaker refuses",
+        lambda c: pipeline(c)["inference"].update(environment={"LOG-LEVEL": "info"}),
+        "ml-pipelines:pipelines[0].inference.environment: 'LOG-LEVEL' is not an environment variable name "
+        "([a-zA-Z_][a-zA-Z0-9_]*)",
+    ),
 ]
 
 

@@ -28,12 +28,24 @@ COMMON = {
     "aws:cloudwatch/logGroup:LogGroup": 2,
     "aws:cloudwatch/metricAlarm:MetricAlarm": 1,
     "aws:sns/topic:Topic": 1,
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": 1,
 }
 SCHEDULED = {"aws:iam/role:Role": 4, "aws:iam/rolePolicy:RolePolicy": 5, "aws:scheduler/schedule:Schedule": 1}
+DEPLOYED = {
+    # the deployment state machine with its role (two policies) and log group, the approval rule with its role
+    # and target, and the two alarms a blue/green update rolls back on
+    "aws:sfn/stateMachine:StateMachine": 2,
+    "aws:iam/role:Role": 4 + 2,
+    "aws:iam/rolePolicy:RolePolicy": 5 + 3,
+    "aws:cloudwatch/logGroup:LogGroup": 3,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 3,
+    "aws:cloudwatch/eventRule:EventRule": 1,
+    "aws:cloudwatch/eventTarget:EventTarget": 1,
+}
 EXPECTED = {
     "dev": {**COMMON, "aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 4},
-    "staging": {**COMMON, **SCHEDULED, "aws:sns/topicSubscription:TopicSubscription": 1},
-    "prod": {**COMMON, **SCHEDULED, "aws:sns/topicSubscription:TopicSubscription": 1},
+    "staging": {**COMMON, **SCHEDULED, **DEPLOYED, "aws:sns/topicSubscription:TopicSubscription": 1},
+    "prod": {**COMMON, **SCHEDULED, **DEPLOYED, "aws:sns/topicSubscription:TopicSubscription": 1},
 }
 
 
@@ -85,7 +97,7 @@ def test_iam_documents_are_fully_known_in_a_first_preview(preview_plans: dict[st
     assert plan.named("churn-state-machine").inputs["roleArn"] == f"arn:aws:iam::123456789012:role/churn-{stack}-sfn"
     assert plan.named("churn-evaluate").inputs["role"] == f"arn:aws:iam::123456789012:role/churn-{stack}-evaluate"
     # ...while outputs of resources being created really are unknown in this mode.
-    [alarm] = plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    alarm = plan.named("churn-failed-executions")
     assert not isinstance(alarm.inputs["alarmActions"][0], str)
 
 
@@ -99,6 +111,7 @@ def test_exports_per_pipeline(plans: dict[str, Plan], stack: str) -> None:
         "evaluate_function_role_arn": f"arn:aws:iam::123456789012:role/churn-{stack}-evaluate",
         "bucket_name": f"ml-pipelines-{stack}-123456789012-eu-west-1",
         "failure_topic_arn": f"arn:aws:sns:eu-west-1:123456789012:churn-{stack}-failures",
+        "model_package_group_name": f"churn-{stack}",
         "console_url": "https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/statemachines/view/"
         f"arn:aws:states:eu-west-1:123456789012:stateMachine:churn-{stack}",
     }

@@ -3,7 +3,6 @@ per task kind, scoped to the pipeline, and nothing on `*` but what accepts only 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,8 +15,8 @@ from components.state_machine_policy import (
     grants_for_task,
     state_machine_policy,
 )
-from components.workflow_definition import build_definition
-from tests.components.test_workflow_definition import SPEC
+from components.workflow_definition import build_definition, build_deploy_definition
+from tests.components.test_workflow_definition import DEPLOY, SPEC
 from tests.conftest import STACKS, definition_of, policy_of
 from tools.offline_preview.program import Plan
 
@@ -221,18 +220,36 @@ def actions_of(document: dict[str, Any]) -> set[str]:
     return {a for s in document["Statement"] for a in s["Action"]}
 
 
-def test_adding_a_step_adds_its_permissions_and_removing_it_removes_them() -> None:
-    deploy_only = {
+def test_each_machine_gets_the_permissions_of_its_own_steps() -> None:
+    """Training registers model versions and serves nothing; deployment serves and registers nothing."""
+    serving = {
+        "sagemaker:CreateModel",
         "sagemaker:CreateEndpointConfig",
         "sagemaker:CreateEndpoint",
         "sagemaker:UpdateEndpoint",
         "sagemaker:DescribeEndpoint",
         "sagemaker:ListEndpoints",
     }
-    with_deploy = state_machine_policy(CTX, P, build_definition(SPEC), logging=True, tracing=True)
-    without = state_machine_policy(CTX, P, build_definition(replace(SPEC, deploy=False)), logging=True, tracing=True)
-    assert deploy_only <= actions_of(with_deploy)
-    assert actions_of(with_deploy) - actions_of(without) == deploy_only
+    training = actions_of(state_machine_policy(CTX, P, build_definition(SPEC), logging=False, tracing=False))
+    deploy = actions_of(state_machine_policy(CTX, P, build_deploy_definition(DEPLOY), logging=False, tracing=False))
+    assert "sagemaker:CreateModelPackage" in training and not serving & training
+    assert serving | {"sagemaker:DescribeModelPackage", "sns:Publish"} <= deploy
+    assert "sagemaker:CreateModelPackage" not in deploy and "sagemaker:CreateTrainingJob" not in deploy
+
+
+def test_model_versions_are_scoped_to_the_pipelines_group() -> None:
+    training = state_machine_policy(CTX, P, build_definition(SPEC), logging=False, tracing=False)
+    [register] = [s for s in training["Statement"] if "sagemaker:CreateModelPackage" in s["Action"]]
+    assert register["Resource"] == [f"{SM}:model-package/{P}/*"]
+    deploy = state_machine_policy(CTX, P, build_deploy_definition(DEPLOY), logging=False, tracing=False)
+    [describe] = [s for s in deploy["Statement"] if "sagemaker:DescribeModelPackage" in s["Action"]]
+    assert describe["Resource"] == [f"{SM}:model-package/{P}/*"]
+    state = {
+        "Resource": "arn:aws:states:::aws-sdk:sagemaker:createModelPackage",
+        "Parameters": {"ModelPackageGroupName": "other"},
+    }
+    with pytest.raises(UnscopableTaskError):
+        grants_for_task(CTX, P, "Register", {"Type": "Task", **state})
 
 
 def test_removing_the_evaluation_step_removes_lambda_invoke() -> None:

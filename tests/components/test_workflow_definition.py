@@ -14,8 +14,9 @@ import pytest
 from botocore.validate import ParamValidator
 
 from components import workflow_definition as wd
-from components.workflow_definition import WorkflowSpec, build_definition
-from tests.conftest import STACKS, definition_of
+from components.ml_pipeline import approval_event_pattern
+from components.workflow_definition import DeploySpec, WorkflowSpec, build_definition, build_deploy_definition
+from tests.conftest import STACKS
 from tools.offline_preview.program import Plan
 
 SPEC = WorkflowSpec(
@@ -43,16 +44,37 @@ SPEC = WorkflowSpec(
     retry_interval=7,
     retry_max_attempts=4,
     retry_backoff=1.5,
-    deploy=True,
-    endpoint_name="churn-prod",
-    endpoint_instance_type="ml.m5.large",
-    endpoint_instance_count=2,
+    model_package_group="churn-prod",
+    approval_status="PendingManualApproval",
+    inference_image="111122223333.dkr.ecr.eu-west-1.amazonaws.com/serve:1",
+    inference_instance_type="ml.m5.large",
+    inference_environment=(("LOG_LEVEL", "info"),),
     tags=(("owner", "ml"),),
 )
+DEPLOY = DeploySpec(
+    partition="aws",
+    prefix="churn-prod",
+    model_package_group="churn-prod",
+    sagemaker_role_arn="arn:aws:iam::123456789012:role/churn-prod-sagemaker",
+    notification_topic_arn="arn:aws:sns:eu-west-1:123456789012:churn-prod-failures",
+    endpoint_name="churn-prod",
+    instance_type="ml.m5.large",
+    instance_count=2,
+    rollback_alarms=("churn-prod-endpoint-errors", "churn-prod-endpoint-latency"),
+    rollback_window=600,
+    max_wait=3600,
+    retry_interval=7,
+    retry_max_attempts=4,
+    retry_backoff=1.5,
+    tags=(("owner", "ml"),),
+)
+MACHINES = [(stack, machine) for stack in STACKS for machine in ("state-machine", "deploy")]
 
 
-def definitions(plans: dict[str, Plan]) -> list[tuple[str, dict[str, Any]]]:
-    return [(stack, definition_of(plans[stack])) for stack in STACKS]
+def machine_of(plans: dict[str, Plan], stack: str, machine: str) -> dict[str, Any] | None:
+    """A stack's training (`state-machine`) or deployment (`deploy`) definition; None where it has none."""
+    found = [r for r in plans[stack].of_type("aws:sfn/stateMachine:StateMachine") if r.name == f"churn-{machine}"]
+    return json.loads(found[0].inputs["definition"]) if found else None
 
 
 def targets(state: dict[str, Any]) -> set[str]:
@@ -64,20 +86,27 @@ def targets(state: dict[str, Any]) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize(("stack", "machine"), MACHINES)
 def test_definition_parses_with_the_asl_engine(
-    plans: dict[str, Plan], stack: str, caplog: pytest.LogCaptureFixture
+    plans: dict[str, Plan], stack: str, machine: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
+    definition = machine_of(plans, stack, machine)
+    if definition is None:
+        pytest.skip(f"{stack} does not deploy")
     caplog.set_level(logging.ERROR)
-    program, _ = AmazonStateLanguageParser.parse(json.dumps(definition_of(plans[stack])))
+    program, _ = AmazonStateLanguageParser.parse(json.dumps(definition))
     assert type(program).__name__ == "Program"
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_every_transition_target_exists_and_every_state_is_reachable(plans: dict[str, Plan], stack: str) -> None:
-    definition = definition_of(plans[stack])
+@pytest.mark.parametrize(("stack", "machine"), MACHINES)
+def test_every_transition_target_exists_and_every_state_is_reachable(
+    plans: dict[str, Plan], stack: str, machine: str
+) -> None:
+    definition = machine_of(plans, stack, machine)
+    if definition is None:
+        pytest.skip(f"{stack} does not deploy")
     states = definition["States"]
     for name, state in states.items():
         assert targets(state) <= states.keys(), f"{name} points at a missing state"
@@ -90,16 +119,23 @@ def test_every_transition_target_exists_and_every_state_is_reachable(plans: dict
     assert reached == set(states), f"unreachable: {set(states) - reached}"
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_every_task_has_retry_catch_to_the_failure_path_and_a_timeout(plans: dict[str, Plan], stack: str) -> None:
-    tasks = {n: s for n, s in definition_of(plans[stack])["States"].items() if s["Type"] == "Task"}
+@pytest.mark.parametrize(("stack", "machine"), MACHINES)
+def test_every_task_has_retry_catch_to_the_failure_path_and_a_timeout(
+    plans: dict[str, Plan], stack: str, machine: str
+) -> None:
+    definition = machine_of(plans, stack, machine)
+    if definition is None:
+        pytest.skip(f"{stack} does not deploy")
+    failed = "PipelineFailed" if machine == "state-machine" else "DeploymentFailed"
+    tasks = {n: s for n, s in definition["States"].items() if s["Type"] == "Task"}
     assert len(tasks) >= 5
     for name, task in tasks.items():
         assert task["Retry"] and task["Retry"][0]["MaxAttempts"] >= 1, name
         assert 0 < task["TimeoutSeconds"] <= 86400 * 30, name
         failure_catches = [c for c in task["Catch"] if c["ErrorEquals"] == ["States.ALL"]]
         assert failure_catches, name
-        assert failure_catches[0]["Next"] == ("PipelineFailed" if name == "NotifyFailure" else "NotifyFailure"), name
+        expected = {"NotifyFailure": failed, "NotifyDeployed": "Deployed"}.get(name, "NotifyFailure")
+        assert failure_catches[0]["Next"] == expected, name
 
 
 def test_failure_path_publishes_then_fails_with_the_named_error() -> None:
@@ -117,7 +153,7 @@ def test_failure_path_publishes_then_fails_with_the_named_error() -> None:
 def test_quality_gate_compares_the_metric_with_the_configured_threshold() -> None:
     gate = build_definition(SPEC)["States"]["QualityGate"]
     assert gate["Choices"] == [
-        {"Variable": "$.evaluation.value", "NumericGreaterThanEquals": 0.8, "Next": "RegisterModel"}
+        {"Variable": "$.evaluation.value", "NumericGreaterThanEquals": 0.8, "Next": "RecordMetadata"}
     ]
     assert gate["Default"] == "ModelRejected"
     lower = build_definition(replace(SPEC, higher_is_better=False, threshold=0.2))["States"]["QualityGate"]
@@ -136,25 +172,115 @@ def test_retries_use_the_configured_backoff() -> None:
     ]
 
 
-def test_deployment_states_exist_only_where_deployment_is_enabled() -> None:
-    deploy_states = {
-        "CreateEndpointConfig",
-        "FindEndpoint",
-        "CreateEndpoint",
-        "UpdateEndpoint",
-        "CheckEndpoint",
+def test_every_gated_model_is_registered_in_the_group_with_its_metrics_and_metadata() -> None:
+    states = build_definition(SPEC)["States"]
+    register = states["RegisterModel"]
+    assert register["Resource"] == "arn:aws:states:::aws-sdk:sagemaker:createModelPackage"
+    parameters = register["Parameters"]
+    assert parameters["ModelPackageGroupName"] == "churn-prod"
+    assert parameters["ModelApprovalStatus"] == "PendingManualApproval"
+    # The inference container of its own, never the training image.
+    assert parameters["InferenceSpecification"]["Containers"] == [
+        {
+            "Image": SPEC.inference_image,
+            "ModelDataUrl.$": "$.training.modelArtifacts",
+            "Environment": {"LOG_LEVEL": "info"},
+        }
+    ]
+    assert SPEC.training_image not in json.dumps(register)
+    assert parameters["ModelMetrics"]["ModelQuality"]["Statistics"] == {
+        "ContentType": "application/json",
+        "S3Uri.$": "$.evaluation.reportUri",
     }
-    with_deploy = build_definition(SPEC)["States"]
-    without = build_definition(replace(SPEC, deploy=False))["States"]
-    assert deploy_states <= with_deploy.keys()
-    assert not deploy_states & without.keys()
-    assert without["RegisterModel"]["Next"] == "PipelineSucceeded"
-    assert with_deploy["RegisterModel"]["Next"] == "CreateEndpointConfig"
+    assert parameters["CustomerMetadataProperties.$"] == "$.metadata"
+    assert states["RecordMetadata"]["Choices"] == [
+        {"Variable": "$.gitCommit", "IsPresent": True, "Next": "MetadataWithCommit"}
+    ]
+    assert states["MetadataWithCommit"]["Parameters"] == {
+        "executionArn.$": "$$.Execution.Id",
+        "gitCommit.$": "$.gitCommit",
+    }
+    assert states["Metadata"]["Parameters"] == {"executionArn.$": "$$.Execution.Id"}
+    assert register["Next"] == "PipelineSucceeded"
+    approved = build_definition(replace(SPEC, approval_status="Approved"))["States"]["RegisterModel"]
+    assert approved["Parameters"]["ModelApprovalStatus"] == "Approved"
 
 
-@pytest.mark.parametrize(("stack", "deploys"), [("dev", False), ("staging", True), ("prod", True)])
-def test_stacks_deploy_as_their_files_say(plans: dict[str, Plan], stack: str, deploys: bool) -> None:
-    assert ("CreateEndpoint" in definition_of(plans[stack])["States"]) is deploys
+@pytest.mark.parametrize(("stack", "deploys", "status"), [
+    ("dev", False, "Approved"), ("staging", True, "PendingManualApproval"), ("prod", True, "PendingManualApproval"),
+])  # fmt: skip
+def test_stacks_register_and_deploy_as_their_files_say(
+    plans: dict[str, Plan], stack: str, deploys: bool, status: str
+) -> None:
+    training = machine_of(plans, stack, "state-machine")
+    assert training is not None
+    assert training["States"]["RegisterModel"]["Parameters"]["ModelApprovalStatus"] == status
+    assert not {"CreateEndpoint", "UpdateEndpoint"} & training["States"].keys()  # only an approval deploys
+    assert (machine_of(plans, stack, "deploy") is not None) is deploys
+    rules = plans[stack].of_type("aws:cloudwatch/eventRule:EventRule")
+    endpoints_alarms = [
+        a for a in plans[stack].of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "endpoint" in a.name
+    ]
+    assert (len(rules), len(endpoints_alarms)) == ((1, 2) if deploys else (0, 0))
+
+
+def test_deployment_serves_only_an_approved_version_of_its_group() -> None:
+    states = build_deploy_definition(DEPLOY)["States"]
+    assert states["Initialize"]["Parameters"]["packageArn.$"] == "$.detail.ModelPackageArn"
+    assert states["DescribeModelPackage"]["Resource"] == "arn:aws:states:::aws-sdk:sagemaker:describeModelPackage"
+    assert states["IsApproved"]["Choices"][0]["And"] == [
+        {"Variable": "$.package.status", "StringEquals": "Approved"},
+        {"Variable": "$.package.group", "StringEquals": "churn-prod"},
+    ]
+    assert states["IsApproved"]["Default"] == "NotApproved" and states["NotApproved"]["Type"] == "Fail"
+    assert states["CreateModel"]["Parameters"]["PrimaryContainer"] == {"ModelPackageName.$": "$.run.packageArn"}
+
+
+def test_an_update_is_blue_green_and_rolls_back_on_the_pipelines_alarms() -> None:
+    update = build_deploy_definition(DEPLOY)["States"]["UpdateEndpoint"]["Parameters"]["DeploymentConfig"]
+    assert update["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"] == {
+        "Type": "ALL_AT_ONCE",
+        "WaitIntervalInSeconds": 600,
+    }
+    assert update["AutoRollbackConfiguration"] == {
+        "Alarms": [{"AlarmName": "churn-prod-endpoint-errors"}, {"AlarmName": "churn-prod-endpoint-latency"}]
+    }
+
+
+def test_the_wait_for_the_endpoint_is_bounded_and_every_outcome_notifies() -> None:
+    definition = build_deploy_definition(DEPLOY)
+    states = definition["States"]
+    choices = states["EndpointReady"]["Choices"]
+    assert choices[0]["Next"] == "NotifyDeployed" and choices[1]["Next"] == "RolledBack"
+    assert {"Variable": "$.run.polls", "NumericGreaterThanEquals": 60, "Next": "TimedOut"} in choices
+    for outcome in ("RolledBack", "EndpointFailed", "TimedOut"):
+        assert states[outcome]["Next"] == "NotifyFailure", outcome
+    assert states["NotifyFailure"]["Next"] == "DeploymentFailed"
+    assert states["NotifyDeployed"]["Next"] == "Deployed"
+    assert definition["TimeoutSeconds"] >= DEPLOY.max_wait + 60
+
+
+def test_the_approval_rule_matches_only_approved_versions_of_its_group() -> None:
+    """The rule's pattern, run by moto's EventBridge pattern matcher against the events SageMaker sends."""
+    from moto.events.models import EventPattern
+
+    pattern = EventPattern.load(json.dumps(approval_event_pattern("churn-prod")))
+
+    def event(group: str, status: str) -> dict[str, Any]:
+        return {
+            "source": "aws.sagemaker",
+            "detail-type": "SageMaker Model Package State Change",
+            "detail": {
+                "ModelPackageGroupName": group,
+                "ModelApprovalStatus": status,
+                "ModelPackageArn": f"arn:aws:sagemaker:eu-west-1:123456789012:model-package/{group}/3",
+            },
+        }
+
+    assert pattern.matches_event(event("churn-prod", "Approved"))
+    assert not pattern.matches_event(event("churn-prod", "PendingManualApproval"))
+    assert not pattern.matches_event(event("churn-prod", "Rejected"))
+    assert not pattern.matches_event(event("other", "Approved"))
 
 
 def test_job_names_are_unique_per_execution_start_with_the_prefix_and_fit_sagemaker() -> None:
@@ -163,15 +289,17 @@ def test_job_names_are_unique_per_execution_start_with_the_prefix_and_fit_sagema
     spec = replace(SPEC, prefix="p" * MAX_PREFIX_LENGTH)
     states = build_definition(spec)["States"]
     assert states["Initialize"]["Parameters"]["id.$"] == "States.Hash($$.Execution.Id, 'MD5')"
-    for state, key in (
-        ("Preprocess", "ProcessingJobName.$"),
-        ("Train", "TrainingJobName.$"),
-        ("RegisterModel", "ModelName.$"),
-        ("CreateEndpointConfig", "EndpointConfigName.$"),
-    ):
+    for state, key in (("Preprocess", "ProcessingJobName.$"), ("Train", "TrainingJobName.$")):
         match = re.fullmatch(r"States\.Format\('([a-z0-9-]+)-\{\}', \$\.run\.id\)", states[state]["Parameters"][key])
         assert match and match[1].startswith(spec.prefix + "-"), state
         assert len(match[1]) + 1 + 32 <= 63, state  # an MD5 in hex is 32 characters
+    deploy = build_deploy_definition(replace(DEPLOY, prefix=spec.prefix))["States"]["Initialize"]["Parameters"]
+    for key in ("modelName.$", "endpointConfigName.$"):
+        match = re.fullmatch(
+            r"States\.Format\('([a-z0-9-]+)-\{\}', States\.Hash\(\$\$\.Execution\.Id, 'MD5'\)\)", deploy[key]
+        )
+        assert match and match[1].startswith(spec.prefix + "-"), key
+        assert len(match[1]) + 1 + 32 <= 63, key
 
 
 def _concrete(value: Any) -> Any:
@@ -185,16 +313,22 @@ def _concrete(value: Any) -> Any:
     for key, item in value.items():
         if key.endswith(".$"):
             key = key[:-2]
-            item = "s3://bucket/key" if re.search("Uri|Url|Path", key) else "churn-prod-train-" + "0" * 32
+            if key.endswith("Properties"):  # a map the state builds (CustomerMetadataProperties)
+                item = {"executionArn": "arn:aws:states:eu-west-1:123456789012:execution:churn-prod:x"}
+            else:
+                item = "s3://bucket/key" if re.search("Uri|Url|Path", key) else "churn-prod-train-" + "0" * 32
         out[key] = _concrete(item)
     return out
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_sagemaker_task_parameters_are_valid_for_their_api(plans: dict[str, Plan], stack: str) -> None:
+@pytest.mark.parametrize(("stack", "machine"), MACHINES)
+def test_sagemaker_task_parameters_are_valid_for_their_api(plans: dict[str, Plan], stack: str, machine: str) -> None:
     model = botocore.session.get_session().get_service_model("sagemaker")
+    definition = machine_of(plans, stack, machine)
+    if definition is None:
+        pytest.skip(f"{stack} does not deploy")
     checked = 0
-    for name, state in definition_of(plans[stack])["States"].items():
+    for name, state in definition["States"].items():
         resource = state.get("Resource", "")
         found = re.fullmatch(r"arn:aws:states:::(?:aws-sdk:)?sagemaker:(\w+)(?:\.sync)?", resource)
         if not found:
@@ -219,4 +353,28 @@ def test_execution_timeout_bounds_every_step() -> None:
         if s["Type"] == "Task" and s.get("Resource", "").endswith(".sync")
     )
     assert definition["TimeoutSeconds"] >= task_total
-    assert wd.execution_timeout(replace(SPEC, deploy=False)) < definition["TimeoutSeconds"]
+
+
+def test_the_sdk_errors_retried_are_sagemakers_own() -> None:
+    """AWS SDK integrations raise `SageMaker.<error>Exception` (Step Functions developer guide): each name is a
+    SageMaker error in botocore's model or AWS's throttling code in botocore's retry data; the catch-all
+    `SageMaker.SageMakerException` is the one name no model holds."""
+    session = botocore.session.get_session()
+    model = session.get_service_model("sagemaker")
+    modelled = {
+        shape.removesuffix("Exception")
+        for shape in model.shape_names
+        if model.shape_for(shape).metadata.get("exception")
+    }
+    retry = session.get_data("_retry")["definitions"]
+    throttling = {
+        d["applies_when"].get("response", {}).get("service_error_code", "")
+        for d in retry.values()
+        if "applies_when" in d
+    }
+    for error in wd.SAGEMAKER_SDK_RETRYABLE:
+        service, _, name = error.partition(".")
+        assert service == "SageMaker" and name.endswith("Exception"), error
+        if name == "SageMakerException":
+            continue
+        assert name.removesuffix("Exception") in modelled or name in throttling, error

@@ -60,6 +60,30 @@ def test_reads_the_metric_from_sagemakers_output_archive(s3: Any) -> None:
     assert evaluate.handler({"reportUri": uri, "metric": "auc"}) == {"metric": "auc", "value": 0.91}
 
 
+def test_writes_the_report_beside_the_run_for_the_model_versions_metrics(s3: Any) -> None:
+    uri = put(s3, "runs/abc/model/job/output/output.tar.gz", tar_gz({"evaluation.json": json.dumps(REPORT).encode()}))
+    out = f"{PREFIX}runs/abc/evaluation.json"
+    result = evaluate.handler({"reportUri": uri, "metric": "auc", "reportOutputUri": out})
+    assert result == {"metric": "auc", "value": 0.91, "reportUri": out}
+    written = s3.get_object(Bucket=BUCKET, Key="pipelines/churn-prod/runs/abc/evaluation.json")
+    assert json.loads(written["Body"].read()) == REPORT and written["ContentType"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("s3://other-bucket/pipelines/churn-prod/runs/abc/evaluation.json", "outside this pipeline's prefix"),
+        (f"{PREFIX}runs/abc/model.tar.gz", "must name an evaluation.json"),
+    ],
+)
+def test_the_report_is_written_only_as_evaluation_json_under_the_pipelines_prefix(
+    s3: Any, output: str, message: str
+) -> None:
+    uri = put(s3, "runs/abc/evaluation.json", json.dumps(REPORT).encode())
+    with pytest.raises(evaluate.InvalidEvaluationReport, match=message):
+        evaluate.handler({"reportUri": uri, "metric": "auc", "reportOutputUri": output})
+
+
 def test_finds_the_report_in_a_subdirectory_of_the_archive(s3: Any) -> None:
     body = tar_gz({"reports/evaluation.json": json.dumps(REPORT).encode(), "other.txt": b"x"})
     uri = put(s3, "runs/abc/output.tar.gz", body)

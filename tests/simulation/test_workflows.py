@@ -29,7 +29,7 @@ from tests.conftest import ROOT, STACKS
 from tools.offline_preview.program import Plan
 from tools.simulate import expectations, mock_config
 from tools.simulate.engine import run
-from tools.simulate.runner import StateMachine, run_case, state_machines
+from tools.simulate.runner import StateMachine, names_of, run_case, state_machines
 
 HERE = Path(__file__).resolve().parent
 CONFIG = mock_config.load(HERE / "MockConfigFile.json")
@@ -79,7 +79,9 @@ def test_every_state_is_entered_by_some_case(stack: str) -> None:
 
 
 def _catching_states(machine: StateMachine) -> list[str]:
-    return [name for name, state in machine.states.items() if state.get("Catch") and name != "NotifyFailure"]
+    return [
+        n for n, state in machine.states.items() if state.get("Catch") and n not in ("NotifyFailure", "NotifyDeployed")
+    ]
 
 
 CATCHING = [(m, s) for stack in STACKS for m in MACHINES[stack] for s in _catching_states(m)]
@@ -103,10 +105,12 @@ def test_every_catch_leads_to_the_notification(machine: StateMachine, state: str
             },
         }
     )
-    execution = run_case(machine, "Injected", failing, None, execution_input={}).execution
+    execution_input = EXPECTED[machine.name][base].input
+    execution = run_case(machine, "Injected", failing, None, execution_input=execution_input).execution
+    failed = "DeploymentFailed" if machine.name.endswith("-deploy") else "PipelineFailed"
     entered = execution.states
-    assert entered[entered.index(state) + 1 :] == ["NotifyFailure", "PipelineFailed"]
-    assert (execution.status, execution.error, execution.cause) == ("FAILED", "PipelineFailed", cause)
+    assert entered[entered.index(state) + 1 :] == ["NotifyFailure", failed]
+    assert (execution.status, execution.error, execution.cause) == ("FAILED", failed, cause)
     notify = next(s for s in execution.steps if s.name == "NotifyFailure")
     assert f"failed: Injected.PermanentFailure: {cause}" in notify.parameters[-1]["Message"]
 
@@ -180,7 +184,7 @@ def test_evaluation_payload_is_what_the_function_returns(
     report holding the mocked value), returns exactly the mocked Payload, which the ResultSelector reads."""
     from functions.evaluate_model import handler
 
-    machine = MACHINES["dev"][0]
+    machine = next(m for m in MACHINES["dev"] if m.name == "churn-dev")
     payload = CONFIG.MockedResponses[name]["0"].Return
     assert payload is not None
     step = next(s for s in run_case(machine, "HappyPath", CONFIG, None).execution.steps if s.name == "Evaluate")
@@ -203,12 +207,16 @@ def test_evaluation_payload_is_what_the_function_returns(
         s3 = boto3.client("s3", region_name="eu-west-1")
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         s3.put_object(Bucket=bucket, Key=key, Body=archive.getvalue())
-        assert handler.handler(request) == payload.root["Payload"]
+        returned = handler.handler(request)
+        assert returned == mock_config.named(payload.root["Payload"], names_of(machine, "HappyPath"))
+        # ...and the report the model version's ModelMetrics point at is there, as JSON
+        out_bucket, out_key = returned["reportUri"].removeprefix("s3://").split("/", 1)
+        assert json.loads(s3.get_object(Bucket=out_bucket, Key=out_key)["Body"].read()) == report
 
 
 def test_a_wrong_result_path_shows_up() -> None:
     """Train's ResultPath broken in the definition: the case no longer ends as expected, and says where."""
-    machine = MACHINES["dev"][0]
+    machine = next(m for m in MACHINES["dev"] if m.name == "churn-dev")
     definition = json.loads(machine.definition)
     definition["States"]["Train"]["ResultPath"] = "$.train"
     broken = StateMachine(machine.name, machine.arn, machine.role_arn, json.dumps(definition), machine.stack)
@@ -218,9 +226,9 @@ def test_a_wrong_result_path_shows_up() -> None:
 
 
 def test_a_gate_routing_a_rejected_model_to_registration_shows_up() -> None:
-    machine = MACHINES["prod"][0]
+    machine = next(m for m in MACHINES["prod"] if m.name == "churn-prod")
     definition = json.loads(machine.definition)
-    definition["States"]["QualityGate"]["Default"] = "RegisterModel"
+    definition["States"]["QualityGate"]["Default"] = "RecordMetadata"
     broken = StateMachine(machine.name, machine.arn, machine.role_arn, json.dumps(definition), machine.stack)
     result = run_case(broken, "BelowThreshold", CONFIG, EXPECTED[machine.name]["BelowThreshold"])
     assert result.execution.status == "SUCCEEDED"
@@ -229,7 +237,7 @@ def test_a_gate_routing_a_rejected_model_to_registration_shows_up() -> None:
 
 def test_direct_engine_run_is_the_definition_unchanged() -> None:
     """The simulated definition is the deployed one, `.sync` resources included."""
-    machine = MACHINES["prod"][0]
+    machine = next(m for m in MACHINES["prod"] if m.name == "churn-prod")
     assert "arn:aws:states:::sagemaker:createTrainingJob.sync" in machine.definition
     test_case: MockTestCase = CONFIG.test_case(machine.name, "HappyPath")
     execution = run(

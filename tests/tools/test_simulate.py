@@ -251,6 +251,8 @@ def test_command_prints_the_path_and_exits_0(capsys: pytest.CaptureFixture[str])
         "Train (Task)",
         "Evaluate (Task)",
         "QualityGate (Choice)",
+        "RecordMetadata (Choice)",
+        "Metadata (Pass)",
         "RegisterModel (Task)",
         "PipelineSucceeded (Succeed)",
     ]
@@ -268,15 +270,15 @@ def test_command_exits_1_when_the_case_ends_otherwise(tmp_path: Path, capsys: py
 
 
 def test_command_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["--cwd", str(ROOT), "--stack", "prod", "--case", "EndpointFailed", "--json"])
+    code = cli.main(["--cwd", str(ROOT), "--stack", "prod", "--case", "DeployRollsBack", "--json"])
     (document,) = json.loads(capsys.readouterr().out)
     assert code == 0
     assert (document["stateMachine"], document["status"], document["error"]) == (
-        "churn-prod",
+        "churn-prod-deploy",
         "FAILED",
-        "PipelineFailed",
+        "DeploymentFailed",
     )
-    assert document["steps"][-3]["name"] == "EndpointFailed" and document["asExpected"] is True
+    assert document["steps"][-3]["name"] == "RolledBack" and document["asExpected"] is True
 
 
 @pytest.mark.parametrize(

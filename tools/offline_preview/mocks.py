@@ -156,6 +156,16 @@ _TYPES: dict[str, tuple[str | None, _Arn | None, Literal["name", "arn"] | _Id]] 
         lambda w, n, i: w.arn("scheduler", f"schedule/{i.get('groupName', 'default')}/{n}"),
         lambda w, n, a, i: f"{i.get('groupName', 'default')}/{n}",
     ),
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": (
+        "modelPackageGroupName",
+        lambda w, n, i: w.arn("sagemaker", f"model-package-group/{n.lower()}"),
+        "name",
+    ),
+    "aws:cloudwatch/eventRule:EventRule": (
+        "name",
+        lambda w, n, i: w.arn("events", f"rule/{n}"),
+        "name",
+    ),
     "aws:ecr/repository:Repository": (
         "name",
         lambda w, n, i: w.arn("ecr", f"repository/{n}"),

@@ -58,7 +58,8 @@ def cases_of(mock_config: Path, stack: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     machines = raw.get("StateMachines", {}) if isinstance(raw, dict) else {}
     for machine, spec in sorted(machines.items()):
-        if machine.endswith(f"-{stack}") and isinstance(spec, dict):
+        # `<pipeline>-<stack>` and its deployment machine `<pipeline>-<stack>-deploy` (components/arns.py)
+        if machine.endswith((f"-{stack}", f"-{stack}-deploy")) and isinstance(spec, dict):
             for case in spec.get("TestCases", {}):
                 found.setdefault(case, []).append(machine)
     return found

@@ -4,8 +4,9 @@
      "MockedResponses": {"<mocked response>": {"0": {"Return": ...}, "1-2": {"Throw": {"Error", "Cause"}}}}}
 
 The keys are those of Step Functions Local, so the same file drives it too. The numbered keys are attempts
-of the state (0 the first, "1-2" the second and third). `{stateMachine}` and `{stack}` in a response stand for
-the state machine being run and its stack (`named`), so one response serves every stack and pipeline.
+of the state (0 the first, "1-2" the second and third). `{stateMachine}`, `{stack}`, `{pipeline}` (the pipeline's
+prefix) and `{runId}` (the MD5 of the execution ARN, as `States.Hash` gives it) in a response stand for the
+execution's own names (`named`), so one response serves every stack and pipeline.
 """
 
 from __future__ import annotations

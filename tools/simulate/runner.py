@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,19 @@ class Result:
         return self.expected is not None and not self.mismatches
 
 
+def names_of(machine: StateMachine, case: str) -> dict[str, str]:
+    """What the placeholders of mocked responses and expectations stand for in one execution of `case`."""
+    execution_arn = machine.arn.replace(":stateMachine:", ":execution:") + f":{case}"
+    return {
+        "stateMachine": machine.name,
+        "stack": machine.stack,
+        # the pipeline's prefix: a deployment machine is named `<prefix>-deploy` (components/arns.py)
+        "pipeline": machine.name.removesuffix("-deploy"),
+        # what `States.Hash($$.Execution.Id, 'MD5')` gives this execution: the names it creates end with it
+        "runId": hashlib.md5(execution_arn.encode(), usedforsecurity=False).hexdigest(),
+    }
+
+
 def run_case(
     machine: StateMachine,
     case: str,
@@ -67,7 +81,7 @@ def run_case(
     expected: expectations.Expected | None,
     execution_input: Any = None,
 ) -> Result:
-    names = {"stateMachine": machine.name, "stack": machine.stack}
+    names = names_of(machine, case)
     if expected is not None:
         expected = expected.model_validate(mock_config.named(expected.model_dump(by_alias=True), names))
     if execution_input is None:
