@@ -378,3 +378,19 @@ def test_the_sdk_errors_retried_are_sagemakers_own() -> None:
         if name == "SageMakerException":
             continue
         assert name.removesuffix("Exception") in modelled or name in throttling, error
+
+
+def test_the_readmes_approval_commands_are_sagemakers_own() -> None:
+    """`aws sagemaker <command> --flag ...` in the README: each command an operation of botocore's SageMaker
+    model, each flag one of its input members (the CLI's kebab-case of them)."""
+    from tests.conftest import ROOT
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    text = (ROOT / "README.md").read_text().replace("\\\n", " ")
+    commands = re.findall(r"aws sagemaker ([a-z-]+)((?: --[a-z-]+(?: \S+)?)+)", text)
+    assert {c for c, _ in commands} >= {"update-model-package", "list-model-packages"}
+    operations = {re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower(): name for name in model.operation_names}
+    for command, flags in commands:
+        members = model.operation_model(operations[command]).input_shape.members
+        cli_flags = {re.sub(r"(?<!^)(?=[A-Z])", "-", m).lower() for m in members}
+        assert set(re.findall(r"--([a-z-]+)", flags)) <= cli_flags, command
