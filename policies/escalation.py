@@ -39,6 +39,18 @@ POLICY_REWRITES = frozenset({"iam:CreatePolicyVersion", "iam:SetDefaultPolicyVer
 """Rewriting a managed policy is escalation even when the stack defines it: it may be attached to the principal
 or be the permissions boundary that keeps the roles it creates in check."""
 
+UNSAFE_ON_ANY = frozenset(
+    {
+        "iam:PutGroupPolicy",
+        "iam:AttachGroupPolicy",
+        "iam:AddUserToGroup",
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:DeleteUserPermissionsBoundary",
+    }
+)
+"""Escalation on the stack's own resources too: a group's policy takes no permissions-boundary condition (the
+principal may be in the group, or join it), and deleting a boundary lifts the cap on whatever holds it."""
+
 INSTEAD = (
     "To pass: allow IAM writes only with a StringEquals iam:PermissionsBoundary condition naming the boundary "
     "policy, and every other escalation action only on this stack's own resources, named one by one (a resource "
@@ -62,6 +74,8 @@ def _risk(statement: Statement, action: str, mine: Own) -> tuple[str, str] | Non
         return "without an iam:PermissionsBoundary condition", where
     if action in POLICY_REWRITES:
         return "which rewrites a managed policy (one attached, or a boundary)", where
+    if action in UNSAFE_ON_ANY:
+        return "which no condition makes safe (group policies take no boundary; a boundary removed caps nothing)", where
     reached = outside(statement, mine)
     if not reached:
         return None

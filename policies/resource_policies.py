@@ -25,8 +25,9 @@ INSTEAD = (
 )
 
 
-def exposure(statement: Statement, accounts: set[str], organizations: set[str]) -> str | None:
-    """Who, beyond the allowed accounts, an Allow statement lets in without a condition that restricts it."""
+def exposure(statement: Statement, accounts: set[str], organizations: set[str], *, services: bool = True) -> str | None:
+    """Who, beyond the allowed accounts, an Allow statement lets in without a condition that restricts it
+    (service principals too, unless `services` is False: a caller that judges them itself)."""
     if not statement.allow:
         return None
     if statement.not_principal is not None:
@@ -41,7 +42,11 @@ def exposure(statement: Statement, accounts: set[str], organizations: set[str]) 
             outsiders.append(f"{value} (account {account_of(value) or 'unknown'})")
         elif kind == "CanonicalUser":
             outsiders.append(f"canonical user {value}")
-        elif kind == "Service" and not guarded(statement, accounts, (), ("aws:sourceaccount", "aws:sourcearn")):
+        elif (
+            kind == "Service"
+            and services
+            and not guarded(statement, accounts, (), ("aws:sourceaccount", "aws:sourcearn"))
+        ):
             outsiders.append(f"{value} for any account (no aws:SourceAccount or aws:SourceArn)")
     if outsiders and not guarded(statement, accounts, organizations):
         return ", ".join(outsiders)

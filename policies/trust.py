@@ -9,6 +9,8 @@ prowler-cloud/prowler#2810) are listed in `servicesWithoutSourceGuard`."""
 
 from __future__ import annotations
 
+import re
+
 from pulumi_policy import StackValidationArgs
 
 from .access.document import Statement
@@ -20,7 +22,8 @@ from .resource_policies import ACCOUNTS, ORGANIZATIONS, exposure
 INSTEAD = (
     "To pass: trust named principals of allowed accounts, a service with aws:SourceAccount or aws:SourceArn of "
     "an allowed account, or a federated provider with StringEquals (or StringLike, no leading wildcard) on the "
-    "claim that names the caller (sub; SAML:aud for SAML; aud for Cognito)."
+    "claim that names the caller (sub, for GitHub naming the repository: repo:<owner>/<repo>:...; SAML:aud for "
+    "SAML; aud for Cognito)."
 )
 
 
@@ -34,16 +37,27 @@ def _claim(statement: Statement, provider: str) -> bool:
         claims = [f"{provider.split('oidc-provider/', 1)[-1].lower()}:sub"]
     for claim in claims:
         values = condition_values(statement, claim, ("stringequals", "stringlike"))
-        if values and literal(values):
-            return True
+        if not values or not literal(values):
+            continue
+        # GitHub's `sub` starts `repo:<owner>/<repo>:`: a wildcard before that lets every repository in
+        # (`repo:*`, `repo:my-org*`), whatever comes after it.
+        if claim == f"{GITHUB_OIDC}:sub" and not all(_GITHUB_REPOSITORY.match(v) for v in values):
+            continue
+        return True
     return False
+
+
+GITHUB_OIDC = "token.actions.githubusercontent.com"
+_GITHUB_REPOSITORY = re.compile(r"^repo:[^*?/:]+/[^*?/:]+:")
 
 
 def _problem(statement: Statement, accounts: set[str], organizations: set[str], unguarded: set[str]) -> str | None:
     if not statement.allow:
         return None
-    exposed = exposure(statement, accounts, organizations)
-    if exposed and "for any account" not in exposed:
+    # Anyone, other accounts, canonical users: judged apart from the services of the same statement, which the
+    # loop below holds to their own guard (a trusted EC2 beside `{"AWS": "*"}` must not hide the `*`).
+    exposed = exposure(statement, accounts, organizations, services=False)
+    if exposed:
         return f"lets {exposed} assume it"
     for kind, value in principals_of(statement.principal):
         source_keys = ("aws:sourceaccount", "aws:sourcearn")

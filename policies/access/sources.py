@@ -612,12 +612,36 @@ def items(type_: str, props: dict[str, Any]) -> list[Item]:
 
 
 # -- resource policies and compute roles (the exposure, trust and compute rules) ------------------------------
-_POLICY_KEY = re.compile(r"policy|policytext|policydocument", re.IGNORECASE)
+_POLICY_KEY = re.compile(r"polic(y|ies)", re.IGNORECASE)
+"""`policy`, `keyPolicy`, `policyDocument`, `policyText`, and the plural (OpenSearch's `accessPolicies`)."""
 _ROLE_KEY = re.compile(
     r"^(role|rolearn|executionrole|executionrolearn|servicerole|instancerole|taskrolearn|jobrolearn|"
     r"iaminstanceprofile|instanceprofile|servicerolearn)$",
     re.IGNORECASE,
 )
+_ROLE_SUFFIX = re.compile(
+    r"(role|rolearn|roles|rolearns|instanceprofile|instanceprofilearn|instanceprofilename)$", re.I
+)
+"""Any other property named like a role (`nodeRoleArn`, `podExecutionRoleArn`, `iamRoles`, `iamFleetRole`,
+`agentResourceRoleArn`, `administrationRoleArn`...): read when it holds a role or instance-profile ARN."""
+_ROLE_ARN = re.compile(r"^arn:[^:]+:iam::[^:]*:(role|instance-profile)/", re.IGNORECASE)
+_ROLE_HOLDERS = frozenset(
+    {
+        "definition",
+        "target",
+        "targets",
+        "containerproperties",
+        "nodeproperties",
+        "defaultusersettings",
+        "defaultspacesettings",
+        "details",
+        "instanceconfiguration",
+        "settings",
+        "parameters",
+    }
+)
+"""Properties that hold a role inside them (a state machine's definition, a schedule's target, a job's
+container, a domain's user settings): wholly unknown at preview, the role in them cannot be seen."""
 _IDENTITY_TYPES = ("aws:iam/", "aws-native:iam:", "aws:ssoadmin/", "aws-native:sso:")
 
 
@@ -644,7 +668,11 @@ def _is_document(value: Any) -> bool:
     if value is UNKNOWN:
         return True
     if isinstance(value, str):
-        return '"statement"' in value.lower()
+        # Decoded first: `"\u0053tatement"` is `Statement` to every JSON reader, AWS's included.
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return '"statement"' in value.lower()
     return isinstance(value, dict) and any(isinstance(k, str) and k.lower() == "statement" for k in value)
 
 
@@ -705,13 +733,27 @@ def compute_roles(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]]:
     but the identity types. UNKNOWN where not known yet."""
     if type_.startswith(_IDENTITY_TYPES) and type_ != "aws:iam/instanceProfile:InstanceProfile":
         return []
-    found = []
+    found: list[tuple[str, Any]] = []
+    for key, value in props.items():
+        # A whole property not known at preview may hold the role (a definition, a target): fail closed.
+        if value is UNKNOWN and str(key).lower() in _ROLE_HOLDERS:
+            found.append((str(key), UNKNOWN))
     for where, value in _walk(props, "", 0):
-        if _ROLE_KEY.match(where.rsplit(".", 1)[-1].split("[", 1)[0]):
-            if isinstance(value, dict):
-                value = value.get("arn") or value.get("name") or UNKNOWN
-            if value is UNKNOWN or isinstance(value, str):
-                found.append((where, value))
+        # A key of its own may end in `.$` (an ASL path parameter): `...Parameters.RoleArn.$`.
+        key = (where.removesuffix(".$").rsplit(".", 1)[-1] + ".$") if where.endswith(".$") else where.rsplit(".", 1)[-1]
+        key = key.split("[", 1)[0]
+        if key.endswith(".$") and _ROLE_SUFFIX.search(key[:-2]):
+            # A state machine task whose role comes from the execution's input: chosen at run time.
+            found.append((where, UNKNOWN))
+            continue
+        named = _ROLE_KEY.match(key)
+        if not named and not _ROLE_SUFFIX.search(key):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                item = item.get("arn") or item.get("name") or (UNKNOWN if named else None)
+            if item is UNKNOWN or (isinstance(item, str) and (named or _ROLE_ARN.match(item))):
+                found.append((where, item))
     return found
 
 

@@ -123,7 +123,7 @@ def test_the_methods_come_from_the_kept_source() -> None:
         "lambda:CreateFunction",
         "lambda:InvokeFunction",
     )
-    assert len(methods) == 65 + 14  # Cloudsplaining's, then the boundary and compute methods added here
+    assert len(methods) == 65 + 15  # Cloudsplaining's, then the boundary and compute methods added here
     assert methods["UpdateExistingStateMachineWithRole"] == ("states:UpdateStateMachine",)
     for actions in methods.values():
         assert all(catalog.action(a) is not None for a in actions), actions
@@ -171,3 +171,28 @@ def test_a_schedule_is_own_only_in_its_own_group() -> None:
     other = {"Action": "scheduler:UpdateSchedule", "Resource": schedule.format("admin-group")}
     [message] = reported(PRIVILEGE_ESCALATION, role_with(other), config)
     assert "UpdateExistingScheduleWithRole" in message
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "method"),
+    [
+        ("iam:PutGroupPolicy", f"arn:aws:iam::{ACCOUNT}:group/g", "PutGroupPolicy"),
+        ("iam:AttachGroupPolicy", f"arn:aws:iam::{ACCOUNT}:group/g", "AttachGroupPolicy"),
+        ("iam:DeleteRolePermissionsBoundary", OWN_ROLE, "DeleteRolePermissionsBoundary"),
+    ],
+)
+def test_some_iam_writes_are_escalation_even_on_the_stacks_own(action: str, resource: str, method: str) -> None:
+    """The stack's own group (the principal may be in it) or role (its boundary lifted): no condition helps."""
+    stack = role_with({"Action": action, "Resource": resource})
+    stack.add("aws:iam/group:Group", "g", {"name": "g"})
+    [message] = reported(PRIVILEGE_ESCALATION, stack)
+    assert f"can escalate its privileges by {method}" in message
+    assert "which no condition makes safe" in message
+
+
+def test_assuming_a_role_the_stack_does_not_define_is_escalation() -> None:
+    statement = {"Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{ACCOUNT}:role/OrganizationAccountAccessRole"}
+    [message] = reported(PRIVILEGE_ESCALATION, role_with(statement))
+    assert "AssumeExistingRole" in message
+    own = {"Action": "sts:AssumeRole", "Resource": OWN_ROLE}
+    assert reported(PRIVILEGE_ESCALATION, role_with(own)) == []

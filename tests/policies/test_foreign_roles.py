@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from policies.foreign_roles import FOREIGN_ROLES
 from tests.policies.conftest import UNKNOWN, Stack
 from tests.policies.rules import ACCOUNT, ROLE, reported
@@ -32,3 +36,55 @@ def test_compute_as_own_foreign_allow_listed_and_unknown_roles() -> None:
     )
     [message] = reported(FOREIGN_ROLES, other_account, {"allowedAccounts": [ACCOUNT]})
     assert "a role of account 999999999999, outside allowedAccounts" in message
+
+
+ADMIN = f"arn:aws:iam::{ACCOUNT}:role/Admin"
+
+
+@pytest.mark.parametrize(
+    ("type_", "props"),
+    [
+        ("aws:eks/nodeGroup:NodeGroup", {"nodeRoleArn": ADMIN}),
+        ("aws:eks/fargateProfile:FargateProfile", {"podExecutionRoleArn": ADMIN}),
+        ("aws:cloudformation/stackSet:StackSet", {"administrationRoleArn": ADMIN}),
+        ("aws:apprunner/service:Service", {"instanceConfiguration": {"instanceRoleArn": ADMIN}}),
+        ("aws:rds/cluster:Cluster", {"iamRoles": [ADMIN]}),
+        ("aws:ec2/spotFleetRequest:SpotFleetRequest", {"iamFleetRole": ADMIN}),
+        ("aws:bedrock/agentAgent:AgentAgent", {"agentResourceRoleArn": ADMIN}),
+    ],
+    ids=["EKS nodes", "Fargate pods", "StackSet", "App Runner", "RDS cluster roles", "Spot fleet", "Bedrock agent"],
+)
+def test_any_property_that_holds_a_role_arn_is_read(type_: str, props: dict) -> None:
+    [message] = reported(FOREIGN_ROLES, Stack().add(type_, "x", props), {"allowedAccounts": [ACCOUNT]})
+    assert f"runs as {ADMIN}, a role the stack does not define" in message
+
+
+@pytest.mark.parametrize(
+    ("type_", "props", "where"),
+    [
+        (
+            "aws:sfn/stateMachine:StateMachine",
+            {"roleArn": f"arn:aws:iam::{ACCOUNT}:role/own", "definition": UNKNOWN},
+            "definition",
+        ),
+        ("aws:scheduler/schedule:Schedule", {"target": UNKNOWN}, "target"),
+        (
+            "aws:sfn/stateMachine:StateMachine",
+            {
+                "roleArn": f"arn:aws:iam::{ACCOUNT}:role/own",
+                "definition": json.dumps({"States": {"T": {"Type": "Task", "Parameters": {"RoleArn.$": "$.role"}}}}),
+            },
+            "RoleArn.$",
+        ),
+    ],
+    ids=["a definition unknown at preview", "a target unknown at preview", "a role chosen from the input"],
+)
+def test_a_role_that_cannot_be_seen_is_reported(type_: str, props: dict, where: str) -> None:
+    stack = Stack().add(ROLE, "own", {"name": "own"}).add(type_, "x", props)
+    [message] = reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]})
+    assert where in message and "not known at preview" in message
+
+
+def test_a_property_named_like_a_role_that_holds_no_role_arn_is_not_one() -> None:
+    stack = Stack().add("aws:docdb/clusterInstance:ClusterInstance", "x", {"promotionTierRole": "WRITER"})
+    assert reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]}) == []

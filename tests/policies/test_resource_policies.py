@@ -124,3 +124,26 @@ def test_access_control_lists_that_let_others_in() -> None:
     assert [m.split(":", 1)[0] for m in found] == ["aws", "aws"]
     assert "canonical user them, not the owner" in found[0]
     assert "anyone (canned ACL public-read)" in found[1]
+
+
+def test_a_document_with_escaped_keys_is_read_as_aws_reads_it() -> None:
+    """`"\\u0053tatement"` is `Statement` once decoded: the policy is found and judged."""
+    escaped = policy("*").replace('"Statement"', '"\\u0053tatement"')
+    assert json.loads(escaped)["Statement"] and "Statement" not in escaped
+    stack = Stack().add(BUCKET_POLICY, "open", {"bucket": "b", "policy": escaped})
+    [message] = reported(RESOURCE_POLICIES, stack, ALLOWED)
+    assert "allows anyone (*)" in message
+
+
+@pytest.mark.parametrize(
+    ("type_", "key"),
+    [
+        ("aws:opensearch/domain:Domain", "accessPolicies"),
+        ("aws:opensearch/domainPolicy:DomainPolicy", "accessPolicies"),
+        ("aws:elasticsearch/domainPolicy:DomainPolicy", "accessPolicies"),
+    ],
+)
+def test_access_policies_of_search_domains_are_read(type_: str, key: str) -> None:
+    stack = Stack().add(type_, "search", {"domainName": "logs", key: policy({"AWS": "*"})})
+    [message] = reported(RESOURCE_POLICIES, stack, ALLOWED)
+    assert "allows anyone (*)" in message

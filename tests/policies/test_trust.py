@@ -41,6 +41,44 @@ def test_open_trust_is_reported(statement: dict, words: str) -> None:
     assert words in message
 
 
+GITHUB = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+
+
+@pytest.mark.parametrize(
+    ("statement", "words"),
+    [
+        (
+            {"Principal": {"AWS": "*", "Service": "ec2.amazonaws.com"}},
+            "lets anyone (*) assume it",
+        ),
+        (
+            {"Principal": {"AWS": "arn:aws:iam::999999999999:root", "Service": "lambda.amazonaws.com"}},
+            "(account 999999999999) assume it",
+        ),
+        (
+            {
+                "Principal": {"Federated": GITHUB},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:*"}},
+            },
+            "no exact condition on the claim",
+        ),
+        (
+            {
+                "Principal": {"Federated": GITHUB},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:my-org*"}},
+            },
+            "no exact condition on the claim",
+        ),
+    ],
+    ids=["anyone beside an exempt service", "another account beside one", "any repository", "a repository prefix"],
+)
+def test_what_hides_beside_a_trusted_service_or_in_a_wildcard_claim_is_reported(statement: dict, words: str) -> None:
+    [message] = reported(TRUST, role(statement), ALLOWED)
+    assert words in message
+
+
 @pytest.mark.parametrize(
     "statement",
     [
