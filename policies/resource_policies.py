@@ -9,12 +9,15 @@ aws:PrincipalAccount of an allowed account, aws:SourceArn in one, aws:PrincipalO
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from pulumi_policy import StackValidationArgs
 
 from .access.document import DocumentError, Statement, ambiguities, parse
 from .access.reach import account_of, guarded, principals_of
-from .access.sources import acl_exposures, permission_statement, resource_policies
-from .environment import EnvironmentStackPolicy, Report, label, setting
+from .access.sources import acl_exposures, permission_statement, resource_policies, shares
+from .environment import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
 from .iam import resources
 
 ACCOUNTS = {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{12}$"}}
@@ -60,6 +63,10 @@ def _exposed(args: StackValidationArgs, report: Report) -> None:
         what = label(resource.type, resource.name)
         for where, who in acl_exposures(resource.type, resource.props):
             report(f"{what}: {where} lets {who} in through an access control list. {INSTEAD}", resource.urn)
+        for where, whom in shares(resource.type, resource.props):
+            outsider = _outsider(whom, accounts, organizations)
+            if outsider:
+                report(f"{what}: {where} shares it with {outsider}. {INSTEAD}", resource.urn)
         documents = list(resource_policies(resource.type, resource.props))
         permission = permission_statement(resource.type, resource.props)
         if permission is not None:
@@ -78,6 +85,25 @@ def _exposed(args: StackValidationArgs, report: Report) -> None:
                 if exposed:
                     actions = ", ".join((statement.actions or statement.not_actions or ("?",))[:3])
                     report(f"{what}: {where} {statement.label} allows {exposed} {actions}. {INSTEAD}", resource.urn)
+
+
+def _outsider(whom: Any, accounts: set[str], organizations: set[str]) -> str | None:
+    """Who, of a share's principal, is beyond the allowed accounts and organisations; None when none is."""
+    if whom is UNKNOWN or not isinstance(whom, str):
+        return "a principal not known at preview"
+    if whom.strip().lower() in ("*", "all"):
+        return "anyone (every account)"
+    organization = re.search(r"\bo-[a-z0-9]{10,32}\b", whom)
+    if whom.startswith(
+        ("organization ", "arn:aws:organizations:", "arn:aws-cn:organizations:", "arn:aws-us-gov:organizations:")
+    ):
+        return (
+            None if organization and organization.group(0) in organizations else f"{whom}, outside allowedOrganizations"
+        )
+    account = account_of(whom)
+    if account is None or account not in accounts:
+        return f"{whom} (account {account or 'unknown'})"
+    return None
 
 
 RESOURCE_POLICIES = EnvironmentStackPolicy(

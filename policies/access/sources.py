@@ -689,6 +689,44 @@ def resource_policies(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]
     ]
 
 
+_SHARES: dict[str, tuple[str, ...]] = {
+    "aws:cloudwatch/eventPermission:EventPermission": ("principal",),
+    "aws:ram/principalAssociation:PrincipalAssociation": ("principal",),
+    "aws:lakeformation/permissions:Permissions": ("principal",),
+    "aws:ec2/amiLaunchPermission:AmiLaunchPermission": (
+        "accountId",
+        "group",
+        "organizationArn",
+        "organizationalUnitArn",
+    ),
+    "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission": ("accountId",),
+}
+"""Resources that share something with a principal without a policy document (pulumi_aws's inputs)."""
+
+
+def shares(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(property, whom) a resource shares with, outside any policy document: an account ID, `*`, `all`, an
+    organisation or OU ARN, an IAM ARN; UNKNOWN where not known yet. An SSM document shared by its
+    `permissions` (`type: Share`, `account_ids`: `All` or a comma-separated list) counts too. An EventBridge
+    permission narrowed by an `aws:PrincipalOrgID` condition shares with that organisation."""
+    found: list[tuple[str, Any]] = []
+    for key in _SHARES.get(type_, ()):
+        value = props.get(key)
+        if value is None:
+            continue
+        condition = props.get("condition")
+        if key == "principal" and isinstance(condition, dict) and condition.get("key") == "aws:PrincipalOrgID":
+            value = f"organization {condition.get('value')}"
+        found.append((key, value))
+    if type_ == "aws:ssm/document:Document" and isinstance(props.get("permissions"), dict):
+        permissions = props["permissions"]
+        accounts = permissions.get("account_ids", permissions.get("accountIds", UNKNOWN))
+        if str(permissions.get("type", "")).lower() == "share":
+            listed = accounts.split(",") if isinstance(accounts, str) else [accounts]
+            found += [("permissions.account_ids", a.strip() if isinstance(a, str) else a) for a in listed]
+    return found
+
+
 def permission_statement(type_: str, props: dict[str, Any]) -> dict[str, Any] | None:
     """A Lambda permission or a KMS grant as the policy statement it amounts to (None for other types)."""
     if type_.endswith(

@@ -147,3 +147,59 @@ def test_access_policies_of_search_domains_are_read(type_: str, key: str) -> Non
     stack = Stack().add(type_, "search", {"domainName": "logs", key: policy({"AWS": "*"})})
     [message] = reported(RESOURCE_POLICIES, stack, ALLOWED)
     assert "allows anyone (*)" in message
+
+
+@pytest.mark.parametrize(
+    ("type_", "props", "words"),
+    [
+        ("aws:cloudwatch/eventPermission:EventPermission", {"principal": "*", "statementId": "s"}, "anyone"),
+        ("aws:cloudwatch/eventPermission:EventPermission", {"principal": "999999999999"}, "account 999999999999"),
+        ("aws:ram/principalAssociation:PrincipalAssociation", {"principal": "999999999999"}, "account 999999999999"),
+        (
+            "aws:lakeformation/permissions:Permissions",
+            {"principal": "999999999999", "permissions": ["ALL"]},
+            "999999999999",
+        ),
+        ("aws:ec2/amiLaunchPermission:AmiLaunchPermission", {"imageId": "ami-1", "group": "all"}, "anyone"),
+        (
+            "aws:ec2/snapshotCreateVolumePermission:SnapshotCreateVolumePermission",
+            {"accountId": "999999999999"},
+            "999999999999",
+        ),
+        ("aws:ssm/document:Document", {"permissions": {"type": "Share", "account_ids": "All"}}, "anyone"),
+        (
+            "aws:ec2/amiLaunchPermission:AmiLaunchPermission",
+            {"organizationArn": "arn:aws:organizations::1:organization/o-attacker123"},
+            "outside allowedOrganizations",
+        ),
+    ],
+    ids=[
+        "events to anyone",
+        "events to an account",
+        "RAM",
+        "Lake Formation",
+        "AMI to all",
+        "snapshot",
+        "SSM document",
+        "AMI to another org",
+    ],
+)
+def test_sharing_without_a_policy_document_is_judged_too(type_: str, props: dict, words: str) -> None:
+    [message] = reported(RESOURCE_POLICIES, Stack().add(type_, "shared", props), ALLOWED)
+    assert "shares it with" in message and words in message
+
+
+@pytest.mark.parametrize(
+    ("type_", "props"),
+    [
+        ("aws:ram/principalAssociation:PrincipalAssociation", {"principal": ACCOUNT}),
+        (
+            "aws:ec2/amiLaunchPermission:AmiLaunchPermission",
+            {"organizationArn": "arn:aws:organizations::1:organization/o-a1b2c3d4e5"},
+        ),
+        ("aws:ssm/document:Document", {"permissions": {"type": "Share", "account_ids": ACCOUNT}}),
+    ],
+    ids=["the account itself", "the allowed organisation", "an SSM document shared with the account"],
+)
+def test_sharing_with_allowed_accounts_passes(type_: str, props: dict) -> None:
+    assert reported(RESOURCE_POLICIES, Stack().add(type_, "shared", props), ALLOWED) == []
