@@ -401,6 +401,9 @@ def principals_of(value: Any) -> list[tuple[str, str]]:
                 found.append((name, str(entry)))
     elif isinstance(value, str):
         found.append(("AWS", value))
+    elif isinstance(value, list):  # not a shape AWS documents: read each entry, fail closed
+        for entry in value:
+            found += principals_of(entry)
     return found
 
 

@@ -30,6 +30,7 @@ def policy(principal: object, condition: dict | None = None) -> str:
         ("*", {"StringEquals": {"aws:PrincipalOrgID": "o-attackerorg1"}}, "allows anyone (*)"),
         ("*", {"ForAllValues:StringEquals": {"aws:SourceAccount": ACCOUNT}}, "allows anyone (*)"),
         ({"aws": "*"}, None, "allows anyone (*)"),
+        (["*"], None, "allows anyone (*)"),
         ({"CanonicalUser": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"}, None, "canonical user"),
         ({"Service": "s3.amazonaws.com"}, None, "s3.amazonaws.com for any account"),
     ],
