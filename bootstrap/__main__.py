@@ -9,7 +9,7 @@
   repo:<repository>:environment:<environment>:job_workflow_ref:<repository>/.github/workflows/pulumi-up.yml@<ref>,
   <ref> main or a v* tag for prod, any for the others), scoped to that environment's resources
   (github_access.py). The `sub` carries the workflow only under the repository's subject template
-  (github_access.SUBJECT_CLAIMS, README "Set up"); without it no role can be assumed.
+  (github_access.SUBJECT_CLAIMS, docs/delivery.md); without it no role can be assumed.
 - per environment: `<project>-<environment>-boundary`, the permissions boundary every pipeline role carries
   (made from the pipelines' own policies) and without which a deploy role can create or change no role; and
   the environment's notifications key (`alias/<project>-<environment>-notifications`), which deploys use but

@@ -39,7 +39,8 @@ def oidc_provider_arn(account: Account) -> str:
 
 
 SUBJECT_CLAIMS = ("repo", "context", "job_workflow_ref")
-"""The repository's OIDC subject template (`include_claim_keys`, set once per repository; README, "Set up").
+"""The repository's OIDC subject template (`include_claim_keys`, set once per repository;
+docs/delivery.md, "Which workflow may assume a role").
 
 With it the `sub` GitHub signs names the workflow file the job runs in and the ref it was taken from:
 `repo:<owner/repo>:<context>:job_workflow_ref:<owner/repo>/.github/workflows/<file>@<ref>`, where <context> is
@@ -57,7 +58,7 @@ PREVIEW_WORKFLOW = "preview.yml"
 PROD_REFS = ("refs/heads/main", "refs/tags/v*")
 """Prod is deployed from main or a release tag only (deploy.yml). This is the ref `pulumi-up.yml` is taken at,
 which a caller names: a workflow on any branch can call `pulumi-up.yml@main`. The run's own ref is held by the
-`prod` environment's deployment rules (README), not by this trust."""
+`prod` environment's deployment rules (docs/delivery.md), not by this trust."""
 
 
 NONPROD_REFS = ("refs/heads/*",)

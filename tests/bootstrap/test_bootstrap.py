@@ -95,7 +95,7 @@ def test_roles_trust_only_their_workflow_of_this_repository(bootstrap: dict[str,
         assert not can("preview", _sub(preview, "evil.yml", "refs/pull/7/merge"))
         assert not can("preview", f"repo:{REPOSITORY}:{preview}")  # without the subject template: refused
         # another repository's workflow (a fork's pull request is signed with this repository's name: GitHub gives
-        # it no token and no secret, see README "What to set in the repository")
+        # it no token and no secret, see docs/delivery.md "What to set in the repository")
         assert not can("preview", _sub(preview, "preview.yml", "refs/pull/7/merge", "example-org/other"))
         assert can("preview", _sub(preview, "drift.yml", "refs/heads/main"))  # the scheduled drift check
         assert not can("preview", _sub(preview, "drift.yml", "refs/heads/x"))

@@ -381,12 +381,12 @@ def test_the_sdk_errors_retried_are_sagemakers_own() -> None:
 
 
 def test_the_readmes_approval_commands_are_sagemakers_own() -> None:
-    """`aws sagemaker <command> --flag ...` in the README: each command an operation of botocore's SageMaker
-    model, each flag one of its input members (the CLI's kebab-case of them)."""
+    """`aws sagemaker <command> --flag ...` in the README and docs/settings.md: each command an operation of
+    botocore's SageMaker model, each flag one of its input members (the CLI's kebab-case of them)."""
     from tests.conftest import ROOT
 
     model = botocore.session.get_session().get_service_model("sagemaker")
-    text = (ROOT / "README.md").read_text().replace("\\\n", " ")
+    text = "\n".join((ROOT / p).read_text() for p in ("README.md", "docs/settings.md")).replace("\\\n", " ")
     commands = re.findall(r"aws sagemaker ([a-z-]+)((?: --[a-z-]+(?: \S+)?)+)", text)
     assert {c for c, _ in commands} >= {"update-model-package", "list-model-packages"}
     operations = {re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower(): name for name in model.operation_names}

@@ -200,9 +200,9 @@ def test_the_project_stacks_pass_with_their_config(stack: str, preview: bool) ->
     assert found.remediations == []
 
 
-def test_the_readme_lists_every_rule_with_its_level_in_each_environment() -> None:
+def test_the_policy_docs_list_every_rule_with_its_level_in_each_environment() -> None:
     rows: dict[str, list[str]] = {}
-    for line in (ROOT / "README.md").read_text().splitlines():
+    for line in (ROOT / "docs" / "policies.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if line.startswith("| `") and len(cells) == 5 and cells[-1] in ("advisory", "mandatory"):
             rows[cells[0].strip("`")] = cells[2:]

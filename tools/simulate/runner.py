@@ -45,7 +45,7 @@ def state_machines(directory: Path, stack: str) -> list[StateMachine]:
             )
     if not found:
         raise engine.SimulationError(f"stack {stack} declares no state machine")
-    return found
+    return sorted(found, key=lambda m: m.name)  # the program registers them concurrently: one order every run
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Ways of writing a grant, each with whether it is full SageMaker access: the table the pack, the README's
+"""Ways of writing a grant, each with whether it is full SageMaker access: the table the pack, bench/README.md's
 evasion table and the peers bench (`bench/peers.py`) are measured on."""
 
 from __future__ import annotations
