@@ -42,8 +42,8 @@ lock: $(STAMP) ## Regenerate requirements-ci.txt (hashed) from pyproject.toml: r
 	$(VENV)/bin/uv pip compile pyproject.toml --extra tools --group dev --generate-hashes $(LOCK_TARGET) \
 		--custom-compile-command "make lock" --quiet -o $(LOCK)
 
-test: $(STAMP) ## Run the whole test suite (offline: no Pulumi CLI, no AWS account), a test file per core
-	$(PY) -m pytest -n auto --dist loadfile
+test: $(STAMP) ## Run the whole test suite (offline: no Pulumi CLI, no AWS account)
+	$(PY) -m pytest
 
 lint: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check .

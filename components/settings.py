@@ -31,9 +31,12 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-# Job names are `<prefix>-<step>-<32-hex run id>` and SageMaker caps them at 63 characters; the longest step
-# tag is "deploy" (see workflow_definition.STEP_TAGS), so the prefix may take 63 - 1 - 6 - 1 - 32 characters.
-MAX_PREFIX_LENGTH = 23
+from components.workflow_definition import STEP_TAGS
+
+# Job names are `<prefix>-<step>-<32-hex run id>` and SageMaker caps them at 63 characters: the prefix takes
+# what the longest step tag (workflow_definition.STEP_TAGS) and the run id leave.
+MAX_SAGEMAKER_NAME = 63
+MAX_PREFIX_LENGTH = MAX_SAGEMAKER_NAME - 1 - max(len(tag) for tag in STEP_TAGS.values()) - 1 - 32
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy, `retentionInDays`).
 LOG_RETENTION_DAYS = (

@@ -21,8 +21,8 @@ from rich.table import Table
 from rich.tree import Tree
 
 if TYPE_CHECKING:
-    from tools.offline_preview.__main__ import Outcome
     from tools.offline_preview.analyzer import Diagnostic
+    from tools.offline_preview.outcome import Outcome
     from tools.offline_preview.program import Plan, Resource
 
 LEVELS = ("mandatory", "advisory", "remediate")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from tools.offline_preview.render import sorted_diagnostics
 
 if TYPE_CHECKING:
-    from tools.offline_preview.__main__ import Outcome
+    from tools.offline_preview.outcome import Outcome
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {"mandatory": "error", "advisory": "warning", "remediate": "note"}

@@ -1,7 +1,8 @@
 """Run one execution of a state machine on moto's ASL engine (LocalStack's interpreter), fully mocked.
 
 This is the only module that touches moto's internals; `moto` is pinned exactly in pyproject.toml and
-`tests/tools/test_simulate_engine.py` fails loudly if any name used here changes. What is wired, and why:
+`tests/tools/test_simulate.py` (`test_moto_internals_the_harness_wires`) fails loudly if any name used here
+changes. What is wired, and why:
 
 - `SyncExecutionWorker` with a `MockTestCase`: the engine's own Step Functions Local mock support, which
   moto's public API leaves unwired (its mock-config loader returns None).
