@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationArgs
 
-from .environment import UNKNOWN, EnvironmentResourcePolicy, Report, label, plain, setting
+from .framework import UNKNOWN, EnvironmentResourcePolicy, Report, label, plain, setting
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 

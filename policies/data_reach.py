@@ -16,7 +16,7 @@ from .access import catalog
 from .access.document import Statement
 from .access.least_privilege import scoped
 from .access.reach import concrete, creates_assigned, names_action, reaching_every, tag_scoped
-from .environment import EnvironmentStackPolicy, Report
+from .framework import EnvironmentStackPolicy, Report
 from .iam import model
 
 FIRST = {

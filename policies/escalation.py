@@ -17,7 +17,7 @@ from pulumi_policy import StackValidationArgs
 
 from .access.document import Statement
 from .access.reach import Own, allowing, concrete, condition_values, escalation_methods, kind_of_arn, literal, outside
-from .environment import EnvironmentStackPolicy, Report, setting
+from .framework import EnvironmentStackPolicy, Report, setting
 from .iam import model, own
 
 GUARDABLE = frozenset(

@@ -9,7 +9,7 @@ from pulumi_policy import StackValidationArgs
 
 from .access.reach import account_of
 from .access.sources import compute_roles
-from .environment import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
+from .framework import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
 from .iam import model, resources
 from .resource_policies import ACCOUNTS
 

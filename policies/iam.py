@@ -21,7 +21,7 @@ from .access.document import DocumentError, parse
 from .access.principals import Model, Resource, collect
 from .access.reach import Kind, Own, kind_of_type
 from .access.sources import items
-from .environment import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain, setting
+from .framework import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain, setting
 
 EXPLAIN = ".venv/bin/python -m policies.access <action>"
 SCOPE_SAGEMAKER = (

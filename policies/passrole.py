@@ -7,7 +7,7 @@ from __future__ import annotations
 from pulumi_policy import StackValidationArgs
 
 from .access.reach import allowing, concrete, condition_values, literal, principals_of
-from .environment import EnvironmentStackPolicy, Report, setting
+from .framework import EnvironmentStackPolicy, Report, setting
 from .iam import model
 
 INSTEAD = (

@@ -17,7 +17,7 @@ from pulumi_policy import StackValidationArgs
 from .access.document import DocumentError, Statement, ambiguities, parse
 from .access.reach import account_of, guarded, principals_of
 from .access.sources import acl_exposures, permission_statement, resource_policies, shares
-from .environment import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
+from .framework import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
 from .iam import resources
 
 ACCOUNTS = {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{12}$"}}

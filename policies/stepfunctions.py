@@ -15,7 +15,7 @@ from typing import Any
 from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from .access.document import field
-from .environment import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain
+from .framework import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain
 
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 ROLE = "aws:iam/role:Role"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyResource, StackValidationArgs
 
-from .environment import EnvironmentStackPolicy, Report, label, plain
+from .framework import EnvironmentStackPolicy, Report, label, plain
 
 BUCKETS = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
 ENCRYPTION = frozenset(

@@ -14,7 +14,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from .environment import UNKNOWN, EnvironmentResourcePolicy, Report, json_or_value, label, plain, setting
+from .framework import UNKNOWN, EnvironmentResourcePolicy, Report, json_or_value, label, plain, setting
 
 _DATA = Path(__file__).resolve().parent / "data" / "aws_taggable_types.json"
 

@@ -15,7 +15,7 @@ from pulumi_policy import StackValidationArgs
 
 from .access.document import Statement
 from .access.reach import condition_values, guarded, literal, principals_of
-from .environment import EnvironmentStackPolicy, Report, setting
+from .framework import EnvironmentStackPolicy, Report, setting
 from .iam import model
 from .resource_policies import ACCOUNTS, ORGANIZATIONS, exposure
 

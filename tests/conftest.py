@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tools.offline_preview.program import Plan, list_stacks, load_project, run_program
+from tools.mock_runtime.program import Plan, list_stacks, load_project, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = list_stacks(load_project(ROOT))

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..environment import UNKNOWN, label
+from ..framework import UNKNOWN, label
 from . import catalog
 from .document import DocumentError, Statement, ambiguities, parse
 from .sources import MANAGED_POLICY, READ_PACKAGES, SELF, Item, Ref, items

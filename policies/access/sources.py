@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from ..environment import UNKNOWN
+from ..framework import UNKNOWN
 
 ROLE, USER, GROUP, PERMISSION_SET = "role", "user", "group", "permission set"
 MANAGED_POLICY = "aws:iam/policy:Policy"

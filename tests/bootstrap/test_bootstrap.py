@@ -13,8 +13,8 @@ import yaml
 
 from tests.components.test_iam_against_aws_data import arn_formats, arn_matches
 from tests.conftest import ROOT
+from tools.mock_runtime.program import Plan, run_program
 from tools.offline_preview import __main__ as offline_preview
-from tools.offline_preview.program import Plan, run_program
 
 BOOTSTRAP = ROOT / "bootstrap"
 REPOSITORY = "example-org/ml-pipelines"

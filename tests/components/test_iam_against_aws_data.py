@@ -15,7 +15,7 @@ import pytest
 from policies.access import catalog
 from policies.access.least_privilege import scoped
 from tests.conftest import STACKS
-from tools.offline_preview.program import Plan
+from tools.mock_runtime.program import Plan
 
 _POLICY_TYPES = {
     "aws:iam/rolePolicy:RolePolicy",

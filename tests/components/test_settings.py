@@ -14,7 +14,7 @@ import yaml
 
 from components.settings import SettingsError, StackSettings, parse_settings
 from tests.conftest import ROOT, STACKS
-from tools.offline_preview.program import Resource, run_program
+from tools.mock_runtime.program import Resource, run_program
 
 PROJECT = "ml-pipelines"
 FILE = "stacks/Pulumi.dev.yaml"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, STACKS
-from tools.offline_preview.program import Plan
+from tools.mock_runtime.program import Plan
 
 COMMON = {
     "pulumi:pulumi:Stack": 1,  # the root stack, registered before the program runs

@@ -18,7 +18,7 @@ from components.state_machine_policy import (
 from components.workflow_definition import build_definition, build_deploy_definition
 from tests.components.test_workflow_definition import DEPLOY, SPEC
 from tests.conftest import STACKS, definition_of, policy_of
-from tools.offline_preview.program import Plan
+from tools.mock_runtime.program import Plan
 
 CTX = AwsContext("aws", "eu-west-1", "123456789012")
 P = "churn-prod"

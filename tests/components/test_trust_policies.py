@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.conftest import STACKS
-from tools.offline_preview.program import Plan
+from tools.mock_runtime.program import Plan
 
 
 def trust(plan: Plan, role: str) -> dict:

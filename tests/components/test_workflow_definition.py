@@ -17,7 +17,7 @@ from components import workflow_definition as wd
 from components.ml_pipeline import approval_event_pattern
 from components.workflow_definition import DeploySpec, WorkflowSpec, build_definition, build_deploy_definition
 from tests.conftest import STACKS
-from tools.offline_preview.program import Plan
+from tools.mock_runtime.program import Plan
 
 SPEC = WorkflowSpec(
     partition="aws",

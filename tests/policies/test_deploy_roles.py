@@ -19,8 +19,8 @@ from policies.passrole import PASSROLE
 from tests.conftest import ROOT
 from tests.policies.conftest import Stack
 from tests.policies.rules import ROLE, ROLE_POLICY, reported, trust
+from tools.mock_runtime.program import run_program
 from tools.offline_preview.check import to_wire
-from tools.offline_preview.program import run_program
 
 PROD_CONFIG = json.loads((ROOT / "policies/config/prod.json").read_text())
 

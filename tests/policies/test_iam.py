@@ -9,7 +9,7 @@ import pytest
 from pulumi_policy import PolicyProviderResource
 
 from policies.access import catalog
-from policies.environment import EnvironmentResourcePolicy
+from policies.framework import EnvironmentResourcePolicy
 from policies.iam import DECIDABLE, LEAST_PRIVILEGE, SAGEMAKER_NO_FULL_ACCESS, SCOPE_SAGEMAKER, SCOPE_STATEMENT
 from tests.policies.conftest import UNKNOWN, Stack, props, resource_args, urn, violations
 

@@ -10,9 +10,9 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.policies.conftest import UNKNOWN
+from tools.mock_runtime.program import run_program
 from tools.offline_preview.analyzer import PackError, PolicyPack, StackResource
 from tools.offline_preview.check import check
-from tools.offline_preview.program import run_program
 
 PACK = ROOT / "policies"
 STARTING = json.dumps(

@@ -15,7 +15,6 @@ import json
 import logging
 import tarfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -26,14 +25,13 @@ from moto import mock_aws
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase
 
 from tests.conftest import ROOT, STACKS
-from tools.offline_preview.program import Plan
+from tools.mock_runtime.program import Plan
 from tools.simulate import expectations, mock_config
 from tools.simulate.engine import run
 from tools.simulate.runner import StateMachine, names_of, run_case, state_machines
 
-HERE = Path(__file__).resolve().parent
-CONFIG = mock_config.load(HERE / "MockConfigFile.json")
-EXPECTED = expectations.load(HERE / "expected.yaml")
+CONFIG = mock_config.load(ROOT / "simulation" / "MockConfigFile.json")
+EXPECTED = expectations.load(ROOT / "simulation" / "expected.yaml")
 MACHINES: dict[str, list[StateMachine]] = {stack: state_machines(ROOT, stack) for stack in STACKS}
 CASES = [(machine, case) for stack in STACKS for machine in MACHINES[stack] for case in CONFIG.cases(machine.name)]
 

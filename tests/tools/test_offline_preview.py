@@ -14,8 +14,8 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.policies.conftest import UNKNOWN
+from tools.mock_runtime.program import run_program
 from tools.offline_preview.__main__ import main
-from tools.offline_preview.program import run_program
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PACK = str(ROOT / "policies")

@@ -234,7 +234,7 @@ def test_expectation_mismatches_name_what_differs() -> None:
 
 
 def _write_expectations(tmp_path: Path, machine: str, case: str, change: dict[str, Any]) -> Path:
-    expected = yaml.safe_load((ROOT / "tests/simulation/expected.yaml").read_text())
+    expected = yaml.safe_load((ROOT / "simulation/expected.yaml").read_text())
     expected[machine][case].update(change)
     path = tmp_path / "expected.yaml"
     path.write_text(yaml.safe_dump(expected))
@@ -311,7 +311,7 @@ def test_a_state_machine_without_cases_is_an_error_naming_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A pipeline added to a stack without cases must not be silently left out of the simulation."""
-    config = json.loads((ROOT / "tests/simulation/MockConfigFile.json").read_text())
+    config = json.loads((ROOT / "simulation/MockConfigFile.json").read_text())
     config["StateMachines"]["fraud-prod"] = config["StateMachines"].pop("churn-prod")
     path = tmp_path / "MockConfigFile.json"
     path.write_text(json.dumps(config))
@@ -336,11 +336,11 @@ def test_every_pipeline_of_a_stack_is_simulated_with_its_own_names(
     pipelines = document["config"]["ml-pipelines:pipelines"]
     pipelines.append({**pipelines[0], "name": "fraud"})
     stack_file.write_text(yaml.safe_dump(document))
-    config = json.loads((ROOT / "tests/simulation/MockConfigFile.json").read_text())
+    config = json.loads((ROOT / "simulation/MockConfigFile.json").read_text())
     config["StateMachines"]["fraud-dev"] = config["StateMachines"]["churn-dev"]
     mock = tmp_path / "MockConfigFile.json"
     mock.write_text(json.dumps(config))
-    expected = yaml.safe_load((ROOT / "tests/simulation/expected.yaml").read_text())
+    expected = yaml.safe_load((ROOT / "simulation/expected.yaml").read_text())
     happy = expected["churn-dev"]["HappyPath"]
     expected["fraud-dev"] = {
         "HappyPath": {"status": happy["status"], "states": happy["states"], "output": happy["output"]}

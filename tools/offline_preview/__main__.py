@@ -20,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tools.cli import Parser, UsageError
+from tools.mock_runtime.program import PlanError, load_project, load_stack_config, run_program
 from tools.offline_preview.analyzer import PackError, PolicyPack
 from tools.offline_preview.check import check
 from tools.offline_preview.outcome import ERROR, Outcome
-from tools.offline_preview.program import PlanError, load_project, load_stack_config, run_program
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

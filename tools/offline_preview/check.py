@@ -15,8 +15,8 @@ from typing import Any
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_STRING  # the engine's wire form of a value not known yet
 
+from tools.mock_runtime.program import Plan, Resource
 from tools.offline_preview.analyzer import Diagnostic, PolicyPack, Remediation, StackResource
-from tools.offline_preview.program import Plan, Resource
 
 
 def to_wire(value: Any) -> Any:

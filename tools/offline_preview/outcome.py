@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tools.mock_runtime.program import Plan
 from tools.offline_preview.analyzer import Diagnostic, Remediation
-from tools.offline_preview.program import Plan
 from tools.offline_preview.render import ordered, sorted_diagnostics
 
 OK, VIOLATIONS, ERROR = 0, 1, 2

@@ -21,9 +21,9 @@ from rich.table import Table
 from rich.tree import Tree
 
 if TYPE_CHECKING:
+    from tools.mock_runtime.program import Plan, Resource
     from tools.offline_preview.analyzer import Diagnostic
     from tools.offline_preview.outcome import Outcome
-    from tools.offline_preview.program import Plan, Resource
 
 LEVELS = ("mandatory", "advisory", "remediate")
 LEVEL_STYLE = {"mandatory": "bold red", "advisory": "yellow", "remediate": "cyan", "disabled": "dim"}

@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from tools.simulate.runner import Result
 
 OK, NOT_AS_EXPECTED, ERROR = 0, 1, 2
-DEFAULT_MOCK_CONFIG = Path("tests/simulation/MockConfigFile.json")
-DEFAULT_EXPECTATIONS = Path("tests/simulation/expected.yaml")
+DEFAULT_MOCK_CONFIG = Path("simulation/MockConfigFile.json")
+DEFAULT_EXPECTATIONS = Path("simulation/expected.yaml")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

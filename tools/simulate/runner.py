@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.offline_preview.program import PlanError, run_program
+from tools.mock_runtime.program import PlanError, run_program
 from tools.simulate import engine, expectations, mock_config
 
 STATE_MACHINE_TYPE = "aws:sfn/stateMachine:StateMachine"

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policies.access.document import DocumentError, ambiguities, parse
-from policies.environment import UNKNOWN
+from policies.framework import UNKNOWN
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from policies.access import catalog
 from policies.access.document import parse
 from policies.access.least_privilege import findings, scoped
-from policies.environment import UNKNOWN
+from policies.framework import UNKNOWN
 
 
 def found(statement: dict[str, Any]) -> list[str]:

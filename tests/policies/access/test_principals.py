@@ -10,7 +10,7 @@ import pytest
 from policies.access import catalog
 from policies.access.algebra import allows, full_access
 from policies.access.principals import Model, Resource, collect
-from policies.environment import UNKNOWN
+from policies.framework import UNKNOWN
 
 SAGEMAKER = catalog.service("sagemaker")
 assert SAGEMAKER is not None

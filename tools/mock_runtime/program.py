@@ -27,7 +27,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import stack as pulumi_stack
 
-from tools.offline_preview.mocks import AwsMocks, World
+from tools.mock_runtime.mocks import AwsMocks, World
 
 SECRET_STAND_IN = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
