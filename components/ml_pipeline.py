@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
@@ -187,185 +186,24 @@ class MlPipeline(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MlPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("mlpipelines:pipeline:MlPipeline", name, None, opts)
-        ctx, names, s = args.context, args.names, args.settings
-        child = pulumi.ResourceOptions(parent=self)
-        definition = build_definition(workflow_spec(args))
-        policies = role_policies(args)
+        self._name, self._args = name, args
+        self._policies = role_policies(args)
         # Every role carries the environment's permissions boundary: a deploy role may create and change roles
         # only with it (bootstrap/github_access.py), and it caps them at what these documents grant.
-        boundary = arns.policy_arn(ctx, args.environment.boundary_policy)
+        self._boundary = arns.policy_arn(args.context, args.environment.boundary_policy)
+        names = args.names
 
-        def attach(role: aws.iam.Role, role_name: str, resource_name: str) -> list[aws.iam.RolePolicy]:
-            return [
-                aws.iam.RolePolicy(
-                    f"{resource_name}-{policy_name}" if index else resource_name,
-                    role=role.name,
-                    name=policy_name,
-                    policy=json.dumps(document),
-                    opts=child,
-                )
-                for index, (policy_name, document) in enumerate(policies[role_name].items())
-            ]
-
-        # SageMaker execution role: what the jobs' containers may touch.
-        sagemaker_role = aws.iam.Role(
-            f"{name}-sagemaker-role",
-            name=names.sagemaker_role,
-            assume_role_policy=json.dumps(iam_documents.sagemaker_trust_policy(ctx)),
-            permissions_boundary=boundary,
-            opts=child,
-        )
-        attach(sagemaker_role, names.sagemaker_role, f"{name}-sagemaker-policy")
-
-        # Failure notifications: a topic encrypted with the environment's key, which CloudWatch alarms may use.
-        state_machine_role = aws.iam.Role(
-            f"{name}-sfn-role",
-            name=names.state_machine_role,
-            assume_role_policy=json.dumps(iam_documents.state_machine_trust_policy(ctx, names)),
-            permissions_boundary=boundary,
-            opts=child,
-        )
-        topic = aws.sns.Topic(
-            f"{name}-failures",
-            name=names.failure_topic,
-            kms_master_key_id=arns.kms_alias_arn(ctx, args.environment.notifications_key_alias),
-            opts=child,
-        )
-        for index, address in enumerate(args.alarm_emails):
-            aws.sns.TopicSubscription(
-                f"{name}-failures-email-{index}",
-                topic=topic.arn,
-                protocol="email",
-                endpoint=address,
-                opts=child,
-            )
-
-        # Evaluation Lambda with its own role and log group.
-        evaluate_role = aws.iam.Role(
-            f"{name}-evaluate-role",
-            name=names.evaluate_role,
-            assume_role_policy=json.dumps(iam_documents.lambda_trust_policy()),
-            permissions_boundary=boundary,
-            opts=child,
-        )
-        attach(evaluate_role, names.evaluate_role, f"{name}-evaluate-policy")
-        evaluate_logs = aws.cloudwatch.LogGroup(
-            f"{name}-evaluate-logs",
-            name=names.evaluate_log_group,
-            retention_in_days=args.log_retention_days,
-            opts=child,
-        )
-        evaluate_function = aws.lambda_.Function(
-            f"{name}-evaluate",
-            name=names.evaluate_function,
-            # ARNs built from names, known at preview: the pack must see which role compute runs as.
-            role=arns.role_arn(ctx, names.evaluate_role),
-            runtime=EVALUATE_RUNTIME,
-            handler="handler.handler",
-            code=pulumi.AssetArchive({"handler.py": pulumi.FileAsset(EVALUATE_FUNCTION_SOURCE)}),
-            timeout=60,
-            memory_size=256,
-            environment={"variables": {"ALLOWED_REPORT_PREFIX": f"s3://{args.bucket_name}/{names.s3_prefix}"}},
-            tracing_config={"mode": "Active" if args.tracing else "PassThrough"},
-            logging_config={"log_format": "JSON", "log_group": evaluate_logs.name},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[evaluate_logs, evaluate_role]),
-        )
-
-        # The state machine and its one inline policy, generated from the definition.
-        state_machine_policies = attach(state_machine_role, names.state_machine_role, f"{name}-sfn-policy")
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-sfn-logs",
-            name=names.state_machine_log_group,
-            retention_in_days=args.log_retention_days,
-            opts=child,
-        )
-        state_machine = aws.sfn.StateMachine(
-            f"{name}-state-machine",
-            name=names.state_machine,
-            type="STANDARD",
-            role_arn=arns.role_arn(ctx, names.state_machine_role),
-            definition=json.dumps(definition, indent=2),
-            logging_configuration={
-                "level": args.log_level,
-                "include_execution_data": True,
-                "log_destination": pulumi.Output.concat(log_group.arn, ":*"),
-            },
-            tracing_configuration={"enabled": args.tracing},
-            # Step Functions checks the role's log-delivery permissions when the state machine is created.
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[state_machine_role, *state_machine_policies, evaluate_function, topic]
-            ),
-        )
-
-        # Alarm on executions that failed, timed out or were aborted.
-        dimensions = {"StateMachineArn": arns.state_machine_arn(ctx, names.state_machine)}
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-failed-executions",
-            name=names.failed_executions_alarm,
-            alarm_description=f"Executions of {names.state_machine} that did not succeed",
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            evaluation_periods=1,
-            threshold=1,
-            treat_missing_data="notBreaching",
-            alarm_actions=[topic.arn],
-            metric_queries=[
-                *[
-                    aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                        id=metric_id,
-                        metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-                            namespace="AWS/States",
-                            metric_name=metric,
-                            dimensions=dimensions,
-                            period=300,
-                            stat="Sum",
-                        ),
-                    )
-                    for metric_id, metric in (
-                        ("failed", "ExecutionsFailed"),
-                        ("timedout", "ExecutionsTimedOut"),
-                        ("aborted", "ExecutionsAborted"),
-                    )
-                ],
-                aws.cloudwatch.MetricAlarmMetricQueryArgs(
-                    id="unsuccessful", expression="failed + timedout + aborted", return_data=True
-                ),
-            ],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[state_machine]),
-        )
-
-        # The pipeline's group in the Model Registry: the training machine registers each gated model in it.
-        aws.sagemaker.ModelPackageGroup(
-            f"{name}-models",
-            model_package_group_name=names.model_package_group,
-            model_package_group_description=f"Models of {names.prefix} that passed its quality gate",
-            opts=child,
-        )
-        if s.deployment.enabled:
-            self._deployment(name, args, boundary, topic, attach)
-
-        # Optional retraining schedule, with a role that may start this state machine only.
-        if s.schedule is not None:
-            scheduler_role = aws.iam.Role(
-                f"{name}-scheduler-role",
-                name=names.scheduler_role,
-                assume_role_policy=json.dumps(iam_documents.scheduler_trust_policy(ctx)),
-                permissions_boundary=boundary,
-                opts=child,
-            )
-            attach(scheduler_role, names.scheduler_role, f"{name}-scheduler-policy")
-            aws.scheduler.Schedule(
-                f"{name}-retraining",
-                name=names.retraining_schedule,
-                schedule_expression=s.schedule.expression,
-                schedule_expression_timezone=s.schedule.timezone,
-                flexible_time_window={"mode": "OFF"},
-                target={
-                    "arn": state_machine.arn,
-                    "role_arn": arns.role_arn(ctx, names.scheduler_role),
-                    "input": json.dumps({}),
-                },
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[scheduler_role]),
-            )
+        sagemaker_role, _ = self._role("sagemaker-role", names.sagemaker_role, "sagemaker-policy",
+                                       iam_documents.sagemaker_trust_policy(args.context))  # fmt: skip
+        topic = self._notifications()
+        evaluate_role, evaluate_function = self._evaluation()
+        state_machine_role, state_machine = self._state_machine(topic, evaluate_function)
+        self._failure_alarm(topic, state_machine)
+        self._registry()
+        if args.settings.deployment.enabled:
+            self._deployment(topic)
+        if args.settings.schedule is not None:
+            self._schedule(state_machine)
 
         self.model_package_group_name = pulumi.Output.from_input(names.model_package_group)
         self.state_machine_arn = state_machine.arn
@@ -373,7 +211,7 @@ class MlPipeline(pulumi.ComponentResource):
         self.sagemaker_role_arn = sagemaker_role.arn
         self.evaluate_function_role_arn = evaluate_role.arn
         self.failure_topic_arn = topic.arn
-        self.console_url = pulumi.Output.from_input(arns.console_url(ctx, names.state_machine))
+        self.console_url = pulumi.Output.from_input(arns.console_url(args.context, names.state_machine))
         self.register_outputs(
             {
                 "state_machine_arn": self.state_machine_arn,
@@ -386,18 +224,201 @@ class MlPipeline(pulumi.ComponentResource):
             }
         )
 
-    def _deployment(
+    # -- builders, one per part of the pipeline ------------------------------------------------------------
+
+    def _child(self, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=list(depends_on) or None)
+
+    def _role(
+        self, suffix: str, role_name: str, policy_suffix: str, trust: dict[str, object]
+    ) -> tuple[aws.iam.Role, list[aws.iam.RolePolicy]]:
+        """A role under the environment's boundary, with its inline policies from `role_policies` (the first
+        named `<name>-<policy_suffix>`, the others `<name>-<policy_suffix>-<policy>`)."""
+        role = aws.iam.Role(
+            f"{self._name}-{suffix}",
+            name=role_name,
+            assume_role_policy=json.dumps(trust),
+            permissions_boundary=self._boundary,
+            opts=self._child(),
+        )
+        base = f"{self._name}-{policy_suffix}"
+        policies = [
+            aws.iam.RolePolicy(
+                f"{base}-{policy_name}" if index else base,
+                role=role.name,
+                name=policy_name,
+                policy=json.dumps(document),
+                opts=self._child(),
+            )
+            for index, (policy_name, document) in enumerate(self._policies[role_name].items())
+        ]
+        return role, policies
+
+    def _notifications(self) -> aws.sns.Topic:
+        """The pipeline's topic, encrypted with the environment's key, and the stack file's e-mail addresses."""
+        names, ctx = self._args.names, self._args.context
+        topic = aws.sns.Topic(
+            f"{self._name}-failures",
+            name=names.failure_topic,
+            kms_master_key_id=arns.kms_alias_arn(ctx, self._args.environment.notifications_key_alias),
+            opts=self._child(),
+        )
+        for index, address in enumerate(self._args.alarm_emails):
+            aws.sns.TopicSubscription(
+                f"{self._name}-failures-email-{index}",
+                topic=topic.arn,
+                protocol="email",
+                endpoint=address,
+                opts=self._child(),
+            )
+        return topic
+
+    def _evaluation(self) -> tuple[aws.iam.Role, aws.lambda_.Function]:
+        """The evaluation Lambda, with its own role and log group."""
+        args, names = self._args, self._args.names
+        role, _ = self._role("evaluate-role", names.evaluate_role, "evaluate-policy",
+                             iam_documents.lambda_trust_policy())  # fmt: skip
+        logs = aws.cloudwatch.LogGroup(
+            f"{self._name}-evaluate-logs",
+            name=names.evaluate_log_group,
+            retention_in_days=args.log_retention_days,
+            opts=self._child(),
+        )
+        function = aws.lambda_.Function(
+            f"{self._name}-evaluate",
+            name=names.evaluate_function,
+            # ARNs built from names, known at preview: the pack must see which role compute runs as.
+            role=arns.role_arn(args.context, names.evaluate_role),
+            runtime=EVALUATE_RUNTIME,
+            handler="handler.handler",
+            code=pulumi.AssetArchive({"handler.py": pulumi.FileAsset(EVALUATE_FUNCTION_SOURCE)}),
+            timeout=60,
+            memory_size=256,
+            environment={"variables": {"ALLOWED_REPORT_PREFIX": f"s3://{args.bucket_name}/{names.s3_prefix}"}},
+            tracing_config={"mode": "Active" if args.tracing else "PassThrough"},
+            logging_config={"log_format": "JSON", "log_group": logs.name},
+            opts=self._child(logs, role),
+        )
+        return role, function
+
+    def _machine(
         self,
-        name: str,
-        args: MlPipelineArgs,
-        boundary: str,
-        topic: aws.sns.Topic,
-        attach: Callable[[aws.iam.Role, str, str], list[aws.iam.RolePolicy]],
-    ) -> None:
+        resource_name: str,
+        machine_name: str,
+        role_name: str,
+        log_group_name: str,
+        definition: dict[str, object],
+        depends_on: list[pulumi.Resource],
+        logs_resource: str,
+    ) -> aws.sfn.StateMachine:
+        """A STANDARD state machine with its log group; it runs as the role named (an ARN built from the name)."""
+        args = self._args
+        log_group = aws.cloudwatch.LogGroup(
+            logs_resource, name=log_group_name, retention_in_days=args.log_retention_days, opts=self._child()
+        )
+        return aws.sfn.StateMachine(
+            resource_name,
+            name=machine_name,
+            type="STANDARD",
+            role_arn=arns.role_arn(args.context, role_name),
+            definition=json.dumps(definition, indent=2),
+            logging_configuration={
+                "level": args.log_level,
+                "include_execution_data": True,
+                "log_destination": pulumi.Output.concat(log_group.arn, ":*"),
+            },
+            tracing_configuration={"enabled": args.tracing},
+            # Step Functions checks the role's log-delivery permissions when the state machine is created.
+            opts=self._child(*depends_on),
+        )
+
+    def _state_machine(
+        self, topic: aws.sns.Topic, evaluate_function: aws.lambda_.Function
+    ) -> tuple[aws.iam.Role, aws.sfn.StateMachine]:
+        """The training state machine and its role, whose policies are generated from the definition."""
+        args, names = self._args, self._args.names
+        role, policies = self._role("sfn-role", names.state_machine_role, "sfn-policy",
+                                    iam_documents.state_machine_trust_policy(args.context, names))  # fmt: skip
+        machine = self._machine(
+            f"{self._name}-state-machine",
+            names.state_machine,
+            names.state_machine_role,
+            names.state_machine_log_group,
+            build_definition(workflow_spec(args)),
+            [role, *policies, evaluate_function, topic],
+            f"{self._name}-sfn-logs",
+        )
+        return role, machine
+
+    def _failure_alarm(self, topic: aws.sns.Topic, state_machine: aws.sfn.StateMachine) -> None:
+        """An alarm on executions that failed, timed out or were aborted."""
+        names = self._args.names
+        dimensions = {"StateMachineArn": arns.state_machine_arn(self._args.context, names.state_machine)}
+        aws.cloudwatch.MetricAlarm(
+            f"{self._name}-failed-executions",
+            name=names.failed_executions_alarm,
+            alarm_description=f"Executions of {names.state_machine} that did not succeed",
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            evaluation_periods=1,
+            threshold=1,
+            treat_missing_data="notBreaching",
+            alarm_actions=[topic.arn],
+            metric_queries=[
+                *[
+                    aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                        id=metric_id,
+                        metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                            namespace="AWS/States", metric_name=metric, dimensions=dimensions, period=300, stat="Sum"
+                        ),
+                    )
+                    for metric_id, metric in (
+                        ("failed", "ExecutionsFailed"),
+                        ("timedout", "ExecutionsTimedOut"),
+                        ("aborted", "ExecutionsAborted"),
+                    )
+                ],
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="unsuccessful", expression="failed + timedout + aborted", return_data=True
+                ),
+            ],
+            opts=self._child(state_machine),
+        )
+
+    def _registry(self) -> None:
+        """The pipeline's group in the Model Registry: the training machine registers each gated model in it."""
+        names = self._args.names
+        aws.sagemaker.ModelPackageGroup(
+            f"{self._name}-models",
+            model_package_group_name=names.model_package_group,
+            model_package_group_description=f"Models of {names.prefix} that passed its quality gate",
+            opts=self._child(),
+        )
+
+    def _schedule(self, state_machine: aws.sfn.StateMachine) -> None:
+        """The retraining schedule, with a role that may start this state machine only."""
+        args, names = self._args, self._args.names
+        schedule = args.settings.schedule
+        assert schedule is not None
+        role, _ = self._role("scheduler-role", names.scheduler_role, "scheduler-policy",
+                             iam_documents.scheduler_trust_policy(args.context))  # fmt: skip
+        aws.scheduler.Schedule(
+            f"{self._name}-retraining",
+            name=names.retraining_schedule,
+            schedule_expression=schedule.expression,
+            schedule_expression_timezone=schedule.timezone,
+            flexible_time_window={"mode": "OFF"},
+            target={
+                "arn": state_machine.arn,
+                "role_arn": arns.role_arn(args.context, names.scheduler_role),
+                "input": json.dumps({}),
+            },
+            opts=self._child(role),
+        )
+
+    def _deployment(self, topic: aws.sns.Topic) -> None:
         """Approval-driven deployment: alarms that roll a bad update back, the deployment state machine, and
         the EventBridge rule that starts it when a version of the group is approved."""
-        ctx, names = args.context, args.names
-        child = pulumi.ResourceOptions(parent=self)
+        args, names = self._args, self._args.names
         errors_alarm, latency_alarm = names.endpoint_alarms
         variant = {"EndpointName": names.endpoint, "VariantName": "primary"}
         for alarm, metric, statistic, threshold, description in (
@@ -405,7 +426,7 @@ class MlPipeline(pulumi.ComponentResource):
             (latency_alarm, "ModelLatency", "Average", LATENCY_ALARM_MICROSECONDS, "model latency over 1 s"),
         ):
             aws.cloudwatch.MetricAlarm(
-                f"{name}-{alarm.removeprefix(names.prefix + '-')}",
+                f"{self._name}-{alarm.removeprefix(names.prefix + '-')}",
                 name=alarm,
                 alarm_description=f"{names.endpoint}: {description}; a blue/green update rolls back when it fires",
                 namespace="AWS/SageMaker",
@@ -418,57 +439,34 @@ class MlPipeline(pulumi.ComponentResource):
                 comparison_operator="GreaterThanOrEqualToThreshold",
                 treat_missing_data="notBreaching",
                 alarm_actions=[topic.arn],
-                opts=child,
+                opts=self._child(),
             )
-        role = aws.iam.Role(
-            f"{name}-deploy-sfn-role",
-            name=names.deploy_state_machine_role,
-            assume_role_policy=json.dumps(iam_documents.deploy_state_machine_trust_policy(ctx, names)),
-            permissions_boundary=boundary,
-            opts=child,
+        role, policies = self._role("deploy-sfn-role", names.deploy_state_machine_role, "deploy-sfn-policy",
+                                    iam_documents.deploy_state_machine_trust_policy(args.context, names))  # fmt: skip
+        machine = self._machine(
+            f"{self._name}-deploy",
+            names.deploy_state_machine,
+            names.deploy_state_machine_role,
+            names.deploy_state_machine_log_group,
+            build_deploy_definition(deploy_spec(args)),
+            [role, *policies, topic],
+            f"{self._name}-deploy-logs",
         )
-        policies = attach(role, names.deploy_state_machine_role, f"{name}-deploy-sfn-policy")
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-deploy-logs",
-            name=names.deploy_state_machine_log_group,
-            retention_in_days=args.log_retention_days,
-            opts=child,
-        )
-        machine = aws.sfn.StateMachine(
-            f"{name}-deploy",
-            name=names.deploy_state_machine,
-            type="STANDARD",
-            role_arn=arns.role_arn(ctx, names.deploy_state_machine_role),
-            definition=json.dumps(build_deploy_definition(deploy_spec(args)), indent=2),
-            logging_configuration={
-                "level": args.log_level,
-                "include_execution_data": True,
-                "log_destination": pulumi.Output.concat(log_group.arn, ":*"),
-            },
-            tracing_configuration={"enabled": args.tracing},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role, *policies, topic]),
-        )
-        rule_role = aws.iam.Role(
-            f"{name}-approved-role",
-            name=names.approval_rule_role,
-            assume_role_policy=json.dumps(iam_documents.approval_rule_trust_policy(ctx, names)),
-            permissions_boundary=boundary,
-            opts=child,
-        )
-        attach(rule_role, names.approval_rule_role, f"{name}-approved-policy")
+        rule_role, _ = self._role("approved-role", names.approval_rule_role, "approved-policy",
+                                  iam_documents.approval_rule_trust_policy(args.context, names))  # fmt: skip
         rule = aws.cloudwatch.EventRule(
-            f"{name}-approved",
+            f"{self._name}-approved",
             name=names.approval_rule,
             description=f"A version of {names.model_package_group} was approved: deploy it",
             event_pattern=json.dumps(approval_event_pattern(names.model_package_group)),
-            opts=child,
+            opts=self._child(),
         )
         aws.cloudwatch.EventTarget(
-            f"{name}-approved-deploy",
+            f"{self._name}-approved-deploy",
             rule=rule.name,
             arn=machine.arn,
-            role_arn=arns.role_arn(ctx, names.approval_rule_role),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[rule_role]),
+            role_arn=arns.role_arn(args.context, names.approval_rule_role),
+            opts=self._child(rule_role),
         )
 
 
