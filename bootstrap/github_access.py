@@ -293,7 +293,9 @@ def boundary_policy(account: Account, environment: EnvironmentNames, pipelines: 
     for pipeline in pipelines:
         for role, documents in role_policies(pipeline).items():
             for policy, document in documents.items():
-                for index, statement in enumerate(document["Statement"]):
+                listed = document["Statement"]
+                assert isinstance(listed, list)
+                for index, statement in enumerate(listed):
                     body = {k: v for k, v in statement.items() if k != "Sid"}
                     key = json.dumps(body, sort_keys=True)
                     if key in seen:
@@ -357,13 +359,25 @@ def deploy_policy(
     account: Account, project: str, environment: str, state_bucket: str, pipelines: list[MlPipelineArgs]
 ) -> Document:
     """What `pulumi up` of the main program needs for environment E, on E's resources named one by one."""
-    env = EnvironmentNames(project, environment)
-    boundary = arns.policy_arn(account, env.boundary_policy)
+    boundary = arns.policy_arn(account, EnvironmentNames(project, environment).boundary_policy)
     own = _pipeline_arns(account, pipelines)
     bucket = arns.s3_bucket_arn(account, arns.artifacts_bucket_name(project, environment, account))
-    statements: list[Document] = [
+    statements = [
         *state_access(account, state_bucket, write=True, stacks=(project, environment)),
         state_key_use(account, write=True),
+        *_role_statements(account, boundary, own, pipelines),
+        *_resource_statements(own, bucket, pipelines),
+        *_registry_and_schedule_statements(own),
+    ]
+    # An environment without pipelines (or without schedules) names no such resource: no statement for it.
+    return _document(*(s for s in statements if s.get("Resource") != []))
+
+
+def _role_statements(
+    account: Account, boundary: str, own: dict[str, list[str]], pipelines: list[MlPipelineArgs]
+) -> list[Document]:
+    """The pipelines' roles: written only under the boundary, never freed of it, each passed to its service."""
+    statements: list[Document] = [
         {
             # https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
             "Sid": "RoleWritesUnderTheBoundary",
@@ -414,41 +428,102 @@ def deploy_policy(
         for service, names in sorted(passed_roles(pipelines).items())
         if names
     ]
-    statements += [
+    return statements
+
+
+def _bucket_statement(bucket: str) -> Document:
+    """The pipelines' artifacts bucket: its configuration and policy, never its objects."""
+    return {
+        # The bucket's policy can be written, but never made public: bootstrap blocks public access for the
+        # whole account (AccountPublicAccessBlock), which no deploy role may change.
+        "Sid": "ArtifactsBucket",
+        "Effect": "Allow",
+        "Action": [
+            "s3:CreateBucket",
+            "s3:DeleteBucket",
+            "s3:ListBucket",
+            "s3:GetBucketAcl",
+            "s3:GetBucketCORS",
+            "s3:GetBucketWebsite",
+            "s3:GetBucketVersioning",
+            "s3:PutBucketVersioning",
+            "s3:GetAccelerateConfiguration",
+            "s3:GetBucketRequestPayment",
+            "s3:GetBucketLogging",
+            "s3:GetLifecycleConfiguration",
+            "s3:GetReplicationConfiguration",
+            "s3:GetEncryptionConfiguration",
+            "s3:PutEncryptionConfiguration",
+            "s3:GetBucketObjectLockConfiguration",
+            "s3:GetBucketTagging",
+            "s3:PutBucketTagging",
+            "s3:GetBucketPolicy",
+            "s3:PutBucketPolicy",
+            "s3:DeleteBucketPolicy",
+            "s3:GetBucketOwnershipControls",
+            "s3:PutBucketOwnershipControls",
+            "s3:GetBucketPublicAccessBlock",
+            "s3:PutBucketPublicAccessBlock",
+        ],
+        "Resource": bucket,
+    }
+
+
+def _notification_statements(own: dict[str, list[str]], pipelines: list[MlPipelineArgs]) -> list[Document]:
+    """The pipelines' topics and their subscriptions, and the alarms that notify them."""
+    return [
         {
-            # The bucket's policy can be written, but never made public: bootstrap blocks public access for the
-            # whole account (AccountPublicAccessBlock), which no deploy role may change.
-            "Sid": "ArtifactsBucket",
+            # Subscriptions are authorised on their topic (Service Authorization Reference: Unsubscribe and the
+            # subscription attributes take the topic resource type): never account-wide.
+            "Sid": "FailureTopicsAndTheirSubscriptions",
             "Effect": "Allow",
             "Action": [
-                "s3:CreateBucket",
-                "s3:DeleteBucket",
-                "s3:ListBucket",
-                "s3:GetBucketAcl",
-                "s3:GetBucketCORS",
-                "s3:GetBucketWebsite",
-                "s3:GetBucketVersioning",
-                "s3:PutBucketVersioning",
-                "s3:GetAccelerateConfiguration",
-                "s3:GetBucketRequestPayment",
-                "s3:GetBucketLogging",
-                "s3:GetLifecycleConfiguration",
-                "s3:GetReplicationConfiguration",
-                "s3:GetEncryptionConfiguration",
-                "s3:PutEncryptionConfiguration",
-                "s3:GetBucketObjectLockConfiguration",
-                "s3:GetBucketTagging",
-                "s3:PutBucketTagging",
-                "s3:GetBucketPolicy",
-                "s3:PutBucketPolicy",
-                "s3:DeleteBucketPolicy",
-                "s3:GetBucketOwnershipControls",
-                "s3:PutBucketOwnershipControls",
-                "s3:GetBucketPublicAccessBlock",
-                "s3:PutBucketPublicAccessBlock",
+                "sns:CreateTopic",
+                "sns:DeleteTopic",
+                "sns:GetTopicAttributes",
+                "sns:SetTopicAttributes",
+                "sns:TagResource",
+                "sns:UntagResource",
+                "sns:ListTagsForResource",
+                "sns:Unsubscribe",
+                "sns:GetSubscriptionAttributes",
+                "sns:SetSubscriptionAttributes",
             ],
-            "Resource": bucket,
+            "Resource": own["topics"],
         },
+        *_subscriptions(own["topics"], pipelines),
+        {
+            # An alarm's actions may only notify the environment's own topics: never stop or terminate another
+            # team's instance, scale its group, or page its topic (cloudwatch:AlarmActions).
+            "Sid": "AlarmsNotifyOwnTopics",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricAlarm",
+            "Resource": own["alarms"],
+            # ForAllValues holds when the request names no action: Null makes it name some.
+            "Condition": {
+                "ForAllValues:StringEquals": {"cloudwatch:AlarmActions": own["topics"]},
+                "Null": {"cloudwatch:AlarmActions": "false"},
+            },
+        },
+        {
+            "Sid": "Alarms",
+            "Effect": "Allow",
+            "Action": [
+                "cloudwatch:DescribeAlarms",
+                "cloudwatch:DeleteAlarms",
+                "cloudwatch:TagResource",
+                "cloudwatch:UntagResource",
+                "cloudwatch:ListTagsForResource",
+            ],
+            "Resource": own["alarms"],
+        },
+    ]
+
+
+def _resource_statements(own: dict[str, list[str]], bucket: str, pipelines: list[MlPipelineArgs]) -> list[Document]:
+    """The pipelines' bucket, functions, log groups, state machines, topics and alarms."""
+    statements: list[Document] = [
+        _bucket_statement(bucket),
         {
             "Sid": "EvaluationFunctions",
             "Effect": "Allow",
@@ -503,52 +578,14 @@ def deploy_policy(
             ],
             "Resource": own["machines"],
         },
-        {
-            # Subscriptions are authorised on their topic (Service Authorization Reference: Unsubscribe and the
-            # subscription attributes take the topic resource type): never account-wide.
-            "Sid": "FailureTopicsAndTheirSubscriptions",
-            "Effect": "Allow",
-            "Action": [
-                "sns:CreateTopic",
-                "sns:DeleteTopic",
-                "sns:GetTopicAttributes",
-                "sns:SetTopicAttributes",
-                "sns:TagResource",
-                "sns:UntagResource",
-                "sns:ListTagsForResource",
-                "sns:Unsubscribe",
-                "sns:GetSubscriptionAttributes",
-                "sns:SetSubscriptionAttributes",
-            ],
-            "Resource": own["topics"],
-        },
-        *_subscriptions(own["topics"], pipelines),
-        {
-            # An alarm's actions may only notify the environment's own topics: never stop or terminate another
-            # team's instance, scale its group, or page its topic (cloudwatch:AlarmActions).
-            "Sid": "AlarmsNotifyOwnTopics",
-            "Effect": "Allow",
-            "Action": "cloudwatch:PutMetricAlarm",
-            "Resource": own["alarms"],
-            # ForAllValues holds when the request names no action: Null makes it name some.
-            "Condition": {
-                "ForAllValues:StringEquals": {"cloudwatch:AlarmActions": own["topics"]},
-                "Null": {"cloudwatch:AlarmActions": "false"},
-            },
-        },
-        {
-            "Sid": "Alarms",
-            "Effect": "Allow",
-            "Action": [
-                "cloudwatch:DescribeAlarms",
-                "cloudwatch:DeleteAlarms",
-                "cloudwatch:TagResource",
-                "cloudwatch:UntagResource",
-                "cloudwatch:ListTagsForResource",
-            ],
-            "Resource": own["alarms"],
-        },
+        *_notification_statements(own, pipelines),
     ]
+    return statements
+
+
+def _registry_and_schedule_statements(own: dict[str, list[str]]) -> list[Document]:
+    """The pipelines' model package groups, approval rules and retraining schedules."""
+    statements: list[Document] = []
     statements.append(
         {
             # The pipelines' groups in the Model Registry; model versions are registered by the state machines.
@@ -601,5 +638,4 @@ def deploy_policy(
                 "Resource": own["schedules"],
             }
         )
-    # An environment without pipelines (or without schedules) names no such resource: no statement for it.
-    return _document(*(s for s in statements if s.get("Resource") != []))
+    return statements

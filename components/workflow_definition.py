@@ -457,10 +457,9 @@ def max_polls(spec: DeploySpec) -> int:
     return max(1, spec.max_wait // ENDPOINT_POLL_SECONDS)
 
 
-def build_deploy_definition(spec: DeploySpec) -> dict[str, Any]:
-    """The deployment state machine: its input is EventBridge's "SageMaker Model Package State Change" event."""
-    endpoint = {"EndpointName": spec.endpoint_name, "EndpointConfigName.$": "$.run.endpointConfigName"}
-    states: dict[str, dict[str, Any]] = {
+def _deploy_approval_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
+    """Read the version named by the event, and go on only if it is an approved version of the group."""
+    return {
         "Initialize": {
             "Type": "Pass",
             "Comment": "The approved version, and the names this deployment creates.",
@@ -518,6 +517,43 @@ def build_deploy_definition(spec: DeploySpec) -> dict[str, Any]:
             result_path="$.model",
             comment="A model from the approved version (its inference container and model data).",
         ),
+    }
+
+
+def _update_endpoint(spec: DeploySpec, endpoint: dict[str, str]) -> dict[str, Any]:
+    """Later deployments: blue/green, rolled back by SageMaker when one of the pipeline's alarms fires."""
+    return _task(
+        spec,
+        UPDATE_ENDPOINT,
+        {
+            **endpoint,
+            # Blue/green: the new fleet takes all traffic, is watched for the window, and SageMaker rolls
+            # back to the old one if an alarm fires (DeploymentConfig, AutoRollbackConfiguration).
+            "DeploymentConfig": {
+                "BlueGreenUpdatePolicy": {
+                    "TrafficRoutingConfiguration": {
+                        "Type": "ALL_AT_ONCE",
+                        "WaitIntervalInSeconds": spec.rollback_window,
+                    },
+                    "TerminationWaitInSeconds": 0,
+                    "MaximumExecutionTimeoutInSeconds": spec.max_wait,
+                },
+                "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": a} for a in spec.rollback_alarms]},
+            },
+        },
+        next_state="WaitForEndpoint",
+        timeout=API_CALL_TIMEOUT_SECONDS,
+        retry_on=SAGEMAKER_RETRYABLE,
+        result_selector={"endpointArn.$": "$.EndpointArn"},
+        result_path="$.endpointUpdate",
+        comment="Later deployments: blue/green, rolled back by SageMaker when an alarm fires.",
+    )
+
+
+def _deploy_serving_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
+    """A model and an endpoint config from the version; then create the endpoint, or update it blue/green."""
+    endpoint = {"EndpointName": spec.endpoint_name, "EndpointConfigName.$": "$.run.endpointConfigName"}
+    return {
         "CreateEndpointConfig": _task(
             spec,
             CREATE_ENDPOINT_CONFIG,
@@ -569,32 +605,13 @@ def build_deploy_definition(spec: DeploySpec) -> dict[str, Any]:
             result_path="$.endpointUpdate",
             comment="First deployment: create the endpoint.",
         ),
-        "UpdateEndpoint": _task(
-            spec,
-            UPDATE_ENDPOINT,
-            {
-                **endpoint,
-                # Blue/green: the new fleet takes all traffic, is watched for the window, and SageMaker rolls
-                # back to the old one if an alarm fires (DeploymentConfig, AutoRollbackConfiguration).
-                "DeploymentConfig": {
-                    "BlueGreenUpdatePolicy": {
-                        "TrafficRoutingConfiguration": {
-                            "Type": "ALL_AT_ONCE",
-                            "WaitIntervalInSeconds": spec.rollback_window,
-                        },
-                        "TerminationWaitInSeconds": 0,
-                        "MaximumExecutionTimeoutInSeconds": spec.max_wait,
-                    },
-                    "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": a} for a in spec.rollback_alarms]},
-                },
-            },
-            next_state="WaitForEndpoint",
-            timeout=API_CALL_TIMEOUT_SECONDS,
-            retry_on=SAGEMAKER_RETRYABLE,
-            result_selector={"endpointArn.$": "$.EndpointArn"},
-            result_path="$.endpointUpdate",
-            comment="Later deployments: blue/green, rolled back by SageMaker when an alarm fires.",
-        ),
+        "UpdateEndpoint": _update_endpoint(spec, endpoint),
+    }
+
+
+def _deploy_waiting_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
+    """Poll the endpoint, a bounded number of times, until it serves the new config or cannot."""
+    return {
         "WaitForEndpoint": {"Type": "Wait", "Seconds": ENDPOINT_POLL_SECONDS, "Next": "CheckEndpoint"},
         "CheckEndpoint": _task(
             spec,
@@ -640,6 +657,12 @@ def build_deploy_definition(spec: DeploySpec) -> dict[str, Any]:
             ],
             "Default": "WaitForEndpoint",
         },
+    }
+
+
+def _deploy_outcome_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
+    """Every end of a deployment, each notified."""
+    return {
         "RolledBack": _error_state(
             ROLLED_BACK_ERROR,
             f"States.Format('endpoint {spec.endpoint_name} rolled back to {{}}: an alarm fired', $.endpoint.config)",
@@ -671,11 +694,20 @@ def build_deploy_definition(spec: DeploySpec) -> dict[str, Any]:
         **_notify_failure(spec, spec.notification_topic_arn, "deployment failed", "DeploymentFailed"),
         "DeploymentFailed": {"Type": "Fail", "Error": DEPLOY_FAILED_ERROR, "CausePath": "$.error.Cause"},
     }
+
+
+def build_deploy_definition(spec: DeploySpec) -> dict[str, Any]:
+    """The deployment state machine: its input is EventBridge's "SageMaker Model Package State Change" event."""
     return {
         "Comment": f"Deploy approved versions of {spec.model_package_group} to endpoint {spec.endpoint_name}",
         "StartAt": "Initialize",
         "TimeoutSeconds": deploy_timeout(spec),
-        "States": states,
+        "States": {
+            **_deploy_approval_states(spec),
+            **_deploy_serving_states(spec),
+            **_deploy_waiting_states(spec),
+            **_deploy_outcome_states(spec),
+        },
     }
 
 
