@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tooling.conftest import gh_calls
+from tests.tools.ci.conftest import gh_calls
 from tools.ci import drift_issue
 
 BOT = {"login": "github-actions[bot]"}
@@ -16,7 +16,7 @@ BOT = {"login": "github-actions[bot]"}
 
 @pytest.fixture
 def fake_gh(stand_in_gh: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The stand-in `gh` (tests/tooling/conftest.py), the drift workflow's environment and an output."""
+    """The stand-in `gh` (tests/tools/ci/conftest.py), the drift workflow's environment and an output."""
     for key, value in {"GITHUB_REPOSITORY": "o/r", "EXIT_CODE": "255", "RUN_URL": "https://x/run/1"}.items():
         monkeypatch.setenv(key, value)
     (stand_in_gh / "preview.txt").write_text("~ aws:s3/bucket:Bucket artifacts update [diff: ~tags]\n")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.tooling.conftest import gh_calls
+from tests.tools.ci.conftest import gh_calls
 from tools.ci import pr_comment
 
 
@@ -27,7 +27,7 @@ def test_body_has_the_marker_verdict_and_the_end_of_a_long_output() -> None:
 
 @pytest.fixture
 def fake_gh(stand_in_gh: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The stand-in `gh` (tests/tooling/conftest.py), the preview workflow's environment and an output."""
+    """The stand-in `gh` (tests/tools/ci/conftest.py), the preview workflow's environment and an output."""
     for key, value in {"GITHUB_REPOSITORY": "o/r", "PR_NUMBER": "7", "HEAD_SHA": "abc", "EXIT_CODE": "0"}.items():
         monkeypatch.setenv(key, value)
     (stand_in_gh / "preview.txt").write_text("+ 3 to create\n")
