@@ -18,6 +18,7 @@ from typing import Any
 
 from components import arns
 from components.arns import AwsContext, EnvironmentNames
+from components.iam_documents import document as _document
 from components.ml_pipeline import MlPipelineArgs, role_policies
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -28,10 +29,6 @@ Document = dict[str, Any]
 
 Account = AwsContext
 """Partition, region and account of the account being bootstrapped (the main program's own type)."""
-
-
-def _document(*statements: Document) -> Document:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
 def oidc_provider_arn(account: Account) -> str:

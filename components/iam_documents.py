@@ -13,7 +13,8 @@ from components.arns import AwsContext, EnvironmentNames, PipelineNames
 Document = dict[str, Any]
 
 
-def _document(*statements: dict[str, Any]) -> Document:
+def document(*statements: dict[str, Any]) -> Document:
+    """An IAM policy document of these statements (the 2012-10-17 policy language)."""
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
@@ -25,7 +26,7 @@ def service_trust_policy(ctx: AwsContext, service: str, source_arn: str | None =
     condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": ctx.account_id}}
     if source_arn is not None:
         condition["ArnLike"] = {"aws:SourceArn": source_arn}
-    return _document(
+    return document(
         {
             "Sid": "TrustService",
             "Effect": "Allow",
@@ -56,7 +57,7 @@ def approval_rule_trust_policy(ctx: AwsContext, names: PipelineNames) -> Documen
 
 def approval_rule_policy(ctx: AwsContext, names: PipelineNames) -> Document:
     """EventBridge may start the deployment state machine, and nothing else."""
-    return _document(
+    return document(
         {
             "Sid": "StartDeployment",
             "Effect": "Allow",
@@ -73,7 +74,7 @@ def sagemaker_trust_policy(ctx: AwsContext) -> Document:
 
 def lambda_trust_policy() -> Document:
     """https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"""
-    return _document(
+    return document(
         {
             "Sid": "TrustLambda",
             "Effect": "Allow",
@@ -108,7 +109,7 @@ def sagemaker_execution_policy(
         log_groups.append(endpoint_group)
         log_streams.append(f"{endpoint_group}:log-stream:*")
     repositories = sorted({arns.ecr_repository_arn(ctx, *image) for image in images})
-    return _document(
+    return document(
         {
             "Sid": "ReadWritePipelinePrefix",
             "Effect": "Allow",
@@ -193,12 +194,12 @@ def evaluate_function_policy(ctx: AwsContext, names: PipelineNames, bucket: str,
                 "Resource": "*",
             }
         )
-    return _document(*statements)
+    return document(*statements)
 
 
 def scheduler_policy(ctx: AwsContext, names: PipelineNames) -> Document:
     """https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html"""
-    return _document(
+    return document(
         {
             "Sid": "StartRetraining",
             "Effect": "Allow",
@@ -211,7 +212,7 @@ def scheduler_policy(ctx: AwsContext, names: PipelineNames) -> Document:
 def tls_only_bucket_policy(ctx: AwsContext, bucket: str) -> Document:
     """https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html#transit"""
     bucket_arn = arns.s3_bucket_arn(ctx, bucket)
-    return _document(
+    return document(
         {
             "Sid": "DenyInsecureTransport",
             "Effect": "Deny",
@@ -231,7 +232,7 @@ DATA_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 def account_key_policy(ctx: AwsContext) -> Document:
     """A key the account administers through IAM: who may use it is up to IAM policies (KMS developer guide,
     "Default key policy")."""
-    return _document(
+    return document(
         {
             "Sid": "AccountAdministers",
             "Effect": "Allow",
@@ -267,7 +268,7 @@ def notification_key_use(ctx: AwsContext, environment: EnvironmentNames) -> Docu
     """The state machine publishes to its encrypted failure topic: the data-key actions on the environment's
     notifications key, which the program knows by its tag (its ARN is made by bootstrap)."""
     tag, value = environment.notifications_key_tag
-    return _document(
+    return document(
         {
             "Sid": "EncryptFailureNotifications",
             "Effect": "Allow",
