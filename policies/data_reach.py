@@ -72,9 +72,19 @@ def _services(statements: list[Statement]) -> list[str]:
     return [k for k in FIRST if k in named] + sorted(named - set(FIRST))
 
 
+def _may_reach_every(statement: Statement) -> bool:
+    """Whether a statement's resources could reach every resource of a type: a wildcard, a policy variable,
+    NotResource, or a resource not known at preview."""
+    if statement.not_resources is not None or "Resource" in statement.unknown_in or not statement.resources:
+        return True
+    return any("*" in r or "?" in r or "${" in r for r in statement.resources)
+
+
 def _first_reach(statements: list[Statement]) -> tuple[str, str, str, Statement] | None:
     """(action, type, a pattern, the statement that holds it) of the first action the statements allow on
     every resource of one of its types, or None."""
+    if not any(_may_reach_every(s) for s in statements):
+        return None  # ARNs named one by one reach one resource each, whatever the actions
     for key in _services(statements):
         service = catalog.service(key)
         if service is None:

@@ -24,16 +24,34 @@ REPORT = {
 }
 
 
+ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "ALLOWED_REPORT_PREFIX": PREFIX,
+}
+
+
+@pytest.fixture(scope="module")
+def _bucket() -> Iterator[Any]:
+    """One moto S3 with the bucket for the module (starting moto costs more than most tests here)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in ENVIRONMENT.items():
+            patch.setenv(key, value)
+        with mock_aws():
+            client = boto3.client("s3", region_name="eu-west-1")
+            client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+            yield client
+
+
 @pytest.fixture(autouse=True)
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("ALLOWED_REPORT_PREFIX", PREFIX)
-    with mock_aws():
-        client = boto3.client("s3", region_name="eu-west-1")
-        client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        yield client
+def s3(_bucket: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The bucket, empty at the start of each test."""
+    for key, value in ENVIRONMENT.items():
+        monkeypatch.setenv(key, value)
+    yield _bucket
+    for entry in _bucket.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        _bucket.delete_object(Bucket=BUCKET, Key=entry["Key"])
 
 
 def tar_gz(members: dict[str, bytes]) -> bytes:
