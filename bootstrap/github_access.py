@@ -307,7 +307,19 @@ def boundary_policy(account: Account, environment: EnvironmentNames, pipelines: 
 def _pipeline_arns(account: Account, pipelines: list[MlPipelineArgs]) -> dict[str, list[str]]:
     """Kind -> the ARNs of every resource of E's pipelines a deploy creates, each named as the program names it."""
     found: dict[str, list[str]] = {
-        k: [] for k in ("roles", "functions", "logs", "machines", "topics", "alarms", "schedules", "groups", "rules")
+        k: []
+        for k in (
+            "roles",
+            "functions",
+            "logs",
+            "machines",
+            "topics",
+            "alarms",
+            "schedules",
+            "groups",
+            "rules",
+            "deploy_machines",
+        )
     }
     for pipeline in pipelines:
         names = pipeline.names
@@ -325,6 +337,7 @@ def _pipeline_arns(account: Account, pipelines: list[MlPipelineArgs]) -> dict[st
             group = names.deploy_state_machine_log_group
             found["logs"] += [arns.log_group_arn(account, group), f"{arns.log_group_arn(account, group)}:*"]
             found["machines"].append(arns.state_machine_arn(account, names.deploy_state_machine))
+            found["deploy_machines"].append(arns.state_machine_arn(account, names.deploy_state_machine))
             found["alarms"] += [account.arn("cloudwatch", f"alarm:{alarm}") for alarm in names.endpoint_alarms]
             found["rules"].append(arns.events_rule_arn(account, names.approval_rule))
     return found
@@ -600,18 +613,37 @@ def _registry_and_schedule_statements(own: dict[str, list[str]]) -> list[Documen
         }
     )
     if own["rules"]:
-        statements.append(
+        statements += [
             {
-                # The approval rules and their one target each: the pipeline's deployment state machine.
+                # The approval rules, matching only SageMaker's model package events (events:source,
+                # events:detail-type): never a rule that forwards CloudTrail or other teams' events.
                 "Sid": "ApprovalRules",
                 "Effect": "Allow",
+                "Action": "events:PutRule",
+                "Resource": own["rules"],
+                "Condition": {
+                    "StringEquals": {
+                        "events:source": ["aws.sagemaker"],
+                        "events:detail-type": ["SageMaker Model Package State Change"],
+                    }
+                },
+            },
+            {
+                # Their one target each: the pipeline's deployment state machine, no other (events:TargetArn).
+                "Sid": "ApprovalRuleTargets",
+                "Effect": "Allow",
+                "Action": "events:PutTargets",
+                "Resource": own["rules"],
+                "Condition": {"ArnEquals": {"events:TargetArn": own["deploy_machines"]}},
+            },
+            {
+                "Sid": "ApprovalRulesReadAndRemove",
+                "Effect": "Allow",
                 "Action": [
-                    "events:PutRule",
                     "events:DescribeRule",
                     "events:DeleteRule",
                     "events:EnableRule",
                     "events:DisableRule",
-                    "events:PutTargets",
                     "events:RemoveTargets",
                     "events:ListTargetsByRule",
                     "events:TagResource",
@@ -619,8 +651,8 @@ def _registry_and_schedule_statements(own: dict[str, list[str]]) -> list[Documen
                     "events:ListTagsForResource",
                 ],
                 "Resource": own["rules"],
-            }
-        )
+            },
+        ]
     if own["schedules"]:
         statements.append(
             {

@@ -113,6 +113,8 @@ def deploy_spec(args: MlPipelineArgs) -> DeploySpec:
         instance_type=s.inference.instance_type,
         instance_count=s.inference.instance_count,
         rollback_alarms=n.endpoint_alarms,
+        inference_image=s.inference.image,
+        model_data_prefix=f"s3://{args.bucket_name}/{n.s3_prefix}runs/",
         rollback_window=s.deployment.rollback_alarm_window_seconds,
         max_wait=s.deployment.max_wait_seconds,
         retry_interval=s.retry.interval_seconds,

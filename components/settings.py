@@ -227,10 +227,20 @@ class DeploymentSettings(_Model):
     """Whether approved model versions are served from a real-time endpoint, and how the update is guarded."""
 
     enabled: bool = False
-    max_wait_seconds: Annotated[int, Field(ge=300, le=14400)] = 3600
+    max_wait_seconds: Annotated[int, Field(ge=600, le=14400)] = 3600
     """How long a deployment waits for the endpoint to be in service before it fails and notifies."""
     rollback_alarm_window_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
     """Blue/green: how long the new fleet is watched (the rollback alarms) before the old one is removed."""
+
+    @model_validator(mode="after")
+    def _wait_covers_the_window(self) -> DeploymentSettings:
+        # BlueGreenUpdatePolicy: the update's time limit must exceed the window the new fleet is watched.
+        if self.max_wait_seconds <= self.rollback_alarm_window_seconds:
+            raise ValueError(
+                f"maxWaitSeconds ({self.max_wait_seconds}) must exceed rollbackAlarmWindowSeconds "
+                f"({self.rollback_alarm_window_seconds}): the update is watched that long before it ends"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod

@@ -156,7 +156,20 @@ def grants_for_task(ctx: AwsContext, prefix: str, name: str, state: dict[str, An
             actions = (*actions, "sagemaker:ListTags")
         if "Tags" in params:
             actions = (*actions, "sagemaker:AddTags")
-        grants.append(Grant(tuple(actions), tuple(resources)))
+        condition = None
+        if integration == "aws-sdk:sagemaker:createModelPackage" and isinstance(params.get("ModelApprovalStatus"), str):
+            # A version starts with the stack's status, no other: the role cannot register one Approved itself.
+            condition = {"StringEquals": {"sagemaker:ModelApprovalStatus": params["ModelApprovalStatus"]}}
+        grants.append(Grant(tuple(actions), tuple(resources), condition))
+        alarms = params.get("DeploymentConfig", {}).get("AutoRollbackConfiguration", {}).get("Alarms", [])
+        if alarms:
+            # SageMaker reads the rollback alarms with the caller's permissions (auto-rollback configuration).
+            names = [a.get("AlarmName") for a in alarms]
+            if not all(isinstance(n, str) and n.startswith(prefix) for n in names):
+                raise UnscopableTaskError(f"state {name}: rollback alarms must be literal names with prefix {prefix!r}")
+            grants.append(
+                Grant(("cloudwatch:DescribeAlarms",), tuple(ctx.arn("cloudwatch", f"alarm:{n}") for n in names))
+            )
         if pattern == ".sync":
             if rule is None:
                 raise UnscopableTaskError(f"state {name}: {integration} has no .sync integration")

@@ -122,6 +122,9 @@ class DeploySpec:
     instance_type: str
     instance_count: int
     rollback_alarms: tuple[str, ...]
+    inference_image: str
+    model_data_prefix: str
+    """`s3://<bucket>/pipelines/<prefix>/runs/`: where the training machine's model artifacts are."""
     rollback_window: int
     max_wait: int
     retry_interval: int
@@ -479,7 +482,13 @@ def _deploy_approval_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
             next_state="IsApproved",
             timeout=API_CALL_TIMEOUT_SECONDS,
             retry_on=SAGEMAKER_SDK_RETRYABLE,
-            result_selector={"status.$": "$.ModelApprovalStatus", "group.$": "$.ModelPackageGroupName"},
+            result_selector={
+                "status.$": "$.ModelApprovalStatus",
+                "group.$": "$.ModelPackageGroupName",
+                # The first container's, by an intrinsic (a `[0]` path yields a list in some JSONPath readers).
+                "image.$": "States.ArrayGetItem($.InferenceSpecification.Containers[*].Image, 0)",
+                "modelData.$": "States.ArrayGetItem($.InferenceSpecification.Containers[*].ModelDataUrl, 0)",
+            },
             result_path="$.package",
             comment="Read the version's approval now: the event may be stale, and only Approved serves.",
         ),
@@ -490,6 +499,10 @@ def _deploy_approval_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
                     "And": [
                         {"Variable": "$.package.status", "StringEquals": "Approved"},
                         {"Variable": "$.package.group", "StringEquals": spec.model_package_group},
+                        # What the training machine registers, and nothing else approved into the group: the
+                        # pipeline's inference image, model data from one of its own runs.
+                        {"Variable": "$.package.image", "StringEquals": spec.inference_image},
+                        {"Variable": "$.package.modelData", "StringMatches": f"{spec.model_data_prefix}*"},
                     ],
                     "Next": "CreateModel",
                 }
@@ -499,7 +512,10 @@ def _deploy_approval_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
         "NotApproved": {
             "Type": "Fail",
             "Error": NOT_APPROVED_ERROR,
-            "Cause": f"the model version is not an approved version of {spec.model_package_group}; nothing served",
+            "Cause": (
+                f"the model version is not an approved version of {spec.model_package_group} with its inference "
+                "image and model data from its runs; nothing served"
+            ),
         },
         "CreateModel": _task(
             spec,
@@ -649,7 +665,7 @@ def _deploy_waiting_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
                 {
                     "Or": [
                         {"Variable": "$.endpoint.status", "StringEquals": status}
-                        for status in ("Failed", "OutOfService", "Deleting")
+                        for status in ("Failed", "OutOfService", "Deleting", "UpdateRollbackFailed")
                     ],
                     "Next": "EndpointFailed",
                 },

@@ -531,3 +531,23 @@ def test_state_administrators_must_be_role_or_user_arns(
         "the program failed: RunError: bootstrap/Pulumi.prod.yaml: stateAdministrators must be a list of IAM role or "
         "user ARNs (arn:<partition>:iam::<account>:role/<name>)"
     )
+
+
+@pytest.mark.parametrize(("stack", "environment"), [("nonprod", "staging"), ("prod", "prod")])
+def test_deploy_role_writes_approval_rules_only_for_sagemaker_events_and_its_deployment(
+    bootstrap: dict[str, Plan], stack: str, environment: str
+) -> None:
+    """No rule that forwards CloudTrail or other teams' events, no target but the pipeline's deployment."""
+    policy = _document(bootstrap[stack], f"deploy-{environment}-permissions")
+    by_action = {a: s for s in policy["Statement"] for a in _as_list(s["Action"]) if a.startswith("events:")}
+    assert by_action["events:PutRule"]["Condition"] == {
+        "StringEquals": {
+            "events:source": ["aws.sagemaker"],
+            "events:detail-type": ["SageMaker Model Package State Change"],
+        }
+    }
+    assert by_action["events:PutTargets"]["Condition"] == {
+        "ArnEquals": {
+            "events:TargetArn": [f"arn:aws:states:eu-west-1:123456789012:stateMachine:churn-{environment}-deploy"]
+        }
+    }

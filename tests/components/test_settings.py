@@ -184,6 +184,14 @@ BAD_VALUES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "'PendingManualApproval'",
     ),
     (
+        "a deployment that ends before its rollback window",
+        lambda c: pipeline(c).update(
+            deployment={"enabled": True, "maxWaitSeconds": 600, "rollbackAlarmWindowSeconds": 600}
+        ),
+        "ml-pipelines:pipelines[0].deployment: maxWaitSeconds (600) must exceed rollbackAlarmWindowSeconds (600): "
+        "the update is watched that long before it ends",
+    ),
+    (
         "a container variable name SageMaker refuses",
         lambda c: pipeline(c)["inference"].update(environment={"LOG-LEVEL": "info"}),
         "ml-pipelines:pipelines[0].inference.environment: 'LOG-LEVEL' is not an environment variable name "

@@ -241,6 +241,8 @@ def test_model_versions_are_scoped_to_the_pipelines_group() -> None:
     training = state_machine_policy(CTX, P, build_definition(SPEC), logging=False, tracing=False)
     [register] = [s for s in training["Statement"] if "sagemaker:CreateModelPackage" in s["Action"]]
     assert register["Resource"] == [f"{SM}:model-package/{P}/*"]
+    # the training role cannot register a version already approved where the stack says a person approves
+    assert register["Condition"] == {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
     deploy = state_machine_policy(CTX, P, build_deploy_definition(DEPLOY), logging=False, tracing=False)
     [describe] = [s for s in deploy["Statement"] if "sagemaker:DescribeModelPackage" in s["Action"]]
     assert describe["Resource"] == [f"{SM}:model-package/{P}/*"]
@@ -292,3 +294,12 @@ def test_nothing_but_star_only_actions_is_granted_on_star(plans: dict[str, Plan]
     allowed = set(LOG_DELIVERY_ACTIONS) | set(XRAY_ACTIONS) | {"sagemaker:ListEndpoints"}
     assert on_star <= allowed
     assert on_star >= set(LOG_DELIVERY_ACTIONS)
+
+
+def test_the_deployment_reads_the_alarms_it_rolls_back_on() -> None:
+    deploy = state_machine_policy(CTX, P, build_deploy_definition(DEPLOY), logging=False, tracing=False)
+    [alarms] = [s for s in deploy["Statement"] if s["Action"] == ["cloudwatch:DescribeAlarms"]]
+    assert alarms["Resource"] == [
+        "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:churn-prod-endpoint-errors",
+        "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:churn-prod-endpoint-latency",
+    ]

@@ -61,6 +61,8 @@ DEPLOY = DeploySpec(
     instance_type="ml.m5.large",
     instance_count=2,
     rollback_alarms=("churn-prod-endpoint-errors", "churn-prod-endpoint-latency"),
+    inference_image="111122223333.dkr.ecr.eu-west-1.amazonaws.com/serve:1",
+    model_data_prefix="s3://bucket/pipelines/churn-prod/runs/",
     rollback_window=600,
     max_wait=3600,
     retry_interval=7,
@@ -231,6 +233,9 @@ def test_deployment_serves_only_an_approved_version_of_its_group() -> None:
     assert states["IsApproved"]["Choices"][0]["And"] == [
         {"Variable": "$.package.status", "StringEquals": "Approved"},
         {"Variable": "$.package.group", "StringEquals": "churn-prod"},
+        # approved into the group is not enough: the pipeline's own image and one of its runs' model data
+        {"Variable": "$.package.image", "StringEquals": DEPLOY.inference_image},
+        {"Variable": "$.package.modelData", "StringMatches": "s3://bucket/pipelines/churn-prod/runs/*"},
     ]
     assert states["IsApproved"]["Default"] == "NotApproved" and states["NotApproved"]["Type"] == "Fail"
     assert states["CreateModel"]["Parameters"]["PrimaryContainer"] == {"ModelPackageName.$": "$.run.packageArn"}
