@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.policies.conftest import UNKNOWN
-from tools.mock_runtime.program import run_program
+from tools.mock_runtime.program import Plan
 from tools.offline_preview.analyzer import PackError, PolicyPack, StackResource
 from tools.offline_preview.check import check
 
@@ -188,8 +188,10 @@ def test_the_project_config_files_name_only_real_policies_and_settings(path: Pat
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 @pytest.mark.parametrize("preview", [True, False])
-def test_the_project_stacks_pass_with_their_config(stack: str, preview: bool) -> None:
-    plan = run_program(ROOT, stack, preview=preview)
+def test_the_project_stacks_pass_with_their_config(
+    stack: str, preview: bool, plans: dict[str, Plan], preview_plans: dict[str, Plan]
+) -> None:
+    plan = (preview_plans if preview else plans)[stack]  # the session's runs of the program, shared
     pack = started(stack, [PACK / "config" / f"{stack}.json"], dry_run=preview)
     try:
         found = check(plan, [pack])
