@@ -37,9 +37,14 @@ CASES = [(machine, case) for stack in STACKS for machine in MACHINES[stack] for 
 
 
 @functools.cache
+def _result(machine: StateMachine, case: str) -> Any:
+    """A file case run on the engine, once per session (the polling-loop cases take a second or two): its
+    expectation checked by one test, the states it enters read by the others."""
+    return run_case(machine, case, CONFIG, EXPECTED[machine.name][case])
+
+
 def _entered(machine: StateMachine, case: str) -> tuple[str, ...]:
-    """The states a file case enters (run once per session: the polling-loop cases take a second or two)."""
-    return tuple(run_case(machine, case, CONFIG, EXPECTED[machine.name][case]).execution.states)
+    return tuple(_result(machine, case).execution.states)
 
 
 @pytest.fixture(autouse=True)
@@ -54,10 +59,8 @@ def _quiet_engine() -> Iterator[None]:
 
 @pytest.mark.parametrize(("machine", "case"), CASES, ids=[f"{m.name}-{c}" for m, c in CASES])
 def test_case_ends_as_expected(machine: StateMachine, case: str) -> None:
-    expected = EXPECTED.get(machine.name, {}).get(case)
-    assert expected is not None, f"expected.yaml has no {machine.name}.{case}"
-    result = run_case(machine, case, CONFIG, expected)
-    assert result.mismatches == []
+    assert EXPECTED.get(machine.name, {}).get(case) is not None, f"expected.yaml has no {machine.name}.{case}"
+    assert _result(machine, case).mismatches == []
 
 
 def test_every_state_machine_has_cases_and_every_case_an_expectation() -> None:
