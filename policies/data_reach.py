@@ -13,9 +13,10 @@ import fnmatch
 from pulumi_policy import StackValidationArgs
 
 from .access import catalog
+from .access.algebra import statement_actions
 from .access.document import Statement
 from .access.least_privilege import scoped
-from .access.reach import concrete, creates_assigned, names_action, reaching_every, tag_scoped
+from .access.reach import concrete, creates_assigned, reaching_every, tag_scoped
 from .framework import EnvironmentStackPolicy, Report
 from .iam import model
 
@@ -83,19 +84,23 @@ def _may_reach_every(statement: Statement) -> bool:
 def _first_reach(statements: list[Statement]) -> tuple[str, str, str, Statement] | None:
     """(action, type, a pattern, the statement that holds it) of the first action the statements allow on
     every resource of one of its types, or None."""
-    if not any(_may_reach_every(s) for s in statements):
-        return None  # ARNs named one by one reach one resource each, whatever the actions
+    # ARNs named one by one reach one resource each, alone or in a union: only the others can reach every one.
+    statements = [s for s in statements if _may_reach_every(s)]
+    if not statements:
+        return None
     for key in _services(statements):
         service = catalog.service(key)
         if service is None:
             continue
         first = FIRST.get(key, ())
-        for action in service.actions:
-            if not scoped(action.name):
+        masks = [(s, statement_actions(s, service)) for s in statements]
+        named = 0
+        for _, mask in masks:
+            named |= mask
+        for index, action in enumerate(service.actions):
+            if not named >> index & 1 or not scoped(action.name):
                 continue
-            naming = [s for s in statements if names_action(s, action.name)]
-            if not naming:
-                continue
+            naming = [s for s, mask in masks if mask >> index & 1]
             patterns = [p for s in naming for p in _patterns(s)]
             types = [t for t in first if t in action.resource_types] + [
                 t for t in action.resource_types if t not in first

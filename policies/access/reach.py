@@ -286,9 +286,9 @@ def covers_every(matched: Callable[[str], str | None]) -> str | None:
         ["\x02" * 23 + c for c in _CHARACTERS],
         [c * 24 for c in _CHARACTERS],
     ):
-        witnesses = [matched(name) for name in family]
-        if all(witnesses):
-            return witnesses[0]
+        first = matched(family[0])
+        if first is not None and all(matched(name) is not None for name in family[1:]):
+            return first
     return None
 
 
@@ -333,11 +333,8 @@ def _reaching_every(patterns: tuple[str, ...], key: str, type_: str) -> str | No
     for suffix in suffixes:
 
         def matched(name: str, suffix: str = suffix) -> str | None:
-            probe = _VARIABLE.sub(
-                lambda m: {"Partition": "aws", "Region": "\x01", "Account": "\x01"}.get(m.group(1), name),
-                arn_format,
-            ).lower()
-            return next((p for p, g in globs if g.fullmatch(probe + suffix)), None)
+            probe = _probe(arn_format, name) + suffix
+            return next((p for p, g in globs if g.fullmatch(probe)), None)
 
         witness = covers_every(matched)
         if witness is not None:
@@ -361,6 +358,14 @@ def creates_assigned(action: str, type_: str) -> bool:
         return False
     noun = "".join(part.capitalize() for part in re.split(r"[-_ ]", type_))
     return re.fullmatch(rf"(Create|Run|Allocate){noun}s?", name, re.IGNORECASE) is not None
+
+
+@functools.lru_cache(maxsize=65536)
+def _probe(arn_format: str, name: str) -> str:
+    """An ARN of the format with every name part `name`, in a region and account no pattern spells."""
+    return _VARIABLE.sub(
+        lambda m: {"Partition": "aws", "Region": "\x01", "Account": "\x01"}.get(m.group(1), name), arn_format
+    ).lower()
 
 
 def _id_shaped(pattern: str, key: str, arn_format: str) -> bool:

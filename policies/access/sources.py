@@ -625,23 +625,26 @@ _ROLE_SUFFIX = re.compile(
 """Any other property named like a role (`nodeRoleArn`, `podExecutionRoleArn`, `iamRoles`, `iamFleetRole`,
 `agentResourceRoleArn`, `administrationRoleArn`...): read when it holds a role or instance-profile ARN."""
 _ROLE_ARN = re.compile(r"^arn:[^:]+:iam::[^:]*:(role|instance-profile)/", re.IGNORECASE)
-_ROLE_HOLDERS = frozenset(
-    {
-        "definition",
-        "target",
-        "targets",
-        "containerproperties",
-        "nodeproperties",
-        "defaultusersettings",
-        "defaultspacesettings",
-        "details",
-        "instanceconfiguration",
-        "settings",
-        "parameters",
-    }
-)
-"""Properties that hold a role inside them (a state machine's definition, a schedule's target, a job's
-container, a domain's user settings): wholly unknown at preview, the role in them cannot be seen."""
+_ROLE_HOLDERS: dict[str, tuple[str, ...]] = {
+    "aws:sfn/stateMachine:StateMachine": ("definition",),
+    "aws:scheduler/schedule:Schedule": ("target",),
+    "aws:batch/jobDefinition:JobDefinition": (
+        "containerProperties",
+        "nodeProperties",
+        "ecsProperties",
+        "eksProperties",
+    ),
+    "aws:sagemaker/domain:Domain": ("defaultUserSettings", "defaultSpaceSettings"),
+    "aws:sagemaker/userProfile:UserProfile": ("userSettings",),
+    "aws:sagemaker/space:Space": ("spaceSettings",),
+    "aws:apprunner/service:Service": ("instanceConfiguration",),
+    "aws:elasticbeanstalk/environment:Environment": ("settings",),
+    "aws:ssm/association:Association": ("parameters",),
+}
+"""Per type, the properties (pulumi_aws's inputs) that hold a role inside them: a state machine's definition, a
+schedule's target, a job's container, a domain's user settings, an environment's option settings, an
+association's parameters (AutomationAssumeRole). Wholly unknown at preview, the role in them cannot be seen;
+the same property of another type (an RDS parameter group's `parameters`) holds none."""
 _IDENTITY_TYPES = ("aws:iam/", "aws-native:iam:", "aws:ssoadmin/", "aws-native:sso:")
 
 
@@ -772,10 +775,10 @@ def compute_roles(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]]:
     if type_.startswith(_IDENTITY_TYPES) and type_ != "aws:iam/instanceProfile:InstanceProfile":
         return []
     found: list[tuple[str, Any]] = []
-    for key, value in props.items():
+    for key in _ROLE_HOLDERS.get(type_, ()):
         # A whole property not known at preview may hold the role (a definition, a target): fail closed.
-        if value is UNKNOWN and str(key).lower() in _ROLE_HOLDERS:
-            found.append((str(key), UNKNOWN))
+        if props.get(key) is UNKNOWN:
+            found.append((key, UNKNOWN))
     for where, value in _walk(props, "", 0):
         # A key of its own may end in `.$` (an ASL path parameter): `...Parameters.RoleArn.$`.
         key = (where.removesuffix(".$").rsplit(".", 1)[-1] + ".$") if where.endswith(".$") else where.rsplit(".", 1)[-1]

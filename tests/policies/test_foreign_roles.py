@@ -88,3 +88,12 @@ def test_a_role_that_cannot_be_seen_is_reported(type_: str, props: dict, where: 
 def test_a_property_named_like_a_role_that_holds_no_role_arn_is_not_one() -> None:
     stack = Stack().add("aws:docdb/clusterInstance:ClusterInstance", "x", {"promotionTierRole": "WRITER"})
     assert reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]}) == []
+
+
+def test_an_unknown_property_hides_a_role_only_where_that_type_keeps_one() -> None:
+    """`parameters` of an SSM association may name its AutomationAssumeRole; an RDS parameter group's hold none."""
+    association = Stack().add("aws:ssm/association:Association", "x", {"name": "doc", "parameters": UNKNOWN})
+    [message] = reported(FOREIGN_ROLES, association, {"allowedAccounts": [ACCOUNT]})
+    assert "parameters: the role it runs as is not known at preview" in message
+    group = Stack().add("aws:rds/parameterGroup:ParameterGroup", "x", {"name": "pg", "parameters": UNKNOWN})
+    assert reported(FOREIGN_ROLES, group, {"allowedAccounts": [ACCOUNT]}) == []
