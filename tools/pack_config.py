@@ -17,9 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-import yaml
-
 from components.arns import AwsContext
+from components.files import read_document
 from components.ml_pipeline import pipelines_of, role_policies
 from components.settings import SettingsError, settings_of_stack_file
 from tools.cli import Parser, UsageError
@@ -33,7 +32,7 @@ _CONTEXT = AwsContext(partition="aws", region="us-east-1", account_id="000000000
 def deployed(stacks: Path = ROOT / "stacks") -> tuple[list[str], list[str]]:
     """(role names, resources as service:resource) of every pipeline of every stack file: the roles, the
     evaluation functions, the state machines and the retraining schedules a deploy manages."""
-    project = yaml.safe_load((stacks.parent / "Pulumi.yaml").read_text(encoding="utf-8"))["name"]
+    project = read_document(stacks.parent / "Pulumi.yaml", "project file", UsageError)["name"]
     roles: set[str] = set()
     resources: set[str] = set()
     for path in sorted(stacks.glob("Pulumi.*.yaml")):
@@ -72,7 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    current = json.loads(PROD_CONFIG.read_text(encoding="utf-8"))
+    try:
+        current = read_document(PROD_CONFIG, "pack config", UsageError)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     wanted = updated(current, roles, resources)
     if args.check:
         if wanted != current:

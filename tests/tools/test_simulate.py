@@ -169,7 +169,7 @@ def test_an_attempt_beyond_the_mocked_ones_is_an_error() -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{", "not JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"),
+        ("{", "not valid JSON (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"),
         ('{"StateMachines": {}}', "MockedResponses: Field required"),
         (
             '{"StateMachines": {}, "MockedResponses": {"R": {"0": {}}}}',

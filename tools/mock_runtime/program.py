@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime import stack as pulumi_stack
 
+from components.files import read_document
 from tools.mock_runtime.mocks import AwsMocks, World
 
 SECRET_STAND_IN = "[secret]"
@@ -106,10 +107,7 @@ def load_project(directory: Path) -> Project:
     path = directory / "Pulumi.yaml"
     if not path.is_file():
         raise PlanError(f"{path}: no Pulumi.yaml (is --cwd a Pulumi project directory?)")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    data = read_document(path, "project file", PlanError) or {}
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         raise PlanError(f"{path}: name: a project name (string) is required")
     runtime = data.get("runtime")
@@ -160,10 +158,7 @@ def load_stack_config(project: Project, stack: str) -> tuple[dict[str, str], set
     path = project.stack_file(stack)
     if not path.is_file():
         raise PlanError(f"{path}: no such stack file (stacks: {', '.join(list_stacks(project)) or 'none'})")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    data = read_document(path, "stack file", PlanError) or {}
     raw = (data.get("config") or {}) if isinstance(data, dict) else None
     if not isinstance(raw, dict):
         raise PlanError(f"{path}: config: must be a mapping of keys to values")
@@ -296,6 +291,10 @@ def _run(
     asyncio.set_event_loop(loop)
     try:
         pulumi.runtime.set_all_config(config, sorted(secrets))
+        # Outputs still being computed, which Pulumi awaits before a run ends. The mock settings leave this set
+        # unset, so every run would share the first one ever made, and a failed run's futures (bound to its
+        # closed loop) would be awaited by the next run forever.
+        pulumi_settings.SETTINGS.outputs = set()
         # Registers the root stack on this loop, as the language host does before running the program.
         pulumi_mocks.set_mocks(mocks, project=project.name, stack=stack, preview=preview, monitor=monitor)
         with _in_project(project):
@@ -310,9 +309,30 @@ def _run(
             struct = loop.run_until_complete(rpc.serialize_properties(exported, {}, keep_output_values=False))
             stack_outputs = rpc.deserialize_properties(struct, keep_unknowns=True)
     finally:
+        _drain(loop)
+    return monitor.recorded, stack_outputs
+
+
+def _drain(loop: asyncio.AbstractEventLoop) -> None:
+    """Close a run's loop only once nothing of the run is left: its tasks (a failed program leaves some) and
+    the work of its executor threads. The mock monitor answers in those threads, whose context is empty: what
+    they create is tracked in Pulumi's settings as last set, so a thread still working when the next run
+    starts would put a future of this closed loop in that run's set, which it would await forever."""
+    try:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_default_executor())
+        # Pulumi keeps a failed output in the set for the program's end; the run has ended, its error raised.
+        outputs = pulumi_settings.SETTINGS.outputs
+        for output in outputs:
+            if output.done() and not output.cancelled():
+                output.exception()
+        outputs.clear()
+    finally:
         loop.close()
         asyncio.set_event_loop(None)
-    return monitor.recorded, stack_outputs
 
 
 def run_program(

@@ -23,8 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from components.files import read_document
 from tools.offline_preview import policy_config
 from tools.offline_preview.policy_config import PackInfo, PolicyConfig, PolicyInfo
 
@@ -81,10 +80,7 @@ def _manifest(pack: Path) -> dict[str, Any]:
     path = pack / "PulumiPolicy.yaml"
     if not path.is_file():
         raise PackError(f"{path}: no PulumiPolicy.yaml (is {pack} a policy pack?)")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise PackError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    data = read_document(path, "policy pack manifest", PackError) or {}
     return data if isinstance(data, dict) else {}
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.markup import escape
 
+from components.files import read_document
 from tools.cli import Parser, UsageError
 
 if TYPE_CHECKING:
@@ -51,10 +52,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def cases_of(mock_config: Path, stack: str) -> dict[str, list[str]]:
     """Case -> the state machines of the stack that have it, read from the mock config's raw JSON: quick, before
     anything heavy is imported (moto, the program)."""
-    try:
-        raw = json.loads(mock_config.read_text())
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{mock_config}: cannot be read ({exc})") from None
+    raw = read_document(mock_config, "mock config file", UsageError)
     found: dict[str, list[str]] = {}
     machines = raw.get("StateMachines", {}) if isinstance(raw, dict) else {}
     for machine, spec in sorted(machines.items()):

@@ -18,9 +18,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from components.files import read_document
 from tools.simulate.engine import Execution, SimulationError
 
 
@@ -83,12 +83,7 @@ class Expected(BaseModel):
 
 def load(path: Path) -> dict[str, dict[str, Expected]]:
     """State machine -> test case -> expectation; every problem is one line naming the file and the key."""
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise SimulationError(f"{path}: no such expectations file") from None
-    except yaml.YAMLError as exc:
-        raise SimulationError(f"{path}: not YAML ({str(exc).splitlines()[0]})") from None
+    raw = read_document(path, "expectations file", SimulationError)
     if not isinstance(raw, dict):
         raise SimulationError(f"{path}: expected a mapping of state machine -> test case -> expectation")
     result: dict[str, dict[str, Expected]] = {}

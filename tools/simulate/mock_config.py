@@ -11,7 +11,6 @@ execution's own names (`named`), so one response serves every stack and pipeline
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase, _mock_test_case_from_raw
 from pydantic import BaseModel, ConfigDict, RootModel, ValidationError, model_validator
 
+from components.files import read_document
 from tools.simulate.engine import SimulationError
 
 
@@ -92,12 +92,7 @@ def _location(error: Any) -> str:
 
 def load(path: Path) -> MockConfig:
     """Read and check a mock config; every problem is one line naming the file and the key."""
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SimulationError(f"{path}: no such mock config file") from None
-    except json.JSONDecodeError as exc:
-        raise SimulationError(f"{path}: not JSON ({exc})") from None
+    raw = read_document(path, "mock config file", SimulationError)
     try:
         config = MockConfig.model_validate(raw)
     except ValidationError as exc:
