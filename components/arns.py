@@ -39,6 +39,16 @@ class AwsContext:
         )
 
 
+DEPLOY_SUFFIX = "-deploy"
+
+
+def pipeline_of_state_machine(name: str, stack: str) -> str | None:
+    """The pipeline prefix `<pipeline>-<stack>` of one of the stack's state machines: the pipeline's own
+    (`<prefix>`) or its deployment machine (`<prefix>-deploy`); None for a name of another stack."""
+    prefix = name.removesuffix(DEPLOY_SUFFIX)
+    return prefix if prefix.endswith(f"-{stack}") else None
+
+
 @dataclass(frozen=True)
 class PipelineNames:
     """The names of one pipeline's resources, all derived from `<pipeline>-<stack>`."""
@@ -89,7 +99,7 @@ class PipelineNames:
     @property
     def deploy_state_machine(self) -> str:
         """The state machine that serves an approved model version (where the stack deploys)."""
-        return f"{self.prefix}-deploy"
+        return f"{self.prefix}{DEPLOY_SUFFIX}"
 
     @property
     def deploy_state_machine_role(self) -> str:

@@ -24,16 +24,29 @@ from botocore.validate import ParamValidator
 from moto import mock_aws
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase
 
+from components.arns import pipeline_of_state_machine
 from tests.conftest import ROOT, STACKS
 from tools.mock_runtime.program import Plan
 from tools.simulate import expectations, mock_config
 from tools.simulate.engine import run
-from tools.simulate.runner import StateMachine, names_of, run_case, state_machines
+from tools.simulate.runner import StateMachine, machines_of, names_of, run_case
 
 CONFIG = mock_config.load(ROOT / "simulation" / "MockConfigFile.json")
 EXPECTED = expectations.load(ROOT / "simulation" / "expected.yaml")
-MACHINES: dict[str, list[StateMachine]] = {stack: state_machines(ROOT, stack) for stack in STACKS}
-CASES = [(machine, case) for stack in STACKS for machine in MACHINES[stack] for case in CONFIG.cases(machine.name)]
+# What to run is read from the case files alone, so collecting this module runs no program; each test takes its
+# state machine from the session's plans (test_every_state_machine_has_cases... checks the two agree).
+NAMES = {stack: [n for n in sorted(CONFIG.StateMachines) if pipeline_of_state_machine(n, stack)] for stack in STACKS}
+CASES = [(stack, name, case) for stack in STACKS for name in NAMES[stack] for case in CONFIG.cases(name)]
+
+
+def _machines(plans: dict[str, Plan], stack: str) -> list[StateMachine]:
+    return machines_of(plans[stack])
+
+
+def _machine(plans: dict[str, Plan], stack: str, name: str) -> StateMachine:
+    found = [m for m in _machines(plans, stack) if m.name == name]
+    assert found, f"MockConfigFile.json has cases for {name}, which stack {stack} does not declare"
+    return found[0]
 
 
 @functools.cache
@@ -57,14 +70,15 @@ def _quiet_engine() -> Iterator[None]:
     logger.setLevel(level)
 
 
-@pytest.mark.parametrize(("machine", "case"), CASES, ids=[f"{m.name}-{c}" for m, c in CASES])
-def test_case_ends_as_expected(machine: StateMachine, case: str) -> None:
+@pytest.mark.parametrize(("stack", "name", "case"), CASES, ids=[f"{n}-{c}" for _, n, c in CASES])
+def test_case_ends_as_expected(plans: dict[str, Plan], stack: str, name: str, case: str) -> None:
+    machine = _machine(plans, stack, name)
     assert EXPECTED.get(machine.name, {}).get(case) is not None, f"expected.yaml has no {machine.name}.{case}"
     assert _result(machine, case).mismatches == []
 
 
-def test_every_state_machine_has_cases_and_every_case_an_expectation() -> None:
-    names = {m.name for machines in MACHINES.values() for m in machines}
+def test_every_state_machine_has_cases_and_every_case_an_expectation(plans: dict[str, Plan]) -> None:
+    names = {m.name for stack in STACKS for m in _machines(plans, stack)}
     assert sorted(n for n in names if not CONFIG.cases(n)) == []
     configured = {(m, c) for m in CONFIG.StateMachines for c in CONFIG.cases(m)}
     expected = {(m, c) for m, cases in EXPECTED.items() for c in cases}
@@ -73,8 +87,8 @@ def test_every_state_machine_has_cases_and_every_case_an_expectation() -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_state_is_entered_by_some_case(stack: str) -> None:
-    for machine in MACHINES[stack]:
+def test_every_state_is_entered_by_some_case(plans: dict[str, Plan], stack: str) -> None:
+    for machine in _machines(plans, stack):
         entered = {state for case in CONFIG.cases(machine.name) for state in _entered(machine, case)}
         assert sorted(set(machine.states) - entered) == [], f"states of {machine.name} no test case reaches"
 
@@ -85,15 +99,21 @@ def _catching_states(machine: StateMachine) -> list[str]:
     ]
 
 
-CATCHING = [(m, s) for stack in STACKS for m in MACHINES[stack] for s in _catching_states(m)]
-
-
-@pytest.mark.parametrize(("machine", "state"), CATCHING, ids=[f"{m.name}-{s}" for m, s in CATCHING])
-def test_every_catch_leads_to_the_notification(machine: StateMachine, state: str) -> None:
-    """A case that reaches `state` is replayed with `state` failing for good: notify, then fail as named.
+@pytest.mark.parametrize(("stack", "name"), [(s, n) for s in STACKS for n in NAMES[s]], ids=lambda v: v)
+def test_every_catch_leads_to_the_notification(plans: dict[str, Plan], stack: str, name: str) -> None:
+    """A case that reaches a state with a Catch is replayed with that state failing for good: notify, then
+    fail as named, for every such state.
 
     The error is one no Retry names (the engine refuses mocked `States.*` errors), so it is caught at once.
     """
+    machine = _machine(plans, stack, name)
+    catching = _catching_states(machine)
+    assert catching
+    for state in catching:
+        _fails_for_good(machine, state)
+
+
+def _fails_for_good(machine: StateMachine, state: str) -> None:
     base = next(case for case in CONFIG.cases(machine.name) if state in _entered(machine, case))
     responses = CONFIG.StateMachines[machine.name].TestCases[base].root
     cause = f"{state} failed for good (injected)"
@@ -139,25 +159,35 @@ def _output_shape(resource: str) -> tuple[str, str]:
     return service, operation
 
 
-def _mocked_returns() -> Iterator[tuple[str, str, str, Any]]:
-    for stack in STACKS:
-        for machine in MACHINES[stack]:
-            for case in CONFIG.cases(machine.name):
-                for state, response in CONFIG.StateMachines[machine.name].TestCases[case].root.items():
-                    for attempt, mocked in CONFIG.MockedResponses[response].items():
-                        if mocked.Return is not None:
-                            resource = machine.states[state]["Resource"]
-                            yield response, attempt, resource, mocked.Return.root
+def _resources_answered(plans: dict[str, Plan], response: str) -> set[str]:
+    """The Task resources of every state some case answers with `response`."""
+    found = set()
+    for stack, name, case in CASES:
+        for state, used in CONFIG.StateMachines[name].TestCases[case].root.items():
+            if used == response:
+                found.add(_machine(plans, stack, name).states[state]["Resource"])
+    return found
 
 
-RETURNS = sorted({(r, a, res): v for r, a, res, v in _mocked_returns()}.items())
-
-
-@pytest.mark.parametrize(
-    ("key", "returned"), RETURNS, ids=[f"{r}-{a}-{_output_shape(res)[1]}" for (r, a, res), _ in RETURNS]
+RETURNS = sorted(
+    (response, attempt)
+    for response, attempts in CONFIG.MockedResponses.items()
+    for attempt, mocked in attempts.items()
+    if mocked.Return is not None
 )
-def test_mocked_responses_have_the_service_shape(key: tuple[str, str, str], returned: Any) -> None:
-    _, _, resource = key
+
+
+@pytest.mark.parametrize(("response", "attempt"), RETURNS, ids=[f"{r}-{a}" for r, a in RETURNS])
+def test_mocked_responses_have_the_service_shape(plans: dict[str, Plan], response: str, attempt: str) -> None:
+    mocked = CONFIG.MockedResponses[response][attempt].Return
+    assert mocked is not None
+    resources = _resources_answered(plans, response)
+    assert resources, f"{response}: no case uses this mocked response"
+    for resource in sorted(resources):
+        _has_the_shape(resource, mocked.root)
+
+
+def _has_the_shape(resource: str, returned: Any) -> None:
     service, operation = _output_shape(resource)
     shape = _SESSION.get_service_model(service).operation_model(operation).output_shape
     body = copy.deepcopy(returned)
@@ -185,7 +215,7 @@ def test_evaluation_payload_is_what_the_function_returns(
     report holding the mocked value), returns exactly the mocked Payload, which the ResultSelector reads."""
     from functions.evaluate_model import handler
 
-    machine = next(m for m in MACHINES["dev"] if m.name == "churn-dev")
+    machine = _machine(plans, "dev", "churn-dev")
     payload = CONFIG.MockedResponses[name]["0"].Return
     assert payload is not None
     step = next(s for s in run_case(machine, "HappyPath", CONFIG, None).execution.steps if s.name == "Evaluate")
@@ -215,9 +245,9 @@ def test_evaluation_payload_is_what_the_function_returns(
         assert json.loads(s3.get_object(Bucket=out_bucket, Key=out_key)["Body"].read()) == report
 
 
-def test_a_wrong_result_path_shows_up() -> None:
+def test_a_wrong_result_path_shows_up(plans: dict[str, Plan]) -> None:
     """Train's ResultPath broken in the definition: the case no longer ends as expected, and says where."""
-    machine = next(m for m in MACHINES["dev"] if m.name == "churn-dev")
+    machine = _machine(plans, "dev", "churn-dev")
     definition = json.loads(machine.definition)
     definition["States"]["Train"]["ResultPath"] = "$.train"
     broken = StateMachine(machine.name, machine.arn, machine.role_arn, json.dumps(definition), machine.stack)
@@ -226,8 +256,8 @@ def test_a_wrong_result_path_shows_up() -> None:
     assert "status: expected 'SUCCEEDED', got 'FAILED'" in result.mismatches
 
 
-def test_a_gate_routing_a_rejected_model_to_registration_shows_up() -> None:
-    machine = next(m for m in MACHINES["prod"] if m.name == "churn-prod")
+def test_a_gate_routing_a_rejected_model_to_registration_shows_up(plans: dict[str, Plan]) -> None:
+    machine = _machine(plans, "prod", "churn-prod")
     definition = json.loads(machine.definition)
     definition["States"]["QualityGate"]["Default"] = "RecordMetadata"
     broken = StateMachine(machine.name, machine.arn, machine.role_arn, json.dumps(definition), machine.stack)
@@ -236,9 +266,9 @@ def test_a_gate_routing_a_rejected_model_to_registration_shows_up() -> None:
     assert any(m.startswith("states entered: expected [") for m in result.mismatches)
 
 
-def test_direct_engine_run_is_the_definition_unchanged() -> None:
+def test_direct_engine_run_is_the_definition_unchanged(plans: dict[str, Plan]) -> None:
     """The simulated definition is the deployed one, `.sync` resources included."""
-    machine = next(m for m in MACHINES["prod"] if m.name == "churn-prod")
+    machine = _machine(plans, "prod", "churn-prod")
     assert "arn:aws:states:::sagemaker:createTrainingJob.sync" in machine.definition
     test_case: MockTestCase = CONFIG.test_case(machine.name, "HappyPath")
     execution = run(

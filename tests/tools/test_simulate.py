@@ -102,6 +102,14 @@ def test_moto_internals_the_harness_wires() -> None:
     assert list(inspect.signature(WaitFunction._wait_interval).parameters) == ["self", "env", "wait_seconds"]
     assert callable(Environment.is_mocked_mode) and callable(Environment.get_current_mocked_response)
     assert engine.UNMOCKED in inspect.getsource(Environment.get_current_mocked_response)
+    # One parse per definition: the worker's entry point is the parser's program, built by its preprocessor.
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    entry = inspect.getsource(SyncExecutionWorker._get_evaluation_entrypoint)
+    assert "AmazonStateLanguageParser.parse(" in entry and "[0]" in entry
+    assert "program = preprocessor.visit(tree)" in inspect.getsource(AmazonStateLanguageParser.parse)
+    assert callable(Preprocessor().visit)
     assert list(inspect.signature(moto_mock_config._mock_test_case_from_raw).parameters) == [
         "state_machine_name",
         "test_case_name",

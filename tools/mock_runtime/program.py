@@ -309,15 +309,18 @@ def _run(
             struct = loop.run_until_complete(rpc.serialize_properties(exported, {}, keep_output_values=False))
             stack_outputs = rpc.deserialize_properties(struct, keep_unknowns=True)
     finally:
-        _drain(loop)
+        _drain(loop, failed=sys.exc_info()[1] is not None)
     return monitor.recorded, stack_outputs
 
 
-def _drain(loop: asyncio.AbstractEventLoop) -> None:
+def _drain(loop: asyncio.AbstractEventLoop, *, failed: bool) -> None:
     """Close a run's loop only once nothing of the run is left: its tasks (a failed program leaves some) and
     the work of its executor threads. The mock monitor answers in those threads, whose context is empty: what
     they create is tracked in Pulumi's settings as last set, so a thread still working when the next run
     starts would put a future of this closed loop in that run's set, which it would await forever."""
+    if failed:
+        # The run's error reaches the caller; the futures that carry it too are not reported again when collected.
+        loop.set_exception_handler(_unless_unretrieved)
     try:
         pending = asyncio.all_tasks(loop)
         for task in pending:
@@ -333,6 +336,11 @@ def _drain(loop: asyncio.AbstractEventLoop) -> None:
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+
+
+def _unless_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    if "never retrieved" not in context.get("message", ""):
+        loop.default_exception_handler(context)
 
 
 def run_program(

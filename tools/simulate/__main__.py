@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.markup import escape
 
+from components.arns import pipeline_of_state_machine
 from components.files import read_document
 from tools.cli import Parser, UsageError
 
@@ -56,10 +57,10 @@ def cases_of(mock_config: Path, stack: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     machines = raw.get("StateMachines", {}) if isinstance(raw, dict) else {}
     for machine, spec in sorted(machines.items()):
-        # `<pipeline>-<stack>` and its deployment machine `<pipeline>-<stack>-deploy` (components/arns.py)
-        if machine.endswith((f"-{stack}", f"-{stack}-deploy")) and isinstance(spec, dict):
-            for case in spec.get("TestCases", {}):
-                found.setdefault(case, []).append(machine)
+        if pipeline_of_state_machine(machine, stack) is None:
+            continue
+        for case in spec.get("TestCases", {}) if isinstance(spec, dict) else ():
+            found.setdefault(case, []).append(machine)
     return found
 
 

@@ -13,10 +13,14 @@ changes. What is wired, and why:
 - Every Task state counts as mocked: a state the test case does not mock fails with the engine's own
   "No mocked response definition" instead of calling AWS, and the harness reports it.
 - A virtual clock: Retry intervals and Wait states are recorded, not slept (the engine sleeps for real).
+- One parse per definition: the engine parses the definition (ANTLR, most of an execution's time) on every
+  execution; the parse tree is kept and only the evaluation components, which carry an execution's state,
+  are built anew from it each time (`_Worker`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterator
@@ -26,6 +30,7 @@ from typing import Any
 
 from moto.stepfunctions.parser.api import StateMachineType
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_unsupported
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
@@ -36,6 +41,8 @@ from moto.stepfunctions.parser.asl.eval.evaluation_details import (
     ExecutionDetails,
     StateMachineDetails,
 )
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.backend.execution_worker import SyncExecutionWorker
 from moto.stepfunctions.parser.backend.execution_worker_comm import ExecutionWorkerCommunication
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase
@@ -165,6 +172,18 @@ def _steps(events: list[dict[str, Any]], clock: _Clock) -> list[Step]:
     return steps
 
 
+@functools.lru_cache(maxsize=64)
+def _parse_tree(definition: str) -> Any:
+    """The definition's parse tree, checked for syntax errors (the engine's own parser); only ever read."""
+    return AmazonStateLanguageParser.parse(definition)[1]
+
+
+class _Worker(SyncExecutionWorker):
+    def _get_evaluation_entrypoint(self) -> EvalComponent:
+        tree = _parse_tree(self._evaluation_details.state_machine_details.definition)
+        return Preprocessor().visit(tree)  # fresh components: no state carries over between executions
+
+
 def run(
     definition: str,
     *,
@@ -185,7 +204,7 @@ def run(
     except (json.JSONDecodeError, AttributeError):
         raise SimulationError(f"the definition of {name} is not a JSON object") from None
     clock = _Clock(timeout)
-    worker = SyncExecutionWorker(
+    worker = _Worker(
         EvaluationDetails(
             AWSExecutionDetails(account=account, region=region, role_arn=role_arn),
             ExecutionDetails(

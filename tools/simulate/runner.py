@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.mock_runtime.program import PlanError, run_program
+from components.arns import DEPLOY_SUFFIX
+from tools.mock_runtime.program import Plan, PlanError, run_program
 from tools.simulate import engine, expectations, mock_config
 
 STATE_MACHINE_TYPE = "aws:sfn/stateMachine:StateMachine"
@@ -34,18 +35,26 @@ def state_machines(directory: Path, stack: str) -> list[StateMachine]:
         plan = run_program(directory, stack, preview=False)
     except PlanError as exc:
         raise engine.SimulationError(str(exc)) from None
-    found = []
-    for resource in plan.resources:
-        if resource.type == STATE_MACHINE_TYPE:
-            inputs = resource.wire_inputs
-            found.append(
-                StateMachine(
-                    inputs["name"], str(resource.outputs["arn"]), inputs["roleArn"], inputs["definition"], stack
-                )
-            )
+    found = machines_of(plan)
     if not found:
         raise engine.SimulationError(f"stack {stack} declares no state machine")
-    return sorted(found, key=lambda m: m.name)  # the program registers them concurrently: one order every run
+    return found
+
+
+def machines_of(plan: Plan) -> list[StateMachine]:
+    """The state machines a planned stack declares, by name (the program registers them concurrently)."""
+    found = [
+        StateMachine(
+            r.wire_inputs["name"],
+            str(r.outputs["arn"]),
+            r.wire_inputs["roleArn"],
+            r.wire_inputs["definition"],
+            plan.stack,
+        )
+        for r in plan.resources
+        if r.type == STATE_MACHINE_TYPE
+    ]
+    return sorted(found, key=lambda m: m.name)
 
 
 @dataclass
@@ -67,8 +76,7 @@ def names_of(machine: StateMachine, case: str) -> dict[str, str]:
     return {
         "stateMachine": machine.name,
         "stack": machine.stack,
-        # the pipeline's prefix: a deployment machine is named `<prefix>-deploy` (components/arns.py)
-        "pipeline": machine.name.removesuffix("-deploy"),
+        "pipeline": machine.name.removesuffix(DEPLOY_SUFFIX),  # a deployment machine is `<prefix>-deploy`
         # what `States.Hash($$.Execution.Id, 'MD5')` gives this execution: the names it creates end with it
         "runId": hashlib.md5(execution_arn.encode(), usedforsecurity=False).hexdigest(),
     }
