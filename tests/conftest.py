@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pytest
 
@@ -12,16 +15,35 @@ from tools.mock_runtime.program import Plan, list_stacks, load_project, run_prog
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = list_stacks(load_project(ROOT))
+T = TypeVar("T")
+
+
+def _once_per_run(request: pytest.FixtureRequest, name: str, make: Callable[[], T]) -> T:
+    """`make()` once for the whole run. Under pytest-xdist each worker is a process of its own: the first to
+    need the value makes it and leaves it (pickled) in the run's shared temporary folder, the others read it."""
+    if getattr(request.config, "workerinput", None) is None:
+        return make()
+    folder = request.getfixturevalue("tmp_path_factory").getbasetemp().parent
+    path = folder / f"{name}.pickle"
+    with (folder / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.is_file():
+            return cast(T, pickle.loads(path.read_bytes()))
+        value = make()
+        path.write_bytes(pickle.dumps(value))
+        return value
 
 
 @pytest.fixture(scope="session")
-def plans() -> dict[str, Plan]:
-    return {stack: run_program(ROOT, stack) for stack in STACKS}
+def plans(request: pytest.FixtureRequest) -> dict[str, Plan]:
+    return _once_per_run(request, "plans", lambda: {stack: run_program(ROOT, stack) for stack in STACKS})
 
 
 @pytest.fixture(scope="session")
-def preview_plans() -> dict[str, Plan]:
-    return {stack: run_program(ROOT, stack, preview=True) for stack in STACKS}
+def preview_plans(request: pytest.FixtureRequest) -> dict[str, Plan]:
+    return _once_per_run(
+        request, "preview-plans", lambda: {stack: run_program(ROOT, stack, preview=True) for stack in STACKS}
+    )
 
 
 def definition_of(plan: Plan, pipeline: str = "churn") -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,13 +33,30 @@ def started(stack: str, config: list[Path] | None = None, dry_run: bool = True) 
     return pack
 
 
+Running = Callable[..., PolicyPack]
+
+
 @pytest.fixture(scope="module")
-def packs() -> Iterator[dict[str, PolicyPack]]:
-    running = {stack: started(stack) for stack in ("prod", "live", "prd", "production-eu", "dev")}
-    running["dev-with-config"] = started("dev", [PACK / "config" / "dev.json"])
-    yield running
-    for pack in running.values():
+def running() -> Iterator[Running]:
+    """`started()`, one pack process per (stack, config files, dry run) for the module: a pack keeps no state
+    between analyses, so the tests that only read one share it."""
+    cache: dict[tuple[str, tuple[Path, ...], bool], PolicyPack] = {}
+
+    def get(stack: str, config: list[Path] | None = None, dry_run: bool = True) -> PolicyPack:
+        key = (stack, tuple(config or ()), dry_run)
+        if key not in cache:
+            cache[key] = started(stack, config, dry_run)
+        return cache[key]
+
+    yield get
+    for pack in cache.values():
         pack.close()
+
+
+@pytest.fixture(scope="module")
+def packs(running: Running) -> dict[str, PolicyPack]:
+    found = {stack: running(stack) for stack in ("prod", "live", "prd", "production-eu", "dev")}
+    return {**found, "dev-with-config": running("dev", [PACK / "config" / "dev.json"])}
 
 
 def role_policy(stack: str, document: str) -> StackResource:
@@ -171,14 +188,10 @@ def test_bad_config_files_fail_as_the_engine_says(tmp_path: Path, content: dict,
 
 
 @pytest.mark.parametrize("path", sorted((PACK / "config").glob("*.json")), ids=lambda p: p.name)
-def test_the_project_config_files_name_only_real_policies_and_settings(path: Path) -> None:
+def test_the_project_config_files_name_only_real_policies_and_settings(path: Path, running: Running) -> None:
     """The engine passes a misspelt policy or setting through silently (its schema allows any property), so a
     typo in an environment's config would quietly leave a policy at its default: this repository refuses it."""
-    pack = started("prod")
-    try:
-        info = pack.info()
-    finally:
-        pack.close()
+    info = running("prod").info()
     settings = {p.name: set(p.schema_properties or {}) for p in info.policies}
     for name, value in json.loads(path.read_text()).items():
         assert name == "all" or name in settings, f"{path.name}: {name} is not a policy of the pack"
@@ -189,20 +202,16 @@ def test_the_project_config_files_name_only_real_policies_and_settings(path: Pat
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 @pytest.mark.parametrize("preview", [True, False])
 def test_the_project_stacks_pass_with_their_config(
-    stack: str, preview: bool, plans: dict[str, Plan], preview_plans: dict[str, Plan]
+    stack: str, preview: bool, plans: dict[str, Plan], preview_plans: dict[str, Plan], running: Running
 ) -> None:
     plan = (preview_plans if preview else plans)[stack]  # the session's runs of the program, shared
-    pack = started(stack, [PACK / "config" / f"{stack}.json"], dry_run=preview)
-    try:
-        found = check(plan, [pack])
-    finally:
-        pack.close()
+    found = check(plan, [running(stack, [PACK / "config" / f"{stack}.json"], dry_run=preview)])
     assert [d for d in found.diagnostics if d.enforcement_level == "mandatory"] == []
     assert found.diagnostics == []
     assert found.remediations == []
 
 
-def test_the_policy_docs_list_every_rule_with_its_level_in_each_environment() -> None:
+def test_the_policy_docs_list_every_rule_with_its_level_in_each_environment(running: Running) -> None:
     rows: dict[str, list[str]] = {}
     for line in (ROOT / "docs" / "policies.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -210,11 +219,8 @@ def test_the_policy_docs_list_every_rule_with_its_level_in_each_environment() ->
             rows[cells[0].strip("`")] = cells[2:]
     levels: dict[str, list[str]] = {}
     for environment in ("dev", "staging", "prod"):
-        pack = started(environment, [ROOT / "policies" / "config" / f"{environment}.json"])
-        try:
-            for name, settings in pack.policies.items():
-                if name != "all":
-                    levels.setdefault(name, []).append(settings["enforcementLevel"])
-        finally:
-            pack.close()
+        pack = running(environment, [ROOT / "policies" / "config" / f"{environment}.json"])
+        for name, settings in pack.policies.items():
+            if name != "all":
+                levels.setdefault(name, []).append(settings["enforcementLevel"])
     assert rows == levels

@@ -61,6 +61,7 @@ def test_help_lists_every_documented_target() -> None:
         "install",
         "test",
         "test-fast",
+        "test-data",
         "lint",
         "fmt",
         "typecheck",

@@ -176,6 +176,7 @@ def test_ci_runs_the_developer_targets() -> None:
         "make lint",
         "make typecheck",
         "make test",
+        "make test-data",
         "make pre-commit",
         "make plan SARIF=plan.sarif",
     ]

@@ -8,6 +8,7 @@ from policies.access import catalog
 from tools import policy_data
 
 
+@pytest.mark.data
 def test_the_committed_policy_data_is_fresh(capsys: pytest.CaptureFixture[str]) -> None:
     # Fails when moto's managed-policy documents or pulumi_aws's resource types changed after an upgrade:
     # run `python -m tools.policy_data` and review the diff.

@@ -198,6 +198,7 @@ def test_a_full_grant_is_flagged_however_it_is_spelt(action: str, resource: str,
     assert decide(document) is not None
 
 
+@pytest.mark.data
 def test_the_aws_managed_snapshot_agrees_with_the_independent_expansion() -> None:
     """Every AWS-managed document the pack ships, inline: the decision equals the independent expansion's
     (`bench/iam_scale.py` prints the same comparison with timings)."""
