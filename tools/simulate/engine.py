@@ -15,7 +15,7 @@ changes. What is wired, and why:
 - A virtual clock: Retry intervals and Wait states are recorded, not slept (the engine sleeps for real).
 - One parse per definition: the engine parses the definition (ANTLR, most of an execution's time) on every
   execution; the parse tree is kept and only the evaluation components, which carry an execution's state,
-  are built anew from it each time (`_Worker`).
+  are built anew from it each time (`_worker`).
 """
 
 from __future__ import annotations
@@ -41,9 +41,6 @@ from moto.stepfunctions.parser.asl.eval.evaluation_details import (
     ExecutionDetails,
     StateMachineDetails,
 )
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
-from moto.stepfunctions.parser.backend.execution_worker import SyncExecutionWorker
 from moto.stepfunctions.parser.backend.execution_worker_comm import ExecutionWorkerCommunication
 from moto.stepfunctions.parser.mocking.mock_config import MockTestCase
 
@@ -175,13 +172,24 @@ def _steps(events: list[dict[str, Any]], clock: _Clock) -> list[Step]:
 @functools.lru_cache(maxsize=64)
 def _parse_tree(definition: str) -> Any:
     """The definition's parse tree, checked for syntax errors (the engine's own parser); only ever read."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
     return AmazonStateLanguageParser.parse(definition)[1]
 
 
-class _Worker(SyncExecutionWorker):
-    def _get_evaluation_entrypoint(self) -> EvalComponent:
-        tree = _parse_tree(self._evaluation_details.state_machine_details.definition)
-        return Preprocessor().visit(tree)  # fresh components: no state carries over between executions
+@functools.cache
+def _worker() -> type[Any]:
+    """The engine's worker, one parse per definition. Imported on first use: the parser brings in moto's Batch
+    and EC2 models (most of a second), which importing this module for its types need not pay."""
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+    from moto.stepfunctions.parser.backend.execution_worker import SyncExecutionWorker
+
+    class Worker(SyncExecutionWorker):
+        def _get_evaluation_entrypoint(self) -> EvalComponent:
+            tree = _parse_tree(self._evaluation_details.state_machine_details.definition)
+            return Preprocessor().visit(tree)  # fresh components: no state carries over between executions
+
+    return Worker
 
 
 def run(
@@ -204,7 +212,7 @@ def run(
     except (json.JSONDecodeError, AttributeError):
         raise SimulationError(f"the definition of {name} is not a JSON object") from None
     clock = _Clock(timeout)
-    worker = _Worker(
+    worker = _worker()(
         EvaluationDetails(
             AWSExecutionDetails(account=account, region=region, role_arn=role_arn),
             ExecutionDetails(
