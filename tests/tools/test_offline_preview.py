@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import re
@@ -9,13 +10,16 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import ROOT
 from tests.policies.conftest import UNKNOWN
 from tools.mock_runtime.program import run_program
+from tools.offline_preview import __main__ as offline_preview_main
 from tools.offline_preview.__main__ import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -156,22 +160,40 @@ def test_make_plan_checks_every_stack_in_preview_with_its_own_config() -> None:
 
 
 def test_relative_config_paths_hold_while_the_next_stack_runs_elsewhere(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Config paths are relative to where the command runs, even while the next program runs in --cwd.
 
-    The fixture program is made slow, so that the first stack's policy check (which overlaps the second
-    stack's program run) reads its config while the working directory is the project's.
+    The second stack's program holds until the first stack's policy check (which overlaps it, in a thread) has
+    finished: that check reads its config while the working directory is the project's.
     """
     project = tmp_path / "grant"
     shutil.copytree(FIXTURES / "grant", project)
     program = project / "__main__.py"
-    program.write_text("import time\n\ntime.sleep(1)\n" + program.read_text())
+    program.write_text("import builtins\n\nbuiltins._offline_preview_gate()\n" + program.read_text())
+    runs: list[str] = []
+    checked = threading.Event()
+
+    def gate() -> None:
+        runs.append(os.getcwd())
+        if len(runs) > 1:
+            assert checked.wait(60), "the first stack's check never ran"
+
+    def check(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return real_check(*args, **kwargs)
+        finally:
+            checked.set()
+
+    real_check = offline_preview_main._check
+    monkeypatch.setattr(offline_preview_main, "_check", check)
+    monkeypatch.setattr(builtins, "_offline_preview_gate", gate, raising=False)
     code, documents = planned(
         capsys,
         "--cwd", str(project), "--stack", "dev", "--stack", "prod",
         "--policy-pack", PACK, "--policy-pack-config", "policies/config/{stack}.json", "--preview",
     )  # fmt: skip
+    assert runs == [str(project), str(project)]
     assert isinstance(documents, list) and [d.get("error") for d in documents] == [None, None]
     assert code == 1
     levels = [{v["enforcementLevel"] for v in d["policyViolations"]} for d in documents]
