@@ -1,0 +1,78 @@
+"""components/iam_documents.py: the trust and permission documents, judged as IAM would read them."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import arns, iam_documents
+from components.arns import AwsContext, EnvironmentNames, PipelineNames
+
+CTX = AwsContext(partition="aws", region="eu-west-1", account_id="123456789012")
+NAMES = PipelineNames.of("churn", "prod")
+
+
+def test_a_document_is_the_2012_policy_language_with_the_statements_given() -> None:
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    assert iam_documents.document(statement) == {"Version": "2012-10-17", "Statement": [statement]}
+    assert iam_documents.document() == {"Version": "2012-10-17", "Statement": []}
+
+
+@pytest.mark.parametrize(
+    ("build", "service", "source"),
+    [
+        (iam_documents.state_machine_trust_policy, "states.amazonaws.com", arns.state_machine_arn(CTX, "churn-prod")),
+        (
+            iam_documents.deploy_state_machine_trust_policy,
+            "states.amazonaws.com",
+            arns.state_machine_arn(CTX, "churn-prod-deploy"),
+        ),
+        (
+            iam_documents.approval_rule_trust_policy,
+            "events.amazonaws.com",
+            arns.events_rule_arn(CTX, "churn-prod-approved"),
+        ),
+    ],
+)
+def test_a_service_role_trusts_its_service_for_its_own_resource_in_this_account_only(
+    build: object, service: str, source: str
+) -> None:
+    """Confused-deputy protection: another account's state machine or rule cannot act through the role."""
+    [statement] = build(CTX, NAMES)["Statement"]  # type: ignore[operator]
+    assert statement["Principal"] == {"Service": service} and statement["Action"] == "sts:AssumeRole"
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": source},
+    }
+
+
+def test_roles_without_a_source_resource_are_still_held_to_the_account() -> None:
+    for build in (iam_documents.sagemaker_trust_policy, iam_documents.scheduler_trust_policy):
+        [statement] = build(CTX)["Statement"]
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_the_approval_rule_may_start_the_deployment_and_nothing_else() -> None:
+    [statement] = iam_documents.approval_rule_policy(CTX, NAMES)["Statement"]
+    assert (statement["Action"], statement["Resource"]) == (
+        "states:StartExecution",
+        arns.state_machine_arn(CTX, NAMES.deploy_state_machine),
+    )
+
+
+def test_the_bucket_refuses_every_request_without_tls() -> None:
+    [statement] = iam_documents.tls_only_bucket_policy(CTX, "b")["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*" and statement["Action"] == "s3:*"
+    assert statement["Resource"] == ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_a_pipeline_uses_only_its_own_environments_notification_key() -> None:
+    environment = EnvironmentNames("ml-pipelines", "prod")
+    [statement] = iam_documents.notification_key_use(CTX, environment)["Statement"]
+    assert statement["Action"] == iam_documents.DATA_KEY_ACTIONS == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert statement["Resource"] == "arn:aws:kms:eu-west-1:123456789012:key/*"
+    assert statement["Condition"] == {"StringEquals": {"aws:ResourceTag/ml-pipelines:notifications": "prod"}}
+    # ...and CloudWatch alarms of this account, not of any other, may encrypt with the key
+    alarms = iam_documents.notification_key_policy(CTX)["Statement"][-1]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
