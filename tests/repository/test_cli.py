@@ -45,7 +45,7 @@ def test_plan_without_arguments_checks_every_stack_with_its_config(tmp_path: Pat
 def test_every_path_is_relative_to_the_shells_folder(tmp_path: Path) -> None:
     """`--policy-pack ../policies` from tests/ is the checkout's pack, not one beside `--cwd`."""
     result = run(
-        "preview", "--cwd", "tools/fixtures/basic", "--stack", "dev", "--policy-pack", "../policies",
+        "preview", "--cwd", "tools/offline_preview/fixtures/basic", "--stack", "dev", "--policy-pack", "../policies",
         "--policy-pack-config", "../policies/config/{stack}.json", "--sarif", "dev.sarif", "--json",
         cwd=ROOT / "tests",
     )  # fmt: skip

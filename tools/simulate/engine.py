@@ -1,7 +1,7 @@
 """Run one execution of a state machine on moto's ASL engine (LocalStack's interpreter), fully mocked.
 
 This is the only module that touches moto's internals; `moto` is pinned exactly in pyproject.toml and
-`tests/tools/test_simulate.py` (`test_moto_internals_the_harness_wires`) fails loudly if any name used here
+`tests/tools/simulate/test_main.py` (`test_moto_internals_the_harness_wires`) fails loudly if any name used here
 changes. What is wired, and why:
 
 - `SyncExecutionWorker` with a `MockTestCase`: the engine's own Step Functions Local mock support, which

@@ -299,7 +299,7 @@ def test_a_sarif_log_of_the_violations_validates_against_the_sarif_2_1_0_schema(
     # Located at the program line that declared the resource, relative to where the command ran.
     full = next(r for r in results if r["ruleId"] == "iam-least-privilege-in-prod")
     location = full["locations"][0]["physicalLocation"]
-    assert location["artifactLocation"]["uri"] == "tests/tools/fixtures/grant/__main__.py"
+    assert location["artifactLocation"]["uri"] == "tests/tools/offline_preview/fixtures/grant/__main__.py"
     line = (FIXTURES / "grant" / "__main__.py").read_text().splitlines()[location["region"]["startLine"] - 1]
     assert "aws.iam.RolePolicy(" in line
     assert full["locations"][0]["logicalLocations"][0]["name"] == "pipeline-policy"
