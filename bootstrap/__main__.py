@@ -138,7 +138,11 @@ if config.get_bool("blockAccountPublicAccess") is not False:
     )
 
 # -- the state bucket ----------------------------------------------------------------------------------------
-state_bucket_name = f"{project}-state-{account.account_id}-{account.region}"
+try:
+    state_bucket_name = arns.bucket_name(project, "state", account)
+    logs_bucket_name = arns.bucket_name(project, "state-logs", account)
+except ValueError as exc:
+    raise pulumi.RunError(f"bootstrap/Pulumi.{pulumi.get_stack()}.yaml: project: {exc}") from None
 # Encrypted with its own key, versioned, owner-enforced, public access blocked, TLS only, access-logged (the
 # program's bucket component); who may read and write the state is named in its policy by the roles' ARNs.
 preview_role_name = f"{project}-preview"
@@ -151,7 +155,6 @@ state_key = aws.kms.Key(
     policy=json.dumps(iam_documents.account_key_policy(account)),
     tags=dict([STATE_KEY_TAG]),
 )
-logs_bucket_name = f"{project}-state-logs-{account.account_id}-{account.region}"
 ArtifactsBucket(
     "state-logs",
     ArtifactsBucketArgs(

@@ -148,13 +148,20 @@ class PipelineNames:
         return f"pipelines/{self.prefix}/"
 
 
-def artifacts_bucket_name(project: str, stack: str, ctx: AwsContext) -> str:
-    """Globally unique and deterministic: S3 names are shared by every account, so the account and region
-    are part of it (at most 63 characters, lower-case)."""
-    name = f"{project}-{stack}-{ctx.account_id}-{ctx.region}".lower()
+def bucket_name(project: str, purpose: str, ctx: AwsContext) -> str:
+    """`<project>-<purpose>-<account>-<region>`: globally unique and deterministic, since S3 names are shared by
+    every account (at most 63 characters, lower-case)."""
+    name = f"{project}-{purpose}-{ctx.account_id}-{ctx.region}".lower()
     if len(name) > 63:
-        raise ValueError(f"artifacts bucket name {name!r} is longer than S3's 63 characters; shorten the stack name")
+        raise ValueError(
+            f"bucket name {name!r} is longer than S3's 63 characters; shorten the project name or {purpose!r}"
+        )
     return name
+
+
+def artifacts_bucket_name(project: str, stack: str, ctx: AwsContext) -> str:
+    """A stack's artifacts bucket: `<project>-<stack>-<account>-<region>`."""
+    return bucket_name(project, stack, ctx)
 
 
 @dataclass(frozen=True)

@@ -551,3 +551,20 @@ def test_deploy_role_writes_approval_rules_only_for_sagemaker_events_and_its_dep
             "events:TargetArn": [f"arn:aws:states:eu-west-1:123456789012:stateMachine:churn-{environment}-deploy"]
         }
     }
+
+
+def test_a_project_name_too_long_for_the_state_bucket_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(BOOTSTRAP, tmp_path / "bootstrap", ignore=shutil.ignore_patterns("__pycache__"))
+    project = "p" * 30  # the pipelines' stack files keep their settings under the project's name
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    for path in (tmp_path / "stacks").glob("Pulumi.*.yaml"):
+        path.write_text(path.read_text().replace("ml-pipelines:", f"{project}:"))
+    stack_file = tmp_path / "bootstrap" / "Pulumi.prod.yaml"
+    stack_file.write_text(stack_file.read_text() + f"  ml-pipelines-bootstrap:project: {project}\n")
+    code = offline_preview.main(["--cwd", str(tmp_path / "bootstrap"), "--stack", "prod", "--json"])
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert code == 2
+    assert error.startswith("the program failed: RunError: bootstrap/Pulumi.prod.yaml: project: bucket name '")
+    assert error.endswith("is longer than S3's 63 characters; shorten the project name or 'state-logs'")

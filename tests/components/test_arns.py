@@ -66,8 +66,9 @@ def test_the_bucket_name_is_unique_per_account_and_region_and_fits_s3() -> None:
     assert arns.artifacts_bucket_name("ML-Pipelines", "dev", CTX) == "ml-pipelines-dev-123456789012-eu-west-1"
     longest = "s" * (63 - len("ml-pipelines--123456789012-eu-west-1"))
     assert len(arns.artifacts_bucket_name("ml-pipelines", longest, CTX)) == 63
-    with pytest.raises(ValueError, match="longer than S3's 63 characters; shorten the stack name"):
+    with pytest.raises(ValueError, match="longer than S3's 63 characters; shorten the project name or 'sss"):
         arns.artifacts_bucket_name("ml-pipelines", longest + "s", CTX)
+    assert arns.bucket_name("ml-pipelines", "state-logs", CTX) == "ml-pipelines-state-logs-123456789012-eu-west-1"
 
 
 def test_contexts_are_values() -> None:
