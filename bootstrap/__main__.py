@@ -50,6 +50,17 @@ from github_access import (
 
 # The repository's components (names, ARNs, the hardened bucket, the stack files' reader) are shared with the main
 # program: `make install` installs them into ../.venv as the package `components`, editable (this checkout's code).
+try:
+    import components
+except ModuleNotFoundError:
+    raise RuntimeError(
+        "bootstrap imports the repository's `components`: run `make install` at the repository's root first"
+    ) from None
+if "site-packages" in Path(components.__file__).parts:
+    raise RuntimeError(
+        f"bootstrap imports a copy of `components` ({Path(components.__file__).parent}), not a checkout's: run "
+        "`make install` at the repository's root (it installs them editable)"
+    )
 from components import arns, iam_documents
 from components.artifacts_bucket import ArtifactsBucket, ArtifactsBucketArgs
 from components.ml_pipeline import MlPipelineArgs, pipelines_of

@@ -34,6 +34,8 @@ def read_document(path: Path, what: str = "file", error: type[Exception] = FileE
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise error(f"{path}: not valid YAML ({_yaml_problem(exc)})") from None
+    except ValueError as exc:  # a scalar YAML types but cannot build, e.g. the date 2024-02-30
+        raise error(f"{path}: not valid YAML ({exc})") from None
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

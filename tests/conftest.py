@@ -30,7 +30,9 @@ def _once_per_run(request: pytest.FixtureRequest, name: str, make: Callable[[], 
         if path.is_file():
             return cast(T, pickle.loads(path.read_bytes()))
         value = make()
-        path.write_bytes(pickle.dumps(value))
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(value))
+        partial.replace(path)  # whole or absent, even if this worker is stopped while writing
         return value
 
 

@@ -29,6 +29,7 @@ def test_yaml_and_json_are_read_by_suffix(tmp_path: Path) -> None:
         ("bad.yaml", "a: [1\nb: 2\n", "bad.yaml: not valid YAML (expected ',' or ']', but got ':', line 2 column 2)"),
         ("bad.json", "{", "bad.json: not valid JSON (Expecting property name enclosed in double quotes"),
         ("latin.yaml", b"a: \xff\xfe", "latin.yaml: cannot be read (UnicodeDecodeError)"),
+        ("date.yaml", "until: 2024-02-30\n", "date.yaml: not valid YAML (day is out of range for month)"),
     ],
 )
 def test_a_bad_file_is_one_line_in_the_callers_error(tmp_path: Path, name: str, text: str | bytes | None, message: str):

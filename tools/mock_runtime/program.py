@@ -289,6 +289,7 @@ def _run(
     monitor = _RecordingMonitor(mocks, recorded)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    error: BaseException | None = None
     try:
         pulumi.runtime.set_all_config(config, sorted(secrets))
         # Outputs still being computed, which Pulumi awaits before a run ends. The mock settings leave this set
@@ -308,19 +309,23 @@ def _run(
             exported = getattr(root, "outputs", {}) or {}
             struct = loop.run_until_complete(rpc.serialize_properties(exported, {}, keep_output_values=False))
             stack_outputs = rpc.deserialize_properties(struct, keep_unknowns=True)
+    except BaseException as exc:
+        error = exc
+        raise
     finally:
-        _drain(loop, failed=sys.exc_info()[1] is not None)
+        _drain(loop, error)
     return monitor.recorded, stack_outputs
 
 
-def _drain(loop: asyncio.AbstractEventLoop, *, failed: bool) -> None:
+def _drain(loop: asyncio.AbstractEventLoop, error: BaseException | None) -> None:
     """Close a run's loop only once nothing of the run is left: its tasks (a failed program leaves some) and
-    the work of its executor threads. The mock monitor answers in those threads, whose context is empty: what
-    they create is tracked in Pulumi's settings as last set, so a thread still working when the next run
-    starts would put a future of this closed loop in that run's set, which it would await forever."""
-    if failed:
-        # The run's error reaches the caller; the futures that carry it too are not reported again when collected.
-        loop.set_exception_handler(_unless_unretrieved)
+    the work of its executor threads (the mock monitor answers there, writing to the run's World), so nothing
+    of a run happens after it returned."""
+    if error is not None:
+        # The run's error reaches the caller: the futures that carry that very error are not reported again when
+        # collected. Any other error still is.
+        raised = _chain(error)
+        loop.set_exception_handler(lambda loop, context: _unless_raised(raised, loop, context))
     try:
         pending = asyncio.all_tasks(loop)
         for task in pending:
@@ -328,19 +333,24 @@ def _drain(loop: asyncio.AbstractEventLoop, *, failed: bool) -> None:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_default_executor())
         # Pulumi keeps a failed output in the set for the program's end; the run has ended, its error raised.
-        outputs = pulumi_settings.SETTINGS.outputs
-        for output in outputs:
-            if output.done() and not output.cancelled():
-                output.exception()
-        outputs.clear()
+        pulumi_settings.SETTINGS.outputs.clear()
     finally:
         loop.close()
         asyncio.set_event_loop(None)
 
 
-def _unless_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    if "never retrieved" not in context.get("message", ""):
-        loop.default_exception_handler(context)
+def _chain(error: BaseException) -> list[BaseException]:
+    chain = [error]
+    while (cause := chain[-1].__cause__ or chain[-1].__context__) is not None and cause not in chain:
+        chain.append(cause)
+    return chain
+
+
+def _unless_raised(raised: list[BaseException], loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    exception = context.get("exception")
+    if "never retrieved" in context.get("message", "") and any(exception is e for e in raised):
+        return
+    loop.default_exception_handler(context)
 
 
 def run_program(

@@ -151,11 +151,21 @@ def test_make_plan_checks_every_stack_in_preview_with_its_own_config() -> None:
     dry = subprocess.run(
         ["make", "--no-print-directory", "-n", "plan"], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    command = shlex.split(dry.stdout.replace("\\\n", " ").splitlines()[0])
+    # Only the offline preview's lines: a stale install stamp makes `make -n` print the install first.
+    commands = [
+        shlex.split(line) for line in dry.stdout.replace("\\\n", " ").splitlines() if "tools.offline_preview" in line
+    ]
     stacks = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("Pulumi.*"))
-    assert command == [
-        ".venv/bin/python", "-m", "tools.offline_preview", *[a for s in stacks for a in ("--stack", s)],
-        "--policy-pack", "policies", "--policy-pack-config", "policies/config/{stack}.json", "--preview",
+    assert commands == [
+        [
+            ".venv/bin/python", "-m", "tools.offline_preview", *[a for s in stacks for a in ("--stack", s)],
+            "--policy-pack", "policies", "--policy-pack-config", "policies/config/{stack}.json", "--preview",
+        ],
+        [   # bootstrap/, each account's stack held to prod's config
+            ".venv/bin/python", "-m", "tools.offline_preview", "--cwd", "bootstrap", "--stack", "nonprod",
+            "--stack", "prod", "--policy-pack", str(ROOT / "policies"), "--policy-pack-config",
+            str(ROOT / "policies" / "config" / "prod.json"), "--preview",
+        ],
     ]  # fmt: skip
 
 
