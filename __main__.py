@@ -14,7 +14,10 @@ provider = stack_provider(pulumi.Config("aws").require("region"), settings.tags)
 context = current_context(provider)
 with_provider = pulumi.ResourceOptions(providers=[provider])
 
-bucket_name = arns.artifacts_bucket_name(project, stack, context)
+try:
+    bucket_name = arns.artifacts_bucket_name(project, stack, context)
+except ValueError as exc:  # a stack name too long for S3's bucket names
+    raise pulumi.RunError(f"stacks/Pulumi.{stack}.yaml: {exc}") from None
 bucket = ArtifactsBucket("artifacts", ArtifactsBucketArgs(bucket_name=bucket_name, context=context), with_provider)
 pulumi.export("artifacts_bucket", bucket.bucket_name)
 

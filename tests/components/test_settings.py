@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
@@ -272,3 +273,16 @@ def test_a_bad_stack_file_stops_the_program_before_any_resource(tmp_path: Path) 
     )
     # Only the root stack, which the language host registers before the program runs.
     assert [r.type for r in recorded] == ["pulumi:pulumi:Stack"]
+
+
+def test_a_project_name_too_long_for_the_bucket_name_is_one_line(tmp_path: Path) -> None:
+    for item in ("Pulumi.yaml", "__main__.py", "components", "functions", "stacks"):
+        source = ROOT / item
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / item)
+    project = "p" * 40  # a fork's name: the stack files keep their settings under it
+    for path in [tmp_path / "Pulumi.yaml", *(tmp_path / "stacks").glob("Pulumi.*.yaml")]:
+        path.write_text(path.read_text().replace("ml-pipelines", project))
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(tmp_path, "dev")
+    assert str(caught.value).startswith(f"stacks/Pulumi.dev.yaml: bucket name '{project}-dev-")
+    assert str(caught.value).endswith("is longer than S3's 63 characters; shorten the project name or 'dev'")
