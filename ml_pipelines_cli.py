@@ -60,11 +60,9 @@ def _given(args: list[str], option: str) -> bool:
 
 
 def _stacks(root: Path) -> list[str]:
-    from components.files import read_document
+    from tools.mock_runtime.program import list_stacks, load_project
 
-    project = read_document(root / "Pulumi.yaml", "project file") or {}
-    folder = root / str(project.get("stackConfigDir") or ".")
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
+    return list_stacks(load_project(root))
 
 
 def arguments(command: str, args: list[str], root: Path, here: Path) -> list[str]:

@@ -84,32 +84,29 @@ def _schema(
     return PolicyConfigSchema(properties=properties)
 
 
-class EnvironmentResourcePolicy(_EnvironmentLevel, ResourceValidationPolicy):  # type: ignore[misc]
+class _EnvironmentPolicy(_EnvironmentLevel):
+    """A policy of this pack: its validation guarded (`_guarded`), its settings' defaults kept (`setting()`) and
+    turned into the config schema the engine validates."""
+
     def __init__(
         self,
         name: str,
         description: str,
-        validate: Callable[[ResourceValidationArgs, Report], None],
+        validate: Callable[[Any, Report], None],
         config: Mapping[str, Any] | None = None,
         schemas: Mapping[str, dict[str, Any]] | None = None,
     ) -> None:
         self.defaults = dict(config or {})
         guarded = _guarded(name, validate)
-        super().__init__(name, description, guarded, config_schema=_schema(self.defaults, schemas))  # type: ignore[arg-type]
+        super().__init__(name, description, guarded, config_schema=_schema(self.defaults, schemas))  # type: ignore[call-arg]
 
 
-class EnvironmentStackPolicy(_EnvironmentLevel, StackValidationPolicy):  # type: ignore[misc]
-    def __init__(
-        self,
-        name: str,
-        description: str,
-        validate: Callable[[StackValidationArgs, Report], None],
-        config: Mapping[str, Any] | None = None,
-        schemas: Mapping[str, dict[str, Any]] | None = None,
-    ) -> None:
-        self.defaults = dict(config or {})
-        guarded = _guarded(name, validate)
-        super().__init__(name, description, guarded, config_schema=_schema(self.defaults, schemas))  # type: ignore[arg-type]
+class EnvironmentResourcePolicy(_EnvironmentPolicy, ResourceValidationPolicy):  # type: ignore[misc]
+    """Validates each resource (`validate(args: ResourceValidationArgs, report)`)."""
+
+
+class EnvironmentStackPolicy(_EnvironmentPolicy, StackValidationPolicy):  # type: ignore[misc]
+    """Validates the whole stack (`validate(args: StackValidationArgs, report)`)."""
 
 
 def _guarded(name: str, validate: Callable[[Any, Report], None]) -> Callable[[Any, Report], None]:

@@ -13,7 +13,7 @@ import json
 import secrets
 from typing import Any
 
-from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import Policy, PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from .access import catalog, least_privilege
 from .access.algebra import full_access
@@ -167,4 +167,4 @@ LEAST_PRIVILEGE = EnvironmentResourcePolicy(
     config={"allowedManagedPolicies": [], "allowAwsManagedPolicies": True},
 )
 
-POLICIES = [SAGEMAKER_NO_FULL_ACCESS, LEAST_PRIVILEGE, DECIDABLE]
+POLICIES: list[Policy] = [SAGEMAKER_NO_FULL_ACCESS, LEAST_PRIVILEGE, DECIDABLE]

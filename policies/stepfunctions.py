@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import Policy, PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from .access.document import field
 from .framework import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain
@@ -141,4 +141,4 @@ LOGS_AND_TRACES = EnvironmentResourcePolicy(
     _logs_and_traces,
 )
 
-POLICIES = [ROLE_TRUSTS_ONLY_STATES, LOGS_AND_TRACES]
+POLICIES: list[Policy] = [ROLE_TRUSTS_ONLY_STATES, LOGS_AND_TRACES]

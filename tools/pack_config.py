@@ -22,6 +22,7 @@ from components.files import read_document
 from components.ml_pipeline import pipelines_of, role_policies
 from components.settings import SettingsError, settings_of_stack_file
 from tools.cli import Parser, UsageError
+from tools.mock_runtime.program import PlanError, load_project
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD_CONFIG = ROOT / "policies" / "config" / "prod.json"
@@ -32,7 +33,10 @@ _CONTEXT = AwsContext(partition="aws", region="us-east-1", account_id="000000000
 def deployed(stacks: Path = ROOT / "stacks") -> tuple[list[str], list[str]]:
     """(role names, resources as service:resource) of every pipeline of every stack file: the roles, the
     evaluation functions, the state machines and the retraining schedules a deploy manages."""
-    project = read_document(stacks.parent / "Pulumi.yaml", "project file", UsageError)["name"]
+    try:
+        project = load_project(stacks.parent).name
+    except PlanError as exc:
+        raise UsageError(str(exc)) from None
     roles: set[str] = set()
     resources: set[str] = set()
     for path in sorted(stacks.glob("Pulumi.*.yaml")):

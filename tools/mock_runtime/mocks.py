@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import pulumi
 
+from components.arns import AwsContext
+
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
@@ -48,24 +50,12 @@ class UnsupportedInvokeError(Exception):
 
 
 @dataclass(frozen=True)
-class World:
-    """The account the mocks pretend to be in."""
+class World(AwsContext):
+    """The account the mocks pretend to be in: the program's own context type, so ARNs are built one way."""
 
-    account_id: str = DEFAULT_ACCOUNT
-    region: str = DEFAULT_REGION
     partition: str = "aws"
-
-    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
-        return ":".join(
-            [
-                "arn",
-                self.partition,
-                service,
-                self.region if region else "",
-                self.account_id if account else "",
-                resource,
-            ]
-        )
+    region: str = DEFAULT_REGION
+    account_id: str = DEFAULT_ACCOUNT
 
 
 # Per resource type: (the input that names it, ARN builder, what the provider's `id` is: the resource's
