@@ -22,7 +22,7 @@ bucket = ArtifactsBucket("artifacts", ArtifactsBucketArgs(bucket_name=bucket_nam
 pulumi.export("artifacts_bucket", bucket.bucket_name)
 
 for pipeline_args in pipelines_of(project, stack, settings, context):
-    pipeline = MlPipeline(pipeline_args.settings.name, pipeline_args, with_provider)
+    pipeline = MlPipeline(pipeline_args.settings.name, pipeline_args, with_provider, bucket=bucket)
     pulumi.export(
         pipeline_args.settings.name,
         {

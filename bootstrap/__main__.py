@@ -101,7 +101,8 @@ def pipelines_in(environment: str) -> list[MlPipelineArgs]:
         raise pulumi.RunError(
             f"{path}: no stack file for the environment {environment} (bootstrap config: environments)"
         )
-    return pipelines_of(project, environment, settings_of_stack_file(project, environment, path), account)
+    settings = settings_of_stack_file(project, environment, path, REPOSITORY_ROOT)
+    return pipelines_of(project, environment, settings, account, REPOSITORY_ROOT)
 
 
 account = Account(
@@ -113,7 +114,7 @@ account = Account(
 # Every setting is checked before the first resource: a mistake fails with one line and changes nothing.
 pipelines = {environment: pipelines_in(environment) for environment in environments}
 # A deploy role's resources are `<pipeline>-<environment>-*`: one environment's prefix must never start another's
-# (a staging pipeline named `churn-dev` makes `churn-dev-staging-*`, which dev's `churn-dev-*` would reach).
+# (a staging pipeline named `tumor-dev` makes `tumor-dev-staging-*`, which dev's `tumor-dev-*` would reach).
 for environment, found in pipelines.items():
     for other, theirs in pipelines.items():
         for mine in found:

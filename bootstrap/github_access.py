@@ -319,10 +319,17 @@ def _pipeline_arns(account: Account, pipelines: list[MlPipelineArgs]) -> dict[st
             "groups",
             "rules",
             "deploy_machines",
+            "objects",
         )
     }
     for pipeline in pipelines:
         names = pipeline.names
+        # The objects the program uploads: the workload's code, and the example data where the stack uploads it.
+        bucket = arns.s3_bucket_arn(account, pipeline.bucket_name)
+        found["objects"].append(f"{bucket}/{names.s3_prefix}code/*")
+        data = pipeline.settings.example_data
+        if data is not None and data.upload:
+            found["objects"].append(f"{bucket}/{names.s3_prefix}data/raw/*")
         found["roles"] += [arns.role_arn(account, role) for role in role_policies(pipeline)]
         found["functions"].append(arns.lambda_function_arn(account, names.evaluate_function))
         for group in (names.evaluate_log_group, names.state_machine_log_group):
@@ -442,7 +449,8 @@ def _role_statements(
 
 
 def _bucket_statement(bucket: str) -> Document:
-    """The pipelines' artifacts bucket: its configuration and policy, never its objects."""
+    """The pipelines' artifacts bucket: its configuration and policy; of its objects only those the program
+    uploads (UploadedCodeAndData)."""
     return {
         # The bucket's policy can be written, but never made public: bootstrap blocks public access for the
         # whole account (AccountPublicAccessBlock), which no deploy role may change.
@@ -534,6 +542,20 @@ def _resource_statements(own: dict[str, list[str]], bucket: str, pipelines: list
     """The pipelines' bucket, functions, log groups, state machines, topics and alarms."""
     statements: list[Document] = [
         _bucket_statement(bucket),
+        {
+            # BucketObjectv2: written, read back with its tags (the provider's default tags), replaced, deleted.
+            "Sid": "UploadedCodeAndData",
+            "Effect": "Allow",
+            "Action": [
+                "s3:PutObject",
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:GetObjectTagging",
+                "s3:PutObjectTagging",
+                "s3:DeleteObject",
+            ],
+            "Resource": own["objects"],
+        },
         {
             "Sid": "EvaluationFunctions",
             "Effect": "Allow",

@@ -89,6 +89,10 @@ def scheduler_trust_policy(ctx: AwsContext) -> Document:
     return service_trust_policy(ctx, "scheduler.amazonaws.com")
 
 
+SAGEMAKER_READ_PREFIXES = ("code/", "data/raw/", "runs/")
+"""Under the pipeline's prefix: what its jobs and models read (see sagemaker_execution_policy)."""
+
+
 def sagemaker_execution_policy(
     ctx: AwsContext, names: PipelineNames, bucket: str, images: list[tuple[str, str, str]], *, deploy: bool
 ) -> Document:
@@ -109,19 +113,29 @@ def sagemaker_execution_policy(
         log_groups.append(endpoint_group)
         log_streams.append(f"{endpoint_group}:log-stream:*")
     repositories = sorted({arns.ecr_repository_arn(ctx, *image) for image in images})
+    # What the jobs and models read: the workload's code (code/), the raw data (data/raw/) and each run's own
+    # files (runs/: splits, model, evaluation). They write only under runs/.
+    read = [f"{names.s3_prefix}{part}" for part in SAGEMAKER_READ_PREFIXES]
     return document(
         {
-            "Sid": "ReadWritePipelinePrefix",
+            "Sid": "ReadCodeDataAndRuns",
             "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": f"{bucket_arn}/{names.s3_prefix}*",
+            "Action": "s3:GetObject",
+            "Resource": [f"{bucket_arn}/{prefix}*" for prefix in read],
         },
         {
-            "Sid": "ListPipelinePrefix",
+            "Sid": "WriteRuns",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/{names.s3_prefix}runs/*",
+        },
+        {
+            # S3Prefix inputs list their prefix before downloading it.
+            "Sid": "ListCodeDataAndRuns",
             "Effect": "Allow",
             "Action": "s3:ListBucket",
             "Resource": bucket_arn,
-            "Condition": {"StringLike": {"s3:prefix": [f"{names.s3_prefix}*"]}},
+            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in read]}},
         },
         {
             "Sid": "PullImages",
@@ -160,7 +174,7 @@ def sagemaker_execution_policy(
 
 
 def evaluate_function_policy(ctx: AwsContext, names: PipelineNames, bucket: str, *, tracing: bool) -> Document:
-    """The evaluation Lambda reads reports under its pipeline's prefix and writes its own logs.
+    """The evaluation Lambda reads the evaluation reports of its pipeline's runs and writes its own logs.
 
     https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html
     """
@@ -169,13 +183,7 @@ def evaluate_function_policy(ctx: AwsContext, names: PipelineNames, bucket: str,
             "Sid": "ReadReports",
             "Effect": "Allow",
             "Action": "s3:GetObject",
-            "Resource": f"{arns.s3_bucket_arn(ctx, bucket)}/{names.s3_prefix}runs/*",
-        },
-        {
-            "Sid": "WriteReports",
-            "Effect": "Allow",
-            "Action": "s3:PutObject",
-            "Resource": f"{arns.s3_bucket_arn(ctx, bucket)}/{names.s3_prefix}runs/*/evaluation.json",
+            "Resource": f"{arns.s3_bucket_arn(ctx, bucket)}/{names.s3_prefix}runs/*/evaluation/evaluation.json",
         },
         {
             "Sid": "OwnLogs",

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
 from components import arns, iam_documents
 from components.arns import AwsContext, EnvironmentNames, PipelineNames
-from components.settings import PipelineSettings, StackSettings, image_repository
+from components.settings import WORKLOADS_DIR, PipelineSettings, StackSettings, image_repository
 from components.state_machine_policy import state_machine_policy
-from components.workflow_definition import DeploySpec, WorkflowSpec, build_definition, build_deploy_definition
+from components.workflow_definition import (
+    CODE_DIR,
+    DeploySpec,
+    WorkflowSpec,
+    build_definition,
+    build_deploy_definition,
+)
+from components.workload import CodeLocation, WorkloadCode, read_workload
 
 # Relative to the project directory, where the Pulumi CLI runs the program.
 EVALUATE_FUNCTION_SOURCE = "functions/evaluate_model/handler.py"
@@ -41,11 +50,22 @@ class MlPipelineArgs:
     """X-Ray tracing on the state machine and the Lambda."""
     alarm_emails: list[str]
     """Subscribed to the failure topic."""
+    workload: WorkloadCode
+    """The workload folder's files, uploaded under the pipeline's `code/` prefix."""
+
+    @property
+    def code(self) -> CodeLocation:
+        """Where the workload's code lives in the artifacts bucket, its digest in every key."""
+        return CodeLocation(self.bucket_name, self.names.s3_prefix, self.workload.digest)
 
 
-def pipelines_of(project: str, stack: str, settings: StackSettings, ctx: AwsContext) -> list[MlPipelineArgs]:
+def pipelines_of(
+    project: str, stack: str, settings: StackSettings, ctx: AwsContext, project_dir: Path | None = None
+) -> list[MlPipelineArgs]:
     """Each pipeline of the stack, as the program builds it (and bootstrap/ reads it, for the deploy role and
-    the permissions boundary of the stack's environment)."""
+    the permissions boundary of the stack's environment). Workload folders are read from `project_dir`
+    (the program's own folder, where the Pulumi CLI runs it, by default)."""
+    folder = (project_dir if project_dir is not None else Path.cwd()) / WORKLOADS_DIR
     return [
         MlPipelineArgs(
             settings=pipeline,
@@ -58,28 +78,46 @@ def pipelines_of(project: str, stack: str, settings: StackSettings, ctx: AwsCont
             log_retention_days=settings.log_retention_days,
             tracing=settings.tracing,
             alarm_emails=settings.alarm_emails,
+            workload=read_workload(folder / pipeline.workload),
         )
         for pipeline in settings.pipelines
     ]
 
 
+def script_entrypoint(script: str) -> tuple[str, ...]:
+    """How a processing container runs a workload script delivered to CODE_DIR (as the SDK's script processors
+    run theirs: `python3 <code dir>/<script>`)."""
+    return ("python3", f"{CODE_DIR}/{script}")
+
+
 def workflow_spec(args: MlPipelineArgs) -> WorkflowSpec:
     """The definition's inputs, from the settings and the deterministic names."""
     s, n, ctx = args.settings, args.names, args.context
+    evaluation = s.evaluation
+    assert evaluation is not None, "parse_settings fills in the evaluation step"
     return WorkflowSpec(
         partition=ctx.partition,
+        region=ctx.region,
         prefix=n.prefix,
         bucket=args.bucket_name,
         sagemaker_role_arn=arns.role_arn(ctx, n.sagemaker_role),
         evaluate_function_arn=arns.lambda_function_arn(ctx, n.evaluate_function),
         failure_topic_arn=arns.sns_topic_arn(ctx, n.failure_topic),
-        processing_image=s.processing.image,
-        processing_entrypoint=tuple(s.processing.entrypoint),
+        code_uri=args.code.files_uri,
+        source_archive_uri=args.code.archive_uri,
+        processing_image=s.processing.resolved_image(),
+        processing_entrypoint=tuple(s.processing.entrypoint or script_entrypoint("preprocess.py")),
         processing_instance_type=s.processing.instance_type,
         processing_instance_count=s.processing.instance_count,
         processing_volume_gb=s.processing.volume_size_gb,
         processing_max_runtime=s.processing.max_runtime_seconds,
-        training_image=s.training.image,
+        evaluation_image=evaluation.resolved_image(),
+        evaluation_entrypoint=tuple(evaluation.entrypoint or script_entrypoint("evaluate.py")),
+        evaluation_instance_type=evaluation.instance_type,
+        evaluation_instance_count=evaluation.instance_count,
+        evaluation_volume_gb=evaluation.volume_size_gb,
+        evaluation_max_runtime=evaluation.max_runtime_seconds,
+        training_image=s.training.resolved_image(),
         training_instance_type=s.training.instance_type,
         training_instance_count=s.training.instance_count,
         training_volume_gb=s.training.volume_size_gb,
@@ -93,7 +131,7 @@ def workflow_spec(args: MlPipelineArgs) -> WorkflowSpec:
         retry_backoff=s.retry.backoff_rate,
         model_package_group=n.model_package_group,
         approval_status=s.registry.initial_approval_status,
-        inference_image=s.inference.image,
+        inference_image=s.inference.resolved_image(),
         inference_instance_type=s.inference.instance_type,
         inference_environment=tuple(sorted(s.inference.environment.items())),
         tags=tuple(sorted(args.tags.items())),
@@ -113,7 +151,7 @@ def deploy_spec(args: MlPipelineArgs) -> DeploySpec:
         instance_type=s.inference.instance_type,
         instance_count=s.inference.instance_count,
         rollback_alarms=n.endpoint_alarms,
-        inference_image=s.inference.image,
+        inference_image=s.inference.resolved_image(),
         model_data_prefix=f"s3://{args.bucket_name}/{n.s3_prefix}runs/",
         rollback_window=s.deployment.rollback_alarm_window_seconds,
         max_wait=s.deployment.max_wait_seconds,
@@ -133,7 +171,9 @@ def role_policies(args: MlPipelineArgs) -> dict[str, dict[str, Document]]:
     boundary from the same documents, so the boundary is exactly what the pipelines need."""
     ctx, names, s = args.context, args.names, args.settings
     definition = build_definition(workflow_spec(args))
-    images = [image_repository(i) for i in (s.processing.image, s.training.image, s.inference.image)]
+    assert s.evaluation is not None, "parse_settings fills in the evaluation step"
+    steps = (s.processing, s.training, s.evaluation, s.inference)
+    images = [image_repository(step.resolved_image()) for step in steps]
     policies: dict[str, dict[str, Document]] = {
         names.sagemaker_role: {
             "sagemaker-execution": iam_documents.sagemaker_execution_policy(
@@ -186,9 +226,16 @@ class MlPipeline(pulumi.ComponentResource):
     model_package_group_name: pulumi.Output[str]
     """The pipeline's group in the SageMaker Model Registry."""
 
-    def __init__(self, name: str, args: MlPipelineArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: MlPipelineArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        bucket: pulumi.Resource | None = None,
+    ) -> None:
+        """`bucket`: the artifacts bucket's resource, which the uploaded code and data wait for."""
         super().__init__("mlpipelines:pipeline:MlPipeline", name, None, opts)
-        self._name, self._args = name, args
+        self._name, self._args, self._bucket = name, args, bucket
         self._policies = role_policies(args)
         # Every role carries the environment's permissions boundary: a deploy role may create and change roles
         # only with it (bootstrap/github_access.py), and it caps them at what these documents grant.
@@ -198,8 +245,10 @@ class MlPipeline(pulumi.ComponentResource):
         sagemaker_role, _ = self._role("sagemaker-role", names.sagemaker_role, "sagemaker-policy",
                                        iam_documents.sagemaker_trust_policy(args.context))  # fmt: skip
         topic = self._notifications()
+        code = self._code()
+        self._example_data()
         evaluate_role, evaluate_function = self._evaluation()
-        state_machine_role, state_machine = self._state_machine(topic, evaluate_function)
+        state_machine_role, state_machine = self._state_machine(topic, evaluate_function, code)
         self._failure_alarm(topic, state_machine)
         self._registry()
         if args.settings.deployment.enabled:
@@ -275,6 +324,48 @@ class MlPipeline(pulumi.ComponentResource):
             )
         return topic
 
+    def _object(self, suffix: str, key: str, **content: pulumi.Input[str] | pulumi.Asset) -> aws.s3.BucketObjectv2:
+        return aws.s3.BucketObjectv2(
+            f"{self._name}-{suffix}",
+            bucket=self._args.bucket_name,
+            key=key,
+            opts=self._child(*([self._bucket] if self._bucket is not None else [])),
+            **content,  # type: ignore[arg-type]
+        )
+
+    def _code(self) -> list[aws.s3.BucketObjectv2]:
+        """The workload's files under `code/<digest>/` (processing jobs) and packed as `code/<digest>.tar.gz`
+        (script-mode training and serving): a changed file is a new key, so a running execution keeps its code."""
+        workload, code = self._args.workload, self._args.code
+        objects = [
+            self._object(
+                f"code-{path.replace('/', '-')}",
+                code.files_key + path,
+                content_base64=base64.b64encode(content).decode(),
+                content_type="text/x-python" if path.endswith(".py") else "application/octet-stream",
+            )
+            for path, content in workload.files
+        ]
+        archive = base64.b64encode(workload.archive()).decode()
+        objects.append(
+            self._object("code-archive", code.archive_key, content_base64=archive, content_type="application/gzip")
+        )
+        return objects
+
+    def _example_data(self) -> None:
+        """The stack's example dataset in `data/raw/`, where the preprocessing job reads (dev: a first execution
+        has input). Where `upload` is off, the team's own data is there and nothing is written."""
+        data = self._args.settings.example_data
+        if data is None or not data.upload:
+            return
+        path = data.file()
+        self._object(
+            "example-data",
+            f"{self._args.names.s3_prefix}data/raw/{path.name}",
+            source=pulumi.FileAsset(str(path)),
+            content_type="text/csv",
+        )
+
     def _evaluation(self) -> tuple[aws.iam.Role, aws.lambda_.Function]:
         """The evaluation Lambda, with its own role and log group."""
         args, names = self._args, self._args.names
@@ -335,7 +426,7 @@ class MlPipeline(pulumi.ComponentResource):
         )
 
     def _state_machine(
-        self, topic: aws.sns.Topic, evaluate_function: aws.lambda_.Function
+        self, topic: aws.sns.Topic, evaluate_function: aws.lambda_.Function, code: list[aws.s3.BucketObjectv2]
     ) -> tuple[aws.iam.Role, aws.sfn.StateMachine]:
         """The training state machine and its role, whose policies are generated from the definition."""
         args, names = self._args, self._args.names
@@ -347,7 +438,8 @@ class MlPipeline(pulumi.ComponentResource):
             names.state_machine_role,
             names.state_machine_log_group,
             build_definition(workflow_spec(args)),
-            [role, *policies, evaluate_function, topic],
+            # An execution may start as soon as the machine exists: its code is uploaded first.
+            [role, *policies, evaluate_function, topic, *code],
             f"{self._name}-sfn-logs",
         )
         return role, machine

@@ -30,6 +30,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components import images
 from components.files import read_document
 from components.workflow_definition import STEP_TAGS
 
@@ -125,13 +126,38 @@ def image_repository(uri: str) -> tuple[str, str, str]:
     return match["account"], match["region"], match["repository"]
 
 
-class ProcessingSettings(_Model):
-    """The preprocessing step: a SageMaker processing job."""
+class _ImageChoice(_Model):
+    """A step's container: an AWS-owned framework image (`framework` and `version`, resolved for the stack's
+    region from the SageMaker SDK's data, components/images.py) or a custom one (`image`), not both."""
 
-    image: EcrImage
-    """ECR URI of the processing container."""
-    entrypoint: list[str] = Field(default_factory=lambda: ["python3", "/opt/ml/code/preprocess.py"])
-    """The container's entrypoint (`AppSpecification.ContainerEntrypoint`)."""
+    image: EcrImage | None = None
+    """ECR URI of a container of your own (bring your own container)."""
+    framework: Literal["sklearn", "xgboost"] | None = None
+    """An AWS-owned SageMaker framework image: `sklearn` (scikit-learn) or `xgboost`."""
+    version: Annotated[str, Field(pattern=r"^[0-9][0-9a-z.-]{0,31}$")] | None = None
+    """The framework image's version as the SageMaker SDK names it (e.g. `1.2-1`)."""
+
+    @model_validator(mode="after")
+    def _one_image(self) -> _ImageChoice:
+        if self.image is not None and (self.framework or self.version):
+            raise ValueError("set either image (a container of your own) or framework and version, not both")
+        if self.image is None and not (self.framework and self.version):
+            raise ValueError("set framework and version (an AWS-owned image, e.g. sklearn 1.2-1) or image")
+        return self
+
+    def resolved_image(self) -> str:
+        """The image URI; for a framework image, only once `resolve_images` has filled it in."""
+        if self.image is None:
+            raise ValueError("the framework image has not been resolved for the stack's region")
+        return self.image
+
+
+class ProcessingSettings(_ImageChoice):
+    """The preprocessing step: a SageMaker processing job running the workload's `preprocess.py`."""
+
+    entrypoint: list[str] | None = None
+    """The container's entrypoint (`AppSpecification.ContainerEntrypoint`); by default
+    `python3 /opt/ml/processing/input/code/preprocess.py`, the workload's script where the job delivers it."""
     instance_type: str = "ml.m5.xlarge"
     instance_count: Annotated[int, Field(ge=1, le=100)] = 1
     volume_size_gb: Annotated[int, Field(ge=1, le=16384)] = 30
@@ -143,17 +169,29 @@ class ProcessingSettings(_Model):
         return _check_instance_type(value, "ProcessingInstanceType", "processing")
 
 
-class TrainingSettings(_Model):
-    """The training step: a SageMaker training job."""
+class EvaluationSettings(ProcessingSettings):
+    """The evaluation step: a processing job running the workload's `evaluate.py` on the held-out test set.
+    Without its own image or framework it runs in the preprocessing step's container."""
 
-    image: EcrImage
-    """ECR URI of the training container; it writes `evaluation.json` to /opt/ml/output/data."""
+    @model_validator(mode="after")
+    def _one_image(self) -> EvaluationSettings:
+        if self.image is not None and (self.framework or self.version):
+            raise ValueError("set either image (a container of your own) or framework and version, not both")
+        if self.image is None and bool(self.framework) != bool(self.version):
+            raise ValueError("set framework and version together (or neither, to use the processing container)")
+        return self
+
+
+class TrainingSettings(_ImageChoice):
+    """The training step: a SageMaker training job; with a framework image, the workload's `train.py` in script
+    mode."""
+
     instance_type: str = "ml.m5.xlarge"
     instance_count: Annotated[int, Field(ge=1, le=100)] = 1
     volume_size_gb: Annotated[int, Field(ge=1, le=16384)] = 50
     max_runtime_seconds: Annotated[int, Field(ge=60, le=2419200)] = 86400
     hyperparameters: dict[str, str] = Field(default_factory=dict)
-    """Passed as-is to `HyperParameters` (SageMaker takes string values only)."""
+    """Passed to the training script as `--name value` (SageMaker takes string values only)."""
 
     @field_validator("instance_type")
     @classmethod
@@ -167,6 +205,8 @@ class TrainingSettings(_Model):
             for key, item in value.items():
                 if not isinstance(item, str):
                     raise ValueError(f"hyperparameter {key!r} must be a string (quote it), got {item!r}")
+                if str(key).startswith("sagemaker_"):
+                    raise ValueError(f"hyperparameter {key!r}: sagemaker_* names are set by the program")
         return value
 
 
@@ -187,11 +227,10 @@ class QualityGate(_Model):
         return value
 
 
-class InferenceSettings(_Model):
-    """How a registered model is served: a container of its own, never the training image by default."""
+class InferenceSettings(_ImageChoice):
+    """How a registered model is served: the framework's serving image running the workload's `inference.py`,
+    or a container of its own."""
 
-    image: EcrImage
-    """ECR URI of the inference container (the model package's container; the endpoint runs it)."""
     instance_type: str = "ml.m5.large"
     instance_count: Annotated[int, Field(ge=1, le=100)] = 1
     environment: dict[str, str] = Field(default_factory=dict)
@@ -213,6 +252,8 @@ class InferenceSettings(_Model):
                     raise ValueError(f"{key!r} is not an environment variable name ([a-zA-Z_][a-zA-Z0-9_]*)")
                 if not isinstance(item, str) or len(item) > 1024:
                     raise ValueError(f"variable {key!r} must be a string of at most 1024 characters (quote it)")
+                if key in RESERVED_ENVIRONMENT:
+                    raise ValueError(f"variable {key!r} is set by the program (it names the workload's code)")
         return value
 
 
@@ -279,12 +320,51 @@ class ScheduleSettings(_Model):
         return value
 
 
+class ExampleData(_Model):
+    """A dataset file inside an installed Python package: the local run reads it, and with `upload` the program
+    puts it in the pipeline's `data/raw/` prefix so that a first execution has input."""
+
+    package: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    """The distribution that ships it (e.g. `scikit-learn`)."""
+    path: Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]*\.csv$")]
+    """Its path inside the distribution (e.g. `sklearn/datasets/data/breast_cancer.csv`)."""
+    upload: bool = True
+    """False where the team puts its own data in `data/raw/` (prod)."""
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        if ".." in value.split("/"):
+            raise ValueError(f"{value!r} must stay inside the package (no '..')")
+        return value
+
+    def file(self) -> Path:
+        """The file on this machine; a missing package or file is a ValueError naming both."""
+        import importlib.metadata
+
+        try:
+            distribution = importlib.metadata.distribution(self.package)
+        except importlib.metadata.PackageNotFoundError:
+            raise ValueError(f"package {self.package!r} is not installed (pip install {self.package})") from None
+        located = Path(str(distribution.locate_file(self.path)))
+        if not located.is_file():
+            raise ValueError(f"{self.package} {distribution.version} has no file {self.path!r}")
+        return located
+
+
 class PipelineSettings(_Model):
     """One ML training pipeline: its steps, its gate and whether it deploys."""
 
     name: Annotated[str, Field(min_length=2, max_length=MAX_PREFIX_LENGTH)]
     """Lower-case letters, digits and dashes; with the stack name it prefixes every job and resource."""
+    workload: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
+    """The folder under `workloads/` whose scripts the jobs run (preprocess.py, train.py, evaluate.py,
+    inference.py); the program uploads it to the pipeline's `code/` prefix."""
+    example_data: ExampleData | None = None
+    """A public dataset shipped in an installed package, uploaded to `data/raw/` (see ExampleData)."""
     processing: ProcessingSettings
+    evaluation: EvaluationSettings | None = None
+    """The evaluation job's container and size; by default the processing step's."""
     training: TrainingSettings
     quality_gate: QualityGate
     inference: InferenceSettings
@@ -375,6 +455,10 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{message.split(', unable')[0].replace('Input should be', 'expected')}; got {error['input']!r}"
 
 
+RESERVED_ENVIRONMENT = frozenset({"SAGEMAKER_PROGRAM", "SAGEMAKER_SUBMIT_DIRECTORY", "SAGEMAKER_REGION"})
+"""Serving variables the program sets from the workload (the framework serving containers read them)."""
+WORKLOADS_DIR = "workloads"
+"""Relative to the project directory, where the Pulumi CLI runs the program."""
 BOUNDED_METRICS = frozenset({"auc", "accuracy", "f1", "precision", "recall"})
 """Metrics that lie in [0, 1]: a threshold outside it is a model no training can pass."""
 MAX_TAGS = 50
@@ -417,6 +501,7 @@ def parse_settings(
     config: Mapping[str, Any],
     stack_file: str,
     secret_keys: frozenset[str] = frozenset(),
+    project_dir: Path | None = None,
 ) -> StackSettings:
     """Validate the project's config keys (values as the engine passes them: strings, JSON for structures).
 
@@ -443,6 +528,7 @@ def parse_settings(
         raise SettingsError(
             f"{stack_file}: {_key_path(project, tuple(first['loc']))}: {_describe(dict(first))}"
         ) from None
+    settings = _resolve(project, settings, config.get("aws:region"), stack_file, project_dir)
     for index, pipeline in enumerate(settings.pipelines):
         prefix = f"{pipeline.name}-{stack}"
         if len(prefix) > MAX_PREFIX_LENGTH:
@@ -452,6 +538,74 @@ def parse_settings(
                 "names are limited to 63"
             )
     return settings
+
+
+WORKLOAD_SCRIPTS = ("preprocess.py", "train.py", "evaluate.py", "inference.py")
+"""What a workload folder holds: the code each container runs (see workloads/breast-cancer/)."""
+# The scope whose image each step runs: the SDK's framework processors and estimators take the training image.
+_IMAGE_SCOPES = {"processing": "training", "training": "training", "evaluation": "training", "inference": "inference"}
+
+
+def _resolve_pipeline(
+    pipeline: PipelineSettings, key: str, region: Any, stack_file: str, project_dir: Path
+) -> PipelineSettings:
+    """The pipeline with its workload checked, its example data found and every framework image resolved."""
+    folder = project_dir / WORKLOADS_DIR / pipeline.workload
+    missing = [script for script in WORKLOAD_SCRIPTS if not (folder / script).is_file()]
+    if missing:
+        raise SettingsError(
+            f"{stack_file}: {key}.workload: {WORKLOADS_DIR}/{pipeline.workload}/ has no {', '.join(missing)}; "
+            f"a workload folder holds {', '.join(WORKLOAD_SCRIPTS)} (copy workloads/breast-cancer/)"
+        )
+    if pipeline.example_data is not None:
+        try:
+            pipeline.example_data.file()
+        except ValueError as exc:
+            raise SettingsError(f"{stack_file}: {key}.exampleData: {exc}") from None
+    evaluation = pipeline.evaluation or EvaluationSettings()
+    if evaluation.image is None and evaluation.framework is None:
+        evaluation = evaluation.model_copy(
+            update={
+                "image": pipeline.processing.image,
+                "framework": pipeline.processing.framework,
+                "version": pipeline.processing.version,
+            }
+        )
+    steps: dict[str, _ImageChoice] = {
+        "processing": pipeline.processing,
+        "training": pipeline.training,
+        "evaluation": evaluation,
+        "inference": pipeline.inference,
+    }
+    resolved: dict[str, Any] = {}
+    for step, settings in steps.items():
+        if settings.image is None and settings.framework and settings.version:
+            if not isinstance(region, str):
+                raise SettingsError(f"{stack_file}: aws:region: required to find {step}'s {settings.framework} image")
+            try:
+                uri = images.image_uri(
+                    settings.framework,
+                    settings.version,
+                    region,
+                    scope=_IMAGE_SCOPES[step],
+                    instance_type=getattr(settings, "instance_type", ""),
+                )
+            except images.ImageError as exc:
+                raise SettingsError(f"{stack_file}: {key}.{step}.version: {exc}") from None
+            settings = settings.model_copy(update={"image": uri})
+        resolved[step] = settings
+    return pipeline.model_copy(update=resolved)
+
+
+def _resolve(
+    project: str, settings: StackSettings, region: Any, stack_file: str, project_dir: Path | None
+) -> StackSettings:
+    folder = project_dir if project_dir is not None else Path.cwd()
+    pipelines = [
+        _resolve_pipeline(pipeline, f"{project}:pipelines[{index}]", region, stack_file, folder)
+        for index, pipeline in enumerate(settings.pipelines)
+    ]
+    return settings.model_copy(update={"pipelines": pipelines})
 
 
 def load_settings(project: str, stack: str, stack_config_dir: str = "stacks") -> StackSettings:
@@ -466,7 +620,7 @@ def load_settings(project: str, stack: str, stack_config_dir: str = "stacks") ->
     return parse_settings(project, stack, config, f"{stack_config_dir}/Pulumi.{stack}.yaml", secret)
 
 
-def settings_of_stack_file(project: str, stack: str, path: Path) -> StackSettings:
+def settings_of_stack_file(project: str, stack: str, path: Path, project_dir: Path | None = None) -> StackSettings:
     """A stack's settings read from its stack file, for a program of another project (bootstrap/) that must
     know the stack's pipelines: the same validation, the values passed as the engine passes them."""
     document = read_document(path, "stack file", SettingsError) or {}
@@ -475,4 +629,5 @@ def settings_of_stack_file(project: str, stack: str, path: Path) -> StackSetting
         raise SettingsError(f"{path}: config: expected a mapping of settings")
     secret = frozenset(k for k, v in config.items() if isinstance(v, dict) and "secure" in v)
     engine = {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
-    return parse_settings(project, stack, engine, str(path), secret)
+    # A stack file lives in the project's stack config folder (stacks/), one level below the project.
+    return parse_settings(project, stack, engine, str(path), secret, project_dir or path.resolve().parent.parent)

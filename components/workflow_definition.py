@@ -1,7 +1,7 @@
 """The Amazon States Language definitions of one ML pipeline, as plain dicts.
 
 Training (`build_definition`): preprocess (processing job, .sync) -> train (training job, .sync) -> evaluate
-(Lambda) -> quality gate (Choice) -> register the model as a version of the pipeline's model package group
+(processing job, .sync, writing evaluation.json) -> read the metric (Lambda) -> quality gate (Choice) -> register the model as a version of the pipeline's model package group
 (SageMaker Model Registry, with its metrics and the execution's metadata) -> success. Every Task has Retry, a
 Catch to the failure path (publish to SNS, then fail with the named error `PipelineFailed`) and a timeout.
 
@@ -16,6 +16,7 @@ execution, at most 63 characters, and starting with the pipeline's prefix so tha
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ DESCRIBE_ENDPOINT = "aws-sdk:sagemaker:describeEndpoint"
 LAMBDA_INVOKE = "lambda:invoke"
 SNS_PUBLISH = "sns:publish"
 
-STEP_TAGS = {"preprocess": "prep", "train": "train", "model": "model", "deploy": "deploy"}
+STEP_TAGS = {"preprocess": "prep", "train": "train", "evaluate": "eval", "model": "model", "deploy": "deploy"}
 RUN_ID = "$.run.id"
 FAILED_ERROR = "PipelineFailed"
 DEPLOY_FAILED_ERROR = "DeploymentFailed"
@@ -72,23 +73,56 @@ API_CALL_TIMEOUT_SECONDS = 120
 EVALUATE_TIMEOUT_SECONDS = 300
 ENDPOINT_POLL_SECONDS = 60
 
+# Where SageMaker's processing containers find their inputs and leave their outputs (SageMaker developer guide,
+# "How Amazon SageMaker Processing Runs Your Processing Container Image": LocalPath under /opt/ml/processing/).
+# The code input is where the SDK's script processors put the script (sagemaker.core.processing,
+# `_SOURCE_CODE_CONTAINER_DIR`).
+PROCESSING_DIR = "/opt/ml/processing"
+CODE_DIR = f"{PROCESSING_DIR}/input/code"
+RAW_DIR = f"{PROCESSING_DIR}/input/raw"
+SPLITS = ("train", "validation", "test")
+TRAINING_CHANNELS = ("train", "validation")
+MODEL_DIR = f"{PROCESSING_DIR}/model"
+TEST_DIR = f"{PROCESSING_DIR}/test"
+EVALUATION_DIR = f"{PROCESSING_DIR}/evaluation"
+REPORT_NAME = "evaluation.json"
+# Script mode: the training toolkit in AWS's framework images reads these hyperparameters, JSON-encoded as the
+# SageMaker SDK writes them (sagemaker.core.constants SCRIPT_PARAM_NAME, DIR_PARAM_NAME, SAGEMAKER_REGION_PARAM_NAME;
+# sagemaker_training.environment.read_hyperparameters json-decodes every value).
+SCRIPT_PARAM, DIR_PARAM, REGION_PARAM = "sagemaker_program", "sagemaker_submit_directory", "sagemaker_region"
+# Serving: the framework serving containers import SAGEMAKER_PROGRAM from SAGEMAKER_SUBMIT_DIRECTORY (an S3 URI
+# of a tar.gz is downloaded and unpacked; the region from SAGEMAKER_REGION), as the SDK's framework models set
+# them (sagemaker_inference.parameters; sagemaker_containers._params and _files.s3_download).
+PROGRAM_ENV, DIRECTORY_ENV, REGION_ENV = "SAGEMAKER_PROGRAM", "SAGEMAKER_SUBMIT_DIRECTORY", "SAGEMAKER_REGION"
+
 
 @dataclass(frozen=True)
 class WorkflowSpec:
     """What the definition needs: names and ARNs (all known before deployment) and the step settings."""
 
     partition: str
+    region: str
     prefix: str
     bucket: str
     sagemaker_role_arn: str
     evaluate_function_arn: str
     failure_topic_arn: str
+    code_uri: str
+    """`s3://.../code/<digest>/`: the workload's files, delivered to processing jobs at CODE_DIR."""
+    source_archive_uri: str
+    """`s3://.../code/<digest>.tar.gz`: the same files packed, for script-mode training and serving."""
     processing_image: str
     processing_entrypoint: tuple[str, ...]
     processing_instance_type: str
     processing_instance_count: int
     processing_volume_gb: int
     processing_max_runtime: int
+    evaluation_image: str
+    evaluation_entrypoint: tuple[str, ...]
+    evaluation_instance_type: str
+    evaluation_instance_count: int
+    evaluation_volume_gb: int
+    evaluation_max_runtime: int
     training_image: str
     training_instance_type: str
     training_instance_count: int
@@ -194,56 +228,101 @@ def _task(
     return state
 
 
+def _s3_input(name: str, local_path: str, uri: str | None = None, uri_path: str | None = None) -> dict[str, Any]:
+    source: dict[str, Any] = {"LocalPath": local_path, "S3DataType": "S3Prefix", "S3InputMode": "File"}
+    if uri_path is not None:
+        source["S3Uri.$"] = uri_path
+    else:
+        source["S3Uri"] = uri
+    return {"InputName": name, "S3Input": source}
+
+
+def _s3_output(spec: WorkflowSpec, name: str, local_path: str, run_suffix: str) -> dict[str, Any]:
+    return {
+        "OutputName": name,
+        "S3Output": {"S3Uri.$": _run_uri(spec, run_suffix), "LocalPath": local_path, "S3UploadMode": "EndOfJob"},
+    }
+
+
+def _processing_job(
+    spec: WorkflowSpec,
+    step: str,
+    settings: tuple[str, tuple[str, ...], str, int, int, int],
+    inputs: list[dict[str, Any]],
+    outputs: list[dict[str, Any]],
+) -> dict[str, Any]:
+    image, entrypoint, instance_type, count, volume, runtime = settings
+    return {
+        "ProcessingJobName.$": _job_name(spec, step),
+        "RoleArn": spec.sagemaker_role_arn,
+        "AppSpecification": {"ImageUri": image, "ContainerEntrypoint": list(entrypoint)},
+        "ProcessingResources": {
+            "ClusterConfig": {"InstanceCount": count, "InstanceType": instance_type, "VolumeSizeInGB": volume}
+        },
+        "ProcessingInputs": [_s3_input("code", CODE_DIR, spec.code_uri), *inputs],
+        "ProcessingOutputConfig": {"Outputs": outputs},
+        "StoppingCondition": {"MaxRuntimeInSeconds": runtime},
+        "Tags": _tags(spec),
+    }
+
+
 def _preprocess(spec: WorkflowSpec) -> dict[str, Any]:
-    outputs = [
-        {
-            "OutputName": channel,
-            "S3Output": {
-                "S3Uri.$": _run_uri(spec, f"processed/{channel}"),
-                "LocalPath": f"/opt/ml/processing/output/{channel}",
-                "S3UploadMode": "EndOfJob",
-            },
-        }
-        for channel in ("train", "validation")
-    ]
+    settings = (
+        spec.processing_image,
+        spec.processing_entrypoint,
+        spec.processing_instance_type,
+        spec.processing_instance_count,
+        spec.processing_volume_gb,
+        spec.processing_max_runtime,
+    )
     return _task(
         spec,
         PROCESSING_JOB_SYNC,
-        {
-            "ProcessingJobName.$": _job_name(spec, "preprocess"),
-            "RoleArn": spec.sagemaker_role_arn,
-            "AppSpecification": {
-                "ImageUri": spec.processing_image,
-                "ContainerEntrypoint": list(spec.processing_entrypoint),
-            },
-            "ProcessingResources": {
-                "ClusterConfig": {
-                    "InstanceCount": spec.processing_instance_count,
-                    "InstanceType": spec.processing_instance_type,
-                    "VolumeSizeInGB": spec.processing_volume_gb,
-                }
-            },
-            "ProcessingInputs": [
-                {
-                    "InputName": "raw",
-                    "S3Input": {
-                        "S3Uri": f"s3://{spec.bucket}/pipelines/{spec.prefix}/data/raw/",
-                        "LocalPath": "/opt/ml/processing/input",
-                        "S3DataType": "S3Prefix",
-                        "S3InputMode": "File",
-                    },
-                }
-            ],
-            "ProcessingOutputConfig": {"Outputs": outputs},
-            "StoppingCondition": {"MaxRuntimeInSeconds": spec.processing_max_runtime},
-            "Tags": _tags(spec),
-        },
+        _processing_job(
+            spec,
+            "preprocess",
+            settings,
+            [_s3_input("raw", RAW_DIR, f"s3://{spec.bucket}/pipelines/{spec.prefix}/data/raw/")],
+            [_s3_output(spec, split, f"{PROCESSING_DIR}/output/{split}", f"processed/{split}") for split in SPLITS],
+        ),
         next_state="Train",
         timeout=spec.processing_max_runtime + JOB_OVERHEAD_SECONDS,
         retry_on=SAGEMAKER_RETRYABLE,
         result_selector={"jobName.$": "$.ProcessingJobName", "jobArn.$": "$.ProcessingJobArn"},
         result_path="$.preprocess",
-        comment="Split and featurise the raw data (SageMaker processing job).",
+        comment="Split the raw data into train, validation and test sets (the workload's preprocess.py).",
+    )
+
+
+def _evaluate_job(spec: WorkflowSpec) -> dict[str, Any]:
+    settings = (
+        spec.evaluation_image,
+        spec.evaluation_entrypoint,
+        spec.evaluation_instance_type,
+        spec.evaluation_instance_count,
+        spec.evaluation_volume_gb,
+        spec.evaluation_max_runtime,
+    )
+    return _task(
+        spec,
+        PROCESSING_JOB_SYNC,
+        _processing_job(
+            spec,
+            "evaluate",
+            settings,
+            [
+                # The training job's model.tar.gz: an S3Prefix that is the object's own key delivers that object.
+                _s3_input("model", MODEL_DIR, uri_path="$.training.modelArtifacts"),
+                _s3_input("test", TEST_DIR, uri_path=_run_uri(spec, "processed/test")),
+            ],
+            [_s3_output(spec, "evaluation", EVALUATION_DIR, "evaluation")],
+        ),
+        next_state="ReadMetric",
+        timeout=spec.evaluation_max_runtime + JOB_OVERHEAD_SECONDS,
+        retry_on=SAGEMAKER_RETRYABLE,
+        result_selector={"jobName.$": "$.ProcessingJobName", "jobArn.$": "$.ProcessingJobArn"},
+        result_path="$.evaluationJob",
+        comment="Score the model on the held-out test set (the workload's evaluate.py writes evaluation.json).",
     )
 
 
@@ -263,7 +342,7 @@ def _train(spec: WorkflowSpec) -> dict[str, Any]:
                     }
                 },
             }
-            for channel in ("train", "validation")
+            for channel in TRAINING_CHANNELS
         ],
         "OutputDataConfig": {"S3OutputPath.$": _run_uri(spec, "model")},
         "ResourceConfig": {
@@ -272,10 +351,9 @@ def _train(spec: WorkflowSpec) -> dict[str, Any]:
             "VolumeSizeInGB": spec.training_volume_gb,
         },
         "StoppingCondition": {"MaxRuntimeInSeconds": spec.training_max_runtime},
+        "HyperParameters": training_hyperparameters(spec),
         "Tags": _tags(spec),
     }
-    if spec.hyperparameters:
-        parameters["HyperParameters"] = dict(spec.hyperparameters)
     return _task(
         spec,
         TRAINING_JOB_SYNC,
@@ -289,23 +367,39 @@ def _train(spec: WorkflowSpec) -> dict[str, Any]:
             "modelArtifacts.$": "$.ModelArtifacts.S3ModelArtifacts",
         },
         result_path="$.training",
-        comment="Train the model (SageMaker training job); it writes evaluation.json to its output data.",
+        comment="Train the model (SageMaker training job, the workload's train.py in script mode).",
     )
 
 
-def _evaluate(spec: WorkflowSpec) -> dict[str, Any]:
+def training_hyperparameters(spec: WorkflowSpec) -> dict[str, str]:
+    """The stack's hyperparameters (each passed to json.loads by the toolkit, then to the script as
+    `--name value`) and script mode's own, JSON-encoded as the SDK encodes them."""
+    return {
+        **dict(spec.hyperparameters),
+        SCRIPT_PARAM: json.dumps("train.py"),
+        DIR_PARAM: json.dumps(spec.source_archive_uri),
+        REGION_PARAM: json.dumps(spec.region),
+    }
+
+
+def serving_environment(spec: WorkflowSpec) -> dict[str, str]:
+    """The model's container environment: the stack's variables and the workload's inference handler."""
+    return {
+        **dict(spec.inference_environment),
+        PROGRAM_ENV: "inference.py",
+        DIRECTORY_ENV: spec.source_archive_uri,
+        REGION_ENV: spec.region,
+    }
+
+
+def _read_metric(spec: WorkflowSpec) -> dict[str, Any]:
     return _task(
         spec,
         LAMBDA_INVOKE,
         {
             "FunctionName": spec.evaluate_function_arn,
-            "Payload": {
-                # SageMaker packs /opt/ml/output/data into <S3OutputPath>/<job>/output/output.tar.gz.
-                "reportUri.$": _run_uri(spec, "model/{}/output/output.tar.gz", "$.training.jobName"),
-                "metric": spec.metric,
-                # The report as an object of its own: the model version's ModelMetrics point at it.
-                "reportOutputUri.$": _run_uri(spec, "evaluation.json"),
-            },
+            # The file evaluate.py wrote; the registered version's ModelMetrics point at the same object.
+            "Payload": {"reportUri.$": _run_uri(spec, f"evaluation/{REPORT_NAME}"), "metric": spec.metric},
         },
         next_state="QualityGate",
         timeout=EVALUATE_TIMEOUT_SECONDS,
@@ -316,7 +410,7 @@ def _evaluate(spec: WorkflowSpec) -> dict[str, Any]:
             "reportUri.$": "$.Payload.reportUri",
         },
         result_path="$.evaluation",
-        comment="Read the metric from the training job's evaluation report.",
+        comment=f"Read {spec.metric} from the evaluation report (and refuse a report without it).",
     )
 
 
@@ -345,9 +439,11 @@ def _metadata_states() -> dict[str, dict[str, Any]]:
 
 
 def _register(spec: WorkflowSpec) -> dict[str, Any]:
-    container: dict[str, Any] = {"Image": spec.inference_image, "ModelDataUrl.$": "$.training.modelArtifacts"}
-    if spec.inference_environment:
-        container["Environment"] = dict(spec.inference_environment)
+    container: dict[str, Any] = {
+        "Image": spec.inference_image,
+        "ModelDataUrl.$": "$.training.modelArtifacts",
+        "Environment": serving_environment(spec),
+    }
     return _task(
         spec,
         CREATE_MODEL_PACKAGE,
@@ -377,8 +473,8 @@ def _register(spec: WorkflowSpec) -> dict[str, Any]:
 
 def execution_timeout(spec: WorkflowSpec) -> int:
     """Bounds the whole execution."""
-    total = spec.processing_max_runtime + spec.training_max_runtime + 2 * JOB_OVERHEAD_SECONDS
-    return total + EVALUATE_TIMEOUT_SECONDS + 2 * API_CALL_TIMEOUT_SECONDS
+    jobs = spec.processing_max_runtime + spec.training_max_runtime + spec.evaluation_max_runtime
+    return jobs + 3 * JOB_OVERHEAD_SECONDS + EVALUATE_TIMEOUT_SECONDS + 2 * API_CALL_TIMEOUT_SECONDS
 
 
 def build_definition(spec: WorkflowSpec) -> dict[str, Any]:
@@ -395,7 +491,8 @@ def build_definition(spec: WorkflowSpec) -> dict[str, Any]:
         },
         "Preprocess": _preprocess(spec),
         "Train": _train(spec),
-        "Evaluate": _evaluate(spec),
+        "Evaluate": _evaluate_job(spec),
+        "ReadMetric": _read_metric(spec),
         "QualityGate": {
             "Type": "Choice",
             "Comment": f"Register only a model whose {spec.metric} is {bound} {spec.threshold}.",

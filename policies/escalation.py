@@ -6,7 +6,7 @@ is allowed every action of it unsafely: an IAM write that supports the `iam:Perm
 without it, any other action on a resource the stack does not define (a wildcard, NotResource, another's
 ARN). A resource another stack of the project deploys (the pipelines' roles and functions, which bootstrap's
 deploy roles manage) counts as the stack's own when the pack config names it, exactly, in `deployedResources`
-by service and ARN resource part (`lambda:function:churn-prod-evaluate`, `iam:role/churn-prod-sfn`). With
+by service and ARN resource part (`lambda:function:tumor-prod-evaluate`, `iam:role/tumor-prod-sfn`). With
 `allowedAccounts` set, an ARN of any other account is never the stack's own.
 AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
 """

@@ -48,7 +48,7 @@ def preview_plans(request: pytest.FixtureRequest) -> dict[str, Plan]:
     )
 
 
-def definition_of(plan: Plan, pipeline: str = "churn") -> dict[str, Any]:
+def definition_of(plan: Plan, pipeline: str = "tumor") -> dict[str, Any]:
     machine = next(
         r for r in plan.of_type("aws:sfn/stateMachine:StateMachine") if r.name == f"{pipeline}-state-machine"
     )

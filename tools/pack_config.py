@@ -41,7 +41,8 @@ def deployed(stacks: Path = ROOT / "stacks") -> tuple[list[str], list[str]]:
     resources: set[str] = set()
     for path in sorted(stacks.glob("Pulumi.*.yaml")):
         stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-        for pipeline in pipelines_of(project, stack, settings_of_stack_file(project, stack, path), _CONTEXT):
+        settings = settings_of_stack_file(project, stack, path, stacks.parent)
+        for pipeline in pipelines_of(project, stack, settings, _CONTEXT, stacks.parent):
             names = pipeline.names
             roles.update(role_policies(pipeline))
             resources.add(f"lambda:function:{names.evaluate_function}")

@@ -1,15 +1,15 @@
-"""Evaluation step: read the metric the quality gate compares from the training job's evaluation report.
+"""Evaluation step: read the metric the quality gate compares from the evaluation report.
 
-Input (from the state machine): {"reportUri": "s3://bucket/key", "metric": "auc"}. The report is
-`evaluation.json`, either as an object of its own or inside SageMaker's `output.tar.gz` (what a training
-job writes to /opt/ml/output/data). Its shape is SageMaker's model quality report:
+Input (from the state machine): {"reportUri": "s3://bucket/key", "metric": "auc"}. The report is the
+`evaluation.json` the workload's evaluate.py wrote (an object of its own), or that file inside a SageMaker
+`output.tar.gz` (what a container of your own may leave in /opt/ml/output/data). Its shape is SageMaker's model
+quality report:
 
     {"binary_classification_metrics": {"auc": {"value": 0.91, "standard_deviation": 0.01}}}
 
-Output: {"metric": "auc", "value": 0.91}; with "reportOutputUri" (s3://.../evaluation.json, under the same
-prefix) in the input, the report is also written there as JSON and its URI returned as "reportUri". A missing,
-unreadable or malformed report raises InvalidEvaluationReport (the error name the state machine sees), never a
-silent default.
+Output: {"metric": "auc", "value": 0.91, "reportUri": <the report read>}: the registered model version's
+ModelMetrics point at the same file. A missing, unreadable or malformed report raises InvalidEvaluationReport
+(the error name the state machine sees), never a silent default.
 """
 
 from __future__ import annotations
@@ -99,17 +99,4 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         raise InvalidEvaluationReport(f"{key} is larger than {MAX_REPORT_BYTES * 10} bytes")
     report = read_report(response["Body"].read(), key)
     value = find_metric(report, metric)
-    result: dict[str, Any] = {"metric": metric, "value": value}
-    output = event.get("reportOutputUri")
-    if output is not None:
-        # The report as an object of its own, for the model version's ModelMetrics (application/json).
-        if not isinstance(output, str):
-            raise InvalidEvaluationReport("'reportOutputUri' must be an s3://bucket/key URI")
-        out_bucket, out_key = parse_s3_uri(output, os.environ.get("ALLOWED_REPORT_PREFIX", ""))
-        if not out_key.endswith("/" + REPORT_NAME):
-            raise InvalidEvaluationReport(f"reportOutputUri {output!r} must name an {REPORT_NAME}")
-        client.put_object(
-            Bucket=out_bucket, Key=out_key, Body=json.dumps(report).encode(), ContentType="application/json"
-        )
-        result["reportUri"] = output
-    return result
+    return {"metric": metric, "value": value, "reportUri": event["reportUri"]}

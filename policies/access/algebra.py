@@ -179,7 +179,7 @@ def _rests(key: str) -> tuple[str, ...]:
 def _may_match(pattern: str, key: str) -> bool:
     """A cheap necessary condition for an ARN pattern to match a probe: its service field can be the service
     and each literal run of its resource part can stand where a probe's does. Nearly every scoped pattern
-    (`training-job/churn-prod-*`) fails it, so no regular expression is compiled for it: checking stays
+    (`training-job/tumor-prod-*`) fails it, so no regular expression is compiled for it: checking stays
     linear in the document's size even when every statement names other ARNs."""
     fields = pattern.lower().split(":", 5)
     if len(fields) < 6:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,10 @@ def _rule_arn(resource: Any) -> str:
 
 
 # What creating each resource type of the main program asks of IAM, and on which ARN it is asked.
+def _object_arn(resource: Any) -> str:
+    return f"arn:aws:s3:::{resource.inputs['bucket']}/{resource.inputs['key']}"
+
+
 CREATES = {
     "aws:iam/role:Role": ("iam:CreateRole", _own_arn),
     "aws:iam/rolePolicy:RolePolicy": ("iam:PutRolePolicy", _role_arn),
@@ -199,6 +204,7 @@ CREATES = {
         _bucket_arn,
     ),
     "aws:s3/bucketVersioning:BucketVersioning": ("s3:PutBucketVersioning", _bucket_arn),
+    "aws:s3/bucketObjectv2:BucketObjectv2": ("s3:PutObject", _object_arn),
 }
 
 
@@ -343,21 +349,22 @@ def test_an_environment_without_a_stack_file_is_one_line(tmp_path: Path, capsys:
 def test_a_pipeline_whose_prefix_starts_another_environments_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A staging pipeline named `churn-dev` would make `churn-dev-staging-*`, inside dev's `churn-dev-*`."""
+    """A staging pipeline named `tumor-dev` would make `tumor-dev-staging-*`, inside dev's `tumor-dev-*`."""
     (tmp_path / "bootstrap").mkdir()
     for item in ("Pulumi.yaml", "__main__.py", "github_access.py", "Pulumi.nonprod.yaml"):
         (tmp_path / "bootstrap" / item).write_text((BOOTSTRAP / item).read_text())
     shutil.copytree(ROOT / "components", tmp_path / "components")
     shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    shutil.copytree(ROOT / "workloads", tmp_path / "workloads", ignore=shutil.ignore_patterns("__pycache__"))
     staging = tmp_path / "stacks" / "Pulumi.staging.yaml"
     document = yaml.safe_load(staging.read_text())
-    document["config"]["ml-pipelines:pipelines"][0]["name"] = "churn-dev"
+    document["config"]["ml-pipelines:pipelines"][0]["name"] = "tumor-dev"
     staging.write_text(yaml.safe_dump(document))
     code = offline_preview.main(["--cwd", str(tmp_path / "bootstrap"), "--stack", "nonprod", "--json"])
     assert code == 2
     assert json.loads(capsys.readouterr().out)["error"] == (
-        "the program failed: RunError: stacks/Pulumi.staging.yaml: the pipeline churn-dev-staging starts with "
-        "churn-dev- of stacks/Pulumi.dev.yaml, so dev's deploy role would reach its resources; rename one pipeline"
+        "the program failed: RunError: stacks/Pulumi.staging.yaml: the pipeline tumor-dev-staging starts with "
+        "tumor-dev- of stacks/Pulumi.dev.yaml, so dev's deploy role would reach its resources; rename one pipeline"
     )
 
 
@@ -438,7 +445,11 @@ def test_deploy_role_writes_roles_only_under_its_boundary_and_never_lifts_it(
             elif "*" in resource:
                 head = resource[: resource.index("*")]
                 assert resource.endswith("*") and resource.count("*") == 1, resource
-                assert head.endswith((f"/{environment}/", f"/{environment}.json", ":")), resource
+                if head.startswith(f"arn:aws:s3:::ml-pipelines-{environment}-123456789012-eu-west-1/"):
+                    # Uploaded objects: the environment's pipelines' code and example data, nothing else.
+                    assert re.fullmatch(rf"[^*]*/pipelines/[a-z0-9-]+-{environment}/(code|data/raw)/", head), head
+                else:
+                    assert head.endswith((f"/{environment}/", f"/{environment}.json", ":")), resource
 
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
@@ -520,7 +531,7 @@ def test_state_administrators_must_be_role_or_user_arns(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
 ) -> None:
     shutil.copytree(BOOTSTRAP, tmp_path / "bootstrap", ignore=shutil.ignore_patterns("__pycache__"))
-    for item in ("components", "stacks"):
+    for item in ("components", "stacks", "workloads"):
         shutil.copytree(ROOT / item, tmp_path / item, ignore=shutil.ignore_patterns("__pycache__"))
     stack_file = tmp_path / "bootstrap" / "Pulumi.prod.yaml"
     stack_file.write_text(stack_file.read_text() + f"  ml-pipelines-bootstrap:stateAdministrators: {value}\n")
@@ -548,7 +559,7 @@ def test_deploy_role_writes_approval_rules_only_for_sagemaker_events_and_its_dep
     }
     assert by_action["events:PutTargets"]["Condition"] == {
         "ArnEquals": {
-            "events:TargetArn": [f"arn:aws:states:eu-west-1:123456789012:stateMachine:churn-{environment}-deploy"]
+            "events:TargetArn": [f"arn:aws:states:eu-west-1:123456789012:stateMachine:tumor-{environment}-deploy"]
         }
     }
 
@@ -559,6 +570,7 @@ def test_a_project_name_too_long_for_the_state_bucket_is_one_line(
     shutil.copytree(BOOTSTRAP, tmp_path / "bootstrap", ignore=shutil.ignore_patterns("__pycache__"))
     project = "p" * 30  # the pipelines' stack files keep their settings under the project's name
     shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    shutil.copytree(ROOT / "workloads", tmp_path / "workloads", ignore=shutil.ignore_patterns("__pycache__"))
     for path in (tmp_path / "stacks").glob("Pulumi.*.yaml"):
         path.write_text(path.read_text().replace("ml-pipelines:", f"{project}:"))
     stack_file = tmp_path / "bootstrap" / "Pulumi.prod.yaml"

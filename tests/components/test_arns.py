@@ -16,7 +16,7 @@ GOV = AwsContext(partition="aws-us-gov", region="us-gov-west-1", account_id="123
 def test_every_name_of_a_pipeline_carries_its_prefix() -> None:
     """The deploy roles are scoped to `<pipeline>-<stack>*` names: a name without the prefix would be out of
     their reach (or, worse, shared with another pipeline)."""
-    names = PipelineNames.of("churn", "prod")
+    names = PipelineNames.of("tumor", "prod")
     found = {
         field: getattr(names, field)
         for field in dir(PipelineNames)
@@ -25,16 +25,16 @@ def test_every_name_of_a_pipeline_carries_its_prefix() -> None:
     assert len(found) >= 18
     for field, value in found.items():
         for name in value if isinstance(value, tuple) else (value,):
-            assert name.startswith("churn-prod") or "/churn-prod" in name, (field, name)
+            assert name.startswith("tumor-prod") or "/tumor-prod" in name, (field, name)
 
 
 @pytest.mark.parametrize(
     ("name", "stack", "prefix"),
     [
-        ("churn-dev", "dev", "churn-dev"),
-        ("churn-dev-deploy", "dev", "churn-dev"),
-        ("churn-staging", "dev", None),
-        ("churn-dev-deploy", "staging", None),
+        ("tumor-dev", "dev", "tumor-dev"),
+        ("tumor-dev-deploy", "dev", "tumor-dev"),
+        ("tumor-staging", "dev", None),
+        ("tumor-dev-deploy", "staging", None),
         ("fraud-eu-prod-deploy", "prod", "fraud-eu-prod"),
     ],
 )
@@ -52,8 +52,8 @@ def test_arns_follow_the_partition_and_leave_out_what_the_service_leaves_out() -
     assert arns.log_group_arn(CTX, "/aws/x") == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/x"
     assert arns.events_rule_arn(CTX, "r") == "arn:aws:events:eu-west-1:123456789012:rule/r"
     # SageMaker lower-cases names in its ARNs: a policy naming the mixed-case ARN would match nothing.
-    assert arns.sagemaker_arn(CTX, "training-job", "Churn-Prod-1") == (
-        "arn:aws:sagemaker:eu-west-1:123456789012:training-job/churn-prod-1"
+    assert arns.sagemaker_arn(CTX, "training-job", "Tumor-Prod-1") == (
+        "arn:aws:sagemaker:eu-west-1:123456789012:training-job/tumor-prod-1"
     )
 
 

@@ -84,7 +84,7 @@ def test_no_wildcard_actions(plans: dict[str, Plan], stack: str) -> None:
 
 def test_arn_matching_is_strict() -> None:
     template = "arn:${Partition}:sagemaker:${Region}:${Account}:training-job/${TrainingJobName}"
-    assert arn_matches("arn:aws:sagemaker:eu-west-1:123456789012:training-job/churn-prod-*", template)
-    assert not arn_matches("arn:aws:sagemaker:eu-west-1:123456789012:model/churn-prod-*", template)
+    assert arn_matches("arn:aws:sagemaker:eu-west-1:123456789012:training-job/tumor-prod-*", template)
+    assert not arn_matches("arn:aws:sagemaker:eu-west-1:123456789012:model/tumor-prod-*", template)
     with pytest.raises(AssertionError, match="sagemaker:CreateTrainingJobs is not an IAM action"):
         arn_formats("sagemaker:CreateTrainingJobs")

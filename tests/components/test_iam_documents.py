@@ -8,7 +8,7 @@ from components import arns, iam_documents
 from components.arns import AwsContext, EnvironmentNames, PipelineNames
 
 CTX = AwsContext(partition="aws", region="eu-west-1", account_id="123456789012")
-NAMES = PipelineNames.of("churn", "prod")
+NAMES = PipelineNames.of("tumor", "prod")
 
 
 def test_a_document_is_the_2012_policy_language_with_the_statements_given() -> None:
@@ -20,16 +20,16 @@ def test_a_document_is_the_2012_policy_language_with_the_statements_given() -> N
 @pytest.mark.parametrize(
     ("build", "service", "source"),
     [
-        (iam_documents.state_machine_trust_policy, "states.amazonaws.com", arns.state_machine_arn(CTX, "churn-prod")),
+        (iam_documents.state_machine_trust_policy, "states.amazonaws.com", arns.state_machine_arn(CTX, "tumor-prod")),
         (
             iam_documents.deploy_state_machine_trust_policy,
             "states.amazonaws.com",
-            arns.state_machine_arn(CTX, "churn-prod-deploy"),
+            arns.state_machine_arn(CTX, "tumor-prod-deploy"),
         ),
         (
             iam_documents.approval_rule_trust_policy,
             "events.amazonaws.com",
-            arns.events_rule_arn(CTX, "churn-prod-approved"),
+            arns.events_rule_arn(CTX, "tumor-prod-approved"),
         ),
     ],
 )

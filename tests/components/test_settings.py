@@ -47,13 +47,13 @@ def test_every_stack_file_is_valid(stack: str) -> None:
 def test_defaults_are_documented_values() -> None:
     settings = settings_with(lambda c: [c.pop(k) for k in ("ml-pipelines:logLevel", "ml-pipelines:logRetentionDays")])
     assert (settings.log_level, settings.log_retention_days, settings.alarm_emails) == ("ERROR", 30, [])
-    churn = settings_with(lambda c: pipeline(c).pop("retry")).pipelines[0]
-    assert (churn.deployment.enabled, churn.schedule, churn.quality_gate.direction) == (
+    tumor = settings_with(lambda c: pipeline(c).pop("retry")).pipelines[0]
+    assert (tumor.deployment.enabled, tumor.schedule, tumor.quality_gate.direction) == (
         False,
         None,
         "higher-is-better",
     )
-    assert (churn.retry.interval_seconds, churn.retry.max_attempts, churn.retry.backoff_rate) == (30, 3, 2.0)
+    assert (tumor.retry.interval_seconds, tumor.retry.max_attempts, tumor.retry.backoff_rate) == (30, 3, 2.0)
 
 
 def test_scalar_strings_from_the_engine_are_converted() -> None:
@@ -111,9 +111,9 @@ BAD_VALUES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ),
     (
         "pipeline name",
-        lambda c: pipeline(c).update(name="Churn_1"),
+        lambda c: pipeline(c).update(name="Tumor_1"),
         "ml-pipelines:pipelines[0].name: "
-        "'Churn_1' must be lower-case letters, digits and dashes, starting with a letter",
+        "'Tumor_1' must be lower-case letters, digits and dashes, starting with a letter",
     ),
     (
         "name too long with the stack",
@@ -124,7 +124,7 @@ BAD_VALUES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     (
         "duplicate pipelines",
         lambda c: c["ml-pipelines:pipelines"].append(copy.deepcopy(pipeline(c))),
-        "ml-pipelines:pipelines: pipeline names must be unique; repeated: ['churn']",
+        "ml-pipelines:pipelines: pipeline names must be unique; repeated: ['tumor']",
     ),
     (
         "boolean",
@@ -221,7 +221,7 @@ def test_secret_settings_are_refused() -> None:
 
 def test_the_providers_namespaces_are_accepted() -> None:
     settings = settings_with(lambda c: c.update({"aws:profile": "sandbox", "pulumi:tags": {"team": "ml"}}))
-    assert settings.pipelines[0].name == "churn"
+    assert settings.pipelines[0].name == "tumor"
 
 
 @pytest.mark.parametrize(
@@ -260,7 +260,7 @@ def test_strict_stack_files(change: Callable[[dict[str, Any]], None], message: s
 
 
 def test_a_bad_stack_file_stops_the_program_before_any_resource(tmp_path: Path) -> None:
-    for item in ("Pulumi.yaml", "__main__.py", "components", "functions", "stacks"):
+    for item in ("Pulumi.yaml", "__main__.py", "components", "functions", "stacks", "workloads"):
         source = ROOT / item
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / item)
     stack_file = tmp_path / "stacks" / "Pulumi.dev.yaml"
@@ -276,7 +276,7 @@ def test_a_bad_stack_file_stops_the_program_before_any_resource(tmp_path: Path) 
 
 
 def test_a_project_name_too_long_for_the_bucket_name_is_one_line(tmp_path: Path) -> None:
-    for item in ("Pulumi.yaml", "__main__.py", "components", "functions", "stacks"):
+    for item in ("Pulumi.yaml", "__main__.py", "components", "functions", "stacks", "workloads"):
         source = ROOT / item
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / item)
     project = "p" * 40  # a fork's name: the stack files keep their settings under it

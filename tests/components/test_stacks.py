@@ -59,6 +59,11 @@ def expected(stack: str) -> Counter[str]:
         counts.update(SCHEDULED if pipeline.schedule is not None else {})
         counts.update(DEPLOYED if pipeline.deployment.enabled else {})
         counts.update({"aws:sns/topicSubscription:TopicSubscription": len(settings.alarm_emails)})
+        # The workload's files one by one, their archive, and the example data where the stack uploads it.
+        folder = ROOT / "workloads" / pipeline.workload
+        files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+        uploads = pipeline.example_data is not None and pipeline.example_data.upload
+        counts.update({"aws:s3/bucketObjectv2:BucketObjectv2": len(files) + 1 + int(uploads)})
     return +counts
 
 
@@ -92,8 +97,8 @@ def test_children_are_parented_under_their_component(plans: dict[str, Plan], sta
         if resource.custom and resource.type.startswith("aws:"):
             assert resource.parent in components, resource.urn
             assert resource.name.startswith(components[resource.parent] + "-"), resource.urn
-    assert plan.named("churn-state-machine").urn == (
-        f"urn:pulumi:{stack}::ml-pipelines::mlpipelines:pipeline:MlPipeline$aws:sfn/stateMachine:StateMachine::churn-state-machine"
+    assert plan.named("tumor-state-machine").urn == (
+        f"urn:pulumi:{stack}::ml-pipelines::mlpipelines:pipeline:MlPipeline$aws:sfn/stateMachine:StateMachine::tumor-state-machine"
     )
 
 
@@ -107,37 +112,37 @@ def test_iam_documents_are_fully_known_in_a_first_preview(preview_plans: dict[st
         assert isinstance(document, str), "an IAM document depends on a value unknown at preview"
         json.loads(document)
     # So are the roles compute runs as (ARNs from names: the pack must see them at preview)...
-    assert plan.named("churn-state-machine").inputs["roleArn"] == f"arn:aws:iam::123456789012:role/churn-{stack}-sfn"
-    assert plan.named("churn-evaluate").inputs["role"] == f"arn:aws:iam::123456789012:role/churn-{stack}-evaluate"
+    assert plan.named("tumor-state-machine").inputs["roleArn"] == f"arn:aws:iam::123456789012:role/tumor-{stack}-sfn"
+    assert plan.named("tumor-evaluate").inputs["role"] == f"arn:aws:iam::123456789012:role/tumor-{stack}-evaluate"
     # ...while outputs of resources being created really are unknown in this mode.
-    alarm = plan.named("churn-failed-executions")
+    alarm = plan.named("tumor-failed-executions")
     assert not isinstance(alarm.inputs["alarmActions"][0], str)
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_exports_per_pipeline(plans: dict[str, Plan], stack: str) -> None:
-    exported = plans[stack].outputs["churn"]
+    exported = plans[stack].outputs["tumor"]
     assert exported == {
-        "state_machine_arn": f"arn:aws:states:eu-west-1:123456789012:stateMachine:churn-{stack}",
-        "state_machine_role_arn": f"arn:aws:iam::123456789012:role/churn-{stack}-sfn",
-        "sagemaker_role_arn": f"arn:aws:iam::123456789012:role/churn-{stack}-sagemaker",
-        "evaluate_function_role_arn": f"arn:aws:iam::123456789012:role/churn-{stack}-evaluate",
+        "state_machine_arn": f"arn:aws:states:eu-west-1:123456789012:stateMachine:tumor-{stack}",
+        "state_machine_role_arn": f"arn:aws:iam::123456789012:role/tumor-{stack}-sfn",
+        "sagemaker_role_arn": f"arn:aws:iam::123456789012:role/tumor-{stack}-sagemaker",
+        "evaluate_function_role_arn": f"arn:aws:iam::123456789012:role/tumor-{stack}-evaluate",
         "bucket_name": f"ml-pipelines-{stack}-123456789012-eu-west-1",
-        "failure_topic_arn": f"arn:aws:sns:eu-west-1:123456789012:churn-{stack}-failures",
-        "model_package_group_name": f"churn-{stack}",
+        "failure_topic_arn": f"arn:aws:sns:eu-west-1:123456789012:tumor-{stack}-failures",
+        "model_package_group_name": f"tumor-{stack}",
         "console_url": "https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/statemachines/view/"
-        f"arn:aws:states:eu-west-1:123456789012:stateMachine:churn-{stack}",
+        f"arn:aws:states:eu-west-1:123456789012:stateMachine:tumor-{stack}",
     }
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_state_machine_logs_and_traces_as_configured(plans: dict[str, Plan], stack: str) -> None:
     config = stack_config(stack)
-    machine = plans[stack].named("churn-state-machine").inputs
+    machine = plans[stack].named("tumor-state-machine").inputs
     assert machine["type"] == "STANDARD"
     assert machine["loggingConfiguration"]["level"] == config["ml-pipelines:logLevel"]
     assert machine["loggingConfiguration"]["logDestination"] == (
-        f"arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/churn-{stack}:*"
+        f"arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/tumor-{stack}:*"
     )
     assert machine["tracingConfiguration"] == {"enabled": True}
     for group in plans[stack].of_type("aws:cloudwatch/logGroup:LogGroup"):
@@ -161,17 +166,17 @@ def test_artifacts_bucket_is_encrypted_versioned_private_and_tls_only(plans: dic
 @pytest.mark.parametrize("stack", STACKS)
 def test_failure_topic_is_encrypted_and_alarmed(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    topic = plan.named("churn-failures")
+    topic = plan.named("tumor-failures")
     # The environment's key, which bootstrap makes and no deploy role can manage (bootstrap/github_access.py).
     assert (
         topic.inputs["kmsMasterKeyId"] == f"arn:aws:kms:eu-west-1:123456789012:alias/ml-pipelines-{stack}-notifications"
     )
     assert not plan.of_type("aws:kms/key:Key") and not plan.of_type("aws:kms/alias:Alias")
     # The state machine may encrypt with the keys carrying the environment's notifications tag, and no other.
-    [use] = json.loads(plan.named("churn-sfn-policy-notifications-key").inputs["policy"])["Statement"]
+    [use] = json.loads(plan.named("tumor-sfn-policy-notifications-key").inputs["policy"])["Statement"]
     assert use["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert use["Condition"] == {"StringEquals": {"aws:ResourceTag/ml-pipelines:notifications": stack}}
-    alarm = plan.named("churn-failed-executions").inputs
+    alarm = plan.named("tumor-failed-executions").inputs
     assert alarm["alarmActions"] == [topic.outputs["arn"]]
     metrics = {q["metric"]["metricName"] for q in alarm["metricQueries"] if "metric" in q}
     assert metrics == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"}
@@ -184,10 +189,10 @@ def test_environments_differ_only_through_stack_files() -> None:
 
 
 def test_evaluation_function_ships_the_repository_handler(plans: dict[str, Plan]) -> None:
-    function = plans["prod"].named("churn-evaluate").inputs
+    function = plans["prod"].named("tumor-evaluate").inputs
     assert function["handler"] == "handler.handler"
     assert function["environment"]["variables"]["ALLOWED_REPORT_PREFIX"] == (
-        "s3://ml-pipelines-prod-123456789012-eu-west-1/pipelines/churn-prod/"
+        "s3://ml-pipelines-prod-123456789012-eu-west-1/pipelines/tumor-prod/"
     )
     # The archive ships exactly the repository's handler, by a path relative to the project (as the CLI runs it).
     [(name, asset)] = function["code"].assets.items()

@@ -21,9 +21,9 @@ from tests.conftest import STACKS, definition_of, policy_of
 from tools.mock_runtime.program import Plan
 
 CTX = AwsContext("aws", "eu-west-1", "123456789012")
-P = "churn-prod"
+P = "tumor-prod"
 SM = "arn:aws:sagemaker:eu-west-1:123456789012"
-ROLE = "arn:aws:iam::123456789012:role/churn-prod-sagemaker"
+ROLE = "arn:aws:iam::123456789012:role/tumor-prod-sagemaker"
 PASS_ROLE = {
     "actions": ("iam:PassRole",),
     "resources": (ROLE,),
@@ -124,34 +124,34 @@ TABLE: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
     ),
     (
         "sagemaker:createEndpoint",
-        {"EndpointName": "Churn-Prod", "EndpointConfigName.$": "x"},
+        {"EndpointName": "Tumor-Prod", "EndpointConfigName.$": "x"},
         [
             grant(
                 ("sagemaker:CreateEndpoint", "sagemaker:ListTags"),
-                f"{SM}:endpoint/churn-prod",
+                f"{SM}:endpoint/tumor-prod",
                 f"{SM}:endpoint-config/{P}-*",
             )
         ],
     ),
     (
         "sagemaker:updateEndpoint",
-        {"EndpointName": "churn-prod", "EndpointConfigName.$": "x"},
+        {"EndpointName": "tumor-prod", "EndpointConfigName.$": "x"},
         [
             grant(
                 ("sagemaker:UpdateEndpoint", "sagemaker:ListTags"),
-                f"{SM}:endpoint/churn-prod",
+                f"{SM}:endpoint/tumor-prod",
                 f"{SM}:endpoint-config/{P}-*",
             )
         ],
     ),
     (
         "aws-sdk:sagemaker:describeEndpoint",
-        {"EndpointName": "churn-prod"},
-        [grant(("sagemaker:DescribeEndpoint",), f"{SM}:endpoint/churn-prod")],
+        {"EndpointName": "tumor-prod"},
+        [grant(("sagemaker:DescribeEndpoint",), f"{SM}:endpoint/tumor-prod")],
     ),
     (
         "aws-sdk:sagemaker:listEndpoints",
-        {"NameContains": "churn-prod"},
+        {"NameContains": "tumor-prod"},
         [grant(("sagemaker:ListEndpoints",), "*")],
     ),
     (
@@ -198,7 +198,7 @@ def test_each_task_kind_contributes_exactly_its_documented_permissions(
                 "Resource": "arn:aws:states:::sagemaker:createModel",
                 "Parameters": {"ModelName": "other-model"},
             },
-            "state Step: ModelName 'other-model' does not start with prefix 'churn-prod'",
+            "state Step: ModelName 'other-model' does not start with prefix 'tumor-prod'",
         ),
         (
             {"Resource": "arn:aws:states:::sagemaker:createModel", "Parameters": {}},
@@ -254,9 +254,9 @@ def test_model_versions_are_scoped_to_the_pipelines_group() -> None:
         grants_for_task(CTX, P, "Register", {"Type": "Task", **state})
 
 
-def test_removing_the_evaluation_step_removes_lambda_invoke() -> None:
+def test_removing_the_metric_step_removes_lambda_invoke() -> None:
     definition = build_definition(SPEC)
-    del definition["States"]["Evaluate"]
+    del definition["States"]["ReadMetric"]
     assert "lambda:InvokeFunction" not in actions_of(
         state_machine_policy(CTX, P, definition, logging=False, tracing=False)
     )
@@ -272,10 +272,10 @@ def test_logging_and_tracing_permissions_follow_the_settings() -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_deployed_policy_is_the_one_generated_from_the_deployed_definition(plans: dict[str, Plan], stack: str) -> None:
     plan = plans[stack]
-    deployed = policy_of(plan, "churn-sfn-policy")
+    deployed = policy_of(plan, "tumor-sfn-policy")
     regenerated = state_machine_policy(
         AwsContext("aws", "eu-west-1", "123456789012"),
-        f"churn-{stack}",
+        f"tumor-{stack}",
         definition_of(plan),
         logging=True,
         tracing=True,
@@ -287,7 +287,7 @@ def test_deployed_policy_is_the_one_generated_from_the_deployed_definition(plans
 def test_nothing_but_star_only_actions_is_granted_on_star(plans: dict[str, Plan], stack: str) -> None:
     on_star = {
         action
-        for statement in policy_of(plans[stack], "churn-sfn-policy")["Statement"]
+        for statement in policy_of(plans[stack], "tumor-sfn-policy")["Statement"]
         if "*" in ([statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"])
         for action in statement["Action"]
     }
@@ -300,6 +300,6 @@ def test_the_deployment_reads_the_alarms_it_rolls_back_on() -> None:
     deploy = state_machine_policy(CTX, P, build_deploy_definition(DEPLOY), logging=False, tracing=False)
     [alarms] = [s for s in deploy["Statement"] if s["Action"] == ["cloudwatch:DescribeAlarms"]]
     assert alarms["Resource"] == [
-        "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:churn-prod-endpoint-errors",
-        "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:churn-prod-endpoint-latency",
+        "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:tumor-prod-endpoint-errors",
+        "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:tumor-prod-endpoint-latency",
     ]

@@ -18,7 +18,7 @@ def trust(plan: Plan, role: str) -> dict:
 def test_state_machine_role_trusts_only_step_functions_for_its_own_state_machine(
     plans: dict[str, Plan], stack: str
 ) -> None:
-    assert trust(plans[stack], "churn-sfn-role") == {
+    assert trust(plans[stack], "tumor-sfn-role") == {
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -28,7 +28,7 @@ def test_state_machine_role_trusts_only_step_functions_for_its_own_state_machine
                 "Action": "sts:AssumeRole",
                 "Condition": {
                     "StringEquals": {"aws:SourceAccount": "123456789012"},
-                    "ArnLike": {"aws:SourceArn": f"arn:aws:states:eu-west-1:123456789012:stateMachine:churn-{stack}"},
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:states:eu-west-1:123456789012:stateMachine:tumor-{stack}"},
                 },
             }
         ],
@@ -37,7 +37,7 @@ def test_state_machine_role_trusts_only_step_functions_for_its_own_state_machine
 
 @pytest.mark.parametrize(
     ("role", "service"),
-    [("churn-sagemaker-role", "sagemaker.amazonaws.com"), ("churn-evaluate-role", "lambda.amazonaws.com")],
+    [("tumor-sagemaker-role", "sagemaker.amazonaws.com"), ("tumor-evaluate-role", "lambda.amazonaws.com")],
 )
 @pytest.mark.parametrize("stack", STACKS)
 def test_other_roles_trust_one_service(plans: dict[str, Plan], stack: str, role: str, service: str) -> None:
@@ -50,14 +50,14 @@ def test_other_roles_trust_one_service(plans: dict[str, Plan], stack: str, role:
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_scheduler_role_may_only_start_its_state_machine(plans: dict[str, Plan], stack: str) -> None:
-    [statement] = trust(plans[stack], "churn-scheduler-role")["Statement"]
+    [statement] = trust(plans[stack], "tumor-scheduler-role")["Statement"]
     assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
-    policy = json.loads(plans[stack].named("churn-scheduler-policy").inputs["policy"])
+    policy = json.loads(plans[stack].named("tumor-scheduler-policy").inputs["policy"])
     assert policy["Statement"] == [
         {
             "Sid": "StartRetraining",
             "Effect": "Allow",
             "Action": "states:StartExecution",
-            "Resource": f"arn:aws:states:eu-west-1:123456789012:stateMachine:churn-{stack}",
+            "Resource": f"arn:aws:states:eu-west-1:123456789012:stateMachine:tumor-{stack}",
         }
     ]

@@ -20,17 +20,26 @@ from tools.mock_runtime.program import Plan
 
 SPEC = WorkflowSpec(
     partition="aws",
-    prefix="churn-prod",
+    region="eu-west-1",
+    prefix="tumor-prod",
     bucket="bucket",
-    sagemaker_role_arn="arn:aws:iam::123456789012:role/churn-prod-sagemaker",
-    evaluate_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:churn-prod-evaluate",
-    failure_topic_arn="arn:aws:sns:eu-west-1:123456789012:churn-prod-failures",
+    sagemaker_role_arn="arn:aws:iam::123456789012:role/tumor-prod-sagemaker",
+    evaluate_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:tumor-prod-evaluate",
+    failure_topic_arn="arn:aws:sns:eu-west-1:123456789012:tumor-prod-failures",
+    code_uri="s3://bucket/pipelines/tumor-prod/code/0123456789abcdef/",
+    source_archive_uri="s3://bucket/pipelines/tumor-prod/code/0123456789abcdef.tar.gz",
     processing_image="111122223333.dkr.ecr.eu-west-1.amazonaws.com/prep:1",
-    processing_entrypoint=("python3", "/opt/ml/code/preprocess.py"),
+    processing_entrypoint=("python3", "/opt/ml/processing/input/code/preprocess.py"),
     processing_instance_type="ml.m5.xlarge",
     processing_instance_count=1,
     processing_volume_gb=30,
     processing_max_runtime=3600,
+    evaluation_image="111122223333.dkr.ecr.eu-west-1.amazonaws.com/prep:1",
+    evaluation_entrypoint=("python3", "/opt/ml/processing/input/code/evaluate.py"),
+    evaluation_instance_type="ml.m5.large",
+    evaluation_instance_count=1,
+    evaluation_volume_gb=20,
+    evaluation_max_runtime=1200,
     training_image="111122223333.dkr.ecr.eu-west-1.amazonaws.com/train:1",
     training_instance_type="ml.m5.xlarge",
     training_instance_count=1,
@@ -43,7 +52,7 @@ SPEC = WorkflowSpec(
     retry_interval=7,
     retry_max_attempts=4,
     retry_backoff=1.5,
-    model_package_group="churn-prod",
+    model_package_group="tumor-prod",
     approval_status="PendingManualApproval",
     inference_image="111122223333.dkr.ecr.eu-west-1.amazonaws.com/serve:1",
     inference_instance_type="ml.m5.large",
@@ -52,16 +61,16 @@ SPEC = WorkflowSpec(
 )
 DEPLOY = DeploySpec(
     partition="aws",
-    prefix="churn-prod",
-    model_package_group="churn-prod",
-    sagemaker_role_arn="arn:aws:iam::123456789012:role/churn-prod-sagemaker",
-    notification_topic_arn="arn:aws:sns:eu-west-1:123456789012:churn-prod-failures",
-    endpoint_name="churn-prod",
+    prefix="tumor-prod",
+    model_package_group="tumor-prod",
+    sagemaker_role_arn="arn:aws:iam::123456789012:role/tumor-prod-sagemaker",
+    notification_topic_arn="arn:aws:sns:eu-west-1:123456789012:tumor-prod-failures",
+    endpoint_name="tumor-prod",
     instance_type="ml.m5.large",
     instance_count=2,
-    rollback_alarms=("churn-prod-endpoint-errors", "churn-prod-endpoint-latency"),
+    rollback_alarms=("tumor-prod-endpoint-errors", "tumor-prod-endpoint-latency"),
     inference_image="111122223333.dkr.ecr.eu-west-1.amazonaws.com/serve:1",
-    model_data_prefix="s3://bucket/pipelines/churn-prod/runs/",
+    model_data_prefix="s3://bucket/pipelines/tumor-prod/runs/",
     rollback_window=600,
     max_wait=3600,
     retry_interval=7,
@@ -74,7 +83,7 @@ MACHINES = [(stack, machine) for stack in STACKS for machine in ("state-machine"
 
 def machine_of(plans: dict[str, Plan], stack: str, machine: str) -> dict[str, Any] | None:
     """A stack's training (`state-machine`) or deployment (`deploy`) definition; None where it has none."""
-    found = [r for r in plans[stack].of_type("aws:sfn/stateMachine:StateMachine") if r.name == f"churn-{machine}"]
+    found = [r for r in plans[stack].of_type("aws:sfn/stateMachine:StateMachine") if r.name == f"tumor-{machine}"]
     return json.loads(found[0].inputs["definition"]) if found else None
 
 
@@ -168,14 +177,20 @@ def test_every_gated_model_is_registered_in_the_group_with_its_metrics_and_metad
     register = states["RegisterModel"]
     assert register["Resource"] == "arn:aws:states:::aws-sdk:sagemaker:createModelPackage"
     parameters = register["Parameters"]
-    assert parameters["ModelPackageGroupName"] == "churn-prod"
+    assert parameters["ModelPackageGroupName"] == "tumor-prod"
     assert parameters["ModelApprovalStatus"] == "PendingManualApproval"
     # The inference container of its own, never the training image.
     assert parameters["InferenceSpecification"]["Containers"] == [
         {
             "Image": SPEC.inference_image,
             "ModelDataUrl.$": "$.training.modelArtifacts",
-            "Environment": {"LOG_LEVEL": "info"},
+            # The stack's variables, and the workload's handler where the framework serving container finds it.
+            "Environment": {
+                "LOG_LEVEL": "info",
+                "SAGEMAKER_PROGRAM": "inference.py",
+                "SAGEMAKER_SUBMIT_DIRECTORY": SPEC.source_archive_uri,
+                "SAGEMAKER_REGION": "eu-west-1",
+            },
         }
     ]
     assert SPEC.training_image not in json.dumps(register)
@@ -221,10 +236,10 @@ def test_deployment_serves_only_an_approved_version_of_its_group() -> None:
     assert states["DescribeModelPackage"]["Resource"] == "arn:aws:states:::aws-sdk:sagemaker:describeModelPackage"
     assert states["IsApproved"]["Choices"][0]["And"] == [
         {"Variable": "$.package.status", "StringEquals": "Approved"},
-        {"Variable": "$.package.group", "StringEquals": "churn-prod"},
+        {"Variable": "$.package.group", "StringEquals": "tumor-prod"},
         # approved into the group is not enough: the pipeline's own image and one of its runs' model data
         {"Variable": "$.package.image", "StringEquals": DEPLOY.inference_image},
-        {"Variable": "$.package.modelData", "StringMatches": "s3://bucket/pipelines/churn-prod/runs/*"},
+        {"Variable": "$.package.modelData", "StringMatches": "s3://bucket/pipelines/tumor-prod/runs/*"},
     ]
     assert states["IsApproved"]["Default"] == "NotApproved" and states["NotApproved"]["Type"] == "Fail"
     assert states["CreateModel"]["Parameters"]["PrimaryContainer"] == {"ModelPackageName.$": "$.run.packageArn"}
@@ -237,7 +252,7 @@ def test_an_update_is_blue_green_and_rolls_back_on_the_pipelines_alarms() -> Non
         "WaitIntervalInSeconds": 600,
     }
     assert update["AutoRollbackConfiguration"] == {
-        "Alarms": [{"AlarmName": "churn-prod-endpoint-errors"}, {"AlarmName": "churn-prod-endpoint-latency"}]
+        "Alarms": [{"AlarmName": "tumor-prod-endpoint-errors"}, {"AlarmName": "tumor-prod-endpoint-latency"}]
     }
 
 
@@ -258,7 +273,7 @@ def test_the_approval_rule_matches_only_approved_versions_of_its_group() -> None
     """The rule's pattern, run by moto's EventBridge pattern matcher against the events SageMaker sends."""
     from moto.events.models import EventPattern
 
-    pattern = EventPattern.load(json.dumps(approval_event_pattern("churn-prod")))
+    pattern = EventPattern.load(json.dumps(approval_event_pattern("tumor-prod")))
 
     def event(group: str, status: str) -> dict[str, Any]:
         return {
@@ -271,9 +286,9 @@ def test_the_approval_rule_matches_only_approved_versions_of_its_group() -> None
             },
         }
 
-    assert pattern.matches_event(event("churn-prod", "Approved"))
-    assert not pattern.matches_event(event("churn-prod", "PendingManualApproval"))
-    assert not pattern.matches_event(event("churn-prod", "Rejected"))
+    assert pattern.matches_event(event("tumor-prod", "Approved"))
+    assert not pattern.matches_event(event("tumor-prod", "PendingManualApproval"))
+    assert not pattern.matches_event(event("tumor-prod", "Rejected"))
     assert not pattern.matches_event(event("other", "Approved"))
 
 
@@ -308,9 +323,9 @@ def _concrete(value: Any) -> Any:
         if key.endswith(".$"):
             key = key[:-2]
             if key.endswith("Properties"):  # a map the state builds (CustomerMetadataProperties)
-                item = {"executionArn": "arn:aws:states:eu-west-1:123456789012:execution:churn-prod:x"}
+                item = {"executionArn": "arn:aws:states:eu-west-1:123456789012:execution:tumor-prod:x"}
             else:
-                item = "s3://bucket/key" if re.search("Uri|Url|Path", key) else "churn-prod-train-" + "0" * 32
+                item = "s3://bucket/key" if re.search("Uri|Url|Path", key) else "tumor-prod-train-" + "0" * 32
         out[key] = _concrete(item)
     return out
 

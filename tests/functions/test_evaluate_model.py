@@ -15,7 +15,7 @@ from moto import mock_aws
 from functions.evaluate_model import handler as evaluate
 
 BUCKET = "artifacts"
-PREFIX = f"s3://{BUCKET}/pipelines/churn-prod/"
+PREFIX = f"s3://{BUCKET}/pipelines/tumor-prod/"
 REPORT = {
     "binary_classification_metrics": {
         "auc": {"value": 0.91, "standard_deviation": 0.01},
@@ -65,7 +65,7 @@ def tar_gz(members: dict[str, bytes]) -> bytes:
 
 
 def put(s3: Any, key: str, body: bytes) -> str:
-    s3.put_object(Bucket=BUCKET, Key=f"pipelines/churn-prod/{key}", Body=body)
+    s3.put_object(Bucket=BUCKET, Key=f"pipelines/tumor-prod/{key}", Body=body)
     return f"{PREFIX}{key}"
 
 
@@ -75,31 +75,12 @@ def test_reads_the_metric_from_sagemakers_output_archive(s3: Any) -> None:
         "runs/abc/model/job/output/output.tar.gz",
         tar_gz({"evaluation.json": json.dumps(REPORT).encode()}),
     )
-    assert evaluate.handler({"reportUri": uri, "metric": "auc"}) == {"metric": "auc", "value": 0.91}
+    assert evaluate.handler({"reportUri": uri, "metric": "auc"}) == {"metric": "auc", "value": 0.91, "reportUri": uri}
 
 
-def test_writes_the_report_beside_the_run_for_the_model_versions_metrics(s3: Any) -> None:
-    uri = put(s3, "runs/abc/model/job/output/output.tar.gz", tar_gz({"evaluation.json": json.dumps(REPORT).encode()}))
-    out = f"{PREFIX}runs/abc/evaluation.json"
-    result = evaluate.handler({"reportUri": uri, "metric": "auc", "reportOutputUri": out})
-    assert result == {"metric": "auc", "value": 0.91, "reportUri": out}
-    written = s3.get_object(Bucket=BUCKET, Key="pipelines/churn-prod/runs/abc/evaluation.json")
-    assert json.loads(written["Body"].read()) == REPORT and written["ContentType"] == "application/json"
-
-
-@pytest.mark.parametrize(
-    ("output", "message"),
-    [
-        ("s3://other-bucket/pipelines/churn-prod/runs/abc/evaluation.json", "outside this pipeline's prefix"),
-        (f"{PREFIX}runs/abc/model.tar.gz", "must name an evaluation.json"),
-    ],
-)
-def test_the_report_is_written_only_as_evaluation_json_under_the_pipelines_prefix(
-    s3: Any, output: str, message: str
-) -> None:
-    uri = put(s3, "runs/abc/evaluation.json", json.dumps(REPORT).encode())
-    with pytest.raises(evaluate.InvalidEvaluationReport, match=message):
-        evaluate.handler({"reportUri": uri, "metric": "auc", "reportOutputUri": output})
+def test_returns_the_report_it_read_for_the_model_versions_metrics(s3: Any) -> None:
+    uri = put(s3, "runs/abc/evaluation/evaluation.json", json.dumps(REPORT).encode())
+    assert evaluate.handler({"reportUri": uri, "metric": "auc"}) == {"metric": "auc", "value": 0.91, "reportUri": uri}
 
 
 def test_finds_the_report_in_a_subdirectory_of_the_archive(s3: Any) -> None:
@@ -111,7 +92,7 @@ def test_finds_the_report_in_a_subdirectory_of_the_archive(s3: Any) -> None:
 def test_reads_a_plain_json_report(s3: Any) -> None:
     report = {"regression_metrics": {"mse": {"value": 3, "standard_deviation": 0.5}}}
     uri = put(s3, "runs/abc/evaluation.json", json.dumps(report).encode())
-    assert evaluate.handler({"reportUri": uri, "metric": "mse"}) == {"metric": "mse", "value": 3.0}
+    assert evaluate.handler({"reportUri": uri, "metric": "mse"})["value"] == 3.0
 
 
 BAD_REPORTS: list[tuple[str, str, bytes, str]] = [
@@ -184,7 +165,7 @@ def test_bad_reports_raise_the_named_error(s3: Any, key: str, body: bytes, messa
             f"no report at {PREFIX}runs/missing.json",
         ),
         (
-            {"reportUri": "s3://other-bucket/pipelines/churn-prod/x.json", "metric": "auc"},
+            {"reportUri": "s3://other-bucket/pipelines/tumor-prod/x.json", "metric": "auc"},
             "is outside this pipeline's prefix",
         ),
         ({"reportUri": "https://example.com/x.json", "metric": "auc"}, "is not an s3://bucket/key URI"),

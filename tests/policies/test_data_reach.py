@@ -32,7 +32,7 @@ def test_every_resource_of_a_data_type_is_reported(statement: dict, words: str) 
 @pytest.mark.parametrize(
     "statement",
     [
-        {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::artifacts/churn/*"},
+        {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::artifacts/tumor/*"},
         {
             "Action": "kms:Decrypt",
             "Resource": f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/*",
@@ -112,7 +112,7 @@ def test_every_resource_of_any_type_is_reported_not_only_a_list_of_data_types(st
 @pytest.mark.parametrize(
     "statement",
     [
-        {"NotAction": "s3:*", "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:churn-prod-evaluate"},
+        {"NotAction": "s3:*", "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:tumor-prod-evaluate"},
         {"Action": "logs:GetLogEvents", "Resource": f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/aws/sagemaker/*"},
         {"Action": "cloudwatch:PutMetricData", "Resource": "*"},
         {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::a*"},
@@ -203,9 +203,9 @@ def test_other_spellings_of_every_resource_are_reported(statement: dict, words: 
             "Resource": SECRETS,
             "Condition": {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}},
         },
-        {"Action": "secretsmanager:GetSecretValue", "Resource": SECRETS.replace("*", "churn-prod/*")},
-        {"Action": "states:DescribeExecution", "Resource": f"arn:aws:states:eu-west-1:{ACCOUNT}:execution:churn:*"},
-        {"Action": "lambda:InvokeFunction", "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:churn-prod-x:*"},
+        {"Action": "secretsmanager:GetSecretValue", "Resource": SECRETS.replace("*", "tumor-prod/*")},
+        {"Action": "states:DescribeExecution", "Resource": f"arn:aws:states:eu-west-1:{ACCOUNT}:execution:tumor:*"},
+        {"Action": "lambda:InvokeFunction", "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:tumor-prod-x:*"},
         {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/home/${aws:username}/*"},
         {
             "Action": "ec2:CreateNetworkInterface",

@@ -46,7 +46,7 @@ def test_bootstrap_passes_at_prods_config(bootstrap_prod: Stack, policy: Any) ->
     ("policy", "words"),
     [
         (PRIVILEGE_ESCALATION, "EditExistingLambdaFunctionWithRole"),
-        (PASSROLE, "churn-prod-sfn, a role the stack does not define"),
+        (PASSROLE, "tumor-prod-sfn, a role the stack does not define"),
     ],
     ids=["escalation", "PassRole"],
 )

@@ -153,7 +153,7 @@ def test_deployed_resources_are_named_by_service_and_type() -> None:
 
 
 def test_with_allowed_accounts_a_resource_of_another_account_is_never_own() -> None:
-    function = "function:churn-prod-evaluate"
+    function = "function:tumor-prod-evaluate"
     config = {"deployedResources": [f"lambda:{function}"], "allowedAccounts": [ACCOUNT]}
     own = {"Action": "lambda:UpdateFunctionCode", "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:{function}"}
     assert reported(PRIVILEGE_ESCALATION, role_with(own), config) == []
@@ -164,8 +164,8 @@ def test_with_allowed_accounts_a_resource_of_another_account_is_never_own() -> N
 
 def test_a_schedule_is_own_only_in_its_own_group() -> None:
     """`schedule/<group>/<name>`: the same name in another group is another schedule."""
-    config = {"deployedResources": ["scheduler:schedule/default/churn-prod-retraining"]}
-    schedule = f"arn:aws:scheduler:eu-west-1:{ACCOUNT}:schedule/{{}}/churn-prod-retraining"
+    config = {"deployedResources": ["scheduler:schedule/default/tumor-prod-retraining"]}
+    schedule = f"arn:aws:scheduler:eu-west-1:{ACCOUNT}:schedule/{{}}/tumor-prod-retraining"
     own = {"Action": "scheduler:UpdateSchedule", "Resource": schedule.format("default")}
     assert reported(PRIVILEGE_ESCALATION, role_with(own), config) == []
     other = {"Action": "scheduler:UpdateSchedule", "Resource": schedule.format("admin-group")}

@@ -24,13 +24,13 @@ SCOPED: dict[str, Any] = {
             "Sid": "Train",
             "Effect": "Allow",
             "Action": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob"],
-            "Resource": "arn:aws:sagemaker:eu-west-1:123456789012:training-job/churn-prod-*",
+            "Resource": "arn:aws:sagemaker:eu-west-1:123456789012:training-job/tumor-prod-*",
         },
         {
             "Sid": "PassRole",
             "Effect": "Allow",
             "Action": "iam:PassRole",
-            "Resource": "arn:aws:iam::123456789012:role/churn-prod-sagemaker",
+            "Resource": "arn:aws:iam::123456789012:role/tumor-prod-sagemaker",
             "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         },
         {"Sid": "FindEndpoints", "Effect": "Allow", "Action": "sagemaker:ListEndpoints", "Resource": "*"},
@@ -49,9 +49,9 @@ def reported(policy: Any, stack: Stack, config: dict[str, Any] | None = None) ->
 
 
 def role_with(*documents: Any) -> Stack:
-    stack = Stack().add(ROLE, "runner", {"name": "churn-prod-sfn", "assumeRolePolicy": "{}"})
+    stack = Stack().add(ROLE, "runner", {"name": "tumor-prod-sfn", "assumeRolePolicy": "{}"})
     for index, document in enumerate(documents):
-        stack.add(ROLE_POLICY, f"part-{index}", {"role": "churn-prod-sfn", "policy": json.dumps(document)})
+        stack.add(ROLE_POLICY, f"part-{index}", {"role": "tumor-prod-sfn", "policy": json.dumps(document)})
     return stack
 
 
@@ -131,7 +131,7 @@ def test_readable_types_come_from_the_pack_config() -> None:
 
 # -- iam-least-privilege-in-prod --------------------------------------------------------------------------------
 def role_policy(document: Any) -> Any:
-    return resource_args(ROLE_POLICY, {"role": "churn-prod-sfn", "policy": document})
+    return resource_args(ROLE_POLICY, {"role": "tumor-prod-sfn", "policy": document})
 
 
 def test_least_privilege_passes_a_scoped_policy() -> None:

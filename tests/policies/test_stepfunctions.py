@@ -30,8 +30,8 @@ TRUST_PASSES = (
 
 
 def stack_with(trust: Any, *, linked: bool = True) -> Stack:
-    stack = Stack().add(ROLE, "sfn-role", {"name": "churn-prod-sfn", "assumeRolePolicy": trust, "arn": UNKNOWN})
-    machine = {"name": "churn-prod", "roleArn": UNKNOWN if linked else "arn:aws:iam::1:role/elsewhere"}
+    stack = Stack().add(ROLE, "sfn-role", {"name": "tumor-prod-sfn", "assumeRolePolicy": trust, "arn": UNKNOWN})
+    machine = {"name": "tumor-prod", "roleArn": UNKNOWN if linked else "arn:aws:iam::1:role/elsewhere"}
     return stack.add(STATE_MACHINE, "machine", machine, **({"roleArn": "sfn-role"} if linked else {}))
 
 
@@ -40,8 +40,8 @@ def test_a_role_trusting_only_states_with_source_account_passes() -> None:
 
 
 def test_the_role_is_found_by_its_arn_when_there_is_no_dependency() -> None:
-    stack = Stack().add(ROLE, "sfn-role", {"name": "churn-prod-sfn", "assumeRolePolicy": json.dumps({"Statement": []})})
-    stack.add(STATE_MACHINE, "machine", {"roleArn": "arn:aws:iam::123456789012:role/churn-prod-sfn"})
+    stack = Stack().add(ROLE, "sfn-role", {"name": "tumor-prod-sfn", "assumeRolePolicy": json.dumps({"Statement": []})})
+    stack.add(STATE_MACHINE, "machine", {"roleArn": "arn:aws:iam::123456789012:role/tumor-prod-sfn"})
     assert violations(ROLE_TRUSTS_ONLY_STATES, stack.args()) == []
 
 
@@ -87,7 +87,7 @@ def test_a_state_machine_whose_role_is_not_in_the_stack_is_a_violation() -> None
 
 def machine(**changes: Any) -> Any:
     values: dict[str, Any] = {
-        "roleArn": "arn:aws:iam::123456789012:role/churn-prod-sfn",
+        "roleArn": "arn:aws:iam::123456789012:role/tumor-prod-sfn",
         "loggingConfiguration": {"level": "ERROR", "includeExecutionData": True, "logDestination": UNKNOWN},
         "tracingConfiguration": {"enabled": True},
     }

@@ -31,7 +31,7 @@ def test_help_names_every_command() -> None:
 def test_from_a_subfolder_it_works_on_the_checkout() -> None:
     result = run("simulate", "--stack", "prod", "--list", cwd=ROOT / "components")
     assert result.returncode == 0, result.stderr
-    assert "HappyPath: churn-prod" in result.stdout.splitlines()
+    assert "HappyPath: tumor-prod" in result.stdout.splitlines()
 
 
 def test_plan_without_arguments_checks_every_stack_with_its_config(tmp_path: Path) -> None:

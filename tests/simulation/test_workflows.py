@@ -211,15 +211,20 @@ def test_shape_check_catches_a_wrong_shape() -> None:
 def test_evaluation_payload_is_what_the_function_returns(
     plans: dict[str, Plan], monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    """The real evaluation Lambda, given the request the simulated Evaluate state sends (S3 in moto, with a
-    report holding the mocked value), returns exactly the mocked Payload, which the ResultSelector reads."""
+    """The real evaluation Lambda, given the request the simulated ReadMetric state sends (S3 in moto, with the
+    report the Evaluate job writes holding the mocked value), returns exactly the mocked Payload, which the
+    ResultSelector reads; and the report it reads is the file the Evaluate job's output delivers."""
     from functions.evaluate_model import handler
 
-    machine = _machine(plans, "dev", "churn-dev")
+    machine = _machine(plans, "dev", "tumor-dev")
     payload = CONFIG.MockedResponses[name]["0"].Return
     assert payload is not None
-    step = next(s for s in run_case(machine, "HappyPath", CONFIG, None).execution.steps if s.name == "Evaluate")
-    request = step.parameters[-1]["Payload"]
+    steps = {s.name: s for s in run_case(machine, "HappyPath", CONFIG, None).execution.steps}
+    request = steps["ReadMetric"].parameters[-1]["Payload"]
+    [output] = steps["Evaluate"].parameters[-1]["ProcessingOutputConfig"]["Outputs"]
+    # evaluate.py writes evaluation.json into the output's LocalPath; SageMaker uploads it to S3Uri.
+    assert request["reportUri"] == output["S3Output"]["S3Uri"] + "/evaluation.json"
+    assert output["S3Output"]["LocalPath"] == "/opt/ml/processing/evaluation"
     function = plans["dev"].of_type("aws:lambda/function:Function")[0]
     for key, value in function.inputs["environment"]["variables"].items():
         monkeypatch.setenv(key, value)
@@ -228,26 +233,17 @@ def test_evaluation_payload_is_what_the_function_returns(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     bucket, key = request["reportUri"].removeprefix("s3://").split("/", 1)
     report = {"binary_classification_metrics": {"auc": {"value": payload.root["Payload"]["value"]}}}
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
-        body = json.dumps(report).encode()
-        info = tarfile.TarInfo("evaluation.json")
-        info.size = len(body)
-        tar.addfile(info, io.BytesIO(body))
     with mock_aws():
         s3 = boto3.client("s3", region_name="eu-west-1")
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        s3.put_object(Bucket=bucket, Key=key, Body=archive.getvalue())
+        s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(report).encode())
         returned = handler.handler(request)
-        assert returned == mock_config.named(payload.root["Payload"], names_of(machine, "HappyPath"))
-        # ...and the report the model version's ModelMetrics point at is there, as JSON
-        out_bucket, out_key = returned["reportUri"].removeprefix("s3://").split("/", 1)
-        assert json.loads(s3.get_object(Bucket=out_bucket, Key=out_key)["Body"].read()) == report
+    assert returned == mock_config.named(payload.root["Payload"], names_of(machine, "HappyPath"))
 
 
 def test_a_wrong_result_path_shows_up(plans: dict[str, Plan]) -> None:
     """Train's ResultPath broken in the definition: the case no longer ends as expected, and says where."""
-    machine = _machine(plans, "dev", "churn-dev")
+    machine = _machine(plans, "dev", "tumor-dev")
     definition = json.loads(machine.definition)
     definition["States"]["Train"]["ResultPath"] = "$.train"
     broken = StateMachine(machine.name, machine.arn, machine.role_arn, json.dumps(definition), machine.stack)
@@ -257,7 +253,7 @@ def test_a_wrong_result_path_shows_up(plans: dict[str, Plan]) -> None:
 
 
 def test_a_gate_routing_a_rejected_model_to_registration_shows_up(plans: dict[str, Plan]) -> None:
-    machine = _machine(plans, "prod", "churn-prod")
+    machine = _machine(plans, "prod", "tumor-prod")
     definition = json.loads(machine.definition)
     definition["States"]["QualityGate"]["Default"] = "RecordMetadata"
     broken = StateMachine(machine.name, machine.arn, machine.role_arn, json.dumps(definition), machine.stack)
@@ -268,7 +264,7 @@ def test_a_gate_routing_a_rejected_model_to_registration_shows_up(plans: dict[st
 
 def test_direct_engine_run_is_the_definition_unchanged(plans: dict[str, Plan]) -> None:
     """The simulated definition is the deployed one, `.sync` resources included."""
-    machine = _machine(plans, "prod", "churn-prod")
+    machine = _machine(plans, "prod", "tumor-prod")
     assert "arn:aws:states:::sagemaker:createTrainingJob.sync" in machine.definition
     test_case: MockTestCase = CONFIG.test_case(machine.name, "HappyPath")
     execution = run(

@@ -37,7 +37,7 @@ def test_a_stale_list_is_one_line_naming_the_file_and_the_fix(
 
 def test_names_come_from_every_stack_file_and_are_never_patterns() -> None:
     roles, resources = pack_config.deployed()
-    assert "churn-prod-sfn" in roles and "churn-dev-sagemaker" in roles
-    assert {"lambda:function:churn-prod-evaluate", "states:stateMachine:churn-prod"} <= set(resources)
+    assert "tumor-prod-sfn" in roles and "tumor-dev-sagemaker" in roles
+    assert {"lambda:function:tumor-prod-evaluate", "states:stateMachine:tumor-prod"} <= set(resources)
     assert not any("*" in n or "?" in n for n in resources)
     assert {f"iam:role/{role}" for role in roles} <= set(resources)

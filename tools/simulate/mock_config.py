@@ -5,8 +5,9 @@
 
 The keys are those of Step Functions Local, so the same file drives it too. The numbered keys are attempts
 of the state (0 the first, "1-2" the second and third). `{stateMachine}`, `{stack}`, `{pipeline}` (the pipeline's
-prefix) and `{runId}` (the MD5 of the execution ARN, as `States.Hash` gives it) in a response stand for the
-execution's own names (`named`), so one response serves every stack and pipeline.
+prefix), `{runId}` (the MD5 of the execution ARN, as `States.Hash` gives it) and `{codeDigest}` (the digest in
+the definition's code keys) in a response stand for the execution's own names (`named`), so one response serves
+every stack and pipeline.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,16 +71,24 @@ class Result:
         return self.expected is not None and not self.mismatches
 
 
+_CODE_KEY = re.compile(r"/pipelines/[a-z0-9-]+/code/([0-9a-f]+)/")
+
+
 def names_of(machine: StateMachine, case: str) -> dict[str, str]:
     """What the placeholders of mocked responses and expectations stand for in one execution of `case`."""
     execution_arn = machine.arn.replace(":stateMachine:", ":execution:") + f":{case}"
-    return {
+    names = {
         "stateMachine": machine.name,
         "stack": machine.stack,
         "pipeline": machine.name.removesuffix(DEPLOY_SUFFIX),  # a deployment machine is `<prefix>-deploy`
         # what `States.Hash($$.Execution.Id, 'MD5')` gives this execution: the names it creates end with it
         "runId": hashlib.md5(execution_arn.encode(), usedforsecurity=False).hexdigest(),
     }
+    # The workload code's digest, as the definition names its code (`.../code/<digest>/`): it changes with the code.
+    code = _CODE_KEY.search(machine.definition)
+    if code is not None:
+        names["codeDigest"] = code.group(1)
+    return names
 
 
 def run_case(

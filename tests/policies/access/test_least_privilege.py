@@ -54,7 +54,7 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "PassRole on a wildcard, no condition",
-        {"Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/churn-*"},
+        {"Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/tumor-*"},
         [
             "statement 0 allows iam:PassRole on roles it does not name one by one",
             "statement 0 allows iam:PassRole without an iam:PassedToService condition",
@@ -140,14 +140,14 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ),
     (
         "the functions of one prefix",
-        {"Action": "lambda:InvokeFunction", "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:churn-*"},
+        {"Action": "lambda:InvokeFunction", "Resource": "arn:aws:lambda:eu-west-1:123456789012:function:tumor-*"},
         [],
     ),
     (
         "an action published in 2026, scoped",
         {
             "Action": "sagemaker:DescribeTrainingSession",
-            "Resource": "arn:aws:sagemaker:eu-west-1:123456789012:training-session/churn-prod-x",
+            "Resource": "arn:aws:sagemaker:eu-west-1:123456789012:training-session/tumor-prod-x",
         },
         [],
     ),

@@ -104,7 +104,7 @@ VARIANTS: list[tuple[str, Any, bool]] = [
     ("lower-case element names", {"statement": [{"effect": "Allow", "action": "sagemaker:*", "resource": "*"}]}, True),
     (
         "scoped to the pipeline",
-        grant(Action="sagemaker:*", Resource="arn:aws:sagemaker:eu-west-1:1:training-job/churn-*"),
+        grant(Action="sagemaker:*", Resource="arn:aws:sagemaker:eu-west-1:1:training-job/tumor-*"),
         False,
     ),
     ("some actions only", grant(Action="sagemaker:Create*", Resource="*"), False),
@@ -133,7 +133,7 @@ VARIANTS: list[tuple[str, Any, bool]] = [
                 {
                     "Effect": "Allow",
                     "Action": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob"],
-                    "Resource": "arn:aws:sagemaker:eu-west-1:123456789012:training-job/churn-prod-*",
+                    "Resource": "arn:aws:sagemaker:eu-west-1:123456789012:training-job/tumor-prod-*",
                 },
                 {"Effect": "Allow", "Action": "sagemaker:ListEndpoints", "Resource": "*"},
             ]

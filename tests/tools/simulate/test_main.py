@@ -258,6 +258,7 @@ def test_command_prints_the_path_and_exits_0(capsys: pytest.CaptureFixture[str])
         "Preprocess (Task)",
         "Train (Task)",
         "Evaluate (Task)",
+        "ReadMetric (Task)",
         "QualityGate (Choice)",
         "RecordMetadata (Choice)",
         "Metadata (Pass)",
@@ -265,15 +266,15 @@ def test_command_prints_the_path_and_exits_0(capsys: pytest.CaptureFixture[str])
         "PipelineSucceeded (Succeed)",
     ]
     assert "retried 2 times after 5 s, 10 s" in out
-    assert out.rstrip().endswith("AS EXPECTED churn-dev / TrainingThrottled")
+    assert out.rstrip().endswith("AS EXPECTED tumor-dev / TrainingThrottled")
 
 
 def test_command_exits_1_when_the_case_ends_otherwise(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = _write_expectations(tmp_path, "churn-prod", "BelowThreshold", {"status": "SUCCEEDED"})
+    path = _write_expectations(tmp_path, "tumor-prod", "BelowThreshold", {"status": "SUCCEEDED"})
     code = cli.main(["--cwd", str(ROOT), "--stack", "prod", "--case", "BelowThreshold", "--expectations", str(path)])
     out = capsys.readouterr().out
     assert code == 1
-    assert "NOT AS EXPECTED churn-prod / BelowThreshold:" in out
+    assert "NOT AS EXPECTED tumor-prod / BelowThreshold:" in out
     assert "  - status: expected 'SUCCEEDED', got 'FAILED'" in out
 
 
@@ -282,7 +283,7 @@ def test_command_json(capsys: pytest.CaptureFixture[str]) -> None:
     (document,) = json.loads(capsys.readouterr().out)
     assert code == 0
     assert (document["stateMachine"], document["status"], document["error"]) == (
-        "churn-prod-deploy",
+        "tumor-prod-deploy",
         "FAILED",
         "DeploymentFailed",
     )
@@ -311,8 +312,8 @@ def test_command_errors_exit_2(argv: list[str], message: str, capsys: pytest.Cap
 def test_list_prints_one_line_per_case(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--cwd", str(ROOT), "--stack", "dev", "--list"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "HappyPath: churn-dev" in lines
-    assert all(": churn-dev" in line for line in lines)
+    assert "HappyPath: tumor-dev" in lines
+    assert all(": tumor-dev" in line for line in lines)
 
 
 def test_a_state_machine_without_cases_is_an_error_naming_it(
@@ -320,12 +321,12 @@ def test_a_state_machine_without_cases_is_an_error_naming_it(
 ) -> None:
     """A pipeline added to a stack without cases must not be silently left out of the simulation."""
     config = json.loads((ROOT / "simulation/MockConfigFile.json").read_text())
-    config["StateMachines"]["fraud-prod"] = config["StateMachines"].pop("churn-prod")
+    config["StateMachines"]["fraud-prod"] = config["StateMachines"].pop("tumor-prod")
     path = tmp_path / "MockConfigFile.json"
     path.write_text(json.dumps(config))
     assert cli.main(["--cwd", str(ROOT), "--stack", "prod", "--case", "HappyPath", "--mock-config", str(path)]) == 2
     err = capsys.readouterr().err
-    assert f"error: {path}: no test cases for churn-prod; add them under StateMachines.churn-prod.TestCases" in err
+    assert f"error: {path}: no test cases for tumor-prod; add them under StateMachines.tumor-prod.TestCases" in err
 
 
 def test_every_pipeline_of_a_stack_is_simulated_with_its_own_names(
@@ -335,7 +336,7 @@ def test_every_pipeline_of_a_stack_is_simulated_with_its_own_names(
     (`{stateMachine}`, `{stack}`), not the first pipeline's."""
     project = tmp_path / "project"
     ignore = shutil.ignore_patterns("__pycache__")
-    for folder in ("components", "functions", "stacks"):
+    for folder in ("components", "functions", "stacks", "workloads"):
         shutil.copytree(ROOT / folder, project / folder, ignore=ignore)
     for file in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(ROOT / file, project / file)
@@ -345,11 +346,11 @@ def test_every_pipeline_of_a_stack_is_simulated_with_its_own_names(
     pipelines.append({**pipelines[0], "name": "fraud"})
     stack_file.write_text(yaml.safe_dump(document))
     config = json.loads((ROOT / "simulation/MockConfigFile.json").read_text())
-    config["StateMachines"]["fraud-dev"] = config["StateMachines"]["churn-dev"]
+    config["StateMachines"]["fraud-dev"] = config["StateMachines"]["tumor-dev"]
     mock = tmp_path / "MockConfigFile.json"
     mock.write_text(json.dumps(config))
     expected = yaml.safe_load((ROOT / "simulation/expected.yaml").read_text())
-    happy = expected["churn-dev"]["HappyPath"]
+    happy = expected["tumor-dev"]["HappyPath"]
     expected["fraud-dev"] = {
         "HappyPath": {"status": happy["status"], "states": happy["states"], "output": happy["output"]}
     }
@@ -358,7 +359,7 @@ def test_every_pipeline_of_a_stack_is_simulated_with_its_own_names(
     argv = ["--cwd", str(project), "--stack", "dev", "--case", "HappyPath", "--mock-config", str(mock)]
     assert cli.main([*argv, "--expectations", str(expectations), "--json"]) == 0
     runs = json.loads(capsys.readouterr().out)
-    assert sorted(r["stateMachine"] for r in runs) == ["churn-dev", "fraud-dev"]
+    assert sorted(r["stateMachine"] for r in runs) == ["fraud-dev", "tumor-dev"]
     fraud = next(r for r in runs if r["stateMachine"] == "fraud-dev")
     assert fraud["output"]["preprocess"]["jobName"].startswith("fraud-dev-prep-")
-    assert "churn" not in json.dumps(fraud["output"])
+    assert "tumor" not in json.dumps(fraud["output"])

@@ -45,7 +45,7 @@ SCOPED = {
         {
             "Effect": "Allow",
             "Action": ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob"],
-            "Resource": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/churn-prod-*",
+            "Resource": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/tumor-prod-*",
         },
         {"Effect": "Allow", "Action": "sagemaker:ListEndpoints", "Resource": "*"},
     ]
@@ -159,7 +159,7 @@ def build(case: str) -> None:  # noqa: PLR0915 - one branch per case, read as a 
     elif case == "public-package-group":
         aws.sagemaker.ModelPackageGroupPolicy(
             case,
-            model_package_group_name="churn-prod",
+            model_package_group_name="tumor-prod",
             resource_policy=json.dumps(
                 {
                     "Statement": [
