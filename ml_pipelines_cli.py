@@ -5,6 +5,8 @@
     ml-pipelines simulate ARGS...     python -m tools.simulate ARGS (--stack --case, --list)
     ml-pipelines pack-config [--check]   python -m tools.pack_config
     ml-pipelines explain ACTION       python -m policies.access ACTION: an IAM action's resource types
+    ml-pipelines run-local --stack NAME [--pipeline NAME] [--json]   python -m tools.run_local: train, gate
+                                      and serve each pipeline on this machine, under SageMaker's container contract
 
 The checkout is the nearest folder above the shell's that holds `Pulumi.yaml` and `tools/offline_preview`.
 Every path option is taken relative to the shell's folder, then handed on as an absolute path (the modules
@@ -26,8 +28,17 @@ COMMANDS = {
     "simulate": "tools.simulate",
     "pack-config": "tools.pack_config",
     "explain": "policies.access",
+    "run-local": "tools.run_local",
 }
-PATH_OPTIONS = ("--cwd", "--policy-pack", "--policy-pack-config", "--sarif", "--mock-config", "--expectations")
+PATH_OPTIONS = (
+    "--cwd",
+    "--policy-pack",
+    "--policy-pack-config",
+    "--sarif",
+    "--mock-config",
+    "--expectations",
+    "--data",
+)
 
 
 def checkout(start: Path) -> Path | None:

@@ -84,3 +84,24 @@ def image_uri(framework: str, version: str, region: str, *, scope: str, instance
     py_version = _one(entry.get("py_versions"), "Python version", instance_type)
     tag = "-".join(part for part in (entry.get("tag_prefix", version), processor, py_version) if part)
     return f"{registries[region]}.dkr.{_ecr_hostname(region)}/{entry['repository']}:{tag}"
+
+
+LIBRARIES = {"sklearn": "scikit-learn", "xgboost": "xgboost"}
+"""The Python distribution each framework image is built around."""
+# The library version installed in an image, where its Dockerfile says it exactly (aws/sagemaker-scikit-learn-
+# container, docker/1.2-1/base/Dockerfile.cpu: `pip install scikit-learn==1.2.1`, Python 3.9). Otherwise the
+# framework version's `<major>.<minor>` is the library's (the SDK's `framework_version` is the library version).
+IMAGE_LIBRARY_VERSIONS = {("sklearn", "1.2-1"): "1.2.1"}
+
+
+def library_version(framework: str, version: str) -> str:
+    """The library version inside an AWS-owned framework image: exact where known, else `<major>.<minor>`."""
+    exact = IMAGE_LIBRARY_VERSIONS.get((framework, version))
+    return exact if exact is not None else version.split("-", 1)[0]
+
+
+def matches(installed: str, expected: str) -> bool:
+    """Whether an installed version is the image's: equal, or within `<major>.<minor>` when only that is known."""
+    if expected.count(".") >= 2:
+        return installed == expected
+    return installed == expected or installed.startswith(expected + ".")

@@ -20,6 +20,7 @@ from components.workflow_definition import (
     WorkflowSpec,
     build_definition,
     build_deploy_definition,
+    script_arguments,
 )
 from components.workload import CodeLocation, WorkloadCode, read_workload
 
@@ -107,12 +108,15 @@ def workflow_spec(args: MlPipelineArgs) -> WorkflowSpec:
         source_archive_uri=args.code.archive_uri,
         processing_image=s.processing.resolved_image(),
         processing_entrypoint=tuple(s.processing.entrypoint or script_entrypoint("preprocess.py")),
+        # A container of your own with its own entrypoint takes no arguments from the program.
+        processing_arguments=() if s.processing.entrypoint else script_arguments("preprocess.py"),
         processing_instance_type=s.processing.instance_type,
         processing_instance_count=s.processing.instance_count,
         processing_volume_gb=s.processing.volume_size_gb,
         processing_max_runtime=s.processing.max_runtime_seconds,
         evaluation_image=evaluation.resolved_image(),
         evaluation_entrypoint=tuple(evaluation.entrypoint or script_entrypoint("evaluate.py")),
+        evaluation_arguments=() if evaluation.entrypoint else script_arguments("evaluate.py"),
         evaluation_instance_type=evaluation.instance_type,
         evaluation_instance_count=evaluation.instance_count,
         evaluation_volume_gb=evaluation.volume_size_gb,

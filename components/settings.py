@@ -557,7 +557,7 @@ def _resolve_pipeline(
             f"{stack_file}: {key}.workload: {WORKLOADS_DIR}/{pipeline.workload}/ has no {', '.join(missing)}; "
             f"a workload folder holds {', '.join(WORKLOAD_SCRIPTS)} (copy workloads/breast-cancer/)"
         )
-    if pipeline.example_data is not None:
+    if pipeline.example_data is not None and pipeline.example_data.upload:  # the program reads it only to upload it
         try:
             pipeline.example_data.file()
         except ValueError as exc:

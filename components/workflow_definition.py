@@ -43,6 +43,9 @@ NOT_APPROVED_ERROR = "ModelNotApproved"
 ROLLED_BACK_ERROR = "EndpointRolledBack"
 TIMED_OUT_ERROR = "EndpointNotInService"
 REJECTED_ERROR = "ModelBelowThreshold"
+GATE_STATE, REJECTED_STATE, REGISTER_STATE = "QualityGate", "ModelRejected", "RegisterModel"
+"""The quality gate (a Choice on the metric), where it sends a model below the threshold, and registration: the
+local run (tools/run_local) reads these states of the definition itself."""
 ENDPOINT_FAILED_ERROR = "EndpointDeploymentFailed"
 
 # Error names Step Functions raises for these integrations. Optimised SageMaker tasks raise
@@ -113,12 +116,15 @@ class WorkflowSpec:
     """`s3://.../code/<digest>.tar.gz`: the same files packed, for script-mode training and serving."""
     processing_image: str
     processing_entrypoint: tuple[str, ...]
+    processing_arguments: tuple[str, ...]
+    """`ContainerArguments`: the workload script's paths, as SageMaker lays them out (see script_arguments)."""
     processing_instance_type: str
     processing_instance_count: int
     processing_volume_gb: int
     processing_max_runtime: int
     evaluation_image: str
     evaluation_entrypoint: tuple[str, ...]
+    evaluation_arguments: tuple[str, ...]
     evaluation_instance_type: str
     evaluation_instance_count: int
     evaluation_volume_gb: int
@@ -244,18 +250,31 @@ def _s3_output(spec: WorkflowSpec, name: str, local_path: str, run_suffix: str) 
     }
 
 
+def script_arguments(script: str) -> tuple[str, ...]:
+    """What a workload's processing script is told: where SageMaker put its inputs and collects its outputs
+    (each path also an input's or output's LocalPath below). A workload's scripts take these flags."""
+    if script == "preprocess.py":
+        return ("--input-dir", RAW_DIR, "--output-dir", f"{PROCESSING_DIR}/output")
+    if script == "evaluate.py":
+        return ("--model-dir", MODEL_DIR, "--test-dir", TEST_DIR, "--output-dir", EVALUATION_DIR)
+    raise ValueError(f"{script} is not a processing script of a workload")
+
+
 def _processing_job(
     spec: WorkflowSpec,
     step: str,
-    settings: tuple[str, tuple[str, ...], str, int, int, int],
+    settings: tuple[str, tuple[str, ...], tuple[str, ...], str, int, int, int],
     inputs: list[dict[str, Any]],
     outputs: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    image, entrypoint, instance_type, count, volume, runtime = settings
+    image, entrypoint, arguments, instance_type, count, volume, runtime = settings
+    application: dict[str, Any] = {"ImageUri": image, "ContainerEntrypoint": list(entrypoint)}
+    if arguments:
+        application["ContainerArguments"] = list(arguments)
     return {
         "ProcessingJobName.$": _job_name(spec, step),
         "RoleArn": spec.sagemaker_role_arn,
-        "AppSpecification": {"ImageUri": image, "ContainerEntrypoint": list(entrypoint)},
+        "AppSpecification": application,
         "ProcessingResources": {
             "ClusterConfig": {"InstanceCount": count, "InstanceType": instance_type, "VolumeSizeInGB": volume}
         },
@@ -270,6 +289,7 @@ def _preprocess(spec: WorkflowSpec) -> dict[str, Any]:
     settings = (
         spec.processing_image,
         spec.processing_entrypoint,
+        spec.processing_arguments,
         spec.processing_instance_type,
         spec.processing_instance_count,
         spec.processing_volume_gb,
@@ -298,6 +318,7 @@ def _evaluate_job(spec: WorkflowSpec) -> dict[str, Any]:
     settings = (
         spec.evaluation_image,
         spec.evaluation_entrypoint,
+        spec.evaluation_arguments,
         spec.evaluation_instance_type,
         spec.evaluation_instance_count,
         spec.evaluation_volume_gb,
@@ -493,19 +514,19 @@ def build_definition(spec: WorkflowSpec) -> dict[str, Any]:
         "Train": _train(spec),
         "Evaluate": _evaluate_job(spec),
         "ReadMetric": _read_metric(spec),
-        "QualityGate": {
+        GATE_STATE: {
             "Type": "Choice",
             "Comment": f"Register only a model whose {spec.metric} is {bound} {spec.threshold}.",
             "Choices": [{"Variable": "$.evaluation.value", comparison: spec.threshold, "Next": "RecordMetadata"}],
-            "Default": "ModelRejected",
+            "Default": REJECTED_STATE,
         },
-        "ModelRejected": {
+        REJECTED_STATE: {
             "Type": "Fail",
             "Error": REJECTED_ERROR,
             "Cause": f"{spec.metric} did not reach the quality gate ({bound} {spec.threshold}); nothing registered",
         },
         **_metadata_states(),
-        "RegisterModel": _register(spec),
+        REGISTER_STATE: _register(spec),
         "PipelineSucceeded": {"Type": "Succeed"},
         **_notify_failure(spec, spec.failure_topic_arn, "failed", "PipelineFailed"),
         "PipelineFailed": {"Type": "Fail", "Error": FAILED_ERROR, "CausePath": "$.error.Cause"},

@@ -33,7 +33,8 @@ def _entries() -> dict[str, tuple[Version, list[str]]]:
 
 def _declared() -> list[Requirement]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    listed = [*project["project"]["dependencies"], *project["project"]["optional-dependencies"]["tools"]]
+    extras = project["project"]["optional-dependencies"]
+    listed = [*project["project"]["dependencies"], *extras["tools"], *extras["workloads"]]
     listed += [d for d in project["dependency-groups"]["dev"] if isinstance(d, str)]
     return [Requirement(d) for d in listed]
 
