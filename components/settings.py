@@ -66,7 +66,8 @@ LOG_RETENTION_DAYS = (
 )
 
 _ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    # The partition's DNS suffix: amazonaws.com, amazonaws.com.cn, and the isolated partitions' own (botocore).
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|[a-z0-9]+(?:\.[a-z0-9]+)*\.gov)/"
     r"(?P<repository>[a-z0-9]+(?:[._/-][a-z0-9]+)*)(?::[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$"
 )
 _NAME = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")

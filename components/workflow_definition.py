@@ -1,9 +1,11 @@
 """The Amazon States Language definitions of one ML pipeline, as plain dicts.
 
 Training (`build_definition`): preprocess (processing job, .sync) -> train (training job, .sync) -> evaluate
-(processing job, .sync, writing evaluation.json) -> read the metric (Lambda) -> quality gate (Choice) -> register the model as a version of the pipeline's model package group
-(SageMaker Model Registry, with its metrics and the execution's metadata) -> success. Every Task has Retry, a
-Catch to the failure path (publish to SNS, then fail with the named error `PipelineFailed`) and a timeout.
+(processing job, .sync, writing evaluation.json) -> read the metric (Lambda) -> quality gate (Choice) -> register
+the model as a version of the pipeline's model package group (SageMaker Model Registry, with its metrics and the
+execution's metadata) -> success. The jobs run the workload's scripts (workloads/<name>/), uploaded by the
+program. Every Task has Retry, a Catch to the failure path (publish to SNS, then fail with the named error
+`PipelineFailed`) and a timeout.
 
 Deployment (`build_deploy_definition`, where the stack deploys): started by EventBridge when a model version
 of the group is approved; checks the version is approved, creates a model from the package and an endpoint

@@ -57,3 +57,21 @@ def definition_of(plan: Plan, pipeline: str = "tumor") -> dict[str, Any]:
 
 def policy_of(plan: Plan, name: str) -> dict[str, Any]:
     return json.loads(plan.named(name).inputs["policy"])
+
+
+@pytest.fixture(scope="session")
+def local_run(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """`ml-pipelines run-local --stack dev --json`, once per run: dev's pipelines trained, gated and served here."""
+
+    def make() -> dict[str, Any]:
+        import contextlib
+        import io
+
+        from tools.run_local.__main__ import main
+
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            code = main(["--stack", "dev", "--json", "--cwd", str(ROOT)])
+        return {"code": code, **json.loads(out.getvalue())}
+
+    return _once_per_run(request, "local-run", make)

@@ -64,8 +64,17 @@ def move_pin(requirements: Path) -> str:
     version = found.group(1)
     with tempfile.TemporaryDirectory() as folder:
         subprocess.run(
-            [*pip, "download", "--quiet", "--no-deps", "--only-binary", ":all:", "-d", folder,
-             f"{SDK_DISTRIBUTION}=={version}"],
+            [
+                *pip,
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--only-binary",
+                ":all:",
+                "-d",
+                folder,
+                f"{SDK_DISTRIBUTION}=={version}",
+            ],
             check=True,
         )
         [wheel] = Path(folder).glob("*.whl")
@@ -107,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.check:
                 path.write_text(text, encoding="utf-8")
     if args.check and stale:
-        print(f"error: {', '.join(stale)} differ from {SDK_DISTRIBUTION}'s data: run python -m tools.image_data",
-              file=sys.stderr)
+        print(
+            f"error: {', '.join(stale)} differ from {SDK_DISTRIBUTION}'s data: run python -m tools.image_data",
+            file=sys.stderr,
+        )
         return 1
     print(("stale: " if args.check else "written: ") + (", ".join(stale) or "none"))
     return 0

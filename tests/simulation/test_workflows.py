@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import copy
 import functools
-import io
 import json
 import logging
-import tarfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -276,3 +274,15 @@ def test_direct_engine_run_is_the_definition_unchanged(plans: dict[str, Plan]) -
         test_case=test_case,
     )
     assert execution.status == "SUCCEEDED"
+
+
+def test_the_happy_paths_metric_is_what_devs_real_evaluation_produces(local_run: dict[str, Any]) -> None:
+    """The simulation's passing evaluation carries the AUC the workload's evaluate.py gives on dev's settings and
+    data (`ml-pipelines run-local --stack dev`), not a made-up number: retrain, and this says the new value."""
+    mocked = CONFIG.MockedResponses["EvaluationPasses"]["0"].Return
+    assert mocked is not None
+    [pipeline] = local_run["pipelines"]
+    value = round(pipeline["value"], 4)
+    assert mocked.root["Payload"]["value"] == value, (
+        f"set EvaluationPasses' value (simulation/MockConfigFile.json) and expected.yaml to {value}"
+    )

@@ -92,8 +92,10 @@ class Outcome:
             "threshold": self.threshold,
             "gate": self.gate,
             "predictions": self.predictions,
-            "steps": [{"name": s.name, "seconds": round(s.seconds, 3), "peakMemoryMB": round(s.peak_mb, 1)}
-                      for s in self.steps],
+            "steps": [
+                {"name": s.name, "seconds": round(s.seconds, 3), "peakMemoryMB": round(s.peak_mb, 1)}
+                for s in self.steps
+            ],
         }
         if self.error is not None:
             found["error"] = self.error
@@ -161,14 +163,14 @@ def version_notes(pipelines: list[Any]) -> list[str]:
 class _LocalS3Client:
     """The slice of boto3's S3 client the evaluation function calls, over the local S3."""
 
-    class exceptions:  # noqa: N801 - boto3's client attribute
+    class exceptions:
         class NoSuchKey(Exception):
             pass
 
     def __init__(self, s3: containers.LocalS3) -> None:
         self._s3 = s3
 
-    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803 - boto3's parameter names
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
         path = self._s3.path(f"s3://{Bucket}/{Key}")
         if not path.is_file():
             raise self.exceptions.NoSuchKey(Key)
@@ -200,7 +202,10 @@ class Run:
         self.definition = build_definition(spec)
         self.outcome = Outcome(pipeline.settings.name, spec.metric, spec.threshold)
         arn = pipeline.context.arn("states", f"execution:{pipeline.names.state_machine}:local")
-        self.context = {"Execution": {"Id": arn, "Name": "local"}, "StateMachine": {"Name": pipeline.names.state_machine}}
+        self.context = {
+            "Execution": {"Id": arn, "Name": "local"},
+            "StateMachine": {"Name": pipeline.names.state_machine},
+        }
         self.requests: dict[str, dict[str, Any]] = {}
 
     def report(self, step: Step) -> None:
@@ -223,15 +228,17 @@ class Run:
         if resource.endswith(PROCESSING_JOB_SYNC):
             job = request["ProcessingJobName"]
             script = Path(request["AppSpecification"]["ContainerEntrypoint"][-1]).name
-            finished = self._container(name, f"processing job, {script}", lambda: containers.processing_job(
-                request, self.s3, folder))
+            finished = self._container(
+                name, f"processing job, {script}", lambda: containers.processing_job(request, self.s3, folder)
+            )
             self.report(Step(name, f"processing job, {script}", finished.seconds, finished.peak_mb))
             return {"ProcessingJobName": job, "ProcessingJobArn": ctx.arn("sagemaker", f"processing-job/{job}")}
         if resource.endswith(TRAINING_JOB_SYNC):
             job = request["TrainingJobName"]
             program = json.loads(request["HyperParameters"].get("sagemaker_program", '"train.py"'))
-            finished, artifacts = self._container(name, f"training job, {program}", lambda: containers.training_job(
-                request, self.s3, folder))
+            finished, artifacts = self._container(
+                name, f"training job, {program}", lambda: containers.training_job(request, self.s3, folder)
+            )
             self.report(Step(name, f"training job, {program}", finished.seconds, finished.peak_mb))
             return {
                 "TrainingJobName": job,
@@ -290,8 +297,11 @@ class Run:
             outcome.value = float(data["evaluation"]["value"])
             decision = choose(self.definition["States"][GATE_STATE], data, self.context)
             outcome.gate = "rejected" if decision == REJECTED_STATE else "passed"
-            self.report(Step(GATE_STATE, f"{outcome.metric} {outcome.value:.4f} vs {outcome.threshold}: "
-                                         f"{outcome.gate}", 0.0, 0.0))
+            self.report(
+                Step(
+                    GATE_STATE, f"{outcome.metric} {outcome.value:.4f} vs {outcome.threshold}: {outcome.gate}", 0.0, 0.0
+                )
+            )
             if outcome.gate == "passed":
                 outcome.predictions = self.serve(data, rows)
         except StepFailed as exc:
@@ -310,8 +320,11 @@ class Run:
         except LocalRunError as exc:
             raise StepFailed(REGISTER_STATE, str(exc)) from None
         test = next(
-            (item["S3Input"]["S3Uri"] for item in self.requests.get("Evaluate", {}).get("ProcessingInputs", [])
-             if item["InputName"] == "test"),
+            (
+                item["S3Input"]["S3Uri"]
+                for item in self.requests.get("Evaluate", {}).get("ProcessingInputs", [])
+                if item["InputName"] == "test"
+            ),
             None,
         )
         if test is None:
@@ -320,8 +333,13 @@ class Run:
         self.s3.download_prefix(test, staged)
         lines = [line for path in sorted(staged.rglob("*.csv")) for line in path.read_text().splitlines() if line]
         body = "\n".join(line.split(",", 1)[1] for line in lines[:rows]) + "\n"
-        finished, response = self._container("Serve", "inference handler", lambda: containers.serve(
-            container, container["ModelDataUrl"], body, self.s3, self.folder / "containers" / "Serve"))
+        finished, response = self._container(
+            "Serve",
+            "inference handler",
+            lambda: containers.serve(
+                container, container["ModelDataUrl"], body, self.s3, self.folder / "containers" / "Serve"
+            ),
+        )
         self.report(Step("Serve", "inference handler", finished.seconds, finished.peak_mb))
         predictions = response.get("predictions") if isinstance(response, dict) else response
         return list(predictions or [])
@@ -349,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return ERROR
-    console = Console(stderr=args.json, highlight=False)
+    console = Console(stderr=args.json, highlight=False, soft_wrap=True)
     for note in notes:
         console.print(note, style="yellow")
     outcomes = []
@@ -371,12 +389,17 @@ def main(argv: list[str] | None = None) -> int:
                 console.print(outcome.error["stderr"].rstrip(), style="dim", markup=False, highlight=False)
             console.print(f"  [red]FAILED[/red] {outcome.error['step']}: {outcome.error['message']}")
         elif outcome.gate == "rejected":
-            console.print(f"  [red]REJECTED[/red] {outcome.metric} {outcome.value:.4f}: the gate wants "
-                          f"{outcome.threshold} (the state machine ends in {REJECTED_STATE})")
+            console.print(
+                f"  [red]REJECTED[/red] {outcome.metric} {outcome.value:.4f}: the gate wants "
+                f"{outcome.threshold} (the state machine ends in {REJECTED_STATE})"
+            )
         else:
             first = json.dumps(outcome.predictions[0]) if outcome.predictions else "none"
-            console.print(f"  [green]PASSED[/green] {outcome.metric} {outcome.value:.4f} (gate {outcome.threshold}); "
-                          f"{len(outcome.predictions)} held-out predictions, the first {first}", highlight=False)
+            console.print(
+                f"  [green]PASSED[/green] {outcome.metric} {outcome.value:.4f} (gate {outcome.threshold}); "
+                f"{len(outcome.predictions)} held-out predictions, the first {first}",
+                highlight=False,
+            )
     if args.json:
         result = {"stack": args.stack, "pipelines": [o.as_json() for o in outcomes], "notes": notes}
         print(json.dumps(result, indent=2))

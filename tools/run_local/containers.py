@@ -129,6 +129,9 @@ def run(command: list[str], *, cwd: Path, env: dict[str, str], stdin: str | None
     process.returncode = os.waitstatus_to_exitcode(status)
     for reader in readers:
         reader.join()
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
     if process.returncode != 0:
         raise ContainerFailed(process.returncode, streams.get("stderr", ""))
     return Finished(time.perf_counter() - started, usage.ru_maxrss / 1024, streams.get("stdout", ""))
@@ -236,7 +239,9 @@ def training_job(request: dict[str, Any], s3: LocalS3, root: Path) -> tuple[Fini
         **{f"SM_CHANNEL_{name.upper()}": str(opt / "input" / "data" / name) for name in channels},
         **{f"SM_HP_{key.upper()}": _argument(value) for key, value in user.items()},
     }
-    arguments = [word for key in sorted(user) for word in (f"--{key}" if len(key) > 1 else f"-{key}", _argument(user[key]))]
+    arguments = [
+        word for key in sorted(user) for word in (f"--{key}" if len(key) > 1 else f"-{key}", _argument(user[key]))
+    ]
     finished = run([sys.executable, program, *arguments], cwd=code, env=_environment(env))
     job = request["TrainingJobName"]
     artifacts = f"{request['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{job}/output/model.tar.gz"

@@ -72,7 +72,7 @@ def report(labels: np.ndarray, probabilities: np.ndarray, seed: int = 0) -> dict
         name: {"value": float(metric(labels, scores)), "standard_deviation": _spread(metric, labels, scores, seed)}
         for name, (metric, scores) in metrics.items()
     }
-    return {"version": 0.0, "dataset": {"item_count": int(len(labels))}, "binary_classification_metrics": section}
+    return {"version": 0.0, "dataset": {"item_count": len(labels)}, "binary_classification_metrics": section}
 
 
 def main(argv: list | None = None) -> int:

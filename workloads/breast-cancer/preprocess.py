@@ -75,7 +75,9 @@ def main(argv: list | None = None) -> int:
 
     files = sorted(glob.glob(os.path.join(args.input_dir, "**", "*.csv"), recursive=True))
     if not files:
-        print(f"no *.csv under {args.input_dir}: upload the raw data to the pipeline's data/raw/ prefix", file=sys.stderr)
+        print(
+            f"no *.csv under {args.input_dir}: upload the raw data to the pipeline's data/raw/ prefix", file=sys.stderr
+        )
         return 1
     data = np.vstack([read_rows(f) for f in files])
     parts = split(data, args.validation_fraction, args.test_fraction, args.seed)
