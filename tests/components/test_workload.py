@@ -115,3 +115,54 @@ def test_only_dev_uploads_the_example_data(plans: dict[str, Plan]) -> None:
         for stack, plan in plans.items()
     }
     assert uploaded == {"dev": ["pipelines/tumor-dev/data/raw/breast_cancer.csv"], "staging": [], "prod": []}
+
+
+def _s3_keys(value: object, found: list[str]) -> list[str]:
+    """Every S3 key a definition's parameters name (static, or a `States.Format` template with a run id put in)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.startswith(("S3Uri", "S3OutputPath")) and isinstance(item, str):
+                uri = item.removeprefix("States.Format('").split("'", 1)[0].replace("{}", "0f" * 16)
+                if uri.startswith("s3://"):
+                    found.append(uri.removeprefix("s3://").split("/", 1)[1])
+            else:
+                _s3_keys(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _s3_keys(item, found)
+    return found
+
+
+def test_the_sagemaker_role_reads_what_the_jobs_read_and_writes_only_where_they_write(plans: dict[str, Plan]) -> None:
+    import fnmatch
+
+    from tests.conftest import policy_of
+
+    plan = plans["dev"]
+    statements = policy_of(plan, "tumor-sagemaker-policy")["Statement"]
+    reads = [
+        r.split(":::", 1)[1].split("/", 1)[1]
+        for s in statements
+        if s["Action"] == "s3:GetObject"
+        for r in s["Resource"]
+    ]
+    writes = [
+        r.split(":::", 1)[1].split("/", 1)[1]
+        for s in statements
+        if s["Action"] == "s3:PutObject"
+        for r in [s["Resource"]]
+    ]
+    prefix = "pipelines/tumor-dev/"
+    assert sorted(reads) == sorted(f"{prefix}{part}*" for part in ("code/", "data/raw/", "runs/"))
+    assert writes == [f"{prefix}runs/*"]
+    states = definition_of(plan)["States"]
+    inputs, outputs = [], []
+    for name in ("Preprocess", "Train", "Evaluate"):
+        parameters = states[name]["Parameters"]
+        inputs += _s3_keys(parameters.get("ProcessingInputs", parameters.get("InputDataConfig")), [])
+        outputs += _s3_keys(parameters.get("ProcessingOutputConfig", parameters.get("OutputDataConfig")), [])
+    assert {k.removeprefix(prefix).split("/")[0] for k in inputs} == {"code", "data", "runs"}
+    for key in inputs:
+        assert any(fnmatch.fnmatchcase(key + "x", pattern) for pattern in reads), key
+    for key in outputs:
+        assert any(fnmatch.fnmatchcase(key + "/x", pattern) for pattern in writes), key

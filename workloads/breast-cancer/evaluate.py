@@ -29,11 +29,16 @@ BOOTSTRAP_SAMPLES = 200
 def load_model(model_dir: str):
     """The model, from the training job's model.tar.gz (or an already extracted model.joblib)."""
     archive = os.path.join(model_dir, "model.tar.gz")
+    path = os.path.join(model_dir, MODEL_FILE)
     if os.path.exists(archive):
         with tarfile.open(archive, "r:gz") as tar:
-            member = tar.getmember(MODEL_FILE)  # only the file the training script writes, nothing else
-            tar.extractall(model_dir, members=[member])
-    path = os.path.join(model_dir, MODEL_FILE)
+            # Only the file the training script writes (`model.joblib` or `./model.joblib`), copied by content:
+            # no member's path or link is followed.
+            member = next((m for m in tar.getmembers() if m.isfile() and os.path.basename(m.name) == MODEL_FILE), None)
+            source = tar.extractfile(member) if member is not None else None
+            if source is not None:
+                with open(path, "wb") as target:
+                    target.write(source.read())
     if not os.path.exists(path):
         raise FileNotFoundError(f"no {MODEL_FILE} or model.tar.gz in {model_dir}")
     return joblib.load(path)
