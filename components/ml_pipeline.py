@@ -12,11 +12,18 @@ import pulumi_aws as aws
 
 from components import arns, iam_documents
 from components.arns import AwsContext, EnvironmentNames, PipelineNames
-from components.settings import WORKLOADS_DIR, PipelineSettings, StackSettings, image_repository
+from components.settings import (
+    WORKLOADS_DIR,
+    PipelineSettings,
+    ProcessingSettings,
+    StackSettings,
+    image_repository,
+)
 from components.state_machine_policy import state_machine_policy
 from components.workflow_definition import (
     CODE_DIR,
     DeploySpec,
+    ProcessingStep,
     WorkflowSpec,
     build_definition,
     build_deploy_definition,
@@ -85,10 +92,19 @@ def pipelines_of(
     ]
 
 
-def script_entrypoint(script: str) -> tuple[str, ...]:
-    """How a processing container runs a workload script delivered to CODE_DIR (as the SDK's script processors
-    run theirs: `python3 <code dir>/<script>`)."""
-    return ("python3", f"{CODE_DIR}/{script}")
+def processing_step(settings: ProcessingSettings, script: str) -> ProcessingStep:
+    """A processing job running a workload script delivered to CODE_DIR, as the SDK's script processors run
+    theirs (`python3 <code dir>/<script>`, told its paths); a container of your own with its own entrypoint
+    runs that, with no arguments from the program."""
+    return ProcessingStep(
+        image=settings.resolved_image(),
+        entrypoint=tuple(settings.entrypoint or ("python3", f"{CODE_DIR}/{script}")),
+        arguments=() if settings.entrypoint else script_arguments(script),
+        instance_type=settings.instance_type,
+        instance_count=settings.instance_count,
+        volume_gb=settings.volume_size_gb,
+        max_runtime=settings.max_runtime_seconds,
+    )
 
 
 def workflow_spec(args: MlPipelineArgs) -> WorkflowSpec:
@@ -106,21 +122,8 @@ def workflow_spec(args: MlPipelineArgs) -> WorkflowSpec:
         failure_topic_arn=arns.sns_topic_arn(ctx, n.failure_topic),
         code_uri=args.code.files_uri,
         source_archive_uri=args.code.archive_uri,
-        processing_image=s.processing.resolved_image(),
-        processing_entrypoint=tuple(s.processing.entrypoint or script_entrypoint("preprocess.py")),
-        # A container of your own with its own entrypoint takes no arguments from the program.
-        processing_arguments=() if s.processing.entrypoint else script_arguments("preprocess.py"),
-        processing_instance_type=s.processing.instance_type,
-        processing_instance_count=s.processing.instance_count,
-        processing_volume_gb=s.processing.volume_size_gb,
-        processing_max_runtime=s.processing.max_runtime_seconds,
-        evaluation_image=evaluation.resolved_image(),
-        evaluation_entrypoint=tuple(evaluation.entrypoint or script_entrypoint("evaluate.py")),
-        evaluation_arguments=() if evaluation.entrypoint else script_arguments("evaluate.py"),
-        evaluation_instance_type=evaluation.instance_type,
-        evaluation_instance_count=evaluation.instance_count,
-        evaluation_volume_gb=evaluation.volume_size_gb,
-        evaluation_max_runtime=evaluation.max_runtime_seconds,
+        processing=processing_step(s.processing, "preprocess.py"),
+        evaluation=processing_step(evaluation, "evaluate.py"),
         training_image=s.training.resolved_image(),
         training_instance_type=s.training.instance_type,
         training_instance_count=s.training.instance_count,

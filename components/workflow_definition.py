@@ -102,6 +102,20 @@ PROGRAM_ENV, DIRECTORY_ENV, REGION_ENV = "SAGEMAKER_PROGRAM", "SAGEMAKER_SUBMIT_
 
 
 @dataclass(frozen=True)
+class ProcessingStep:
+    """One processing job's container and size."""
+
+    image: str
+    entrypoint: tuple[str, ...]
+    arguments: tuple[str, ...]
+    """`ContainerArguments`: the workload script's paths, as SageMaker lays them out (see script_arguments)."""
+    instance_type: str
+    instance_count: int
+    volume_gb: int
+    max_runtime: int
+
+
+@dataclass(frozen=True)
 class WorkflowSpec:
     """What the definition needs: names and ARNs (all known before deployment) and the step settings."""
 
@@ -116,21 +130,10 @@ class WorkflowSpec:
     """`s3://.../code/<digest>/`: the workload's files, delivered to processing jobs at CODE_DIR."""
     source_archive_uri: str
     """`s3://.../code/<digest>.tar.gz`: the same files packed, for script-mode training and serving."""
-    processing_image: str
-    processing_entrypoint: tuple[str, ...]
-    processing_arguments: tuple[str, ...]
-    """`ContainerArguments`: the workload script's paths, as SageMaker lays them out (see script_arguments)."""
-    processing_instance_type: str
-    processing_instance_count: int
-    processing_volume_gb: int
-    processing_max_runtime: int
-    evaluation_image: str
-    evaluation_entrypoint: tuple[str, ...]
-    evaluation_arguments: tuple[str, ...]
-    evaluation_instance_type: str
-    evaluation_instance_count: int
-    evaluation_volume_gb: int
-    evaluation_max_runtime: int
+    processing: ProcessingStep
+    """Preprocess: the workload's preprocess.py."""
+    evaluation: ProcessingStep
+    """Evaluate: the workload's evaluate.py on the model and the test set."""
     training_image: str
     training_instance_type: str
     training_instance_count: int
@@ -265,50 +268,44 @@ def script_arguments(script: str) -> tuple[str, ...]:
 def _processing_job(
     spec: WorkflowSpec,
     step: str,
-    settings: tuple[str, tuple[str, ...], tuple[str, ...], str, int, int, int],
+    job: ProcessingStep,
     inputs: list[dict[str, Any]],
     outputs: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    image, entrypoint, arguments, instance_type, count, volume, runtime = settings
-    application: dict[str, Any] = {"ImageUri": image, "ContainerEntrypoint": list(entrypoint)}
-    if arguments:
-        application["ContainerArguments"] = list(arguments)
+    application: dict[str, Any] = {"ImageUri": job.image, "ContainerEntrypoint": list(job.entrypoint)}
+    if job.arguments:
+        application["ContainerArguments"] = list(job.arguments)
     return {
         "ProcessingJobName.$": _job_name(spec, step),
         "RoleArn": spec.sagemaker_role_arn,
         "AppSpecification": application,
         "ProcessingResources": {
-            "ClusterConfig": {"InstanceCount": count, "InstanceType": instance_type, "VolumeSizeInGB": volume}
+            "ClusterConfig": {
+                "InstanceCount": job.instance_count,
+                "InstanceType": job.instance_type,
+                "VolumeSizeInGB": job.volume_gb,
+            }
         },
         "ProcessingInputs": [_s3_input("code", CODE_DIR, spec.code_uri), *inputs],
         "ProcessingOutputConfig": {"Outputs": outputs},
-        "StoppingCondition": {"MaxRuntimeInSeconds": runtime},
+        "StoppingCondition": {"MaxRuntimeInSeconds": job.max_runtime},
         "Tags": _tags(spec),
     }
 
 
 def _preprocess(spec: WorkflowSpec) -> dict[str, Any]:
-    settings = (
-        spec.processing_image,
-        spec.processing_entrypoint,
-        spec.processing_arguments,
-        spec.processing_instance_type,
-        spec.processing_instance_count,
-        spec.processing_volume_gb,
-        spec.processing_max_runtime,
-    )
     return _task(
         spec,
         PROCESSING_JOB_SYNC,
         _processing_job(
             spec,
             "preprocess",
-            settings,
+            spec.processing,
             [_s3_input("raw", RAW_DIR, f"s3://{spec.bucket}/pipelines/{spec.prefix}/data/raw/")],
             [_s3_output(spec, split, f"{PROCESSING_DIR}/output/{split}", f"processed/{split}") for split in SPLITS],
         ),
         next_state="Train",
-        timeout=spec.processing_max_runtime + JOB_OVERHEAD_SECONDS,
+        timeout=spec.processing.max_runtime + JOB_OVERHEAD_SECONDS,
         retry_on=SAGEMAKER_RETRYABLE,
         result_selector={"jobName.$": "$.ProcessingJobName", "jobArn.$": "$.ProcessingJobArn"},
         result_path="$.preprocess",
@@ -317,22 +314,13 @@ def _preprocess(spec: WorkflowSpec) -> dict[str, Any]:
 
 
 def _evaluate_job(spec: WorkflowSpec) -> dict[str, Any]:
-    settings = (
-        spec.evaluation_image,
-        spec.evaluation_entrypoint,
-        spec.evaluation_arguments,
-        spec.evaluation_instance_type,
-        spec.evaluation_instance_count,
-        spec.evaluation_volume_gb,
-        spec.evaluation_max_runtime,
-    )
     return _task(
         spec,
         PROCESSING_JOB_SYNC,
         _processing_job(
             spec,
             "evaluate",
-            settings,
+            spec.evaluation,
             [
                 # The training job's model.tar.gz: an S3Prefix that is the object's own key delivers that object.
                 _s3_input("model", MODEL_DIR, uri_path="$.training.modelArtifacts"),
@@ -341,7 +329,7 @@ def _evaluate_job(spec: WorkflowSpec) -> dict[str, Any]:
             [_s3_output(spec, "evaluation", EVALUATION_DIR, "evaluation")],
         ),
         next_state="ReadMetric",
-        timeout=spec.evaluation_max_runtime + JOB_OVERHEAD_SECONDS,
+        timeout=spec.evaluation.max_runtime + JOB_OVERHEAD_SECONDS,
         retry_on=SAGEMAKER_RETRYABLE,
         result_selector={"jobName.$": "$.ProcessingJobName", "jobArn.$": "$.ProcessingJobArn"},
         result_path="$.evaluationJob",
@@ -496,7 +484,7 @@ def _register(spec: WorkflowSpec) -> dict[str, Any]:
 
 def execution_timeout(spec: WorkflowSpec) -> int:
     """Bounds the whole execution."""
-    jobs = spec.processing_max_runtime + spec.training_max_runtime + spec.evaluation_max_runtime
+    jobs = spec.processing.max_runtime + spec.training_max_runtime + spec.evaluation.max_runtime
     return jobs + 3 * JOB_OVERHEAD_SECONDS + EVALUATE_TIMEOUT_SECONDS + 2 * API_CALL_TIMEOUT_SECONDS
 
 

@@ -15,7 +15,6 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-ARCHIVE_NAME = "sourcedir.tar.gz"
 DIGEST_LENGTH = 16
 _SKIPPED_DIRECTORIES = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 
