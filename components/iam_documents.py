@@ -170,7 +170,25 @@ def sagemaker_execution_policy(
             "Resource": "*",
             "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
         },
+        *_rollback_alarms(ctx, names, deploy=deploy),
     )
+
+
+def _rollback_alarms(ctx: AwsContext, names: PipelineNames, *, deploy: bool) -> list[dict[str, Any]]:
+    """A blue/green update's auto-rollback reads its alarms as the model's execution role: "Ensure that your IAM
+    execution role has permission to perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms"
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html). The models the
+    deployment machine creates run as this role (CreateModel's ExecutionRoleArn)."""
+    if not deploy:
+        return []
+    return [
+        {
+            "Sid": "RollbackAlarms",
+            "Effect": "Allow",
+            "Action": "cloudwatch:DescribeAlarms",
+            "Resource": [ctx.arn("cloudwatch", f"alarm:{alarm}") for alarm in names.endpoint_alarms],
+        }
+    ]
 
 
 def evaluate_function_policy(ctx: AwsContext, names: PipelineNames, bucket: str, *, tracing: bool) -> Document:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from components import arns, iam_documents
 from components.arns import AwsContext, EnvironmentNames, PipelineNames
+from tools.mock_runtime.program import Plan
 
 CTX = AwsContext(partition="aws", region="eu-west-1", account_id="123456789012")
 NAMES = PipelineNames.of("tumor", "prod")
@@ -76,3 +79,23 @@ def test_a_pipeline_uses_only_its_own_environments_notification_key() -> None:
     alarms = iam_documents.notification_key_policy(CTX)["Statement"][-1]
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_the_models_execution_role_describes_exactly_its_rollback_alarms(plans: dict[str, Plan]) -> None:
+    """SageMaker's auto-rollback reads the alarms as the role passed to the model (the deployment machine's
+    CreateModel ExecutionRoleArn): that role may describe those alarms and no other; where nothing deploys, none."""
+    for stack, plan in plans.items():
+        statements = json.loads(plan.named("tumor-sagemaker-policy").inputs["policy"])["Statement"]
+        found = [s for s in statements if s["Action"] == "cloudwatch:DescribeAlarms"]
+        deploy = next((r for r in plan.resources if r.name == "tumor-deploy"), None)
+        if deploy is None:
+            assert found == [], stack
+            continue
+        definition = json.loads(deploy.inputs["definition"])
+        update = definition["States"]["UpdateEndpoint"]["Parameters"]
+        alarms = [a["AlarmName"] for a in update["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]]
+        create_model = definition["States"]["CreateModel"]["Parameters"]
+        assert create_model["ExecutionRoleArn"].endswith(f"role/tumor-{stack}-sagemaker")
+        assert [s["Resource"] for s in found] == [
+            [f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{alarm}" for alarm in alarms]
+        ], stack
