@@ -402,7 +402,10 @@ class StackSettings(_Model):
         if not value:
             raise ValueError("at least one tag is required (e.g. owner, cost-center)")
         if len(value) > MAX_TAGS:
-            raise ValueError(f"{len(value)} tags; AWS accepts at most {MAX_TAGS} on a resource")
+            raise ValueError(
+                f"{len(value)} tags; at most {MAX_TAGS} (AWS accepts 50 on a resource, and the jobs carry one more: "
+                "execution-arn)"
+            )
         for key, item in value.items():
             if not key or len(key) > 128 or len(item) > 256 or key.lower().startswith("aws:"):
                 raise ValueError(f"tag {key!r}: keys are 1-128 characters not starting with 'aws:', values <= 256")
@@ -462,8 +465,9 @@ WORKLOADS_DIR = "workloads"
 """Relative to the project directory, where the Pulumi CLI runs the program."""
 BOUNDED_METRICS = frozenset({"auc", "accuracy", "f1", "precision", "recall"})
 """Metrics that lie in [0, 1]: a threshold outside it is a model no training can pass."""
-MAX_TAGS = 50
-"""AWS's limit of tags on one resource (user tags; the provider's default tags count)."""
+MAX_TAGS = 49
+"""AWS's limit of 50 tags on one resource (user tags; the provider's default tags count), less the one tag the
+state machines add to what they create (`execution-arn`, workflow_definition.EXECUTION_TAG)."""
 PROVIDER_NAMESPACES = ("aws", "pulumi")
 """Config namespaces besides the project's: the provider the program uses, and Pulumi's own (`pulumi:tags`)."""
 

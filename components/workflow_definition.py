@@ -12,8 +12,12 @@ of the group is approved; checks the version is approved, creates a model from t
 config, creates the endpoint or updates it blue/green with automatic rollback on the pipeline's alarms, waits
 a bounded time for it to be in service, and notifies success or failure.
 
-Job names are `<prefix>-<step>-<run id>`, the run id being the MD5 of the execution ARN: unique per
-execution, at most 63 characters, and starting with the pipeline's prefix so that IAM can scope to them.
+Names of what a task creates (jobs, models, endpoint configs) are `<prefix>-<step>-<attempt id>`, the attempt id
+the MD5 of the execution ARN, its redrive count and the state's retry count: a retry (after a create whose response
+was lost) or a redrive (after an abort or a timeout) never asks for a name SageMaker already holds. They are at
+most 63 characters and start with the pipeline's prefix, so that IAM can scope to them; each carries the tag
+`execution-arn`, and the execution's output names each one. S3 keys use the run id (the MD5 of the execution ARN
+alone): a retried or redriven step reads and writes the same run's files.
 """
 
 from __future__ import annotations
@@ -39,6 +43,14 @@ SNS_PUBLISH = "sns:publish"
 
 STEP_TAGS = {"preprocess": "prep", "train": "train", "evaluate": "eval", "model": "model", "deploy": "deploy"}
 RUN_ID = "$.run.id"
+# Step Functions' context object has `Execution.RedriveCount` (0 until a redrive) and `State.RetryCount` (0 on a
+# state's first attempt): https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html.
+# Intrinsics nest (States.Hash of States.Format), so the id stays 32 characters however many attempts there are.
+ATTEMPT_ID = (
+    "States.Hash(States.Format('{}/{}/{}', $$.Execution.Id, $$.Execution.RedriveCount, $$.State.RetryCount), 'MD5')"
+)
+EXECUTION_TAG = "execution-arn"
+"""Tag on every job, model and endpoint config a task creates: the execution that created it."""
 FAILED_ERROR = "PipelineFailed"
 DEPLOY_FAILED_ERROR = "DeploymentFailed"
 NOT_APPROVED_ERROR = "ModelNotApproved"
@@ -182,9 +194,14 @@ def task_resource(partition: str, integration: str) -> str:
     return f"arn:{partition}:states:::{integration}"
 
 
-def _job_name(spec: WorkflowSpec, step: str) -> str:
+def attempt_name(prefix: str, step: str) -> str:
+    """`<prefix>-<step>-<attempt id>`, evaluated in the creating task's own Parameters (where RetryCount counts)."""
     # Only [a-z0-9-] in the prefix, so it needs no escaping inside States.Format's template.
-    return f"States.Format('{spec.prefix}-{STEP_TAGS[step]}-{{}}', {RUN_ID})"
+    return f"States.Format('{prefix}-{STEP_TAGS[step]}-{{}}', {ATTEMPT_ID})"
+
+
+def _job_name(spec: WorkflowSpec, step: str) -> str:
+    return attempt_name(spec.prefix, step)
 
 
 def _run_uri(spec: WorkflowSpec, suffix: str, *args: str) -> str:
@@ -208,7 +225,11 @@ def _to_failure() -> list[dict[str, Any]]:
 
 
 def _tags(spec: WorkflowSpec | DeploySpec) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in spec.tags]
+    """The stack's tags, and the execution that created the resource."""
+    return [
+        *({"Key": key, "Value": value} for key, value in spec.tags),
+        {"Key": EXECUTION_TAG, "Value.$": "$$.Execution.Id"},
+    ]
 
 
 def _task(
@@ -554,9 +575,9 @@ def _notify_failure(
     }
 
 
-def _deploy_name(spec: DeploySpec, step: str) -> str:
-    """`<prefix>-<step>-<run id>`, the run id the MD5 of the deployment's execution ARN."""
-    return f"States.Format('{spec.prefix}-{STEP_TAGS[step]}-{{}}', States.Hash($$.Execution.Id, 'MD5'))"
+_NAME_FROM_ARN = "States.ArrayGetItem(States.StringSplit({}, '/'), 1)"
+"""A SageMaker model's or endpoint config's name, from its ARN (`arn:...:model/<name>`; the names are lower-case,
+as SageMaker writes them in ARNs)."""
 
 
 def deploy_timeout(spec: DeploySpec) -> int:
@@ -573,13 +594,8 @@ def _deploy_approval_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
     return {
         "Initialize": {
             "Type": "Pass",
-            "Comment": "The approved version, and the names this deployment creates.",
-            "Parameters": {
-                "packageArn.$": "$.detail.ModelPackageArn",
-                "modelName.$": _deploy_name(spec, "model"),
-                "endpointConfigName.$": _deploy_name(spec, "deploy"),
-                "polls": 0,
-            },
+            "Comment": "The approved version, and the count of polls of the endpoint.",
+            "Parameters": {"packageArn.$": "$.detail.ModelPackageArn", "polls": 0},
             "ResultPath": "$.run",
             "Next": "DescribeModelPackage",
         },
@@ -629,7 +645,7 @@ def _deploy_approval_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
             spec,
             CREATE_MODEL,
             {
-                "ModelName.$": "$.run.modelName",
+                "ModelName.$": attempt_name(spec.prefix, "model"),
                 "ExecutionRoleArn": spec.sagemaker_role_arn,
                 "PrimaryContainer": {"ModelPackageName.$": "$.run.packageArn"},
                 "Tags": _tags(spec),
@@ -637,7 +653,7 @@ def _deploy_approval_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
             next_state="CreateEndpointConfig",
             timeout=API_CALL_TIMEOUT_SECONDS,
             retry_on=SAGEMAKER_RETRYABLE,
-            result_selector={"modelArn.$": "$.ModelArn"},
+            result_selector={"modelArn.$": "$.ModelArn", "modelName.$": _NAME_FROM_ARN.format("$.ModelArn")},
             result_path="$.model",
             comment="A model from the approved version (its inference container and model data).",
         ),
@@ -676,17 +692,17 @@ def _update_endpoint(spec: DeploySpec, endpoint: dict[str, str]) -> dict[str, An
 
 def _deploy_serving_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
     """A model and an endpoint config from the version; then create the endpoint, or update it blue/green."""
-    endpoint = {"EndpointName": spec.endpoint_name, "EndpointConfigName.$": "$.run.endpointConfigName"}
+    endpoint = {"EndpointName": spec.endpoint_name, "EndpointConfigName.$": "$.endpointConfig.endpointConfigName"}
     return {
         "CreateEndpointConfig": _task(
             spec,
             CREATE_ENDPOINT_CONFIG,
             {
-                "EndpointConfigName.$": "$.run.endpointConfigName",
+                "EndpointConfigName.$": attempt_name(spec.prefix, "deploy"),
                 "ProductionVariants": [
                     {
                         "VariantName": "primary",
-                        "ModelName.$": "$.run.modelName",
+                        "ModelName.$": "$.model.modelName",
                         "InstanceType": spec.instance_type,
                         "InitialInstanceCount": spec.instance_count,
                     }
@@ -696,7 +712,10 @@ def _deploy_serving_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
             next_state="FindEndpoint",
             timeout=API_CALL_TIMEOUT_SECONDS,
             retry_on=SAGEMAKER_RETRYABLE,
-            result_selector={"endpointConfigArn.$": "$.EndpointConfigArn"},
+            result_selector={
+                "endpointConfigArn.$": "$.EndpointConfigArn",
+                "endpointConfigName.$": _NAME_FROM_ARN.format("$.EndpointConfigArn"),
+            },
             result_path="$.endpointConfig",
             comment="Describe how the model is served.",
         ),
@@ -750,12 +769,7 @@ def _deploy_waiting_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
         ),
         "CountPoll": {
             "Type": "Pass",
-            "Parameters": {
-                "packageArn.$": "$.run.packageArn",
-                "modelName.$": "$.run.modelName",
-                "endpointConfigName.$": "$.run.endpointConfigName",
-                "polls.$": "States.MathAdd($.run.polls, 1)",
-            },
+            "Parameters": {"packageArn.$": "$.run.packageArn", "polls.$": "States.MathAdd($.run.polls, 1)"},
             "ResultPath": "$.run",
             "Next": "EndpointReady",
         },
@@ -765,7 +779,7 @@ def _deploy_waiting_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
                 {
                     "And": [
                         {"Variable": "$.endpoint.status", "StringEquals": "InService"},
-                        {"Variable": "$.endpoint.config", "StringEqualsPath": "$.run.endpointConfigName"},
+                        {"Variable": "$.endpoint.config", "StringEqualsPath": "$.endpointConfig.endpointConfigName"},
                     ],
                     "Next": "NotifyDeployed",
                 },

@@ -298,23 +298,51 @@ def test_the_approval_rule_matches_only_approved_versions_of_its_group() -> None
     assert not pattern.matches_event(event("other", "Approved"))
 
 
-def test_job_names_are_unique_per_execution_start_with_the_prefix_and_fit_sagemaker() -> None:
-    from components.settings import MAX_PREFIX_LENGTH
+CREATES = [
+    ("train", "Preprocess", "ProcessingJobName", "CreateProcessingJobRequest"),
+    ("train", "Train", "TrainingJobName", "CreateTrainingJobRequest"),
+    ("train", "Evaluate", "ProcessingJobName", "CreateProcessingJobRequest"),
+    ("deploy", "CreateModel", "ModelName", "CreateModelInput"),
+    ("deploy", "CreateEndpointConfig", "EndpointConfigName", "CreateEndpointConfigInput"),
+]
 
-    spec = replace(SPEC, prefix="p" * MAX_PREFIX_LENGTH)
-    states = build_definition(spec)["States"]
-    assert states["Initialize"]["Parameters"]["id.$"] == "States.Hash($$.Execution.Id, 'MD5')"
-    for state, key in (("Preprocess", "ProcessingJobName.$"), ("Train", "TrainingJobName.$")):
-        match = re.fullmatch(r"States\.Format\('([a-z0-9-]+)-\{\}', \$\.run\.id\)", states[state]["Parameters"][key])
-        assert match and match[1].startswith(spec.prefix + "-"), state
-        assert len(match[1]) + 1 + 32 <= 63, state  # an MD5 in hex is 32 characters
-    deploy = build_deploy_definition(replace(DEPLOY, prefix=spec.prefix))["States"]["Initialize"]["Parameters"]
-    for key in ("modelName.$", "endpointConfigName.$"):
-        match = re.fullmatch(
-            r"States\.Format\('([a-z0-9-]+)-\{\}', States\.Hash\(\$\$\.Execution\.Id, 'MD5'\)\)", deploy[key]
-        )
-        assert match and match[1].startswith(spec.prefix + "-"), key
-        assert len(match[1]) + 1 + 32 <= 63, key
+
+@pytest.mark.parametrize(("machine", "state", "key", "shape"), CREATES)
+def test_a_retry_or_a_redrive_never_asks_for_a_name_sagemaker_holds(
+    machine: str, state: str, key: str, shape: str
+) -> None:
+    """Each Create* names what it creates from the execution, its redrive count and the state's retry count (the
+    context object's own fields), within SageMaker's length and pattern, with the pipeline's prefix at its head."""
+    from components.settings import MAX_PREFIX_LENGTH
+    from tools.run_local.paths import evaluate
+
+    prefix = "p" * MAX_PREFIX_LENGTH
+    definition = (
+        build_definition(replace(SPEC, prefix=prefix))
+        if machine == "train"
+        else build_deploy_definition(replace(DEPLOY, prefix=prefix))
+    )
+    expression = definition["States"][state]["Parameters"][f"{key}.$"]
+    member = botocore.session.get_session().get_service_model("sagemaker").shape_for(shape).members[key]
+    names = set()
+    for redrives, retries in ((0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (2, 0)):
+        execution = {"Id": "arn:aws:states:eu-west-1:1:execution:m:e", "RedriveCount": redrives}
+        name = evaluate(expression, {}, {"Execution": execution, "State": {"RetryCount": retries}})
+        assert name.startswith(prefix + "-")
+        assert len(name) <= member.metadata["max"] and re.fullmatch(member.metadata["pattern"], name), name
+        names.add(name)
+    assert len(names) == 6  # every attempt its own name
+    other = {"Id": "arn:aws:states:eu-west-1:1:execution:m:f", "RedriveCount": 0}
+    assert evaluate(expression, {}, {"Execution": other, "State": {"RetryCount": 0}}) not in names
+
+
+def test_what_a_task_creates_carries_the_execution_that_created_it() -> None:
+    for machine, state, _, _ in CREATES:
+        definition = build_definition(SPEC) if machine == "train" else build_deploy_definition(DEPLOY)
+        tags = definition["States"][state]["Parameters"]["Tags"]
+        assert {"Key": "execution-arn", "Value.$": "$$.Execution.Id"} in tags
+    # S3 keys stay the run's own across retries and redrives: the run id is the execution's alone.
+    assert build_definition(SPEC)["States"]["Initialize"]["Parameters"]["id.$"] == "States.Hash($$.Execution.Id, 'MD5')"
 
 
 def _concrete(value: Any) -> Any:

@@ -202,8 +202,10 @@ class Run:
         self.definition = build_definition(spec)
         self.outcome = Outcome(pipeline.settings.name, spec.metric, spec.threshold)
         arn = pipeline.context.arn("states", f"execution:{pipeline.names.state_machine}:local")
+        # The context object as a first execution's first attempts see it (no redrive, no retry).
         self.context = {
-            "Execution": {"Id": arn, "Name": "local"},
+            "Execution": {"Id": arn, "Name": "local", "RedriveCount": 0},
+            "State": {"RetryCount": 0},
             "StateMachine": {"Name": pipeline.names.state_machine},
         }
         self.requests: dict[str, dict[str, Any]] = {}

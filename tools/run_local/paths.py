@@ -1,6 +1,7 @@
 """The few Amazon States Language pieces the local run evaluates: reference paths (`$.a.b`, `$$.Execution.Id`),
-the intrinsics the training definition uses (`States.Format`, `States.Hash`), `ResultSelector`, `ResultPath` and
-a Choice state's numeric rules (Step Functions developer guide: "Paths", "Intrinsic functions", "Choice").
+the intrinsics the definitions use (`States.Format`, `States.Hash`, `States.StringSplit`, `States.ArrayGetItem`,
+`States.MathAdd`, nested), `ResultSelector`, `ResultPath` and a Choice state's numeric rules (Step Functions
+developer guide: "Paths", "Intrinsic functions", "Choice").
 
 Anything else is refused with one line, not guessed: the local run must not pass where the engine would not.
 """
@@ -8,11 +9,10 @@ Anything else is refused with one line, not guessed: the local run must not pass
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 
-_FORMAT = re.compile(r"^States\.Format\('((?:[^'\\]|\\.)*)'((?:\s*,\s*[^,()]+)*)\)$")
-_HASH = re.compile(r"^States\.Hash\(\s*([^,()]+?)\s*,\s*'(MD5|SHA-1|SHA-256|SHA-384|SHA-512)'\s*\)$")
 _ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
 NUMERIC_RULES = {
     "NumericGreaterThanEquals": lambda value, bound: value >= bound,
@@ -40,22 +40,73 @@ def reference(path: str, data: Any, context: dict[str, Any]) -> Any:
     return value
 
 
+def _split_arguments(text: str) -> list[str]:
+    """An intrinsic's arguments: commas at depth 0, outside quoted strings."""
+    arguments, depth, quoted, current = [], 0, False, ""
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quoted and char == "\\":
+            current += text[index : index + 2]
+            index += 2
+            continue
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        if char == "," and depth == 0 and not quoted:
+            arguments.append(current.strip())
+            current = ""
+        else:
+            current += char
+        index += 1
+    if current.strip():
+        arguments.append(current.strip())
+    return arguments
+
+
+def _intrinsic(name: str, arguments: list[Any], text: str) -> Any:
+    if name == "States.Format":
+        template, values = str(arguments[0]), arguments[1:]
+        pieces = template.split("{}")
+        if len(pieces) - 1 != len(values):
+            raise LocalRunError(f"{text}: {len(pieces) - 1} placeholders for {len(values)} arguments")
+        return "".join(piece + (_text(values[i]) if i < len(values) else "") for i, piece in enumerate(pieces))
+    if name == "States.Hash" and len(arguments) == 2 and arguments[1] in _ALGORITHMS:
+        return hashlib.new(_ALGORITHMS[arguments[1]], _text(arguments[0]).encode(), usedforsecurity=False).hexdigest()
+    if name == "States.StringSplit" and len(arguments) == 2:
+        return [part for part in re.split("[" + re.escape(str(arguments[1])) + "]", str(arguments[0])) if part]
+    if name == "States.ArrayGetItem" and len(arguments) == 2:
+        return arguments[0][int(arguments[1])]
+    if name == "States.MathAdd" and len(arguments) == 2:
+        return arguments[0] + arguments[1]
+    raise LocalRunError(f"the local run does not evaluate {text[:60]!r}")
+
+
+def _text(value: Any) -> str:
+    """A value as States.Format and States.Hash render it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def evaluate(expression: str, data: Any, context: dict[str, Any]) -> Any:
-    """A `.$` value: a reference path or one of the intrinsics the definitions use."""
+    """A `.$` value or an intrinsic's argument: a reference path, a quoted string, a number or an intrinsic
+    (nested ones included)."""
     text = expression.strip()
     if text.startswith("$"):
         return reference(text, data, context)
-    if match := _FORMAT.match(text):
-        template = match.group(1).replace("\\'", "'")
-        arguments = [evaluate(a, data, context) for a in re.split(r"\s*,\s*", match.group(2).strip(" ,")) if a]
-        pieces = template.split("{}")
-        if len(pieces) - 1 != len(arguments):
-            raise LocalRunError(f"{text}: {len(pieces) - 1} placeholders for {len(arguments)} arguments")
-        return "".join(piece + (str(arguments[i]) if i < len(arguments) else "") for i, piece in enumerate(pieces))
-    if match := _HASH.match(text):
-        value = str(evaluate(match.group(1), data, context))
-        return hashlib.new(_ALGORITHMS[match.group(2)], value.encode(), usedforsecurity=False).hexdigest()
-    raise LocalRunError(f"the local run does not evaluate {text[:60]!r}")
+    if text.startswith("'") and text.endswith("'") and len(text) >= 2:
+        return re.sub(r"\\(.)", r"\1", text[1:-1])
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    match = re.fullmatch(r"(States\.[A-Za-z]+)\((.*)\)", text, re.S)
+    if match is None:
+        raise LocalRunError(f"the local run does not evaluate {text[:60]!r}")
+    arguments = [evaluate(argument, data, context) for argument in _split_arguments(match.group(2))]
+    return _intrinsic(match.group(1), arguments, text)
 
 
 def parameters(template: Any, data: Any, context: dict[str, Any]) -> Any:

@@ -185,9 +185,17 @@ def _worker() -> type[Any]:
     from moto.stepfunctions.parser.backend.execution_worker import SyncExecutionWorker
 
     class Worker(SyncExecutionWorker):
+        redrive_count = 0
+        """What `$$.Execution.RedriveCount` says (the context object has it; moto's engine leaves it out)."""
+
         def _get_evaluation_entrypoint(self) -> EvalComponent:
             tree = _parse_tree(self._evaluation_details.state_machine_details.definition)
             return Preprocessor().visit(tree)  # fresh components: no state carries over between executions
+
+        def _get_evaluation_environment(self) -> Any:
+            env = super()._get_evaluation_environment()
+            env.states.context_object.context_object_data["Execution"]["RedriveCount"] = self.redrive_count
+            return env
 
     return Worker
 
