@@ -542,20 +542,7 @@ def _resource_statements(own: dict[str, list[str]], bucket: str, pipelines: list
     """The pipelines' bucket, functions, log groups, state machines, topics and alarms."""
     statements: list[Document] = [
         _bucket_statement(bucket),
-        {
-            # BucketObjectv2: written, read back with its tags (the provider's default tags), replaced, deleted.
-            "Sid": "UploadedCodeAndData",
-            "Effect": "Allow",
-            "Action": [
-                "s3:PutObject",
-                "s3:GetObject",
-                "s3:GetObjectVersion",
-                "s3:GetObjectTagging",
-                "s3:PutObjectTagging",
-                "s3:DeleteObject",
-            ],
-            "Resource": own["objects"],
-        },
+        *_upload_statements(own, bucket),
         {
             "Sid": "EvaluationFunctions",
             "Effect": "Allow",
@@ -613,6 +600,36 @@ def _resource_statements(own: dict[str, list[str]], bucket: str, pipelines: list
         *_notification_statements(own, pipelines),
     ]
     return statements
+
+
+def _upload_statements(own: dict[str, list[str]], bucket: str) -> list[Document]:
+    """The objects the program uploads into the artifacts bucket: the workload's code and the example data."""
+    return [
+        {
+            # BucketObjectv2: written, read back with its tags (the provider's default tags), replaced, deleted;
+            # in a versioned bucket the provider deletes every version of the key (terraform-provider-aws,
+            # internal/service/s3/object.go: deleteAllObjectVersions lists them, then deletes each).
+            "Sid": "UploadedCodeAndData",
+            "Effect": "Allow",
+            "Action": [
+                "s3:PutObject",
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:GetObjectTagging",
+                "s3:PutObjectTagging",
+                "s3:DeleteObject",
+                "s3:DeleteObjectVersion",
+            ],
+            "Resource": own["objects"],
+        },
+        {
+            "Sid": "ListUploadedVersions",
+            "Effect": "Allow",
+            "Action": "s3:ListBucketVersions",
+            "Resource": bucket,
+            "Condition": {"StringLike": {"s3:prefix": [o.split("/", 1)[1] for o in own["objects"]]}},
+        },
+    ]
 
 
 def _registry_and_schedule_statements(own: dict[str, list[str]]) -> list[Document]:

@@ -96,27 +96,47 @@ SAGEMAKER_READ_PREFIXES = ("code/", "data/raw/", "runs/")
 def sagemaker_execution_policy(
     ctx: AwsContext, names: PipelineNames, bucket: str, images: list[tuple[str, str, str]], *, deploy: bool
 ) -> Document:
-    """What the processing, training and hosting containers may do: read and write the pipeline's prefix,
-    pull its images, write its own log streams and metrics.
+    """What the processing, training and hosting containers may do: read the pipeline's code, data and runs and
+    write its runs, pull its images, write its own log streams and metrics.
 
     https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html (CreateProcessingJob,
     CreateTrainingJob and CreateModel API: Execution Role Permissions)
     """
-    bucket_arn = arns.s3_bucket_arn(ctx, bucket)
-    log_streams = [
-        arns.log_group_arn(ctx, f"/aws/sagemaker/{group}") + f":log-stream:{names.prefix}-*"
-        for group in ("ProcessingJobs", "TrainingJobs")
-    ]
-    log_groups = [arns.log_group_arn(ctx, f"/aws/sagemaker/{group}") for group in ("ProcessingJobs", "TrainingJobs")]
-    if deploy:
-        endpoint_group = arns.log_group_arn(ctx, f"/aws/sagemaker/Endpoints/{names.endpoint}")
-        log_groups.append(endpoint_group)
-        log_streams.append(f"{endpoint_group}:log-stream:*")
     repositories = sorted({arns.ecr_repository_arn(ctx, *image) for image in images})
-    # What the jobs and models read: the workload's code (code/), the raw data (data/raw/) and each run's own
-    # files (runs/: splits, model, evaluation). They write only under runs/.
-    read = [f"{names.s3_prefix}{part}" for part in SAGEMAKER_READ_PREFIXES]
     return document(
+        *_pipeline_storage(ctx, names, bucket),
+        {
+            "Sid": "PullImages",
+            "Effect": "Allow",
+            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+            "Resource": repositories,
+        },
+        {
+            # Accepts only "*" (Service Authorization Reference, Amazon ECR).
+            "Sid": "EcrLogin",
+            "Effect": "Allow",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*",
+        },
+        *_own_logs(ctx, names, deploy=deploy),
+        {
+            # Accepts only "*"; the namespace condition keeps it to SageMaker's own metrics.
+            "Sid": "JobMetrics",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+        },
+        *_rollback_alarms(ctx, names, deploy=deploy),
+    )
+
+
+def _pipeline_storage(ctx: AwsContext, names: PipelineNames, bucket: str) -> list[dict[str, Any]]:
+    """What the jobs and models read: the workload's code (code/), the raw data (data/raw/) and each run's own
+    files (runs/: splits, model, evaluation). They write only under runs/."""
+    bucket_arn = arns.s3_bucket_arn(ctx, bucket)
+    read = [f"{names.s3_prefix}{part}" for part in SAGEMAKER_READ_PREFIXES]
+    return [
         {
             "Sid": "ReadCodeDataAndRuns",
             "Effect": "Allow",
@@ -137,24 +157,29 @@ def sagemaker_execution_policy(
             "Resource": bucket_arn,
             "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in read]}},
         },
-        {
-            "Sid": "PullImages",
-            "Effect": "Allow",
-            "Action": ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-            "Resource": repositories,
-        },
-        {
-            # Accepts only "*" (Service Authorization Reference, Amazon ECR).
-            "Sid": "EcrLogin",
-            "Effect": "Allow",
-            "Action": "ecr:GetAuthorizationToken",
-            "Resource": "*",
-        },
+    ]
+
+
+def _own_logs(ctx: AwsContext, names: PipelineNames, *, deploy: bool) -> list[dict[str, Any]]:
+    """The jobs' (and the endpoint's) log groups and their own streams."""
+    log_streams = [
+        arns.log_group_arn(ctx, f"/aws/sagemaker/{group}") + f":log-stream:{names.prefix}-*"
+        for group in ("ProcessingJobs", "TrainingJobs")
+    ]
+    groups = [arns.log_group_arn(ctx, f"/aws/sagemaker/{group}") for group in ("ProcessingJobs", "TrainingJobs")]
+    if deploy:
+        endpoint_group = arns.log_group_arn(ctx, f"/aws/sagemaker/Endpoints/{names.endpoint}")
+        groups.append(endpoint_group)
+        log_streams.append(f"{endpoint_group}:log-stream:*")
+    # Each group also as `<group>:*`, the form CloudWatch Logs checks CreateLogGroup and DescribeLogStreams
+    # against ("Identity-based policies for CloudWatch Logs": use the trailing `:*`), so that a fresh account's
+    # first job can create /aws/sagemaker/ProcessingJobs and its logs are there to read.
+    return [
         {
             "Sid": "OwnLogGroups",
             "Effect": "Allow",
             "Action": ["logs:CreateLogGroup", "logs:DescribeLogStreams"],
-            "Resource": log_groups,
+            "Resource": [form for group in groups for form in (group, f"{group}:*")],
         },
         {
             "Sid": "OwnLogStreams",
@@ -162,16 +187,7 @@ def sagemaker_execution_policy(
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Resource": log_streams,
         },
-        {
-            # Accepts only "*"; the namespace condition keeps it to SageMaker's own metrics.
-            "Sid": "JobMetrics",
-            "Effect": "Allow",
-            "Action": "cloudwatch:PutMetricData",
-            "Resource": "*",
-            "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-        },
-        *_rollback_alarms(ctx, names, deploy=deploy),
-    )
+    ]
 
 
 def _rollback_alarms(ctx: AwsContext, names: PipelineNames, *, deploy: bool) -> list[dict[str, Any]]:

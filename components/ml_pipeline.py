@@ -331,23 +331,29 @@ class MlPipeline(pulumi.ComponentResource):
             )
         return topic
 
-    def _object(self, suffix: str, key: str, **content: pulumi.Input[str] | pulumi.Asset) -> aws.s3.BucketObjectv2:
+    def _object(
+        self, suffix: str, key: str, *, retain: bool = False, **content: pulumi.Input[str] | pulumi.Asset
+    ) -> aws.s3.BucketObjectv2:
+        opts = self._child(*([self._bucket] if self._bucket is not None else []))
         return aws.s3.BucketObjectv2(
             f"{self._name}-{suffix}",
             bucket=self._args.bucket_name,
             key=key,
-            opts=self._child(*([self._bucket] if self._bucket is not None else [])),
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(retain_on_delete=retain)),
             **content,  # type: ignore[arg-type]
         )
 
     def _code(self) -> list[aws.s3.BucketObjectv2]:
         """The workload's files under `code/<digest>/` (processing jobs) and packed as `code/<digest>.tar.gz`
-        (script-mode training and serving): a changed file is a new key, so a running execution keeps its code."""
+        (script-mode training and serving). A changed file is a new key, and the old keys are kept
+        (retain_on_delete): executions running when the code changes, and every registered model version (its
+        SAGEMAKER_SUBMIT_DIRECTORY names the archive it was trained with), still find their code."""
         workload, code = self._args.workload, self._args.code
         objects = [
             self._object(
                 f"code-{path.replace('/', '-')}",
                 code.files_key + path,
+                retain=True,
                 content_base64=base64.b64encode(content).decode(),
                 content_type="text/x-python" if path.endswith(".py") else "application/octet-stream",
             )
@@ -355,7 +361,9 @@ class MlPipeline(pulumi.ComponentResource):
         ]
         archive = base64.b64encode(workload.archive()).decode()
         objects.append(
-            self._object("code-archive", code.archive_key, content_base64=archive, content_type="application/gzip")
+            self._object(
+                "code-archive", code.archive_key, retain=True, content_base64=archive, content_type="application/gzip"
+            )
         )
         return objects
 

@@ -95,6 +95,11 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         response = client.get_object(Bucket=bucket, Key=key)
     except client.exceptions.NoSuchKey:
         raise InvalidEvaluationReport(f"no report at {event['reportUri']}") from None
+    except Exception as exc:
+        # Without s3:ListBucket (the role has none), S3 answers a missing key with AccessDenied, not NoSuchKey.
+        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "AccessDenied":
+            raise
+        raise InvalidEvaluationReport(f"no report at {event['reportUri']} (or not readable)") from None
     if int(response.get("ContentLength", 0)) > MAX_REPORT_BYTES * 10:
         raise InvalidEvaluationReport(f"{key} is larger than {MAX_REPORT_BYTES * 10} bytes")
     report = read_report(response["Body"].read(), key)

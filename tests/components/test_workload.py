@@ -166,3 +166,10 @@ def test_the_sagemaker_role_reads_what_the_jobs_read_and_writes_only_where_they_
         assert any(fnmatch.fnmatchcase(key + "x", pattern) for pattern in reads), key
     for key in outputs:
         assert any(fnmatch.fnmatchcase(key + "/x", pattern) for pattern in writes), key
+
+
+def test_old_code_stays_for_running_executions_and_registered_versions(plans: dict[str, Plan]) -> None:
+    """A code change replaces the objects; the old ones must stay, since a running execution and every registered
+    version (its SAGEMAKER_SUBMIT_DIRECTORY) still name them. The example data is the stack's to remove."""
+    for item in plans["dev"].of_type("aws:s3/bucketObjectv2:BucketObjectv2"):
+        assert item.options["retainOnDelete"] == ("/code/" in item.inputs["key"]), item.inputs["key"]

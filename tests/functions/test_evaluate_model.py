@@ -177,3 +177,20 @@ def test_bad_input_raises_the_named_error(event: dict[str, Any], message: str) -
     with pytest.raises(evaluate.InvalidEvaluationReport) as caught:
         evaluate.handler(event)
     assert message in str(caught.value)
+
+
+def test_a_missing_report_read_without_list_permission_is_the_named_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The function's role has no s3:ListBucket, so S3 answers a missing key with AccessDenied, not NoSuchKey."""
+    from botocore.exceptions import ClientError
+
+    class Denying:
+        class exceptions:
+            NoSuchKey = type("NoSuchKey", (Exception,), {})
+
+        def get_object(self, **_: Any) -> None:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject")
+
+    monkeypatch.setattr(evaluate, "_client", Denying)
+    uri = f"{PREFIX}runs/abc/evaluation/evaluation.json"
+    with pytest.raises(evaluate.InvalidEvaluationReport, match=r"no report at .*evaluation.json \(or not readable\)"):
+        evaluate.handler({"reportUri": uri, "metric": "auc"})

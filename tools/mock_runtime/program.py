@@ -228,6 +228,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 source=_source(request),
                 options={
                     "protect": request.protect,
+                    "retainOnDelete": request.retainOnDelete,
                     # Only when the program set it: the engine sends deleteBeforeReplaceDefined = false
                     # otherwise, and the SDK then reads deleteBeforeReplace as None.
                     **(

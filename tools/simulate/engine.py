@@ -194,7 +194,8 @@ def _worker() -> type[Any]:
 
         def _get_evaluation_environment(self) -> Any:
             env = super()._get_evaluation_environment()
-            env.states.context_object.context_object_data["Execution"]["RedriveCount"] = self.redrive_count
+            execution: dict[str, Any] = env.states.context_object.context_object_data["Execution"]  # type: ignore[assignment]
+            execution["RedriveCount"] = self.redrive_count
             return env
 
     return Worker

@@ -52,7 +52,7 @@ def load_test(folder: str) -> tuple:
     return data[:, 1:], data[:, 0]
 
 
-def _spread(metric, labels: np.ndarray, scores: np.ndarray, seed: int) -> float:
+def _spread(metric, labels: np.ndarray, scores: np.ndarray, seed: int) -> float | None:
     """The metric's standard deviation over bootstrap resamples of the test set."""
     rng = np.random.default_rng(seed)
     values = []
@@ -60,7 +60,7 @@ def _spread(metric, labels: np.ndarray, scores: np.ndarray, seed: int) -> float:
         index = rng.integers(0, len(labels), len(labels))
         if len(np.unique(labels[index])) == 2:
             values.append(metric(labels[index], scores[index]))
-    return float(np.std(values)) if values else float("nan")
+    return float(np.std(values)) if values else None  # JSON null: NaN is not JSON for other readers
 
 
 def report(labels: np.ndarray, probabilities: np.ndarray, seed: int = 0) -> dict:
