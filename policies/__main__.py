@@ -25,6 +25,7 @@ from policies import (  # noqa: E402
     escalation,
     foreign_roles,
     iam,
+    notifications,
     passrole,
     resource_policies,
     stepfunctions,
@@ -47,5 +48,6 @@ PolicyPack(
         *storage.POLICIES,
         *cloudwatch.POLICIES,
         *tagging.POLICIES,
+        *notifications.POLICIES,
     ],
 )
