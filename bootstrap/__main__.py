@@ -41,10 +41,12 @@ from github_access import (
     boundary_policy,
     deploy_policy,
     deploy_subjects,
+    environment_arns,
     github_trust_policy,
     oidc_provider_arn,
     preview_policy,
     preview_subjects,
+    reaches,
     state_bucket_statements,
 )
 
@@ -63,6 +65,7 @@ if "site-packages" in Path(components.__file__).parts:
     )
 from components import arns, iam_documents
 from components.artifacts_bucket import ArtifactsBucket, ArtifactsBucketArgs
+from components.iam_documents import chunks
 from components.ml_pipeline import MlPipelineArgs, pipelines_of
 from components.settings import settings_of_stack_file
 
@@ -111,6 +114,9 @@ account = Account(
     account_id=aws.get_caller_identity().account_id,
 )
 
+MANAGED_POLICIES_PER_ROLE = 10
+"""IAM's default quota of managed policies attached to one role (raisable to 20): "IAM and AWS STS quotas"."""
+
 # Every setting is checked before the first resource: a mistake fails with one line and changes nothing.
 pipelines = {environment: pipelines_in(environment) for environment in environments}
 # A deploy role's resources are `<pipeline>-<environment>-*`: one environment's prefix must never start another's
@@ -127,6 +133,35 @@ for environment, found in pipelines.items():
                     f"{mine.names.prefix}- of stacks/Pulumi.{environment}.yaml, so {environment}'s deploy role "
                     "would reach its resources; rename one pipeline"
                 )
+
+# Each boundary names its environment's resources by pattern (`*-<environment>`, github_access.boundary_policy):
+# no other environment of this account may have a resource such a pattern matches.
+boundaries = {e: boundary_policy(account, arns.EnvironmentNames(project, e), found) for e, found in pipelines.items()}
+for environment, ceiling in boundaries.items():
+    for other, theirs in pipelines.items():
+        reached = reaches(ceiling, environment_arns(account, theirs)) if other != environment else None
+        if reached is not None:
+            raise pulumi.RunError(
+                f"stacks/Pulumi.{other}.yaml: {reached} would be within {environment}'s permissions boundary "
+                f"(its names are *-{environment}); rename the pipeline so that no name of it holds -{environment}-"
+            )
+
+try:
+    state_bucket_name = arns.bucket_name(project, "state", account)
+    logs_bucket_name = arns.bucket_name(project, "state-logs", account)
+except ValueError as exc:
+    raise pulumi.RunError(f"bootstrap/Pulumi.{pulumi.get_stack()}.yaml: project: {exc}") from None
+deploy_chunks = {
+    e: chunks(deploy_policy(account, project, e, state_bucket_name, found)) for e, found in pipelines.items()
+}
+for environment, found_chunks in deploy_chunks.items():
+    if len(found_chunks) > MANAGED_POLICIES_PER_ROLE:
+        raise pulumi.RunError(
+            f"stacks/Pulumi.{environment}.yaml: the deploy role of {environment} needs {len(found_chunks)} managed "
+            f"policies of 6,144 characters for its {len(pipelines[environment])} pipelines; IAM attaches at most "
+            f"{MANAGED_POLICIES_PER_ROLE} to a role by default (raise the quota to 20, or split the pipelines across "
+            "accounts)"
+        )
 
 provider_arn: pulumi.Input[str] = oidc_provider_arn(account)
 depends: list[pulumi.Resource] = []
@@ -150,11 +185,6 @@ if config.get_bool("blockAccountPublicAccess") is not False:
     )
 
 # -- the state bucket ----------------------------------------------------------------------------------------
-try:
-    state_bucket_name = arns.bucket_name(project, "state", account)
-    logs_bucket_name = arns.bucket_name(project, "state-logs", account)
-except ValueError as exc:
-    raise pulumi.RunError(f"bootstrap/Pulumi.{pulumi.get_stack()}.yaml: project: {exc}") from None
 # Encrypted with its own key, versioned, owner-enforced, public access blocked, TLS only, access-logged (the
 # program's bucket component); who may read and write the state is named in its policy by the roles' ARNs.
 preview_role_name = f"{project}-preview"
@@ -215,7 +245,7 @@ for environment in environments:
         f"boundary-{environment}",
         name=names.boundary_policy,
         description=f"Permissions boundary of every role of the {environment} pipelines of {repository}",
-        policy=json.dumps(boundary_policy(account, names, pipelines[environment])),
+        policy=json.dumps(boundaries[environment]),
     )
     key = aws.kms.Key(
         f"notifications-{environment}",
@@ -238,14 +268,26 @@ for environment in environments:
         max_session_duration=3600,
         opts=role_opts,
     )
-    aws.iam.RolePolicy(
-        f"deploy-{environment}-permissions",
-        role=role.name,
-        name="deploy",
-        policy=json.dumps(deploy_policy(account, project, environment, state_bucket_name, pipelines[environment])),
-        # The deploy role may create roles only under the boundary: it must exist first.
-        opts=pulumi.ResourceOptions(depends_on=[boundary]),
-    )
+    # The deploy permissions name every resource of every pipeline, so they grow with the pipelines: past a role's
+    # 10,240 inline characters they are managed policies of at most 6,144 characters each, attached to the role
+    # (IAM quotas: 10 managed policies per role by default, 20 at most).
+    for index, chunk in enumerate(deploy_chunks[environment], start=1):
+        name = f"{deploy_role_names[environment]}-{index}"
+        permissions = aws.iam.Policy(
+            f"deploy-{environment}-permissions-{index}",
+            name=name,
+            description=f"Deploys of the {environment} pipelines of {repository} ({index} of "
+            f"{len(deploy_chunks[environment])})",
+            policy=json.dumps(chunk),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"deploy-{environment}-attach-{index}",
+            role=role.name,
+            # Built from the name, so that the grant is known at preview; created first.
+            policy_arn=arns.policy_arn(account, name),
+            # The deploy role may create roles only under the boundary: it must exist first.
+            opts=pulumi.ResourceOptions(depends_on=[boundary, permissions]),
+        )
     deploy_roles[environment] = role.arn
 
 pulumi.export("oidc_provider_arn", provider_arn)

@@ -12,6 +12,7 @@ Condition keys: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_polic
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from typing import Any
@@ -284,24 +285,99 @@ def boundary_policy(account: Account, environment: EnvironmentNames, pipelines: 
     """The permissions boundary of E: every statement of every role policy E's pipelines get (the program's own
     generator, `components.ml_pipeline.role_policies`), so a role under it can do what some pipeline role of E
     needs and nothing more: no IAM write, nothing of another environment. A deploy role that rewrites a
-    pipeline role's policy cannot take it past this."""
-    statements: list[Document] = []
+    pipeline role's policy cannot take it past this.
+
+    Its size must not grow with the pipelines (IAM caps a managed policy, a boundary included, at 6,144
+    characters without whitespace: "IAM and AWS STS quotas"). So each pipeline's names are written as the
+    environment's pattern, `<pipeline>-<E>` becoming `*-<E>` wherever it stands as a name (after `/` or `:`), and
+    the same statements of every pipeline are one: the boundary is E's, the same for one pipeline or ten. It stays
+    as tight across environments: `*-<E>` names only E's resources, since bootstrap refuses a pipeline of another
+    environment whose resources such a pattern would match (`reaches`). Statements are then merged where that
+    grants nothing more (the same actions and condition: their resources joined; the same resources and
+    condition: their actions joined), and Sids left out."""
     seen: set[str] = set()
+    statements: list[Document] = []
     for pipeline in pipelines:
-        for role, documents in role_policies(pipeline).items():
-            for policy, document in documents.items():
+        name = re.compile(rf"(?<=[/:]){re.escape(pipeline.names.prefix)}(?=[-/:]|$)")
+        for documents in role_policies(pipeline).values():
+            for document in documents.values():
                 listed = document["Statement"]
                 assert isinstance(listed, list)
-                for index, statement in enumerate(listed):
+                for statement in listed:
                     body = {k: v for k, v in statement.items() if k != "Sid"}
+                    if "iam:PassRole" not in _actions(body):  # roles passed stay named: the pack holds them to that
+                        body = _named_as(name, f"*-{environment.environment}", body)
                     key = json.dumps(body, sort_keys=True)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    sid = re.sub(r"[^A-Za-z0-9]", "", f"{role}{policy}{statement.get('Sid', index)}".title())
-                    statements.append({"Sid": sid, **body})
-    # An environment without pipelines (or without schedules) names no such resource: no statement for it.
-    return _document(*(s for s in statements if s.get("Resource") != []))
+                    if key not in seen and body.get("Resource") != []:
+                        seen.add(key)
+                        statements.append(body)
+    return _document(*_merged(_merged(statements, "Resource"), "Action"))
+
+
+def _actions(statement: Document) -> list[str]:
+    actions = statement.get("Action", [])
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def _named_as(name: re.Pattern[str], pattern: str, value: Any) -> Any:
+    """`value` with every name `name` matches written as `pattern` (a wildcard: equality operators become Like)."""
+    if isinstance(value, str):
+        return name.sub(pattern, value)
+    if isinstance(value, list):
+        return [_named_as(name, pattern, item) for item in value]
+    if isinstance(value, dict):
+        found = {}
+        for key, item in value.items():
+            renamed = _named_as(name, pattern, item)
+            if renamed != item and key in ("StringEquals", "ArnEquals"):
+                key = key.replace("Equals", "Like")
+            found[key] = renamed
+        return found
+    return value
+
+
+def _merged(statements: list[Document], joined: str) -> list[Document]:
+    """Statements alike but for `joined` (Resource or Action) made one, its values joined in order."""
+    kept = "Action" if joined == "Resource" else "Resource"
+    merged: dict[str, Document] = {}
+    for statement in statements:
+        key = json.dumps({k: v for k, v in statement.items() if k != joined}, sort_keys=True)
+        values = statement[joined] if isinstance(statement[joined], list) else [statement[joined]]
+        if key not in merged:
+            merged[key] = {**statement, joined: []}
+        merged[key][joined] += [v for v in values if v not in merged[key][joined]]
+    found = []
+    for statement in merged.values():
+        values = statement[joined]
+        found.append({**statement, joined: values[0] if len(values) == 1 else values})
+        assert kept in statement
+    return found
+
+
+def reaches(boundary: Document, resources: list[str]) -> str | None:
+    """The first of `resources` (another environment's ARNs) that a Resource pattern of `boundary` matches, as
+    IAM matches it (`*` any run, `?` one character)."""
+    patterns = [
+        r
+        for statement in boundary["Statement"]
+        for r in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
+        if r != "*"
+    ]
+    for resource in resources:
+        if any(fnmatch.fnmatchcase(resource, pattern) for pattern in patterns):
+            return resource
+    return None
+
+
+def environment_arns(account: Account, pipelines: list[MlPipelineArgs]) -> list[str]:
+    """Every ARN an environment's pipelines name: what a deploy creates, and what their runs create (a job,
+    model or endpoint config of each kind, named as the state machines name them)."""
+    found = [arn for arns_of_kind in _pipeline_arns(account, pipelines).values() for arn in arns_of_kind]
+    for pipeline in pipelines:
+        for kind, step in (("processing-job", "prep"), ("training-job", "train"), ("processing-job", "eval"),
+                           ("model", "model"), ("endpoint-config", "deploy")):  # fmt: skip
+            found.append(arns.sagemaker_arn(account, kind, f"{pipeline.names.prefix}-{step}-{'0' * 32}"))
+    return found
 
 
 def _pipeline_arns(account: Account, pipelines: list[MlPipelineArgs]) -> dict[str, list[str]]:

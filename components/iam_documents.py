@@ -5,6 +5,7 @@ Built only from names and the account/region/partition (see arns.py), so each is
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from components import arns
@@ -16,6 +17,31 @@ Document = dict[str, Any]
 def document(*statements: dict[str, Any]) -> Document:
     """An IAM policy document of these statements (the 2012-10-17 policy language)."""
     return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+MANAGED_POLICY_CHARACTERS = 6144
+"""IAM's cap on a customer managed policy, whitespace not counted ("IAM and AWS STS quotas",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)."""
+
+
+def characters(policy: Document) -> int:
+    """A document's size as IAM measures it against its quotas: compact JSON (whitespace between tokens does not
+    count; whitespace inside strings is counted here, which can only overstate it)."""
+    return len(json.dumps(policy, separators=(",", ":")))
+
+
+def chunks(policy: Document, limit: int = MANAGED_POLICY_CHARACTERS) -> list[Document]:
+    """The document's statements, in order, split into as few documents of at most `limit` characters as that
+    order allows (one managed policy each). A statement larger than `limit` on its own is a ValueError."""
+    found: list[Document] = []
+    for statement in policy["Statement"]:
+        if found and characters(document(*found[-1]["Statement"], statement)) <= limit:
+            found[-1]["Statement"].append(statement)
+            continue
+        if characters(document(statement)) > limit:
+            raise ValueError(f"statement {statement.get('Sid', '')!r} alone is over {limit} characters")
+        found.append(document(statement))
+    return found
 
 
 def service_trust_policy(ctx: AwsContext, service: str, source_arn: str | None = None) -> Document:

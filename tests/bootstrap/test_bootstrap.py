@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
@@ -35,6 +36,25 @@ def main_plans() -> dict[str, Plan]:
 
 def _document(plan: Plan, name: str, key: str = "policy") -> dict[str, Any]:
     return json.loads(plan.named(name).inputs[key])
+
+
+def _deploy_document(plan: Plan, environment: str) -> dict[str, Any]:
+    """The deploy role's permissions: its managed policies (`deploy-<env>-permissions-<n>`), their statements
+    joined in order, each policy attached to the role by an ARN known at preview."""
+    policies = sorted(
+        (r for r in plan.of_type("aws:iam/policy:Policy") if r.name.startswith(f"deploy-{environment}-permissions-")),
+        key=lambda r: int(r.name.rsplit("-", 1)[1]),
+    )
+    attached = {
+        r.inputs["policyArn"]
+        for r in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r.inputs["role"] == f"ml-pipelines-deploy-{environment}"
+    }
+    assert policies and attached == {f"arn:aws:iam::123456789012:policy/{p.inputs['name']}" for p in policies}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [s for p in policies for s in json.loads(p.inputs["policy"])["Statement"]],
+    }
 
 
 def _as_list(value: Any) -> list[str]:
@@ -134,9 +154,16 @@ def test_roles_trust_only_their_workflow_of_this_repository(bootstrap: dict[str,
 
 
 @pytest.mark.parametrize("stack", ENVIRONMENTS)
-def test_no_managed_policies_and_no_administrator(bootstrap: dict[str, Plan], stack: str) -> None:
+def test_no_managed_policies_but_the_deploy_roles_own_and_no_administrator(
+    bootstrap: dict[str, Plan], stack: str
+) -> None:
     plan = bootstrap[stack]
-    assert not plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    own = {f"arn:aws:iam::123456789012:policy/{p.inputs['name']}": p for p in plan.of_type("aws:iam/policy:Policy")}
+    for attachment in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        # Only a deploy role's own permissions, a policy this stack writes: nothing AWS-managed, no boundary.
+        assert attachment.inputs["policyArn"] in own, attachment.inputs["policyArn"]
+        assert attachment.inputs["role"].startswith("ml-pipelines-deploy-")
+        assert own[attachment.inputs["policyArn"]].inputs["name"].startswith(attachment.inputs["role"] + "-")
     for role in plan.of_type("aws:iam/role:Role"):
         assert not role.inputs.get("managedPolicyArns") and not role.inputs.get("inlinePolicies")
     text = json.dumps([r.inputs for r in plan.resources])
@@ -234,7 +261,7 @@ def test_every_created_type_is_in_the_table(main_plans: dict[str, Plan]) -> None
 def test_deploy_role_can_create_its_environment_and_nothing_of_another(
     bootstrap: dict[str, Plan], main_plans: dict[str, Plan], stack: str, environment: str
 ) -> None:
-    policy = _document(bootstrap[stack], f"deploy-{environment}-permissions")
+    policy = _deploy_document(bootstrap[stack], environment)
     created = _created(main_plans[environment])
     assert len(created) >= 10
     for kind, action, arn in created:
@@ -249,7 +276,7 @@ def test_deploy_role_can_create_its_environment_and_nothing_of_another(
 def test_roles_are_passed_one_by_one_to_their_own_service(
     bootstrap: dict[str, Plan], main_plans: dict[str, Plan], stack: str, environment: str
 ) -> None:
-    policy = _document(bootstrap[stack], f"deploy-{environment}-permissions")
+    policy = _deploy_document(bootstrap[stack], environment)
     passes = {
         statement["Condition"]["StringEquals"]["iam:PassedToService"]: sorted(statement["Resource"])
         for statement in policy["Statement"]
@@ -388,7 +415,7 @@ def test_deploy_role_subscribes_only_the_stack_files_addresses(
 ) -> None:
     """A deploy cannot route the failure topics elsewhere: Subscribe is held to the stack file's e-mail addresses
     by sns:Protocol and sns:Endpoint, and absent where the stack file lists none (dev)."""
-    policy = _document(bootstrap[stack], f"deploy-{environment}-permissions")
+    policy = _deploy_document(bootstrap[stack], environment)
     subscribe = [s for s in policy["Statement"] if any(a.startswith("sns:Sub") for a in _as_list(s["Action"]))]
     stack_file = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{environment}.yaml").read_text())["config"]
     addresses = stack_file.get("ml-pipelines:alarmEmails", [])
@@ -409,7 +436,7 @@ def _boundary_arn(environment: str) -> str:
 def test_deploy_role_writes_roles_only_under_its_boundary_and_never_lifts_it(
     bootstrap: dict[str, Plan], stack: str, environment: str
 ) -> None:
-    policy = _document(bootstrap[stack], f"deploy-{environment}-permissions")
+    policy = _deploy_document(bootstrap[stack], environment)
     writes = [s for s in policy["Statement"] if s["Effect"] == "Allow" and ROLE_WRITES & set(_as_list(s["Action"]))]
     assert writes
     for statement in writes:
@@ -452,6 +479,31 @@ def test_deploy_role_writes_roles_only_under_its_boundary_and_never_lifts_it(
                     assert head.endswith((f"/{environment}/", f"/{environment}.json", ":")), resource
 
 
+def _covers(ceiling: dict[str, Any], statement: dict[str, Any]) -> bool:
+    """Whether a boundary statement allows all a role statement does: its actions, each of its resources matched
+    by a pattern (IAM's `*`), the same condition keys with each value matched (`...Equals` may become `...Like`)."""
+    if ceiling["Effect"] != statement["Effect"] or not set(_as_list(statement["Action"])) <= set(
+        _as_list(ceiling["Action"])
+    ):
+        return False
+    if not all(
+        any(fnmatch.fnmatchcase(r, p) for p in _as_list(ceiling["Resource"])) for r in _as_list(statement["Resource"])
+    ):
+        return False
+    mine, theirs = statement.get("Condition", {}), ceiling.get("Condition", {})
+    if len(mine) != len(theirs):
+        return False
+    for operator, keys in mine.items():
+        wide = theirs.get(operator) or theirs.get(operator.replace("Equals", "Like"))
+        if wide is None or set(wide) != set(keys):
+            return False
+        for key, values in keys.items():
+            patterns = _as_list(wide[key])
+            if not all(any(fnmatch.fnmatchcase(v, p) for p in patterns) for v in _as_list(values)):
+                return False
+    return True
+
+
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_every_pipeline_role_is_capped_by_its_environments_boundary(
     bootstrap: dict[str, Plan], main_plans: dict[str, Plan], environment: str
@@ -466,8 +518,7 @@ def test_every_pipeline_role_is_capped_by_its_environments_boundary(
         assert role.inputs["permissionsBoundary"] == _boundary_arn(environment), role.name
     for policy in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
-            body = {k: v for k, v in statement.items() if k != "Sid"}
-            assert body in granted, f"{policy.name}: {statement.get('Sid')} is not in the boundary"
+            assert any(_covers(b, statement) for b in granted), f"{policy.name}: {statement.get('Sid')} is not in it"
     # The boundary caps at the pipelines' own needs: no IAM write, nothing of another environment.
     iam_actions = {a for s in document["Statement"] for a in _as_list(s["Action"]) if a.startswith("iam:")}
     assert iam_actions <= {"iam:PassRole"}
@@ -480,7 +531,7 @@ def test_every_pipeline_role_is_capped_by_its_environments_boundary(
 def test_deploy_role_reads_and_writes_its_own_stacks_state_only(
     bootstrap: dict[str, Plan], stack: str, environment: str
 ) -> None:
-    policy = _document(bootstrap[stack], f"deploy-{environment}-permissions")
+    policy = _deploy_document(bootstrap[stack], environment)
 
     def objects(env: str) -> list[str]:
         return [
@@ -549,7 +600,7 @@ def test_deploy_role_writes_approval_rules_only_for_sagemaker_events_and_its_dep
     bootstrap: dict[str, Plan], stack: str, environment: str
 ) -> None:
     """No rule that forwards CloudTrail or other teams' events, no target but the pipeline's deployment."""
-    policy = _document(bootstrap[stack], f"deploy-{environment}-permissions")
+    policy = _deploy_document(bootstrap[stack], environment)
     by_action = {a: s for s in policy["Statement"] for a in _as_list(s["Action"]) if a.startswith("events:")}
     assert by_action["events:PutRule"]["Condition"] == {
         "StringEquals": {
@@ -580,3 +631,76 @@ def test_a_project_name_too_long_for_the_state_bucket_is_one_line(
     assert code == 2
     assert error.startswith("the program failed: RunError: bootstrap/Pulumi.prod.yaml: project: bucket name '")
     assert error.endswith("is longer than S3's 63 characters; shorten the project name or 'state-logs'")
+
+
+QUOTAS = {"managed": 6144, "inline per role": 10240, "trust": 2048, "managed per role": 10}
+"""IAM and AWS STS quotas (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html): a managed
+policy (a boundary is one) 6,144 characters, a role's inline policies together 10,240, a trust policy 2,048 (by
+default), 10 managed policies attached to a role (by default); whitespace is not counted."""
+
+
+def _characters(text: str) -> int:
+    return len(json.dumps(json.loads(text), separators=(",", ":")))
+
+
+def _with_pipelines(tmp_path: Path, count: int) -> Path:
+    """A checkout whose prod stack runs `count` copies of the tumor pipeline (`p0`, `p1`, ...)."""
+    shutil.copytree(BOOTSTRAP, tmp_path / "bootstrap", ignore=shutil.ignore_patterns("__pycache__"))
+    for item in ("components", "functions", "stacks", "workloads"):
+        shutil.copytree(ROOT / item, tmp_path / item, ignore=shutil.ignore_patterns("__pycache__"))
+    for item in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / item, tmp_path / item)
+    path = tmp_path / "stacks" / "Pulumi.prod.yaml"
+    document = yaml.safe_load(path.read_text())
+    [tumor] = document["config"]["ml-pipelines:pipelines"]
+    document["config"]["ml-pipelines:pipelines"] = [{**tumor, "name": f"p{i}"} for i in range(count)]
+    path.write_text(yaml.safe_dump(document))
+    return tmp_path
+
+
+def test_every_iam_document_fits_iams_quotas_with_ten_pipelines(tmp_path: Path) -> None:
+    """Bootstrap and the program rendered for one pipeline and for ten: every document within IAM's quotas, and the
+    boundary the same size but for one passed role's ARN per pipeline (roles passed stay named)."""
+    sizes = {}
+    for count in (1, 10):
+        project = _with_pipelines(tmp_path / str(count), count)
+        plan = run_program(project / "bootstrap", "prod")
+        boundary = _characters(plan.named("boundary-prod").inputs["policy"])
+        deploy = [_characters(p.inputs["policy"]) for p in plan.of_type("aws:iam/policy:Policy")
+                  if p.name.startswith("deploy-prod-permissions-")]  # fmt: skip
+        assert boundary <= QUOTAS["managed"] and max(deploy) <= QUOTAS["managed"], (count, boundary, deploy)
+        assert len(deploy) <= QUOTAS["managed per role"], count
+        for role in plan.of_type("aws:iam/role:Role"):
+            assert _characters(role.inputs["assumeRolePolicy"]) <= QUOTAS["trust"], role.name
+        sizes[count] = boundary
+        program = run_program(project, "prod")
+        inline: dict[str, int] = {}
+        for policy in program.of_type("aws:iam/rolePolicy:RolePolicy"):
+            inline[policy.inputs["role"]] = inline.get(policy.inputs["role"], 0) + _characters(policy.inputs["policy"])
+        assert max(inline.values()) <= QUOTAS["inline per role"], inline
+        assert len(inline) >= 5 * count
+        for role in program.of_type("aws:iam/role:Role"):
+            assert _characters(role.inputs["assumeRolePolicy"]) <= QUOTAS["trust"], role.name
+    # Nine more role ARNs in the PassRole statement's list (two brackets where one ARN was a plain string).
+    assert sizes[10] - sizes[1] <= 9 * len('"arn:aws:iam::123456789012:role/p9-prod-sagemaker",') + 2, sizes
+
+
+def test_a_pipeline_whose_names_another_environments_boundary_would_match_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dev's boundary names `*-dev-*`: a staging pipeline called `a-dev-train-b` makes jobs such a pattern matches."""
+    (tmp_path / "bootstrap").mkdir()
+    for item in ("Pulumi.yaml", "__main__.py", "github_access.py", "Pulumi.nonprod.yaml"):
+        (tmp_path / "bootstrap" / item).write_text((BOOTSTRAP / item).read_text())
+    for item in ("components", "stacks", "workloads"):
+        shutil.copytree(ROOT / item, tmp_path / item, ignore=shutil.ignore_patterns("__pycache__"))
+    staging = tmp_path / "stacks" / "Pulumi.staging.yaml"
+    staging.write_text(staging.read_text().replace("- name: tumor", "- name: x-dev-train"))
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(tmp_path / "bootstrap", "nonprod")
+    message = str(caught.value)
+    assert message.startswith("stacks/Pulumi.staging.yaml: arn:aws:")
+    assert message.endswith(
+        "would be within dev's permissions boundary (its names are *-dev); rename the pipeline so that no name of "
+        "it holds -dev-"
+    )
