@@ -32,7 +32,17 @@ def characters(policy: Document) -> int:
 
 def chunks(policy: Document, limit: int = MANAGED_POLICY_CHARACTERS) -> list[Document]:
     """The document's statements, in order, split into as few documents of at most `limit` characters as that
-    order allows (one managed policy each). A statement larger than `limit` on its own is a ValueError."""
+    order allows (one managed policy each), as even in size as that number allows, so that each keeps headroom.
+    A statement larger than `limit` on its own is a ValueError."""
+    fewest = _packed(policy, limit)
+    try:
+        even = _packed(policy, min(limit, characters(policy) // len(fewest) + 400))
+    except ValueError:  # a statement larger than the even share: the fewest it is
+        return fewest
+    return even if len(even) == len(fewest) else fewest
+
+
+def _packed(policy: Document, limit: int) -> list[Document]:
     found: list[Document] = []
     for statement in policy["Statement"]:
         if found and characters(document(*found[-1]["Statement"], statement)) <= limit:

@@ -99,3 +99,29 @@ def test_the_models_execution_role_describes_exactly_its_rollback_alarms(plans: 
         assert [s["Resource"] for s in found] == [
             [f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{alarm}" for alarm in alarms]
         ], stack
+
+
+def _statement(index: int, padding: int) -> dict[str, object]:
+    return {
+        "Sid": f"S{index}",
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::b/{'k' * padding}",
+    }
+
+
+def test_a_document_past_a_managed_policys_quota_splits_into_as_few_as_fit_each_within_it() -> None:
+    statements = [_statement(i, 700) for i in range(20)]  # about 15,000 characters
+    policy = iam_documents.document(*statements)
+    found = iam_documents.chunks(policy)
+    # Independent of the measure under test: whitespace dropped from the pretty-printed text.
+    sizes = [len("".join(json.dumps(c, indent=2).split())) for c in found]
+    assert all(size <= 6144 for size in sizes), sizes
+    assert [s for c in found for s in c["Statement"]] == statements  # every statement, in order, once
+    assert len(found) == -(-len("".join(json.dumps(policy).split())) // 6144)  # as few as the total needs
+    assert max(sizes) - min(sizes) < 1500  # and about even, each with headroom
+
+
+def test_a_statement_over_the_quota_alone_is_an_error() -> None:
+    with pytest.raises(ValueError, match="alone is over 6144 characters"):
+        iam_documents.chunks(iam_documents.document(_statement(0, 7000)))

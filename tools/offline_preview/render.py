@@ -95,6 +95,13 @@ def summary_lines(outcomes: list[Outcome]) -> list[str]:
             lines.append(
                 f"  {outcome.stack}: {'FAIL' if m else 'PASS'}, {count} resources, {m} mandatory, {a} advisory"
             )
+    # Headroom under IAM's size quotas, per stack: before a document outgrows its quota (tools/offline_preview/quotas).
+    from tools.offline_preview.quotas import largest
+
+    for outcome in outcomes:
+        measure = largest(outcome.plan) if outcome.error is None else None
+        if measure is not None:
+            lines.append(f"  {outcome.stack}: {measure.line()}")
     return lines
 
 
