@@ -25,6 +25,7 @@ from policies import (  # noqa: E402
     escalation,
     foreign_roles,
     iam,
+    limits,
     notifications,
     passrole,
     resource_policies,
@@ -49,5 +50,6 @@ PolicyPack(
         *cloudwatch.POLICIES,
         *tagging.POLICIES,
         *notifications.POLICIES,
+        *limits.POLICIES,
     ],
 )
