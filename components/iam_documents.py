@@ -73,20 +73,29 @@ def service_trust_policy(ctx: AwsContext, service: str, source_arn: str | None =
     )
 
 
+# Step Functions' own confused-deputy guidance ("Create an IAM role for your state machine", "Cross-service confused
+# deputy prevention": https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html) trusts
+# `aws:SourceArn` `arn:...:stateMachine:*` with `aws:SourceAccount`. Which source ARN Step Functions presents when it
+# checks the role at CreateStateMachine (with logging on) is not documented, so a condition pinned to the machine's own
+# ARN could refuse the first deploy: the documented form is the one sure to work. Who may hand these roles to a state
+# machine stays narrow (iam:PassRole, bootstrap's deploy role only, only to states.amazonaws.com).
+_ANY_STATE_MACHINE = "*"
+
+
 def state_machine_trust_policy(ctx: AwsContext, names: PipelineNames) -> Document:
     """https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html"""
-    return service_trust_policy(ctx, "states.amazonaws.com", arns.state_machine_arn(ctx, names.state_machine))
+    return service_trust_policy(ctx, "states.amazonaws.com", arns.state_machine_arn(ctx, _ANY_STATE_MACHINE))
 
 
 def deploy_state_machine_trust_policy(ctx: AwsContext, names: PipelineNames) -> Document:
-    """The deployment state machine's role: Step Functions, for that state machine only."""
-    return service_trust_policy(ctx, "states.amazonaws.com", arns.state_machine_arn(ctx, names.deploy_state_machine))
+    """The deployment state machine's role: Step Functions of this account, as AWS documents it (above)."""
+    return service_trust_policy(ctx, "states.amazonaws.com", arns.state_machine_arn(ctx, _ANY_STATE_MACHINE))
 
 
 def approval_rule_trust_policy(ctx: AwsContext, names: PipelineNames) -> Document:
-    """The role EventBridge uses to start a deployment, for the approval rule only.
-
-    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-identity-based.html
+    """The role EventBridge uses to start a deployment, for the approval rule only: "For EventBridge event bus rule
+    targets, the value of aws:SourceArn must be the rule ARN"
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html).
     """
     return service_trust_policy(ctx, "events.amazonaws.com", arns.events_rule_arn(ctx, names.approval_rule))
 
@@ -120,9 +129,18 @@ def lambda_trust_policy() -> Document:
     )
 
 
+SCHEDULE_GROUP = "default"
+"""The group the retraining schedules are in (a schedule names none)."""
+
+
 def scheduler_trust_policy(ctx: AwsContext) -> Document:
-    """https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role"""
-    return service_trust_policy(ctx, "scheduler.amazonaws.com")
+    """EventBridge Scheduler presents its schedule group's ARN as aws:SourceArn: "The value of aws:SourceArn must
+    be your EventBridge Scheduler schedule group ARN ... Do not scope the aws:SourceArn statement to a specific
+    schedule" (https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html).
+    """
+    return service_trust_policy(
+        ctx, "scheduler.amazonaws.com", ctx.arn("scheduler", f"schedule-group/{SCHEDULE_GROUP}")
+    )
 
 
 SAGEMAKER_READ_PREFIXES = ("code/", "data/raw/", "runs/")

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import Policy, ResourceValidationArgs, StackValidationArgs
 
 from .framework import EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain
 
@@ -143,21 +143,22 @@ def _principals(args: StackValidationArgs, report: Report) -> None:
         if not isinstance(props, dict):
             continue
         if resource.resource_type in INLINE:
-            kind, key = INLINE[resource.resource_type]
-            owner, document = props.get(key), props.get("policy")
+            kind, owner_key = INLINE[resource.resource_type]
+            owner, document = props.get(owner_key), props.get("policy")
             if isinstance(owner, str) and isinstance(document, str):
                 inline[(kind, owner)] = inline.get((kind, owner), 0) + characters(document)
         elif resource.resource_type == "aws:iam/role:Role" and isinstance(props.get("name"), str):
             for entry in props.get("inlinePolicies") or []:
                 if isinstance(entry, dict) and isinstance(entry.get("policy"), str):
-                    key = ("role", props["name"])
-                    inline[key] = inline.get(key, 0) + characters(entry["policy"])
+                    role = ("role", props["name"])
+                    inline[role] = inline.get(role, 0) + characters(entry["policy"])
             arns = props.get("managedPolicyArns")
             if isinstance(arns, list):
                 attached[props["name"]] = attached.get(props["name"], 0) + len(arns)
-        elif resource.resource_type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
-            if isinstance(props.get("role"), str):
-                attached[props["role"]] = attached.get(props["role"], 0) + 1
+        elif resource.resource_type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment" and isinstance(
+            props.get("role"), str
+        ):
+            attached[props["role"]] = attached.get(props["role"], 0) + 1
     for (kind, owner), size in sorted(inline.items()):
         limit = iam["inlineCharacters"][kind]
         if size > limit:
@@ -166,10 +167,10 @@ def _principals(args: StackValidationArgs, report: Report) -> None:
                 f"allows ({iam['source']}). To pass: move statements to managed policies, or name resources by a "
                 "pattern."
             )
-    for role, count in sorted(attached.items()):
+    for role_name, count in sorted(attached.items()):
         if count > iam["managedPoliciesPerRole"]:
             report(
-                f"role {role} has {count} managed policies attached; IAM attaches {iam['managedPoliciesPerRole']} by "
+                f"role {role_name} has {count} managed policies attached; IAM attaches {iam['managedPoliciesPerRole']} by "
                 f"default ({iam['source']}; raisable to 20). To pass: fewer, larger policies, or a quota increase."
             )
 
@@ -185,4 +186,4 @@ PRINCIPAL_LIMITS = EnvironmentStackPolicy(
     _principals,
 )
 
-POLICIES = [LIMITS, PRINCIPAL_LIMITS]
+POLICIES: list[Policy] = [LIMITS, PRINCIPAL_LIMITS]

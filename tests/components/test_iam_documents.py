@@ -23,11 +23,15 @@ def test_a_document_is_the_2012_policy_language_with_the_statements_given() -> N
 @pytest.mark.parametrize(
     ("build", "service", "source"),
     [
-        (iam_documents.state_machine_trust_policy, "states.amazonaws.com", arns.state_machine_arn(CTX, "tumor-prod")),
+        # Step Functions' documented form: any state machine of this account (the exact ARN is not documented to be
+        # what it presents when it checks the role at create time).
+        (iam_documents.state_machine_trust_policy, "states.amazonaws.com", arns.state_machine_arn(CTX, "*")),
+        (iam_documents.deploy_state_machine_trust_policy, "states.amazonaws.com", arns.state_machine_arn(CTX, "*")),
+        # Scheduler presents its schedule group's ARN, never a schedule's.
         (
-            iam_documents.deploy_state_machine_trust_policy,
-            "states.amazonaws.com",
-            arns.state_machine_arn(CTX, "tumor-prod-deploy"),
+            lambda ctx, _: iam_documents.scheduler_trust_policy(ctx),
+            "scheduler.amazonaws.com",
+            "arn:aws:scheduler:eu-west-1:123456789012:schedule-group/default",
         ),
         (
             iam_documents.approval_rule_trust_policy,
@@ -49,7 +53,7 @@ def test_a_service_role_trusts_its_service_for_its_own_resource_in_this_account_
 
 
 def test_roles_without_a_source_resource_are_still_held_to_the_account() -> None:
-    for build in (iam_documents.sagemaker_trust_policy, iam_documents.scheduler_trust_policy):
+    for build in (iam_documents.sagemaker_trust_policy,):
         [statement] = build(CTX)["Statement"]
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 

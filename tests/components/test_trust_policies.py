@@ -28,7 +28,8 @@ def test_state_machine_role_trusts_only_step_functions_for_its_own_state_machine
                 "Action": "sts:AssumeRole",
                 "Condition": {
                     "StringEquals": {"aws:SourceAccount": "123456789012"},
-                    "ArnLike": {"aws:SourceArn": f"arn:aws:states:eu-west-1:123456789012:stateMachine:tumor-{stack}"},
+                    # AWS's documented form (procedure-create-iam-role.html#prevent-cross-service-confused-deputy).
+                    "ArnLike": {"aws:SourceArn": "arn:aws:states:eu-west-1:123456789012:stateMachine:*"},
                 },
             }
         ],
