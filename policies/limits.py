@@ -170,8 +170,8 @@ def _principals(args: StackValidationArgs, report: Report) -> None:
     for role_name, count in sorted(attached.items()):
         if count > iam["managedPoliciesPerRole"]:
             report(
-                f"role {role_name} has {count} managed policies attached; IAM attaches {iam['managedPoliciesPerRole']} by "
-                f"default ({iam['source']}; raisable to 20). To pass: fewer, larger policies, or a quota increase."
+                f"role {role_name} has {count} managed policies attached; IAM attaches "
+                f"{iam['managedPoliciesPerRole']} by default ({iam['source']}; raisable to 20). To pass: fewer, larger policies, or a quota increase."
             )
 
 
