@@ -171,7 +171,8 @@ def _principals(args: StackValidationArgs, report: Report) -> None:
         if count > iam["managedPoliciesPerRole"]:
             report(
                 f"role {role_name} has {count} managed policies attached; IAM attaches "
-                f"{iam['managedPoliciesPerRole']} by default ({iam['source']}; raisable to 20). To pass: fewer, larger policies, or a quota increase."
+                f"{iam['managedPoliciesPerRole']} by default ({iam['source']}; raisable to 20). To pass: fewer, "
+                "larger policies, or a quota increase."
             )
 
 
