@@ -286,3 +286,17 @@ def test_the_happy_paths_metric_is_what_devs_real_evaluation_produces(local_run:
     assert mocked.root["Payload"]["value"] == value, (
         f"set EvaluationPasses' value (simulation/MockConfigFile.json) and expected.yaml to {value}"
     )
+
+
+def test_a_create_retried_after_a_failure_asks_for_a_new_name_each_time_and_succeeds(plans: dict[str, Plan]) -> None:
+    """TrainingThrottled: CreateTrainingJob fails twice, then succeeds; each attempt names its job anew (the
+    state's retry count is in the name), so a create whose response was lost is never asked for twice."""
+    machine = _machine(plans, "dev", "tumor-dev")
+    result = run_case(machine, "TrainingThrottled", CONFIG, EXPECTED[machine.name]["TrainingThrottled"])
+    assert result.ok, result.mismatches
+    train = next(s for s in result.execution.steps if s.name == "Train")
+    names = [attempt["TrainingJobName"] for attempt in train.parameters]
+    assert len(names) == 3 and len(set(names)) == 3, names
+    assert all(n.startswith("tumor-dev-train-") and len(n) <= 63 for n in names)
+    # ...while every attempt reads and writes the same run's files.
+    assert len({json.dumps(attempt["InputDataConfig"]) for attempt in train.parameters}) == 1
