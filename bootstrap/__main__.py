@@ -65,7 +65,7 @@ if "site-packages" in Path(components.__file__).parts:
     )
 from components import arns, iam_documents
 from components.artifacts_bucket import ArtifactsBucket, ArtifactsBucketArgs
-from components.iam_documents import chunks
+from components.iam_documents import MANAGED_POLICIES_PER_ROLE, chunks
 from components.ml_pipeline import MlPipelineArgs, pipelines_of
 from components.settings import settings_of_stack_file
 
@@ -114,9 +114,6 @@ account = Account(
     account_id=aws.get_caller_identity().account_id,
 )
 
-MANAGED_POLICIES_PER_ROLE = 10
-"""IAM's default quota of managed policies attached to one role (raisable to 20): "IAM and AWS STS quotas"."""
-
 # Every setting is checked before the first resource: a mistake fails with one line and changes nothing.
 pipelines = {environment: pipelines_in(environment) for environment in environments}
 # A deploy role's resources are `<pipeline>-<environment>-*`: one environment's prefix must never start another's
@@ -134,26 +131,25 @@ for environment, found in pipelines.items():
                     "would reach its resources; rename one pipeline"
                 )
 
-# Each boundary names its environment's resources by pattern (`*-<environment>`, github_access.boundary_policy):
-# no other environment of this account may have a resource such a pattern matches.
-boundaries = {e: boundary_policy(account, arns.EnvironmentNames(project, e), found) for e, found in pipelines.items()}
-for environment, ceiling in boundaries.items():
-    for other, theirs in pipelines.items():
-        reached = reaches(ceiling, environment_arns(account, theirs)) if other != environment else None
-        if reached is not None:
-            raise pulumi.RunError(
-                f"stacks/Pulumi.{other}.yaml: {reached} would be within {environment}'s permissions boundary "
-                f"(its names are *-{environment}); rename the pipeline so that no name of it holds -{environment}-"
-            )
-
 try:
     state_bucket_name = arns.bucket_name(project, "state", account)
     logs_bucket_name = arns.bucket_name(project, "state-logs", account)
 except ValueError as exc:
     raise pulumi.RunError(f"bootstrap/Pulumi.{pulumi.get_stack()}.yaml: project: {exc}") from None
-deploy_chunks = {
-    e: chunks(deploy_policy(account, project, e, state_bucket_name, found)) for e, found in pipelines.items()
-}
+boundaries = {e: boundary_policy(account, arns.EnvironmentNames(project, e), found) for e, found in pipelines.items()}
+deploy_grants = {e: deploy_policy(account, project, e, state_bucket_name, found) for e, found in pipelines.items()}
+# A boundary names its environment's resources by pattern (`*-<environment>`, github_access.boundary_policy), and a
+# deploy policy ends some names with `*`: no other environment of this account may have a resource either matches.
+for environment in pipelines:
+    for other, theirs in pipelines.items():
+        for what, grants in (("permissions boundary", boundaries), ("deploy role", deploy_grants)):
+            reached = reaches(grants[environment], environment_arns(account, theirs)) if other != environment else None
+            if reached is not None:
+                raise pulumi.RunError(
+                    f"stacks/Pulumi.{other}.yaml: {reached} would be within {environment}'s {what} (its names are "
+                    f"*-{environment}); rename the pipeline so that no name of it holds -{environment}-"
+                )
+deploy_chunks = {e: chunks(grants) for e, grants in deploy_grants.items()}
 for environment, found_chunks in deploy_chunks.items():
     if len(found_chunks) > MANAGED_POLICIES_PER_ROLE:
         raise pulumi.RunError(

@@ -12,15 +12,16 @@ Condition keys: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_polic
 
 from __future__ import annotations
 
-import fnmatch
+import dataclasses
 import json
 import re
 from typing import Any
 
 from components import arns
-from components.arns import AwsContext, EnvironmentNames
+from components.arns import AwsContext, EnvironmentNames, PipelineNames
 from components.iam_documents import document as _document
 from components.ml_pipeline import MlPipelineArgs, role_policies
+from components.workflow_definition import STEP_TAGS
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 AUDIENCE = "sts.amazonaws.com"
@@ -281,6 +282,11 @@ def _subscriptions(topics: list[str], pipelines: list[MlPipelineArgs]) -> list[D
     ]
 
 
+NAME_STANDIN = "\x1f"
+"""Stands for a pipeline's name while a boundary is written: no ARN, key or name of AWS holds it, so in what the
+program renders for a pipeline of that name it marks exactly the places that are the pipeline's name."""
+
+
 def boundary_policy(account: Account, environment: EnvironmentNames, pipelines: list[MlPipelineArgs]) -> Document:
     """The permissions boundary of E: every statement of every role policy E's pipelines get (the program's own
     generator, `components.ml_pipeline.role_policies`), so a role under it can do what some pipeline role of E
@@ -288,95 +294,114 @@ def boundary_policy(account: Account, environment: EnvironmentNames, pipelines: 
     pipeline role's policy cannot take it past this.
 
     Its size must not grow with the pipelines (IAM caps a managed policy, a boundary included, at 6,144
-    characters without whitespace: "IAM and AWS STS quotas"). So each pipeline's names are written as the
-    environment's pattern, `<pipeline>-<E>` becoming `*-<E>` wherever it stands as a name (after `/` or `:`), and
-    the same statements of every pipeline are one: the boundary is E's, the same for one pipeline or ten. It stays
-    as tight across environments: `*-<E>` names only E's resources, since bootstrap refuses a pipeline of another
-    environment whose resources such a pattern would match (`reaches`). Statements are then merged where that
-    grants nothing more (the same actions and condition: their resources joined; the same resources and
-    condition: their actions joined), and Sids left out."""
+    characters without whitespace: "IAM and AWS STS quotas"). So each pipeline's policies are rendered a second
+    time for a pipeline named NAME_STANDIN, which then becomes `*`: `<pipeline>-<E>` is `*-<E>` exactly where the
+    program put the pipeline's name, and nowhere else (a pipeline named like the project does not widen the bucket's
+    name). The same statements of every pipeline are then one. Roles passed stay named, one ARN a pipeline: the pack
+    holds iam:PassRole to named roles. It stays as tight across environments: bootstrap refuses a pipeline of another
+    environment whose resources such a pattern would match (`reaches`). Statements are merged where that grants
+    nothing more (the same actions and condition: their resources joined; the same resources and condition: their
+    actions joined), and Sids left out."""
     seen: set[str] = set()
     statements: list[Document] = []
     for pipeline in pipelines:
-        name = re.compile(rf"(?<=[/:]){re.escape(pipeline.names.prefix)}(?=[-/:]|$)")
-        for documents in role_policies(pipeline).values():
-            for document in documents.values():
-                listed = document["Statement"]
-                assert isinstance(listed, list)
-                for statement in listed:
-                    body = {k: v for k, v in statement.items() if k != "Sid"}
-                    if "iam:PassRole" not in _actions(body):  # roles passed stay named: the pack holds them to that
-                        body = _named_as(name, f"*-{environment.environment}", body)
-                    key = json.dumps(body, sort_keys=True)
-                    if key not in seen and body.get("Resource") != []:
-                        seen.add(key)
-                        statements.append(body)
+        standin = dataclasses.replace(pipeline, names=PipelineNames.of(NAME_STANDIN, environment.environment))
+        for named, general in zip(_statements(pipeline), _statements(standin), strict=True):
+            # Roles passed stay named: the pack holds iam:PassRole to roles named one by one.
+            body = named if "iam:PassRole" in _list(named["Action"]) else _wildcard(general)
+            key = json.dumps(body, sort_keys=True)
+            if key not in seen and body.get("Resource") != []:
+                seen.add(key)
+                statements.append(body)
     return _document(*_merged(_merged(statements, "Resource"), "Action"))
 
 
-def _actions(statement: Document) -> list[str]:
-    actions = statement.get("Action", [])
-    return [actions] if isinstance(actions, str) else list(actions)
+def _statements(pipeline: MlPipelineArgs) -> list[Document]:
+    """Every statement of the pipeline's role policies, in the order the program renders them, Sids left out."""
+    return [
+        {k: v for k, v in statement.items() if k != "Sid"}
+        for documents in role_policies(pipeline).values()
+        for document in documents.values()
+        for statement in document["Statement"]  # type: ignore[attr-defined]
+    ]
 
 
-def _named_as(name: re.Pattern[str], pattern: str, value: Any) -> Any:
-    """`value` with every name `name` matches written as `pattern` (a wildcard: equality operators become Like)."""
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _holds_standin(value: Any) -> bool:
     if isinstance(value, str):
-        return name.sub(pattern, value)
+        return NAME_STANDIN in value
     if isinstance(value, list):
-        return [_named_as(name, pattern, item) for item in value]
+        return any(_holds_standin(item) for item in value)
+    return isinstance(value, dict) and any(_holds_standin(item) for item in value.values())
+
+
+def _wildcard(value: Any) -> Any:
+    """`value` with NAME_STANDIN written `*`; an equality operator whose values now hold it becomes its Like."""
+    if isinstance(value, str):
+        return value.replace(NAME_STANDIN, "*")
+    if isinstance(value, list):
+        return [_wildcard(item) for item in value]
     if isinstance(value, dict):
         found = {}
         for key, item in value.items():
-            renamed = _named_as(name, pattern, item)
-            if renamed != item and key in ("StringEquals", "ArnEquals"):
+            if "Not" in key and _holds_standin(item):
+                # A pattern under a negated operator would exclude less, so grant more: never widen that way.
+                raise ValueError(f"a {key} condition names the pipeline; the boundary cannot write it as a pattern")
+            if key in ("StringEquals", "ArnEquals") and _holds_standin(item):
                 key = key.replace("Equals", "Like")
-            found[key] = renamed
+            found[key] = _wildcard(item)
         return found
     return value
 
 
 def _merged(statements: list[Document], joined: str) -> list[Document]:
     """Statements alike but for `joined` (Resource or Action) made one, its values joined in order."""
-    kept = "Action" if joined == "Resource" else "Resource"
     merged: dict[str, Document] = {}
     for statement in statements:
         key = json.dumps({k: v for k, v in statement.items() if k != joined}, sort_keys=True)
-        values = statement[joined] if isinstance(statement[joined], list) else [statement[joined]]
         if key not in merged:
             merged[key] = {**statement, joined: []}
-        merged[key][joined] += [v for v in values if v not in merged[key][joined]]
-    found = []
-    for statement in merged.values():
-        values = statement[joined]
-        found.append({**statement, joined: values[0] if len(values) == 1 else values})
-        assert kept in statement
-    return found
+        merged[key][joined] += [v for v in _list(statement[joined]) if v not in merged[key][joined]]
+    return [{**statement, joined: _single(statement[joined])} for statement in merged.values()]
 
 
-def reaches(boundary: Document, resources: list[str]) -> str | None:
-    """The first of `resources` (another environment's ARNs) that a Resource pattern of `boundary` matches, as
-    IAM matches it (`*` any run, `?` one character)."""
+def _single(values: list[Any]) -> Any:
+    return values[0] if len(values) == 1 else values
+
+
+def _iam_match(pattern: str, value: str) -> bool:
+    """IAM's matching of a Resource pattern: `*` any run, `?` one character, nothing else special."""
+    expression = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(expression, value, re.DOTALL) is not None
+
+
+def reaches(policy: Document, resources: list[str]) -> str | None:
+    """The first of `resources` (another environment's ARNs) that an Allow of `policy` names by a pattern."""
     patterns = [
         r
-        for statement in boundary["Statement"]
-        for r in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
+        for statement in policy["Statement"]
+        if statement["Effect"] == "Allow"
+        for r in _list(statement["Resource"])
         if r != "*"
     ]
     for resource in resources:
-        if any(fnmatch.fnmatchcase(resource, pattern) for pattern in patterns):
+        if any(_iam_match(pattern, resource) for pattern in patterns):
             return resource
     return None
 
 
 def environment_arns(account: Account, pipelines: list[MlPipelineArgs]) -> list[str]:
     """Every ARN an environment's pipelines name: what a deploy creates, and what their runs create (a job,
-    model or endpoint config of each kind, named as the state machines name them)."""
+    model, endpoint config and endpoint of every kind and step, as the state machines name them)."""
     found = [arn for arns_of_kind in _pipeline_arns(account, pipelines).values() for arn in arns_of_kind]
     for pipeline in pipelines:
-        for kind, step in (("processing-job", "prep"), ("training-job", "train"), ("processing-job", "eval"),
-                           ("model", "model"), ("endpoint-config", "deploy")):  # fmt: skip
-            found.append(arns.sagemaker_arn(account, kind, f"{pipeline.names.prefix}-{step}-{'0' * 32}"))
+        found.append(arns.sagemaker_arn(account, "endpoint", pipeline.names.endpoint))
+        for tag in STEP_TAGS.values():
+            for kind in ("processing-job", "training-job", "model", "endpoint-config"):
+                found.append(arns.sagemaker_arn(account, kind, f"{pipeline.names.prefix}-{tag}-{'0' * 32}"))
     return found
 
 

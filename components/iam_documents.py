@@ -21,7 +21,10 @@ def document(*statements: dict[str, Any]) -> Document:
 
 MANAGED_POLICY_CHARACTERS = 6144
 """IAM's cap on a customer managed policy, whitespace not counted ("IAM and AWS STS quotas",
-https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)."""
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html). The program and bootstrap cannot read
+the policy pack's data file (policies/data/aws_limits.json); a test holds the two equal."""
+MANAGED_POLICIES_PER_ROLE = 10
+"""IAM's default quota of managed policies attached to one role (raisable to 20), the same page."""
 
 
 def characters(policy: Document) -> int:

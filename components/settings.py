@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import botocore.model
 import botocore.session
@@ -138,16 +138,21 @@ class _ImageChoice(_Model):
     version: Annotated[str, Field(pattern=r"^[0-9][0-9a-z.-]{0,31}$")] | None = None
     """The framework image's version as the SageMaker SDK names it (e.g. `1.2-1`)."""
 
+    _image_required: ClassVar[bool] = True
+    """False where the step may name no image (it then runs in another step's container)."""
+
     @model_validator(mode="after")
     def _one_image(self) -> _ImageChoice:
         if self.image is not None and (self.framework or self.version):
             raise ValueError("set either image (a container of your own) or framework and version, not both")
-        if self.image is None and not (self.framework and self.version):
+        if self.image is None and self._image_required and not (self.framework and self.version):
             raise ValueError("set framework and version (an AWS-owned image, e.g. sklearn 1.2-1) or image")
+        if self.image is None and bool(self.framework) != bool(self.version):
+            raise ValueError("set framework and version together (or neither, to use the processing container)")
         return self
 
     def resolved_image(self) -> str:
-        """The image URI; for a framework image, only once `resolve_images` has filled it in."""
+        """The image URI; for a framework image, only once `parse_settings` has resolved it for the region."""
         if self.image is None:
             raise ValueError("the framework image has not been resolved for the stack's region")
         return self.image
@@ -174,13 +179,7 @@ class EvaluationSettings(ProcessingSettings):
     """The evaluation step: a processing job running the workload's `evaluate.py` on the held-out test set.
     Without its own image or framework it runs in the preprocessing step's container."""
 
-    @model_validator(mode="after")
-    def _one_image(self) -> EvaluationSettings:
-        if self.image is not None and (self.framework or self.version):
-            raise ValueError("set either image (a container of your own) or framework and version, not both")
-        if self.image is None and bool(self.framework) != bool(self.version):
-            raise ValueError("set framework and version together (or neither, to use the processing container)")
-        return self
+    _image_required: ClassVar[bool] = False
 
 
 class TrainingSettings(_ImageChoice):

@@ -704,3 +704,37 @@ def test_a_pipeline_whose_names_another_environments_boundary_would_match_is_one
         "would be within dev's permissions boundary (its names are *-dev); rename the pipeline so that no name of "
         "it holds -dev-"
     )
+
+
+@pytest.mark.parametrize("name", ["ml-pipelines", "eu", "pipelines", "west-1"])
+def test_a_pipeline_named_like_fixed_parts_of_arns_widens_nothing_but_its_own_names(tmp_path: Path, name: str) -> None:
+    """The boundary writes `*` only where the program put the pipeline's name: a pipeline named like the project,
+    the region, the key prefix or the bucket's tail leaves the bucket, the region and the paths as they are."""
+    shutil.copytree(BOOTSTRAP, tmp_path / "bootstrap", ignore=shutil.ignore_patterns("__pycache__"))
+    for item in ("components", "stacks", "workloads"):
+        shutil.copytree(ROOT / item, tmp_path / item, ignore=shutil.ignore_patterns("__pycache__"))
+    dev = tmp_path / "stacks" / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text().replace("- name: tumor", f"- name: {name}"))
+    boundary = json.loads(run_program(tmp_path / "bootstrap", "nonprod").named("boundary-dev").inputs["policy"])
+    bucket = "arn:aws:s3:::ml-pipelines-dev-123456789012-eu-west-1"
+    for statement in boundary["Statement"]:
+        for resource in _as_list(statement["Resource"]):
+            if resource.startswith("arn:aws:s3:::"):
+                assert resource == bucket or resource.startswith(f"{bucket}/pipelines/*-dev/"), resource
+            elif resource != "*":
+                assert resource.startswith(("arn:aws:", "arn:aws:iam::123456789012:")), resource
+                assert ":eu-west-1:" in resource or ":iam::" in resource or ":s3:::" in resource, resource
+
+
+def test_a_negated_condition_naming_the_pipeline_is_never_widened_into_a_pattern() -> None:
+    """`StringNotEquals` with a pattern would exclude less, so grant more: the boundary refuses to write it."""
+    import sys
+
+    sys.path.insert(0, str(BOOTSTRAP))
+    from github_access import NAME_STANDIN, _wildcard
+
+    statement = {"Condition": {"StringNotEquals": {"aws:ResourceTag/pipeline": f"{NAME_STANDIN}-prod"}}}
+    with pytest.raises(ValueError, match="StringNotEquals condition names the pipeline"):
+        _wildcard(statement)
+    widened = _wildcard({"Condition": {"StringEquals": {"k": f"{NAME_STANDIN}-prod"}}})
+    assert widened == {"Condition": {"StringLike": {"k": "*-prod"}}}

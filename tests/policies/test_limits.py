@@ -131,3 +131,13 @@ def test_every_limit_cites_an_aws_page() -> None:
     for section in ("iam", "stepFunctions", "tags"):
         assert data[section]["source"].startswith("https://docs.aws.amazon.com/")
     assert all(rule["source"].startswith("https://docs.aws.amazon.com/") for rule in data["names"])
+
+
+def test_the_program_splits_policies_at_the_packs_own_quotas() -> None:
+    """bootstrap splits the deploy permissions with components' copy of the quotas (it cannot read the pack's data
+    file): the copy must be the pack's."""
+    from components import iam_documents
+
+    iam = limits()["iam"]
+    assert iam["managedPolicyCharacters"] == iam_documents.MANAGED_POLICY_CHARACTERS
+    assert iam["managedPoliciesPerRole"] == iam_documents.MANAGED_POLICIES_PER_ROLE
