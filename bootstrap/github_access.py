@@ -20,7 +20,7 @@ from typing import Any
 from components import arns
 from components.arns import AwsContext, EnvironmentNames, PipelineNames
 from components.iam_documents import document as _document
-from components.ml_pipeline import MlPipelineArgs, role_policies
+from components.ml_pipeline import STATUS_CHANGE, MlPipelineArgs, role_policies
 from components.workflow_definition import STEP_TAGS
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -419,6 +419,7 @@ def _pipeline_arns(account: Account, pipelines: list[MlPipelineArgs]) -> dict[st
             "schedules",
             "groups",
             "rules",
+            "failure_rules",
             "deploy_machines",
             "objects",
         )
@@ -437,6 +438,7 @@ def _pipeline_arns(account: Account, pipelines: list[MlPipelineArgs]) -> dict[st
             found["logs"] += [arns.log_group_arn(account, group), f"{arns.log_group_arn(account, group)}:*"]
         found["machines"].append(arns.state_machine_arn(account, names.state_machine))
         found["topics"].append(arns.sns_topic_arn(account, names.failure_topic))
+        found["failure_rules"].append(arns.events_rule_arn(account, names.failure_rule))
         found["alarms"].append(account.arn("cloudwatch", f"alarm:{names.failed_executions_alarm}"))
         if pipeline.settings.schedule is not None:
             found["schedules"].append(account.arn("scheduler", f"schedule/default/{names.retraining_schedule}"))
@@ -486,6 +488,7 @@ def deploy_policy(
         *_role_statements(account, boundary, own, pipelines),
         *_resource_statements(own, bucket, pipelines),
         *_registry_and_schedule_statements(own),
+        *_event_rule_statements(own),
     ]
     # An environment without pipelines (or without schedules) names no such resource: no statement for it.
     return _document(*(s for s in statements if s.get("Resource") != []))
@@ -733,25 +736,9 @@ def _upload_statements(own: dict[str, list[str]], bucket: str) -> list[Document]
     ]
 
 
-def _registry_and_schedule_statements(own: dict[str, list[str]]) -> list[Document]:
-    """The pipelines' model package groups, approval rules and retraining schedules."""
+def _event_rule_statements(own: dict[str, list[str]]) -> list[Document]:
+    """The pipelines' EventBridge rules: approval rules (where a pipeline deploys) and status-change rules."""
     statements: list[Document] = []
-    statements.append(
-        {
-            # The pipelines' groups in the Model Registry; model versions are registered by the state machines.
-            "Sid": "ModelPackageGroups",
-            "Effect": "Allow",
-            "Action": [
-                "sagemaker:CreateModelPackageGroup",
-                "sagemaker:DescribeModelPackageGroup",
-                "sagemaker:DeleteModelPackageGroup",
-                "sagemaker:AddTags",
-                "sagemaker:DeleteTags",
-                "sagemaker:ListTags",
-            ],
-            "Resource": own["groups"],
-        }
-    )
     if own["rules"]:
         statements += [
             {
@@ -793,6 +780,74 @@ def _registry_and_schedule_statements(own: dict[str, list[str]]) -> list[Documen
                 "Resource": own["rules"],
             },
         ]
+    return statements + _status_change_rule_statements(own)
+
+
+def _status_change_rule_statements(own: dict[str, list[str]]) -> list[Document]:
+    """The rules that publish the pipelines' unsuccessful executions to their topics."""
+    return [
+        {
+            # The status-change rules, matching only Step Functions' execution status changes; events:source and
+            # events:detail-type hold one value per value of the pattern, so every one must be allowed
+            # (ForAllValues) and some must be given (Null: a pattern without them would match every event).
+            "Sid": "UnsuccessfulExecutionRules",
+            "Effect": "Allow",
+            "Action": "events:PutRule",
+            "Resource": own["failure_rules"],
+            "Condition": {
+                "ForAllValues:StringEquals": {"events:source": ["aws.states"], "events:detail-type": [STATUS_CHANGE]},
+                "Null": {"events:source": "false", "events:detail-type": "false"},
+            },
+        },
+        {
+            # Their one target each: the pipeline's own failure topic, no other (events:TargetArn).
+            "Sid": "UnsuccessfulExecutionRuleTargets",
+            "Effect": "Allow",
+            "Action": "events:PutTargets",
+            "Resource": own["failure_rules"],
+            "Condition": {
+                "ForAllValues:ArnEquals": {"events:TargetArn": own["topics"]},
+                "Null": {"events:TargetArn": "false"},
+            },
+        },
+        {
+            "Sid": "UnsuccessfulExecutionRulesReadAndRemove",
+            "Effect": "Allow",
+            "Action": [
+                "events:DescribeRule",
+                "events:DeleteRule",
+                "events:EnableRule",
+                "events:DisableRule",
+                "events:RemoveTargets",
+                "events:ListTargetsByRule",
+                "events:TagResource",
+                "events:UntagResource",
+                "events:ListTagsForResource",
+            ],
+            "Resource": own["failure_rules"],
+        },
+    ]
+
+
+def _registry_and_schedule_statements(own: dict[str, list[str]]) -> list[Document]:
+    """The pipelines' model package groups and retraining schedules."""
+    statements: list[Document] = []
+    statements.append(
+        {
+            # The pipelines' groups in the Model Registry; model versions are registered by the state machines.
+            "Sid": "ModelPackageGroups",
+            "Effect": "Allow",
+            "Action": [
+                "sagemaker:CreateModelPackageGroup",
+                "sagemaker:DescribeModelPackageGroup",
+                "sagemaker:DeleteModelPackageGroup",
+                "sagemaker:AddTags",
+                "sagemaker:DeleteTags",
+                "sagemaker:ListTags",
+            ],
+            "Resource": own["groups"],
+        }
+    )
     if own["schedules"]:
         statements.append(
             {

@@ -115,6 +115,12 @@ class PipelineNames:
         return f"{self.prefix}-approved"
 
     @property
+    def failure_rule(self) -> str:
+        """The EventBridge rule that tells the on-call of every execution of the pipeline's state machines that
+        failed, timed out or was aborted (it publishes to the failure topic)."""
+        return f"{self.prefix}-unsuccessful"
+
+    @property
     def approval_rule_role(self) -> str:
         return f"{self.prefix}-approved"
 

@@ -360,7 +360,55 @@ def notification_key_policy(ctx: AwsContext) -> Document:
             "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
         }
     )
+    document["Statement"].append(
+        {
+            # The pipelines' status-change rules publish to their topics (same page: EventBridge's principal).
+            "Sid": "EventBridgeRulesPublish",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": DATA_KEY_ACTIONS,
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+        }
+    )
     return document
+
+
+def failure_topic_policy(ctx: AwsContext, names: PipelineNames, *, deploys: bool) -> Document:
+    """Who may publish to a pipeline's failure topic besides its own roles (whose policies grant it): its
+    status-change rule, and its own alarms. This policy replaces SNS's default topic policy.
+
+    - EventBridge: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
+      (`events.amazonaws.com`, `sns:Publish`; the rule is `aws:SourceArn`).
+    - CloudWatch alarms: AWS re:Post, "Why didn't I receive an SNS notification for my CloudWatch alarm trigger?"
+      (`cloudwatch.amazonaws.com`, `sns:Publish`, the alarms as `aws:SourceArn`).
+    """
+    topic = arns.sns_topic_arn(ctx, names.failure_topic)
+    alarms = [names.failed_executions_alarm, *(names.endpoint_alarms if deploys else ())]
+    return document(
+        {
+            "Sid": "UnsuccessfulExecutionsRule",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic,
+            "Condition": {
+                "ArnEquals": {"aws:SourceArn": arns.events_rule_arn(ctx, names.failure_rule)},
+                "StringEquals": {"aws:SourceAccount": ctx.account_id},
+            },
+        },
+        {
+            "Sid": "PipelineAlarms",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": "sns:Publish",
+            "Resource": topic,
+            "Condition": {
+                "ArnEquals": {"aws:SourceArn": [ctx.arn("cloudwatch", f"alarm:{alarm}") for alarm in alarms]},
+                "StringEquals": {"aws:SourceAccount": ctx.account_id},
+            },
+        },
+    )
 
 
 def notification_key_use(ctx: AwsContext, environment: EnvironmentNames) -> Document:

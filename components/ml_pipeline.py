@@ -119,7 +119,6 @@ def workflow_spec(args: MlPipelineArgs) -> WorkflowSpec:
         bucket=args.bucket_name,
         sagemaker_role_arn=arns.role_arn(ctx, n.sagemaker_role),
         evaluate_function_arn=arns.lambda_function_arn(ctx, n.evaluate_function),
-        failure_topic_arn=arns.sns_topic_arn(ctx, n.failure_topic),
         code_uri=args.code.files_uri,
         source_archive_uri=args.code.archive_uri,
         processing=processing_step(s.processing, "preprocess.py"),
@@ -191,7 +190,6 @@ def role_policies(args: MlPipelineArgs) -> dict[str, dict[str, Document]]:
             "state-machine": state_machine_policy(
                 ctx, names.prefix, definition, logging=args.log_level != "OFF", tracing=args.tracing
             ),
-            "notifications-key": iam_documents.notification_key_use(ctx, args.environment),
         },
         names.evaluate_role: {
             "evaluate-model": iam_documents.evaluate_function_policy(ctx, names, args.bucket_name, tracing=args.tracing)
@@ -255,11 +253,13 @@ class MlPipeline(pulumi.ComponentResource):
         code = self._code()
         self._example_data()
         evaluate_role, evaluate_function = self._evaluation()
-        state_machine_role, state_machine = self._state_machine(topic, evaluate_function, code)
+        state_machine_role, state_machine = self._state_machine(evaluate_function, code)
         self._failure_alarm(topic, state_machine)
         self._registry()
+        machines = [state_machine]
         if args.settings.deployment.enabled:
-            self._deployment(topic)
+            machines.append(self._deployment(topic))
+        self._unsuccessful_executions(topic, machines)
         if args.settings.schedule is not None:
             self._schedule(state_machine)
 
@@ -441,7 +441,7 @@ class MlPipeline(pulumi.ComponentResource):
         )
 
     def _state_machine(
-        self, topic: aws.sns.Topic, evaluate_function: aws.lambda_.Function, code: list[aws.s3.BucketObjectv2]
+        self, evaluate_function: aws.lambda_.Function, code: list[aws.s3.BucketObjectv2]
     ) -> tuple[aws.iam.Role, aws.sfn.StateMachine]:
         """The training state machine and its role, whose policies are generated from the definition."""
         args, names = self._args, self._args.names
@@ -454,7 +454,7 @@ class MlPipeline(pulumi.ComponentResource):
             names.state_machine_log_group,
             build_definition(workflow_spec(args)),
             # An execution may start as soon as the machine exists: its code is uploaded first.
-            [role, *policies, evaluate_function, topic, *code],
+            [role, *policies, evaluate_function, *code],
             f"{self._name}-sfn-logs",
         )
         return role, machine
@@ -524,7 +524,41 @@ class MlPipeline(pulumi.ComponentResource):
             opts=self._child(role),
         )
 
-    def _deployment(self, topic: aws.sns.Topic) -> None:
+    def _unsuccessful_executions(self, topic: aws.sns.Topic, machines: list[aws.sfn.StateMachine]) -> None:
+        """Every execution of the pipeline's state machines that fails, times out or is aborted is published to
+        the failure topic by an EventBridge rule on Step Functions' own status-change events: the definitions
+        do not catch task errors (a redrive resumes at the failed task), and no Catch sees a timeout or an abort.
+
+        EventBridge publishes under the topic's policy, not a role: "For targets that use resource-based policies
+        (Lambda, Amazon SNS, ...), do not specify a RoleArn" (EventBridge user guide, "Using resource-based
+        policies for Amazon EventBridge", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html).
+        The topic's policy replaces SNS's default one, so it also admits the pipeline's own CloudWatch alarms."""
+        args, names, ctx = self._args, self._args.names, self._args.context
+        deploys = args.settings.deployment.enabled
+        topic_arn = arns.sns_topic_arn(ctx, names.failure_topic)
+        policy = aws.sns.TopicPolicy(
+            f"{self._name}-failures-policy",
+            arn=topic_arn,
+            policy=json.dumps(iam_documents.failure_topic_policy(ctx, names, deploys=deploys)),
+            opts=self._child(topic),
+        )
+        machine_arns = [arns.state_machine_arn(ctx, m) for m in pipeline_state_machines(names, deploys=deploys)]
+        rule = aws.cloudwatch.EventRule(
+            f"{self._name}-unsuccessful",
+            name=names.failure_rule,
+            description=f"Executions of {names.prefix}'s state machines that failed, timed out or were aborted",
+            event_pattern=json.dumps(unsuccessful_execution_pattern(machine_arns)),
+            opts=self._child(*machines),
+        )
+        aws.cloudwatch.EventTarget(
+            f"{self._name}-unsuccessful-notify",
+            rule=rule.name,
+            arn=topic_arn,
+            input_transformer=unsuccessful_execution_message(names.prefix),
+            opts=self._child(policy),
+        )
+
+    def _deployment(self, topic: aws.sns.Topic) -> aws.sfn.StateMachine:
         """Approval-driven deployment: alarms that roll a bad update back, the deployment state machine, and
         the EventBridge rule that starts it when a version of the group is approved."""
         args, names = self._args, self._args.names
@@ -577,10 +611,50 @@ class MlPipeline(pulumi.ComponentResource):
             role_arn=arns.role_arn(args.context, names.approval_rule_role),
             opts=self._child(rule_role),
         )
+        return machine
 
 
 LATENCY_ALARM_MICROSECONDS = 1_000_000
 """ModelLatency is in microseconds (SageMaker's endpoint invocation metrics)."""
+
+
+UNSUCCESSFUL_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
+"""Execution statuses that end an execution other than in success (DescribeExecution's `status`)."""
+STATUS_CHANGE = "Step Functions Execution Status Change"
+"""The event Step Functions sends EventBridge on each status change of a STANDARD execution (EventBridge events
+reference, "AWS Step Functions events": source `aws.states`)."""
+
+
+def pipeline_state_machines(names: PipelineNames, *, deploys: bool) -> list[str]:
+    """The names of the pipeline's state machines: training, and deployment where the stack deploys."""
+    return [names.state_machine, *([names.deploy_state_machine] if deploys else [])]
+
+
+def unsuccessful_execution_pattern(state_machine_arns: list[str]) -> dict[str, object]:
+    """Status changes of these state machines' executions to an unsuccessful end."""
+    return {
+        "source": ["aws.states"],
+        "detail-type": [STATUS_CHANGE],
+        "detail": {"status": list(UNSUCCESSFUL_STATUSES), "stateMachineArn": state_machine_arns},
+    }
+
+
+def unsuccessful_execution_message(prefix: str) -> aws.cloudwatch.EventTargetInputTransformerArgs:
+    """What the on-call reads: which execution ended how, and how to see why and to resume it. Only ARNs and the
+    status are put in (none holds a quote); the error and its cause are in the execution's history."""
+    return aws.cloudwatch.EventTargetInputTransformerArgs(
+        input_paths={
+            "execution": "$.detail.executionArn",
+            "machine": "$.detail.stateMachineArn",
+            "status": "$.detail.status",
+        },
+        input_template=json.dumps(
+            f"ML pipeline {prefix}: execution <execution> of <machine> ended <status>. "
+            "Its error and cause: aws stepfunctions describe-execution --execution-arn <execution>. "
+            "Once the cause is fixed, resume it from the step that failed: "
+            "aws stepfunctions redrive-execution --execution-arn <execution>"
+        ),
+    )
 
 
 def approval_event_pattern(group: str) -> dict[str, object]:

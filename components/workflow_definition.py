@@ -4,18 +4,24 @@ Training (`build_definition`): preprocess (processing job, .sync) -> train (trai
 (processing job, .sync, writing evaluation.json) -> read the metric (Lambda) -> quality gate (Choice) -> register
 the model as a version of the pipeline's model package group (SageMaker Model Registry, with its metrics and the
 execution's metadata) -> success. The jobs run the workload's scripts (workloads/<name>/), uploaded by the
-program. Every Task has Retry, a Catch to the failure path (publish to SNS, then fail with the named error
-`PipelineFailed`) and a timeout.
+program. Every Task has Retry and a timeout, and no Catch: a task that still fails fails the execution *at that
+task*, so that a redrive (RedriveExecution: "continues the failed execution from the unsuccessful step",
+https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html) reruns the task and goes on. A Catch
+leading to a Fail state would make the Fail state the unsuccessful step, and every redrive would fail again. The
+on-call hears of every execution that fails, times out or is aborted through the pipeline's EventBridge rule on
+"Step Functions Execution Status Change" (components/ml_pipeline.py), which a Catch could never see for the last two.
 
 Deployment (`build_deploy_definition`, where the stack deploys): started by EventBridge when a model version
 of the group is approved; checks the version is approved, creates a model from the package and an endpoint
 config, creates the endpoint or updates it blue/green with automatic rollback on the pipeline's alarms, waits
-a bounded time for it to be in service, and notifies success or failure.
+a bounded time for it to be in service, and notifies success. An endpoint that rolled back, failed or stayed
+out of service fails the execution with a named error (EndpointRolledBack, EndpointDeploymentFailed,
+EndpointNotInService): a verdict, which a redrive repeats; a task that fails fails there, and a redrive resumes it.
 
 Names of what a task creates (jobs, models, endpoint configs) are `<prefix>-<step>-<attempt id>`, the attempt id
 the MD5 of the execution ARN, its redrive count and the state's retry count: a retry (after a create whose response
-was lost) or a redrive (after an abort or a timeout) never asks for a name SageMaker already holds. They are at
-most 63 characters and start with the pipeline's prefix, so that IAM can scope to them; each carries the tag
+was lost) or a redrive (after a failure, an abort or a timeout) never asks for a name SageMaker already holds.
+They are at most 63 characters and start with the pipeline's prefix, so that IAM can scope to them; each carries the tag
 `execution-arn`, and the execution's output names each one. S3 keys use the run id (the MD5 of the execution ARN
 alone): a retried or redriven step reads and writes the same run's files.
 """
@@ -51,8 +57,6 @@ ATTEMPT_ID = (
 )
 EXECUTION_TAG = "execution-arn"
 """Tag on every job, model and endpoint config a task creates: the execution that created it."""
-FAILED_ERROR = "PipelineFailed"
-DEPLOY_FAILED_ERROR = "DeploymentFailed"
 NOT_APPROVED_ERROR = "ModelNotApproved"
 ROLLED_BACK_ERROR = "EndpointRolledBack"
 TIMED_OUT_ERROR = "EndpointNotInService"
@@ -61,6 +65,7 @@ GATE_STATE, REJECTED_STATE, REGISTER_STATE = "QualityGate", "ModelRejected", "Re
 """The quality gate (a Choice on the metric), where it sends a model below the threshold, and registration: the
 local run (tools/run_local) reads these states of the definition itself."""
 ENDPOINT_FAILED_ERROR = "EndpointDeploymentFailed"
+DEPLOYMENT_FAILED_STATE = "DeploymentFailed"
 
 # Error names Step Functions raises for these integrations. Optimised SageMaker tasks raise
 # `SageMaker.AmazonSageMakerException` for service errors and throttling. AWS SDK integrations raise
@@ -137,7 +142,6 @@ class WorkflowSpec:
     bucket: str
     sagemaker_role_arn: str
     evaluate_function_arn: str
-    failure_topic_arn: str
     code_uri: str
     """`s3://.../code/<digest>/`: the workload's files, delivered to processing jobs at CODE_DIR."""
     source_archive_uri: str
@@ -220,10 +224,6 @@ def _retry(spec: WorkflowSpec | DeploySpec, errors: list[str]) -> list[dict[str,
     ]
 
 
-def _to_failure() -> list[dict[str, Any]]:
-    return [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"}]
-
-
 def _tags(spec: WorkflowSpec | DeploySpec) -> list[dict[str, str]]:
     """The stack's tags, and the execution that created the resource."""
     return [
@@ -255,7 +255,6 @@ def _task(
         state["ResultSelector"] = result_selector
     state["ResultPath"] = result_path
     state["Retry"] = _retry(spec, retry_on)
-    state["Catch"] = _to_failure()
     state["Next"] = next_state
     return state
 
@@ -539,39 +538,12 @@ def build_definition(spec: WorkflowSpec) -> dict[str, Any]:
         **_metadata_states(),
         REGISTER_STATE: _register(spec),
         "PipelineSucceeded": {"Type": "Succeed"},
-        **_notify_failure(spec, spec.failure_topic_arn, "failed", "PipelineFailed"),
-        "PipelineFailed": {"Type": "Fail", "Error": FAILED_ERROR, "CausePath": "$.error.Cause"},
     }
     return {
         "Comment": f"ML training pipeline {spec.prefix}: preprocess, train, evaluate, gate, register",
         "StartAt": "Initialize",
         "TimeoutSeconds": execution_timeout(spec),
         "States": states,
-    }
-
-
-def _notify_failure(
-    spec: WorkflowSpec | DeploySpec, topic_arn: str, what: str, failed_state: str
-) -> dict[str, dict[str, Any]]:
-    return {
-        "NotifyFailure": {
-            "Type": "Task",
-            "Comment": "Tell the on-call, then fail the execution.",
-            "Resource": task_resource(spec.partition, SNS_PUBLISH),
-            "Parameters": {
-                "TopicArn": topic_arn,
-                "Subject": f"ML pipeline {spec.prefix} {what}",
-                "Message.$": (
-                    "States.Format('Execution {} failed: {}: {}', $$.Execution.Id, $.error.Error, $.error.Cause)"
-                ),
-            },
-            "TimeoutSeconds": API_CALL_TIMEOUT_SECONDS,
-            "ResultPath": None,
-            "Retry": _retry(spec, SNS_RETRYABLE),
-            # The execution fails with the named error even when the notification cannot be sent.
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.notificationError", "Next": failed_state}],
-            "Next": failed_state,
-        }
     }
 
 
@@ -799,7 +771,7 @@ def _deploy_waiting_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
 
 
 def _deploy_outcome_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
-    """Every end of a deployment, each notified."""
+    """Every end of a deployment: success notified here, the others by the pipeline's status-change rule."""
     return {
         "RolledBack": _error_state(
             ROLLED_BACK_ERROR,
@@ -829,8 +801,8 @@ def _deploy_outcome_states(spec: DeploySpec) -> dict[str, dict[str, Any]]:
             "Next": "Deployed",
         },
         "Deployed": {"Type": "Succeed"},
-        **_notify_failure(spec, spec.notification_topic_arn, "deployment failed", "DeploymentFailed"),
-        "DeploymentFailed": {"Type": "Fail", "Error": DEPLOY_FAILED_ERROR, "CausePath": "$.error.Cause"},
+        # The error names what happened (EndpointRolledBack...): the status-change rule's notification shows it.
+        DEPLOYMENT_FAILED_STATE: {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
     }
 
 
@@ -854,5 +826,5 @@ def _error_state(error: str, cause: str) -> dict[str, Any]:
         "Type": "Pass",
         "Parameters": {"Error": error, "Cause.$": cause},
         "ResultPath": "$.error",
-        "Next": "NotifyFailure",
+        "Next": DEPLOYMENT_FAILED_STATE,
     }

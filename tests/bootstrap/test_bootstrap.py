@@ -218,6 +218,7 @@ CREATES = {
     "aws:sfn/stateMachine:StateMachine": ("states:CreateStateMachine", _own_arn),
     "aws:sns/topic:Topic": ("sns:CreateTopic", _own_arn),
     "aws:sns/topicSubscription:TopicSubscription": ("sns:Subscribe", _topic_arn),
+    "aws:sns/topicPolicy:TopicPolicy": ("sns:SetTopicAttributes", lambda r: r.inputs["arn"]),
     "aws:scheduler/schedule:Schedule": ("scheduler:CreateSchedule", _own_arn),
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": ("sagemaker:CreateModelPackageGroup", _own_arn),
     "aws:cloudwatch/eventRule:EventRule": ("events:PutRule", _own_arn),
@@ -567,10 +568,12 @@ def test_the_account_blocks_public_buckets_and_each_environment_has_its_key(
         aliases = {a.name: a for a in plan.of_type("aws:kms/alias:Alias")}
         key = keys[f"notifications-{environment}"].inputs
         assert key["tags"] == {"ml-pipelines:notifications": environment} and key["enableKeyRotation"] is True
-        # The account administers it through IAM (deploy roles get no KMS action); CloudWatch alarms may use it.
+        # The account administers it through IAM (deploy roles get no KMS action); CloudWatch alarms and the
+        # pipelines' status-change rules (EventBridge) may use it to publish to the encrypted topics.
         assert [s["Sid"] for s in json.loads(key["policy"])["Statement"]] == [
             "AccountAdministers",
             "CloudWatchAlarmsPublish",
+            "EventBridgeRulesPublish",
         ]
         assert (
             aliases[f"notifications-{environment}"].inputs["name"] == f"alias/ml-pipelines-{environment}-notifications"
@@ -599,19 +602,41 @@ def test_state_administrators_must_be_role_or_user_arns(
 def test_deploy_role_writes_approval_rules_only_for_sagemaker_events_and_its_deployment(
     bootstrap: dict[str, Plan], stack: str, environment: str
 ) -> None:
-    """No rule that forwards CloudTrail or other teams' events, no target but the pipeline's deployment."""
+    """No rule that forwards CloudTrail or other teams' events, no target but the pipeline's deployment; the
+    status-change rules match only Step Functions' status changes and target only the pipeline's own topic."""
     policy = _deploy_document(bootstrap[stack], environment)
-    by_action = {a: s for s in policy["Statement"] for a in _as_list(s["Action"]) if a.startswith("events:")}
-    assert by_action["events:PutRule"]["Condition"] == {
+    events = [s for s in policy["Statement"] if any(a.startswith("events:Put") for a in _as_list(s["Action"]))]
+    by_rule = {(s["Action"], r): s["Condition"] for s in events for r in _as_list(s["Resource"])}
+    account = "arn:aws:events:eu-west-1:123456789012:rule"
+    assert set(by_rule) == {
+        (action, f"{account}/tumor-{environment}-{rule}")
+        for action in ("events:PutRule", "events:PutTargets")
+        for rule in ("approved", "unsuccessful")
+    }
+    assert by_rule["events:PutRule", f"{account}/tumor-{environment}-approved"] == {
         "StringEquals": {
             "events:source": ["aws.sagemaker"],
             "events:detail-type": ["SageMaker Model Package State Change"],
         }
     }
-    assert by_action["events:PutTargets"]["Condition"] == {
+    assert by_rule["events:PutTargets", f"{account}/tumor-{environment}-approved"] == {
         "ArnEquals": {
             "events:TargetArn": [f"arn:aws:states:eu-west-1:123456789012:stateMachine:tumor-{environment}-deploy"]
         }
+    }
+    # Multivalued keys (ArrayOfString, ArrayOfARN): every value allowed, and some value given.
+    assert by_rule["events:PutRule", f"{account}/tumor-{environment}-unsuccessful"] == {
+        "ForAllValues:StringEquals": {
+            "events:source": ["aws.states"],
+            "events:detail-type": ["Step Functions Execution Status Change"],
+        },
+        "Null": {"events:source": "false", "events:detail-type": "false"},
+    }
+    assert by_rule["events:PutTargets", f"{account}/tumor-{environment}-unsuccessful"] == {
+        "ForAllValues:ArnEquals": {
+            "events:TargetArn": [f"arn:aws:sns:eu-west-1:123456789012:tumor-{environment}-failures"]
+        },
+        "Null": {"events:TargetArn": "false"},
     }
 
 

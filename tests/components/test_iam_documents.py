@@ -79,10 +79,41 @@ def test_a_pipeline_uses_only_its_own_environments_notification_key() -> None:
     assert statement["Action"] == iam_documents.DATA_KEY_ACTIONS == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert statement["Resource"] == "arn:aws:kms:eu-west-1:123456789012:key/*"
     assert statement["Condition"] == {"StringEquals": {"aws:ResourceTag/ml-pipelines:notifications": "prod"}}
-    # ...and CloudWatch alarms of this account, not of any other, may encrypt with the key
-    alarms = iam_documents.notification_key_policy(CTX)["Statement"][-1]
-    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
-    assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    # ...and CloudWatch alarms and EventBridge rules of this account, not of any other, may encrypt with the key
+    services = iam_documents.notification_key_policy(CTX)["Statement"][1:]
+    assert [s["Principal"] for s in services] == [
+        {"Service": "cloudwatch.amazonaws.com"},
+        {"Service": "events.amazonaws.com"},
+    ]
+    for statement in services:
+        assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+@pytest.mark.parametrize("deploys", [False, True])
+def test_the_failure_topic_admits_only_its_own_rule_and_alarms_of_this_account(deploys: bool) -> None:
+    """The topic policy replaces SNS's default: the pipeline's status-change rule and its own alarms may publish,
+    each named as the source, from this account; nothing else, and nothing but sns:Publish."""
+    names = PipelineNames.of("tumor", "prod")
+    rule, alarms = iam_documents.failure_topic_policy(CTX, names, deploys=deploys)["Statement"]
+    topic = "arn:aws:sns:eu-west-1:123456789012:tumor-prod-failures"
+    assert (rule["Principal"], rule["Action"], rule["Resource"]) == (
+        {"Service": "events.amazonaws.com"}, "sns:Publish", topic,
+    )  # fmt: skip
+    assert rule["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": "arn:aws:events:eu-west-1:123456789012:rule/tumor-prod-unsuccessful"},
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
+    assert (alarms["Principal"], alarms["Action"], alarms["Resource"]) == (
+        {"Service": "cloudwatch.amazonaws.com"}, "sns:Publish", topic,
+    )  # fmt: skip
+    expected = [
+        "tumor-prod-failed-executions",
+        *(["tumor-prod-endpoint-errors", "tumor-prod-endpoint-latency"] if deploys else []),
+    ]
+    assert alarms["Condition"]["ArnEquals"]["aws:SourceArn"] == [
+        f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{a}" for a in expected
+    ]
 
 
 def test_the_models_execution_role_describes_exactly_its_rollback_alarms(plans: dict[str, Plan]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from typing import Any
 
 import pytest
 import yaml
@@ -35,7 +36,12 @@ PIPELINE = {
     "aws:sns/topic:Topic": 1,
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": 1,
     "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 4,
+    # sagemaker (one), state machine (one: it publishes nothing), evaluation Lambda (one)
+    "aws:iam/rolePolicy:RolePolicy": 3,
+    # the rule that publishes unsuccessful executions to the topic, its target, and the topic's policy
+    "aws:cloudwatch/eventRule:EventRule": 1,
+    "aws:cloudwatch/eventTarget:EventTarget": 1,
+    "aws:sns/topicPolicy:TopicPolicy": 1,
 }
 SCHEDULED = {"aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1, "aws:scheduler/schedule:Schedule": 1}
 DEPLOYED = {
@@ -172,10 +178,21 @@ def test_failure_topic_is_encrypted_and_alarmed(plans: dict[str, Plan], stack: s
         topic.inputs["kmsMasterKeyId"] == f"arn:aws:kms:eu-west-1:123456789012:alias/ml-pipelines-{stack}-notifications"
     )
     assert not plan.of_type("aws:kms/key:Key") and not plan.of_type("aws:kms/alias:Alias")
-    # The state machine may encrypt with the keys carrying the environment's notifications tag, and no other.
-    [use] = json.loads(plan.named("tumor-sfn-policy-notifications-key").inputs["policy"])["Statement"]
-    assert use["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert use["Condition"] == {"StringEquals": {"aws:ResourceTag/ml-pipelines:notifications": stack}}
+    # The training state machine publishes nothing, so it has no use of the key; the deployment machine (which
+    # tells of a model served) may encrypt with the keys carrying the environment's notifications tag, no other.
+    assert not [
+        r for r in plan.of_type("aws:iam/rolePolicy:RolePolicy") if r.name == "tumor-sfn-policy-notifications-key"
+    ]
+    deploy_key = [
+        r
+        for r in plan.of_type("aws:iam/rolePolicy:RolePolicy")
+        if r.name.endswith("deploy-sfn-policy-notifications-key")
+    ]
+    for policy in deploy_key:
+        [use] = json.loads(policy.inputs["policy"])["Statement"]
+        assert use["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+        assert use["Condition"] == {"StringEquals": {"aws:ResourceTag/ml-pipelines:notifications": stack}}
+    assert len(deploy_key) == (0 if stack == "dev" else 1)
     alarm = plan.named("tumor-failed-executions").inputs
     assert alarm["alarmActions"] == [topic.outputs["arn"]]
     metrics = {q["metric"]["metricName"] for q in alarm["metricQueries"] if "metric" in q}
@@ -198,3 +215,56 @@ def test_evaluation_function_ships_the_repository_handler(plans: dict[str, Plan]
     [(name, asset)] = function["code"].assets.items()
     assert name == "handler.py"
     assert (ROOT / asset.path).resolve() == (ROOT / "functions/evaluate_model/handler.py").resolve()
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_unsuccessful_execution_of_the_pipeline_is_published_to_its_topic(
+    plans: dict[str, Plan], stack: str
+) -> None:
+    """The status-change rule, run by moto's EventBridge pattern matcher against the events Step Functions sends:
+    executions of the pipeline's own machines that failed, timed out or were aborted reach the topic; success,
+    a running execution and another machine's failure do not. The target publishes under the topic's policy
+    (no role), and the message names only fields the event carries."""
+    from moto.events.models import EventPattern
+
+    plan = plans[stack]
+    rule = plan.named("tumor-unsuccessful").inputs
+    target = plan.named("tumor-unsuccessful-notify").inputs
+    machines = [r.outputs["arn"] for r in plan.of_type("aws:sfn/stateMachine:StateMachine")]
+    assert len(machines) == (1 if stack == "dev" else 2)
+    pattern = EventPattern.load(rule["eventPattern"])
+
+    def event(machine: str, status: str) -> dict[str, Any]:
+        # "Step Functions Execution Status Change", as the Step Functions developer guide's examples show it.
+        execution = machine.replace(":stateMachine:", ":execution:") + ":run-1"
+        return {
+            "source": "aws.states",
+            "detail-type": "Step Functions Execution Status Change",
+            "detail": {"executionArn": execution, "stateMachineArn": machine, "name": "run-1", "status": status},
+        }
+
+    for machine in machines:
+        for status in ("FAILED", "TIMED_OUT", "ABORTED"):
+            assert pattern.matches_event(event(machine, status)), (machine, status)
+        for status in ("SUCCEEDED", "RUNNING", "PENDING_REDRIVE"):
+            assert not pattern.matches_event(event(machine, status)), (machine, status)
+    other = f"arn:aws:states:eu-west-1:123456789012:stateMachine:other-{stack}"
+    assert not pattern.matches_event(event(other, "FAILED"))
+    assert (
+        target["arn"]
+        == f"arn:aws:sns:eu-west-1:123456789012:tumor-{stack}-failures"
+        == plan.named("tumor-failures").outputs["arn"]
+    )
+    assert "roleArn" not in target
+    transformer = target["inputTransformer"]
+    template = json.loads(transformer["inputTemplate"])
+    assert set(re.findall(r"<(\w+)>", template)) == set(transformer["inputPaths"])
+    sample = event(machines[0], "FAILED")
+    for path in transformer["inputPaths"].values():
+        value: Any = sample
+        for key in path.removeprefix("$.").split("."):
+            value = value[key]
+        assert isinstance(value, str) and '"' not in value
+    assert "redrive-execution" in template
+    policy = plan.named("tumor-failures-policy").inputs
+    assert policy["arn"] == target["arn"]

@@ -25,7 +25,6 @@ SPEC = WorkflowSpec(
     bucket="bucket",
     sagemaker_role_arn="arn:aws:iam::123456789012:role/tumor-prod-sagemaker",
     evaluate_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:tumor-prod-evaluate",
-    failure_topic_arn="arn:aws:sns:eu-west-1:123456789012:tumor-prod-failures",
     code_uri="s3://bucket/pipelines/tumor-prod/code/0123456789abcdef/",
     source_archive_uri="s3://bucket/pipelines/tumor-prod/code/0123456789abcdef.tar.gz",
     processing=wd.ProcessingStep(
@@ -126,34 +125,32 @@ def test_every_transition_target_exists_and_every_state_is_reachable(
 
 
 @pytest.mark.parametrize(("stack", "machine"), MACHINES)
-def test_every_task_has_retry_catch_to_the_failure_path_and_a_timeout(
+def test_every_task_has_retry_and_a_timeout_and_fails_the_execution_where_it_fails(
     plans: dict[str, Plan], stack: str, machine: str
 ) -> None:
+    """No Catch leads a failed task to a Fail state: the execution fails at the task, so a redrive reruns it (a
+    Fail state reached by a Catch would be the step a redrive reruns, and it fails again). Only the success
+    notification catches: served is served."""
     definition = machine_of(plans, stack, machine)
     if definition is None:
         pytest.skip(f"{stack} does not deploy")
-    failed = "PipelineFailed" if machine == "state-machine" else "DeploymentFailed"
     tasks = {n: s for n, s in definition["States"].items() if s["Type"] == "Task"}
     assert len(tasks) >= 5
     for name, task in tasks.items():
         assert task["Retry"] and task["Retry"][0]["MaxAttempts"] >= 1, name
         assert 0 < task["TimeoutSeconds"] <= 86400 * 30, name
-        failure_catches = [c for c in task["Catch"] if c["ErrorEquals"] == ["States.ALL"]]
-        assert failure_catches, name
-        expected = {"NotifyFailure": failed, "NotifyDeployed": "Deployed"}.get(name, "NotifyFailure")
-        assert failure_catches[0]["Next"] == expected, name
+        if name == "NotifyDeployed":
+            assert [c["Next"] for c in task["Catch"]] == ["Deployed"]
+        else:
+            assert "Catch" not in task, name
+    fail_states = {n for n, s in definition["States"].items() if s["Type"] == "Fail"}
+    # The only Fail states are verdicts: a model below the gate, a version not to serve, an endpoint that did not.
+    assert fail_states == ({"ModelRejected"} if machine == "state-machine" else {"NotApproved", "DeploymentFailed"})
 
 
-def test_failure_path_publishes_then_fails_with_the_named_error() -> None:
+def test_no_state_of_the_training_machine_publishes_its_failure_itself() -> None:
     states = build_definition(SPEC)["States"]
-    assert states["NotifyFailure"]["Resource"] == "arn:aws:states:::sns:publish"
-    assert states["NotifyFailure"]["Parameters"]["TopicArn"] == SPEC.failure_topic_arn
-    assert states["NotifyFailure"]["Next"] == "PipelineFailed"
-    assert states["PipelineFailed"] == {
-        "Type": "Fail",
-        "Error": "PipelineFailed",
-        "CausePath": "$.error.Cause",
-    }
+    assert not [n for n, s in states.items() if "sns:publish" in str(s.get("Resource", ""))]
 
 
 def test_quality_gate_compares_the_metric_with_the_configured_threshold() -> None:
@@ -229,11 +226,13 @@ def test_stacks_register_and_deploy_as_their_files_say(
     assert training["States"]["RegisterModel"]["Parameters"]["ModelApprovalStatus"] == status
     assert not {"CreateEndpoint", "UpdateEndpoint"} & training["States"].keys()  # only an approval deploys
     assert (machine_of(plans, stack, "deploy") is not None) is deploys
-    rules = plans[stack].of_type("aws:cloudwatch/eventRule:EventRule")
+    approval_rules = [
+        r for r in plans[stack].of_type("aws:cloudwatch/eventRule:EventRule") if r.name.endswith("-approved")
+    ]
     endpoints_alarms = [
         a for a in plans[stack].of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "endpoint" in a.name
     ]
-    assert (len(rules), len(endpoints_alarms)) == ((1, 2) if deploys else (0, 0))
+    assert (len(approval_rules), len(endpoints_alarms)) == ((1, 2) if deploys else (0, 0))
 
 
 def test_deployment_serves_only_an_approved_version_of_its_group() -> None:
@@ -262,15 +261,21 @@ def test_an_update_is_blue_green_and_rolls_back_on_the_pipelines_alarms() -> Non
     }
 
 
-def test_the_wait_for_the_endpoint_is_bounded_and_every_outcome_notifies() -> None:
+def test_the_wait_for_the_endpoint_is_bounded_and_every_outcome_is_named() -> None:
     definition = build_deploy_definition(DEPLOY)
     states = definition["States"]
     choices = states["EndpointReady"]["Choices"]
     assert choices[0]["Next"] == "NotifyDeployed" and choices[1]["Next"] == "RolledBack"
     assert {"Variable": "$.run.polls", "NumericGreaterThanEquals": 60, "Next": "TimedOut"} in choices
-    for outcome in ("RolledBack", "EndpointFailed", "TimedOut"):
-        assert states[outcome]["Next"] == "NotifyFailure", outcome
-    assert states["NotifyFailure"]["Next"] == "DeploymentFailed"
+    for outcome, error in (
+        ("RolledBack", "EndpointRolledBack"),
+        ("EndpointFailed", "EndpointDeploymentFailed"),
+        ("TimedOut", "EndpointNotInService"),
+    ):
+        assert states[outcome]["Next"] == "DeploymentFailed", outcome
+        assert states[outcome]["Parameters"]["Error"] == error
+    # The execution fails with the outcome's own error, which the status-change notification carries.
+    assert states["DeploymentFailed"] == {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"}
     assert states["NotifyDeployed"]["Next"] == "Deployed"
     assert definition["TimeoutSeconds"] >= DEPLOY.max_wait + 60
 

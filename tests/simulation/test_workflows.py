@@ -2,14 +2,15 @@
 
 The cases live in MockConfigFile.json (Step Functions Local format) and how each must end in expected.yaml;
 this module runs all of them on the definitions the program renders per stack, checks that together they
-enter every state, that every Catch leads to the failure notification, and that the mocked responses have
-the shapes the real services return (botocore's own API models).
+enter every state, that a task failing for good fails the execution there and a redrive then goes on to the
+end, and that the mocked responses have the shapes the real services return (botocore's own API models).
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 import logging
 from collections.abc import Iterator
@@ -91,47 +92,86 @@ def test_every_state_is_entered_by_some_case(plans: dict[str, Plan], stack: str)
         assert sorted(set(machine.states) - entered) == [], f"states of {machine.name} no test case reaches"
 
 
-def _catching_states(machine: StateMachine) -> list[str]:
-    return [
-        n for n, state in machine.states.items() if state.get("Catch") and n not in ("NotifyFailure", "NotifyDeployed")
-    ]
+def _tasks(machine: StateMachine) -> list[str]:
+    return [n for n, state in machine.states.items() if state["Type"] == "Task"]
+
+
+CREATE_NAMES = {"ProcessingJobName.$", "TrainingJobName.$", "ModelName.$", "EndpointConfigName.$"}
 
 
 @pytest.mark.parametrize(("stack", "name"), [(s, n) for s in STACKS for n in NAMES[s]], ids=lambda v: v)
-def test_every_catch_leads_to_the_notification(plans: dict[str, Plan], stack: str, name: str) -> None:
-    """A case that reaches a state with a Catch is replayed with that state failing for good: notify, then
-    fail as named, for every such state.
+def test_a_task_failing_for_good_fails_the_execution_there_and_a_redrive_goes_on_to_the_end(
+    plans: dict[str, Plan], stack: str, name: str
+) -> None:
+    """For every Task of every machine: a case that reaches it is replayed with it failing for good. The
+    execution fails at that task, with the task's error (no Catch turns it into a Fail state, which a redrive
+    would only rerun); redriven with the case's own answers, it goes on from that task and ends as the case
+    ends, and a Create* it reruns asks for a name the first attempt did not use.
 
-    The error is one no Retry names (the engine refuses mocked `States.*` errors), so it is caught at once.
+    The error is one no Retry names (the engine refuses mocked `States.*` errors), so it fails at once.
     """
     machine = _machine(plans, stack, name)
-    catching = _catching_states(machine)
-    assert catching
-    for state in catching:
-        _fails_for_good(machine, state)
+    tasks = [t for t in _tasks(machine) if t != "NotifyDeployed"]  # served is served: its failure is caught
+    assert len(tasks) >= 5
+    named = [state for state in tasks if _fails_for_good_then_redriven(machine, state)]
+    # the jobs (preprocess, train, evaluate), or the model and the endpoint config
+    assert len(named) == (2 if machine.name.endswith("-deploy") else 3), named
 
 
-def _fails_for_good(machine: StateMachine, state: str) -> None:
-    base = next(case for case in CONFIG.cases(machine.name) if state in _entered(machine, case))
+def _fails_for_good_then_redriven(machine: StateMachine, state: str) -> bool:
+    """Replays, checks; whether the state names what it creates (and its names were checked)."""
+    reaching = [case for case in CONFIG.cases(machine.name) if state in _entered(machine, case)]
+    base = next((c for c in reaching if EXPECTED[machine.name][c].status == "SUCCEEDED"), reaching[0])
+    base_expected = EXPECTED[machine.name][base]
     responses = CONFIG.StateMachines[machine.name].TestCases[base].root
     cause = f"{state} failed for good (injected)"
     failing = mock_config.MockConfig.model_validate(
         {
-            "StateMachines": {machine.name: {"TestCases": {"Injected": {**responses, state: "Injected"}}}},
+            "StateMachines": {
+                machine.name: {
+                    "TestCases": {"Injected": {**responses, state: "Injected"}, "Injected@redrive1": responses}
+                }
+            },
             "MockedResponses": {
                 **CONFIG.model_dump(mode="json")["MockedResponses"],
                 "Injected": {"0": {"Throw": {"Error": "Injected.PermanentFailure", "Cause": cause}}},
             },
         }
     )
-    execution_input = EXPECTED[machine.name][base].input
-    execution = run_case(machine, "Injected", failing, None, execution_input=execution_input).execution
-    failed = "DeploymentFailed" if machine.name.endswith("-deploy") else "PipelineFailed"
-    entered = execution.states
-    assert entered[entered.index(state) + 1 :] == ["NotifyFailure", failed]
-    assert (execution.status, execution.error, execution.cause) == ("FAILED", failed, cause)
-    notify = next(s for s in execution.steps if s.name == "NotifyFailure")
-    assert f"failed: Injected.PermanentFailure: {cause}" in notify.parameters[-1]["Message"]
+    path = list(_entered(machine, base))
+    first = path.index(state)
+    expected = expectations.Expected(
+        input=base_expected.input,
+        status="FAILED",
+        states=path[: first + 1],
+        error="Injected.PermanentFailure",
+        cause=cause,
+        redrive=expectations.Expected(
+            status=base_expected.status,
+            states=path[first:],
+            error=base_expected.error,
+            cause=base_expected.cause,
+            attempts={k: v for k, v in base_expected.attempts.items() if k in path[first:]},
+        ),
+    )
+    result = run_case(machine, "Injected", failing, expected)
+    assert result.mismatches == [], (state, base)
+    [redriven] = result.redrives
+    parameters = machine.states[state]["Parameters"]
+    # the name of what the task creates (CreateEndpoint names the config it serves, made by an earlier task)
+    name_key = {k for k in CREATE_NAMES & parameters.keys() if "RedriveCount" in parameters[k]}
+    if name_key:
+        [key] = [k.removesuffix(".$") for k in name_key]
+        before = result.execution.steps[-1].parameters[-1][key]
+        after = next(s for s in redriven.execution.steps if s.name == state).parameters[0][key]
+        # The attempt id, computed here from the context object's fields as the definition's comment says:
+        # the MD5 of the execution ARN, the redrive count and the state's retry count.
+        execution_arn = machine.arn.replace(":stateMachine:", ":execution:") + ":Injected"
+        for name_used, redrive_count in ((before, 0), (after, 1)):
+            attempt = hashlib.md5(f"{execution_arn}/{redrive_count}/0".encode(), usedforsecurity=False).hexdigest()
+            assert name_used.endswith(f"-{attempt}"), (state, name_used, redrive_count)
+        assert before != after
+    return bool(name_key)
 
 
 # -- the mocked responses have the real services' shapes ---------------------------------------------------

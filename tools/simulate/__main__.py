@@ -25,8 +25,10 @@ from rich.markup import escape
 from components.arns import pipeline_of_state_machine
 from components.files import read_document
 from tools.cli import Parser, UsageError
+from tools.simulate import REDRIVE_MARK
 
 if TYPE_CHECKING:
+    from tools.simulate.engine import Execution
     from tools.simulate.runner import Result
 
 OK, NOT_AS_EXPECTED, ERROR = 0, 1, 2
@@ -60,7 +62,8 @@ def cases_of(mock_config: Path, stack: str) -> dict[str, list[str]]:
         if pipeline_of_state_machine(machine, stack) is None:
             continue
         for case in spec.get("TestCases", {}) if isinstance(spec, dict) else ():
-            found.setdefault(case, []).append(machine)
+            if REDRIVE_MARK not in case:  # the answers to a redrive of a case, not a case
+                found.setdefault(case, []).append(machine)
     return found
 
 
@@ -79,32 +82,38 @@ def _changes(before: Any, after: Any) -> str:
     return "  ".join(parts) or "(input passed on unchanged)"
 
 
+def _render_execution(execution: Execution, console: Console) -> None:
+    for number, step in enumerate(execution.steps, 1):
+        console.print(f"  {number:3d}. [cyan]{step.name}[/] ({step.type})", soft_wrap=True)
+        console.print(f"       in:  {escape(_compact(step.input, 160))}", soft_wrap=True)
+        if step.parameters:
+            console.print(f"       request: {escape(_compact(step.parameters[-1], 300))}", soft_wrap=True)
+        for attempt, (error, cause) in enumerate(step.failures, 1):
+            console.print(
+                f"       [yellow]attempt {attempt} failed[/]: {escape(error)}: {escape(cause)}", soft_wrap=True
+            )
+        if step.retry_delays:
+            delays = ", ".join(f"{d:g} s" for d in step.retry_delays)
+            console.print(f"       retried {len(step.retry_delays)} times after {delays}", soft_wrap=True)
+        if step.waited is not None:
+            console.print(f"       waited {step.waited:g} s", soft_wrap=True)
+        if step.output is not None:
+            console.print(f"       out: {escape(_changes(step.input, step.output))}", soft_wrap=True)
+    ending = execution.status
+    if execution.status == "FAILED":
+        ending += f": {execution.error}: {execution.cause}"
+    elif execution.status == "SUCCEEDED":
+        ending += f": {_compact(execution.output)}"
+    console.print(f"  [bold]{escape(ending)}[/]", soft_wrap=True)
+
+
 def _render(results: list[Result], console: Console) -> None:
     for result in results:
-        execution = result.execution
         console.print(f"[bold]{result.state_machine}[/] / [bold]{result.case}[/]")
-        for number, step in enumerate(execution.steps, 1):
-            console.print(f"  {number:3d}. [cyan]{step.name}[/] ({step.type})", soft_wrap=True)
-            console.print(f"       in:  {escape(_compact(step.input, 160))}", soft_wrap=True)
-            if step.parameters:
-                console.print(f"       request: {escape(_compact(step.parameters[-1], 300))}", soft_wrap=True)
-            for attempt, (error, cause) in enumerate(step.failures, 1):
-                console.print(
-                    f"       [yellow]attempt {attempt} failed[/]: {escape(error)}: {escape(cause)}", soft_wrap=True
-                )
-            if step.retry_delays:
-                delays = ", ".join(f"{d:g} s" for d in step.retry_delays)
-                console.print(f"       retried {len(step.retry_delays)} times after {delays}", soft_wrap=True)
-            if step.waited is not None:
-                console.print(f"       waited {step.waited:g} s", soft_wrap=True)
-            if step.output is not None:
-                console.print(f"       out: {escape(_changes(step.input, step.output))}", soft_wrap=True)
-        ending = execution.status
-        if execution.status == "FAILED":
-            ending += f": {execution.error}: {execution.cause}"
-        elif execution.status == "SUCCEEDED":
-            ending += f": {_compact(execution.output)}"
-        console.print(f"  [bold]{escape(ending)}[/]", soft_wrap=True)
+        _render_execution(result.execution, console)
+        for number, redriven in enumerate(result.redrives, 1):
+            console.print(f"  [bold]redrive {number}[/] (answered by {escape(redriven.case)})", soft_wrap=True)
+            _render_execution(redriven.execution, console)
         if result.ok:
             console.print(f"[green]AS EXPECTED[/] {result.state_machine} / {result.case}", soft_wrap=True)
         else:
@@ -113,11 +122,8 @@ def _render(results: list[Result], console: Console) -> None:
                 console.print(f"  - {escape(mismatch)}", soft_wrap=True)
 
 
-def _as_json(result: Result) -> dict[str, Any]:
-    execution = result.execution
+def _execution_json(execution: Execution) -> dict[str, Any]:
     return {
-        "stateMachine": result.state_machine,
-        "case": result.case,
         "status": execution.status,
         "error": execution.error,
         "cause": execution.cause,
@@ -134,6 +140,16 @@ def _as_json(result: Result) -> dict[str, Any]:
             }
             for s in execution.steps
         ],
+    }
+
+
+def _as_json(result: Result) -> dict[str, Any]:
+    return {
+        "stateMachine": result.state_machine,
+        "case": result.case,
+        **_execution_json(result.execution),
+        # each redrive of the execution (empty when the case has none), in order
+        "redrives": [{"case": r.case, **_execution_json(r.execution)} for r in result.redrives],
         "asExpected": result.ok,
         "mismatches": result.mismatches,
     }

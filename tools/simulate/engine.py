@@ -13,6 +13,10 @@ changes. What is wired, and why:
 - Every Task state counts as mocked: a state the test case does not mock fails with the engine's own
   "No mocked response definition" instead of calling AWS, and the harness reports it.
 - A virtual clock: Retry intervals and Wait states are recorded, not slept (the engine sleeps for real).
+- Redrive (`redrive`): the execution goes on from its unsuccessful step, with the input that step had, the same
+  execution ARN and `$$.Execution.RedriveCount` one higher; the steps that succeeded are not rerun and the
+  execution-level timeout starts again ("Redriving executions", Step Functions developer guide). The engine has
+  no redrive, so the same definition is run with `StartAt` set to that step.
 - One parse per definition: the engine parses the definition (ANTLR, most of an execution's time) on every
   execution; the parse tree is kept and only the evaluation components, which carry an execution's state,
   are built anew from it each time (`_worker`).
@@ -201,6 +205,41 @@ def _worker() -> type[Any]:
     return Worker
 
 
+def unsuccessful_step(execution: Execution) -> Step:
+    """Where a redrive of `execution` goes on: the state it ended in (a Task that failed for good, a Fail state,
+    or the state running when it timed out or was aborted)."""
+    if execution.status == "SUCCEEDED":
+        raise SimulationError("a succeeded execution cannot be redriven (RedriveExecution: ExecutionNotRedrivable)")
+    if not execution.steps:
+        raise SimulationError("the execution ended before entering any state: nothing to redrive")
+    return execution.steps[-1]
+
+
+def redrive(
+    definition: str,
+    previous: Execution,
+    *,
+    state_machine_arn: str,
+    role_arn: str,
+    execution_name: str,
+    test_case: MockTestCase,
+    redrive_count: int,
+) -> Execution:
+    """Redrive `previous` (an execution of `definition` named `execution_name`): go on from its unsuccessful step
+    with that step's input, every Task answered from `test_case`; the steps of the redrive only."""
+    step = unsuccessful_step(previous)
+    restarted = {**json.loads(definition), "StartAt": step.name}
+    return run(
+        json.dumps(restarted),
+        state_machine_arn=state_machine_arn,
+        role_arn=role_arn,
+        execution_name=execution_name,
+        execution_input=step.input,
+        test_case=test_case,
+        redrive_count=redrive_count,
+    )
+
+
 def run(
     definition: str,
     *,
@@ -209,8 +248,10 @@ def run(
     execution_name: str,
     execution_input: Any,
     test_case: MockTestCase,
+    redrive_count: int = 0,
 ) -> Execution:
-    """Run one execution of `definition` with every Task answered from `test_case`."""
+    """Run one execution of `definition` with every Task answered from `test_case` (`redrive_count`: what
+    `$$.Execution.RedriveCount` says)."""
     arn_parts = state_machine_arn.split(":")
     if len(arn_parts) != 7 or arn_parts[5] != "stateMachine":
         raise SimulationError(f"{state_machine_arn!r} is not a state machine ARN")
@@ -234,6 +275,7 @@ def run(
         {},
         mock_test_case=test_case,
     )
+    worker.redrive_count = redrive_count
     with _simulating(clock):
         worker.start()
     assert worker.env is not None

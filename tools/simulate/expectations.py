@@ -10,7 +10,11 @@
     attempts: {Train: 3}             # Task states not listed must have been attempted exactly once
     retryDelays: {Train: [5, 10]}    # seconds the engine waited before each retry of the state
     output: {model: {...}}           # each key listed: the output's value under it, exactly
-    requests: {NotifyFailure: {...}} # each key listed: the state's last request's value, exactly
+    requests: {Train: {...}}         # each key listed: the state's last request's value, exactly
+    redrive:                         # then redrive the execution (it must not have succeeded), its tasks
+      status: SUCCEEDED              #   answered by the mock config's test case `<test case>@redrive1`, and
+      states: [Train, ...]           #   how the redrive must end, as above (from the unsuccessful step on);
+      redrive: ...                   #   a redrive of the redrive uses `@redrive2`, and so on
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class Expected(BaseModel):
     retry_delays: dict[str, list[float]] = Field(default_factory=dict, alias="retryDelays")
     output: dict[str, Any] = Field(default_factory=dict)
     requests: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    redrive: Expected | None = None
 
     @property
     def path(self) -> list[str]:
@@ -79,6 +84,9 @@ class Expected(BaseModel):
             for key, value in fields.items():
                 differ(f"request of {name}: {key}", value, sent.get(key, "<missing>"))
         return found
+
+
+Expected.model_rebuild()
 
 
 def load(path: Path) -> dict[str, dict[str, Expected]]:

@@ -8,6 +8,9 @@ of the state (0 the first, "1-2" the second and third). `{stateMachine}`, `{stac
 prefix), `{runId}` (the MD5 of the execution ARN, as `States.Hash` gives it) and `{codeDigest}` (the digest in
 the definition's code keys) in a response stand for the execution's own names (`named`), so one response serves
 every stack and pipeline.
+
+A test case named `<case>@redrive<N>` answers the tasks of the Nth redrive of `<case>`'s execution (engine.redrive):
+it is not a case of its own, and `cases` leaves it out.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from moto.stepfunctions.parser.mocking.mock_config import MockTestCase, _mock_te
 from pydantic import BaseModel, ConfigDict, RootModel, ValidationError, model_validator
 
 from components.files import read_document
+from tools.simulate import REDRIVE_MARK
 from tools.simulate.engine import SimulationError
 
 
@@ -69,8 +73,14 @@ class MockConfig(_Strict):
             raise SimulationError(f"{state_machine} / {case}: {exc}") from None
 
     def cases(self, state_machine: str) -> list[str]:
+        """The test cases an execution starts from (not the answers to redrives)."""
         machine = self.StateMachines.get(state_machine)
-        return list(machine.TestCases) if machine else []
+        return [c for c in machine.TestCases if REDRIVE_MARK not in c] if machine else []
+
+
+def redrive_case(case: str, number: int) -> str:
+    """The test case answering the `number`th redrive of `case`'s execution."""
+    return f"{case}{REDRIVE_MARK}{number}"
 
 
 def named(value: Any, names: Mapping[str, str]) -> Any:
@@ -101,6 +111,12 @@ def load(path: Path) -> MockConfig:
         raise SimulationError(f"{path}: {_location(first)}: {first['msg']}") from None
     for machine_name, machine in config.StateMachines.items():
         for case_name, case in machine.TestCases.items():
+            base, mark, number = case_name.partition(REDRIVE_MARK)
+            if mark and (base not in machine.TestCases or not number.isdigit() or int(number) < 1):
+                raise SimulationError(
+                    f"{path}: StateMachines.{machine_name}.TestCases.{case_name}: a redrive's answers are named "
+                    f"<case>{REDRIVE_MARK}<N> (N from 1) after a test case of the same state machine"
+                )
             for state, response in case.root.items():
                 if response not in config.MockedResponses:
                     raise SimulationError(

@@ -58,6 +58,14 @@ def machines_of(plan: Plan) -> list[StateMachine]:
     return sorted(found, key=lambda m: m.name)
 
 
+@dataclass(frozen=True)
+class Redriven:
+    """A redrive of the case's execution: the test case that answered it, and how it went."""
+
+    case: str
+    execution: engine.Execution
+
+
 @dataclass
 class Result:
     state_machine: str
@@ -65,6 +73,7 @@ class Result:
     execution: engine.Execution
     expected: expectations.Expected | None
     mismatches: list[str] = field(default_factory=list)
+    redrives: list[Redriven] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +100,17 @@ def names_of(machine: StateMachine, case: str) -> dict[str, str]:
     return names
 
 
+def _redrive_answers(
+    config: mock_config.MockConfig, machine: str, case: str, number: int, names: dict[str, str]
+) -> Any:
+    answers = mock_config.redrive_case(case, number)
+    if answers not in config.StateMachines[machine].TestCases:
+        raise engine.SimulationError(
+            f"{machine}.{case} expects redrive {number}, but the mock config has no test case {answers} to answer it"
+        )
+    return config.test_case(machine, answers, names)
+
+
 def run_case(
     machine: StateMachine,
     case: str,
@@ -112,7 +132,29 @@ def run_case(
         test_case=config.test_case(machine.name, case, names),
     )
     mismatches = expected.mismatches(execution) if expected is not None else []
-    return Result(machine.name, case, execution, expected, mismatches)
+    result = Result(machine.name, case, execution, expected, mismatches)
+    # Each redrive goes on from the last execution's unsuccessful step, as the same execution (same name and
+    # ARN, so the same run id), with the redrive count one higher.
+    step = expected.redrive if expected is not None else None
+    while step is not None:
+        if execution.status == "SUCCEEDED":
+            result.mismatches.append(f"redrive {len(result.redrives) + 1}: the execution succeeded, nothing to redrive")
+            break
+        execution = engine.redrive(
+            machine.definition,
+            execution,
+            state_machine_arn=machine.arn,
+            role_arn=machine.role_arn,
+            execution_name=case,
+            test_case=_redrive_answers(config, machine.name, case, len(result.redrives) + 1, names),
+            redrive_count=len(result.redrives) + 1,
+        )
+        answers = mock_config.redrive_case(case, len(result.redrives) + 1)
+        result.redrives.append(Redriven(answers, execution))
+        where = f"redrive {len(result.redrives)} ({answers})"
+        result.mismatches += [f"{where}: {m}" for m in step.mismatches(execution)]
+        step = step.redrive
+    return result
 
 
 def simulate(

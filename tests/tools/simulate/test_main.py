@@ -285,9 +285,47 @@ def test_command_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert (document["stateMachine"], document["status"], document["error"]) == (
         "tumor-prod-deploy",
         "FAILED",
-        "DeploymentFailed",
+        "EndpointRolledBack",
     )
-    assert document["steps"][-3]["name"] == "RolledBack" and document["asExpected"] is True
+    assert [s["name"] for s in document["steps"][-2:]] == ["RolledBack", "DeploymentFailed"]
+    assert document["asExpected"] is True and document["redrives"] == []
+
+
+def test_command_shows_a_redrive_going_on_from_the_failed_step(capsys: pytest.CaptureFixture[str]) -> None:
+    """The case fails at Train for good; redriven, the execution goes on from Train (Preprocess is not rerun)
+    and registers the model."""
+    code = cli.main(["--cwd", str(ROOT), "--stack", "prod", "--case", "TrainingRedriven", "--json"])
+    (document,) = json.loads(capsys.readouterr().out)
+    assert code == 0 and document["asExpected"] is True
+    assert (document["status"], document["steps"][-1]["name"]) == ("FAILED", "Train")
+    [redrive] = document["redrives"]
+    assert redrive["case"] == "TrainingRedriven@redrive1" and redrive["status"] == "SUCCEEDED"
+    names = [s["name"] for s in redrive["steps"]]
+    assert names[0] == "Train" and "Preprocess" not in names and names[-1] == "PipelineSucceeded"
+    code = cli.main(["--cwd", str(ROOT), "--stack", "prod", "--case", "TrainingRedriven"])
+    out = capsys.readouterr().out
+    assert code == 0 and "redrive 1 (answered by TrainingRedriven@redrive1)" in out
+
+
+def test_command_lists_no_redrive_answers_as_cases(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--cwd", str(ROOT), "--stack", "prod", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "TrainingRedriven: tumor-prod\n" in out and "@redrive" not in out
+
+
+def test_a_redrive_answer_without_its_case_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = json.loads((ROOT / "simulation/MockConfigFile.json").read_text())
+    cases = config["StateMachines"]["tumor-prod"]["TestCases"]
+    cases["Nope@redrive1"] = cases.pop("TrainingRedriven@redrive1")
+    path = tmp_path / "MockConfigFile.json"
+    path.write_text(json.dumps(config))
+    code = cli.main(["--cwd", str(ROOT), "--stack", "prod", "--case", "HappyPath", "--mock-config", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        f"error: {path}: StateMachines.tumor-prod.TestCases.Nope@redrive1: a redrive's answers are named "
+        "<case>@redrive<N> (N from 1) after a test case of the same state machine\n"
+    )
 
 
 @pytest.mark.parametrize(
