@@ -324,6 +324,8 @@ def tls_only_bucket_policy(ctx: AwsContext, bucket: str) -> Document:
 
 
 DATA_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+SNS_TOPIC_CONTEXT = "kms:EncryptionContext:aws:sns:topicArn"
+"""The encryption context SNS sets on its KMS calls for an encrypted topic: the topic's ARN."""
 """What publishing to a topic encrypted with a customer managed key takes of the key (SNS developer guide,
 "Data encryption", key management: https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html)."""
 
@@ -363,12 +365,17 @@ def notification_key_policy(ctx: AwsContext) -> Document:
     document["Statement"].append(
         {
             # The pipelines' status-change rules publish to their topics (same page: EventBridge's principal).
+            # No aws:SourceAccount or aws:SourceArn here: the KMS request SNS makes for an EventBridge delivery
+            # does not carry them (AWS's own accelerator, aws.github.io/modern-data-architecture-accelerator,
+            # grantCloudWatchAlarmsTopicAccess, citing AWS's documentation), so a condition on them would drop
+            # every notification. The encryption context SNS itself sets, the topic's ARN, keeps the key to
+            # this account's topics; which rule may publish is held by the topic's policy (failure_topic_policy).
             "Sid": "EventBridgeRulesPublish",
             "Effect": "Allow",
             "Principal": {"Service": "events.amazonaws.com"},
             "Action": DATA_KEY_ACTIONS,
             "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+            "Condition": {"StringLike": {SNS_TOPIC_CONTEXT: ctx.arn("sns", "*")}},
         }
     )
     return document

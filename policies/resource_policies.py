@@ -5,7 +5,8 @@ SageMaker model package group, KMS key, SNS, SQS, ECR, Secrets Manager, access p
 `policyDocument`...), and Lambda permissions and KMS grants: an Allow to `*`, to an account outside
 `allowedAccounts` or to a service needs a condition that keeps it to known callers (aws:SourceAccount or
 aws:PrincipalAccount of an allowed account, aws:SourceArn in one, aws:PrincipalOrgID of an organisation in
-`allowedOrganizations`). AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html"""
+`allowedOrganizations`; for a service in a KMS key policy, also kms:EncryptionContext:aws:sns:topicArn naming
+topics of allowed accounts, which SNS sets itself). AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html"""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 from pulumi_policy import StackValidationArgs
 
 from .access.document import DocumentError, Statement, ambiguities, parse
-from .access.reach import account_of, guarded, principals_of
+from .access.reach import SNS_TOPIC_CONTEXT, account_of, guarded, principals_of
 from .access.sources import acl_exposures, permission_statement, resource_policies, shares
 from .framework import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
 from .iam import resources
@@ -48,7 +49,7 @@ def exposure(statement: Statement, accounts: set[str], organizations: set[str], 
         elif (
             kind == "Service"
             and services
-            and not guarded(statement, accounts, (), ("aws:sourceaccount", "aws:sourcearn"))
+            and not guarded(statement, accounts, (), ("aws:sourceaccount", "aws:sourcearn", SNS_TOPIC_CONTEXT))
         ):
             outsiders.append(f"{value} for any account (no aws:SourceAccount or aws:SourceArn)")
     if outsiders and not guarded(statement, accounts, organizations):

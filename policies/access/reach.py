@@ -28,6 +28,10 @@ POSITIVE = ("stringequals", "stringequalsignorecase", "arnequals", "arnlike", "s
 """Operators that restrict to the values listed (not their negations, and not `...IfExists`, which passes
 when the key is absent)."""
 GUARD_KEYS = ("aws:sourceaccount", "aws:sourcearn", "aws:principalorgid", "aws:principalaccount")
+SNS_TOPIC_CONTEXT = "kms:encryptioncontext:aws:sns:topicarn"
+"""The encryption context SNS puts on every KMS call for an encrypted topic: the topic's ARN. SNS sets it, not
+the caller, so a KMS key policy that requires it of a service principal keeps the key to topics of the accounts
+it names (the way to guard EventBridge's deliveries, which carry no aws:SourceAccount or aws:SourceArn to KMS)."""
 
 
 @functools.cache
@@ -436,7 +440,7 @@ def guarded(
             continue
         if key in ("aws:sourceaccount", "aws:principalaccount") and exact(values) and set(values) <= accounts:
             return True
-        if key == "aws:sourcearn" and all((account_of(v) or "") in accounts for v in values):
+        if key in ("aws:sourcearn", SNS_TOPIC_CONTEXT) and all((account_of(v) or "") in accounts for v in values):
             return True
         if key == "aws:principalorgid" and exact(values) and set(values) <= organizations:
             return True

@@ -79,7 +79,7 @@ def test_a_pipeline_uses_only_its_own_environments_notification_key() -> None:
     assert statement["Action"] == iam_documents.DATA_KEY_ACTIONS == ["kms:Decrypt", "kms:GenerateDataKey"]
     assert statement["Resource"] == "arn:aws:kms:eu-west-1:123456789012:key/*"
     assert statement["Condition"] == {"StringEquals": {"aws:ResourceTag/ml-pipelines:notifications": "prod"}}
-    # ...and CloudWatch alarms and EventBridge rules of this account, not of any other, may encrypt with the key
+    # ...and CloudWatch alarms of this account, not of any other, and EventBridge may encrypt with the key
     services = iam_documents.notification_key_policy(CTX)["Statement"][1:]
     assert [s["Principal"] for s in services] == [
         {"Service": "cloudwatch.amazonaws.com"},
@@ -87,7 +87,13 @@ def test_a_pipeline_uses_only_its_own_environments_notification_key() -> None:
     ]
     for statement in services:
         assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert services[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    # EventBridge's deliveries to an encrypted topic carry no source keys to KMS: a condition on them would drop
+    # every notification. SNS's own encryption context (the topic's ARN) keeps the key to this account's topics;
+    # the topic's policy names the rule that may publish.
+    assert services[1]["Condition"] == {
+        "StringLike": {"kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:eu-west-1:123456789012:*"}
+    }
 
 
 @pytest.mark.parametrize("deploys", [False, True])

@@ -204,3 +204,43 @@ def test_sharing_without_a_policy_document_is_judged_too(type_: str, props: dict
 )
 def test_sharing_with_allowed_accounts_passes(type_: str, props: dict) -> None:
     assert reported(RESOURCE_POLICIES, Stack().add(type_, "shared", props), ALLOWED) == []
+
+
+SNS_CONTEXT = "kms:EncryptionContext:aws:sns:topicArn"
+
+
+def _key_policy(condition: dict | None) -> str:
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": "*",
+    }
+    return json.dumps({"Statement": [{**statement, **({"Condition": condition} if condition else {})}]})
+
+
+@pytest.mark.parametrize(
+    ("condition", "passes"),
+    [
+        # SNS sets the topic's ARN as the encryption context itself: topics of the account only
+        ({"StringLike": {SNS_CONTEXT: f"arn:aws:sns:eu-west-1:{ACCOUNT}:*"}}, True),
+        ({"StringEquals": {SNS_CONTEXT: f"arn:aws:sns:eu-west-1:{ACCOUNT}:tumor-prod-failures"}}, True),
+        (None, False),
+        ({"StringLike": {SNS_CONTEXT: "arn:aws:sns:eu-west-1:999999999999:*"}}, False),
+        ({"StringLike": {SNS_CONTEXT: "arn:aws:sns:*:*:*"}}, False),
+        ({"StringLike": {SNS_CONTEXT: "*"}}, False),
+        ({"StringLike": {SNS_CONTEXT: [f"arn:aws:sns:eu-west-1:{ACCOUNT}:*", "arn:aws:sns:eu-west-1:99*"]}}, False),
+        # absent key passes these: no guard
+        ({"ForAllValues:StringLike": {SNS_CONTEXT: f"arn:aws:sns:eu-west-1:{ACCOUNT}:*"}}, False),
+        ({"StringLikeIfExists": {SNS_CONTEXT: f"arn:aws:sns:eu-west-1:{ACCOUNT}:*"}}, False),
+        ({"StringNotLike": {SNS_CONTEXT: "arn:aws:sns:eu-west-1:999999999999:*"}}, False),
+    ],
+)
+def test_a_service_using_a_key_through_sns_is_guarded_by_the_topics_it_names(
+    condition: dict | None, passes: bool
+) -> None:
+    """EventBridge's deliveries to an encrypted topic carry no aws:SourceAccount to KMS; the topic's ARN, which
+    SNS sets as the encryption context, keeps the key to the allowed accounts' topics when every value names one."""
+    stack = Stack().add("aws:kms/key:Key", "notifications", {"policy": _key_policy(condition)})
+    found = reported(RESOURCE_POLICIES, stack, ALLOWED)
+    assert (found == []) is passes, found
