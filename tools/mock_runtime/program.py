@@ -176,6 +176,29 @@ def list_stacks(project: Project) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project.stack_config_dir.glob("Pulumi.*.yaml"))
 
 
+def _downgraded(value: Any) -> Any:
+    """`value` with every resource reference replaced as the engine replaces it for a provider that does not take
+    references (pulumi-aws): a custom resource by its ID, a component by its URN (resource_monitor.go,
+    `downgradeOutputValues`/resource references). An ID still unknown stays unknown."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_resource_sig:
+            return value.get("id") or value.get("urn", "")
+        return {k: _downgraded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_downgraded(v) for v in value]
+    return value
+
+
+def _downgrade(struct: Any) -> None:
+    """Downgrade the resource references in a request's Struct, in place (before anything deserializes it: a
+    reference deserialized on the monitor's thread would register a resource on a loop nobody runs)."""
+    if rpc._special_resource_sig not in str(struct):
+        return
+    plain = _downgraded(json_format.MessageToDict(struct))
+    struct.Clear()
+    struct.update(plain)
+
+
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
     """Keeps what the engine would know of each registration: parent, provider, dependencies."""
 
@@ -202,7 +225,16 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 resource.registered_outputs = True
         return super().RegisterResourceOutputs(request)
 
+    def Invoke(self, request: Any) -> Any:
+        _downgrade(request.args)
+        return super().Invoke(request)
+
+    def ReadResource(self, request: Any) -> Any:
+        _downgrade(request.properties)
+        return super().ReadResource(request)
+
     def RegisterResource(self, request: Any) -> Any:
+        _downgrade(request.object)
         response = super().RegisterResource(request)
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         wire_inputs = json_format.MessageToDict(request.object)
