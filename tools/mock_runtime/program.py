@@ -13,6 +13,8 @@ import json
 import os
 import runpy
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -199,12 +201,37 @@ def _downgrade(struct: Any) -> None:
     struct.update(plain)
 
 
+STALL_SECONDS = 60.0
+"""How long a run may go without a single call reaching the monitor, none in progress, before it counts as
+stopped (a program awaiting a value that never comes); `run_program(stall_seconds=...)` changes it."""
+
+
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    """Keeps what the engine would know of each registration: parent, provider, dependencies."""
+    """Keeps what the engine would know of each registration: parent, provider, dependencies; and when a call
+    last reached it (the run's progress)."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks, recorded: list[Resource]) -> None:
         super().__init__(mocks)
         self.recorded = recorded
+        self._busy = 0
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _call(self) -> Iterator[None]:
+        with self._lock:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._busy -= 1
+                self._last = time.monotonic()
+
+    def idle_for(self) -> float:
+        """Seconds since the last call ended, while none is in progress (0 while one is)."""
+        with self._lock:
+            return 0.0 if self._busy else time.monotonic() - self._last
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """As the engine builds URNs: the parent's whole type chain, and none for the root stack (the mock
@@ -218,6 +245,10 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResourceOutputs(self, request: Any) -> Any:
         """A component's (or the root stack's) `register_outputs`: what the engine stores as its outputs
         (step_executor.go ExecuteRegisterResourceOutputs) and AnalyzeStack sends."""
+        with self._call():
+            return self._register_outputs(request)
+
+    def _register_outputs(self, request: Any) -> Any:
         outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
         for resource in self.recorded:
             if resource.urn == request.urn and not resource.custom:
@@ -226,14 +257,20 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
     def Invoke(self, request: Any) -> Any:
-        _downgrade(request.args)
-        return super().Invoke(request)
+        with self._call():
+            _downgrade(request.args)
+            return super().Invoke(request)
 
     def ReadResource(self, request: Any) -> Any:
-        _downgrade(request.properties)
-        return super().ReadResource(request)
+        with self._call():
+            _downgrade(request.properties)
+            return super().ReadResource(request)
 
     def RegisterResource(self, request: Any) -> Any:
+        with self._call():
+            return self._register(request)
+
+    def _register(self, request: Any) -> Any:
         _downgrade(request.object)
         response = super().RegisterResource(request)
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
@@ -317,6 +354,7 @@ def _run(
     preview: bool,
     world: World,
     recorded: list[Resource],
+    stall_seconds: float,
 ) -> tuple[list[Resource], dict[str, Any]]:
     mocks = AwsMocks(world, preview=preview)
     monitor = _RecordingMonitor(mocks, recorded)
@@ -336,7 +374,7 @@ def _run(
             def program() -> None:
                 runpy.run_path(str(project.main), run_name="__main__")
 
-            loop.run_until_complete(pulumi_stack.run_pulumi_func(program))
+            loop.run_until_complete(_watched(pulumi_stack.run_pulumi_func(program), monitor, stall_seconds))
             # set_mocks finished the root stack before the program ran, so its exports are read here.
             root = pulumi.runtime.settings.get_root_resource()
             exported = getattr(root, "outputs", {}) or {}
@@ -348,6 +386,37 @@ def _run(
     finally:
         _drain(loop, error)
     return monitor.recorded, stack_outputs
+
+
+async def _watched(run: Any, monitor: _RecordingMonitor, stall_seconds: float) -> None:
+    """The program's run, ended with a PlanError once it stops making progress: no call has reached the monitor
+    for `stall_seconds` and none is in progress, while the run still waits (on a value that never comes)."""
+    main = asyncio.ensure_future(run)
+    while not main.done():
+        await asyncio.wait({main}, timeout=min(1.0, stall_seconds))
+        if not main.done() and monitor.idle_for() >= stall_seconds:
+            waiting = _waiting_registrations()
+            main.cancel()
+            what = f"the registration of {', '.join(waiting)} waits" if waiting else "the program waits"
+            raise PlanError(
+                f"the program stopped making progress: {what} on a value that never comes "
+                f"(nothing reached the engine for {stall_seconds:g} s)"
+            )
+    main.result()
+
+
+def _waiting_registrations() -> list[str]:
+    """`<type> "<name>"` of every registration still waiting for its inputs (the SDK's pending register and read
+    tasks), sorted."""
+    found = set()
+    for task in asyncio.all_tasks():
+        frame = getattr(task.get_coro(), "cr_frame", None)
+        if frame is None or frame.f_code.co_name not in ("do_register", "do_read"):
+            continue
+        ty, name = frame.f_locals.get("ty"), frame.f_locals.get("name")
+        if isinstance(ty, str) and isinstance(name, str):
+            found.add(f'{ty} "{name}"')
+    return sorted(found)
 
 
 def _drain(loop: asyncio.AbstractEventLoop, error: BaseException | None) -> None:
@@ -393,6 +462,7 @@ def run_program(
     preview: bool = False,
     world: World | None = None,
     recorded: list[Resource] | None = None,
+    stall_seconds: float = STALL_SECONDS,
 ) -> Plan:
     """Plan one stack: run the program under the mocks and return what it registered.
 
@@ -405,7 +475,7 @@ def run_program(
     world = world or World(region=config.get("aws:region") or World().region)
     context = contextvars.Context()
     sink: list[Resource] = [] if recorded is None else recorded
-    resources, outputs = context.run(_run, project, stack, config, secrets, preview, world, sink)
+    resources, outputs = context.run(_run, project, stack, config, secrets, preview, world, sink, stall_seconds)
     for resource in resources:
         if resource.type == STACK_TYPE:
             resource.outputs = dict(outputs)  # the root stack's outputs are the program's exports

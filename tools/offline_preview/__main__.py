@@ -2,6 +2,7 @@
 
     python -m tools.offline_preview [--cwd DIR] --stack NAME [--stack NAME]... [--policy-pack DIR]...
         [--policy-pack-config FILE]... [--stack-tag KEY=VALUE]... [--preview] [--json] [--verbose]
+        [--stall-timeout SECONDS]
 
 A `{stack}` in a --policy-pack-config path is replaced by each stack's name, so that several stacks are
 planned in one run, each with its environment's config (`make plan`).
@@ -20,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tools.cli import Parser, UsageError
-from tools.mock_runtime.program import PlanError, load_project, load_stack_config, run_program
+from tools.mock_runtime.program import STALL_SECONDS, PlanError, load_project, load_stack_config, run_program
 from tools.offline_preview.analyzer import PackError, PolicyPack
 from tools.offline_preview.check import check
 from tools.offline_preview.outcome import ERROR, Outcome
@@ -48,7 +49,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="print one JSON document (an array for several stacks)")
     parser.add_argument("--sarif", type=Path, help="also write the violations as a SARIF 2.1.0 log (code scanning)")
     parser.add_argument("--verbose", action="store_true", help="show the program's traceback on failure")
+    parser.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=STALL_SECONDS,
+        metavar="SECONDS",
+        help=f"end a program run that waits this long with nothing reaching the engine (default: {STALL_SECONDS:g})",
+    )
     args = parser.parse_args(argv)
+    if not args.stall_timeout > 0:
+        raise UsageError(f"--stall-timeout {args.stall_timeout:g}: a number of seconds above 0 is required")
     if args.policy_pack_config and len(args.policy_pack_config) != len(args.policy_pack):
         # As the CLI (MakeLocalPolicyPacks): no config at all, or one per pack, in the same order.
         raise UsageError("give one --policy-pack-config per --policy-pack, in the same order, or none")
@@ -136,7 +146,7 @@ def run(args: argparse.Namespace) -> list[Outcome]:
                 outcome = Outcome(stack, project=project.name)
                 outcomes.append(outcome)
                 try:
-                    outcome.plan = run_program(directory, stack, preview=args.preview)
+                    outcome.plan = run_program(directory, stack, preview=args.preview, stall_seconds=args.stall_timeout)
                 except (Exception, SystemExit) as exc:
                     outcome.error, outcome.detail = _program_error(exc, args.verbose)
                     continue

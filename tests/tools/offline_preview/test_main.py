@@ -325,3 +325,36 @@ def test_a_stack_file_of_any_size_reaches_the_pack(tmp_path: Path, capsys: pytes
     out = capsys.readouterr().out
     assert code == 0, out
     assert "the pack sees a padding of 200000 characters" in out
+
+
+STUCK = """\
+import asyncio
+import pulumi
+import pulumi_aws as aws
+
+never = pulumi.Output.from_input(asyncio.get_event_loop().create_future())
+aws.s3.Bucket("stuck", bucket=never)
+aws.s3.Bucket("fine")
+"""
+
+
+def test_a_run_that_stops_making_progress_ends_in_one_line_naming_what_waits(tmp_path: Path) -> None:
+    """A program awaiting a value that never comes would hang the preview; it ends once nothing has reached the
+    engine for --stall-timeout seconds, naming the registration that waits, with exit 2 and the pack stopped."""
+    (tmp_path / "Pulumi.yaml").write_text("name: stuck\nruntime: python\n")
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    (tmp_path / "__main__.py").write_text(STUCK)
+    result = cli(
+        "--cwd", str(tmp_path), "--stack", "prod", "--policy-pack", str(ROOT / "policies"), "--stall-timeout", "2"
+    )  # fmt: skip
+    assert result.returncode == 2
+    [line] = result.stdout.splitlines()
+    assert line == (
+        'error: prod: the program stopped making progress: the registration of aws:s3/bucket:Bucket "stuck" '
+        "waits on a value that never comes (nothing reached the engine for 2 s)"
+    )
+
+
+def test_a_stall_timeout_that_is_no_time_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--cwd", str(FIXTURES / "basic"), "--stack", "dev", "--stall-timeout", "0"]) == 2
+    assert capsys.readouterr().err == "error: --stall-timeout 0: a number of seconds above 0 is required\n"
