@@ -150,8 +150,9 @@ def run(args: argparse.Namespace) -> list[Outcome]:
                 except (Exception, SystemExit) as exc:
                     outcome.error, outcome.detail = _program_error(exc, args.verbose)
                     continue
-                # Absolute now: the next program run changes the working directory while this check runs.
-                configs = [Path(c.replace("{stack}", stack)).resolve() for c in args.policy_pack_config]
+                # As the CLI resolves it (`--cwd` chdirs before anything: "as if it had been started in another
+                # directory"), against --cwd; absolute now: the next program run changes the working directory.
+                configs = [(directory / c.replace("{stack}", stack)).resolve() for c in args.policy_pack_config]
                 checks.append(checker.submit(_check, outcome, packs[stack], configs))
         for done in checks:
             done.result()  # anything but a PackError is a bug here: raise it, never a silent pass
@@ -190,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
             files = {o.stack: project.stack_file(o.stack) for o in outcomes}
         except PlanError:
             files = {o.stack: args.cwd.resolve() / f"Pulumi.{o.stack}.yaml" for o in outcomes}
-        sarif.write(outcomes, args.sarif, files, Path.cwd())
+        # Every path flag resolves against --cwd, as the CLI's do.
+        sarif.write(outcomes, args.cwd.resolve() / args.sarif, files, Path.cwd())
     return max(o.exit_code for o in outcomes)
 
 

@@ -172,13 +172,14 @@ def test_make_plan_checks_every_stack_in_preview_with_its_own_config() -> None:
 def test_relative_config_paths_hold_while_the_next_stack_runs_elsewhere(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Config paths are relative to where the command runs, even while the next program runs in --cwd.
+    """Config paths are relative to --cwd (as the CLI's), and hold while the next program runs.
 
     The second stack's program holds until the first stack's policy check (which overlaps it, in a thread) has
     finished: that check reads its config while the working directory is the project's.
     """
     project = tmp_path / "grant"
     shutil.copytree(FIXTURES / "grant", project)
+    shutil.copytree(ROOT / "policies" / "config", project / "pack-config")
     program = project / "__main__.py"
     program.write_text("import builtins\n\nbuiltins._offline_preview_gate()\n" + program.read_text())
     runs: list[str] = []
@@ -201,7 +202,7 @@ def test_relative_config_paths_hold_while_the_next_stack_runs_elsewhere(
     code, documents = planned(
         capsys,
         "--cwd", str(project), "--stack", "dev", "--stack", "prod",
-        "--policy-pack", PACK, "--policy-pack-config", "policies/config/{stack}.json", "--preview",
+        "--policy-pack", PACK, "--policy-pack-config", "pack-config/{stack}.json", "--preview",
     )  # fmt: skip
     assert runs == [str(project), str(project)]
     assert isinstance(documents, list) and [d.get("error") for d in documents] == [None, None]
@@ -358,3 +359,35 @@ def test_a_run_that_stops_making_progress_ends_in_one_line_naming_what_waits(tmp
 def test_a_stall_timeout_that_is_no_time_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--cwd", str(FIXTURES / "basic"), "--stack", "dev", "--stall-timeout", "0"]) == 2
     assert capsys.readouterr().err == "error: --stall-timeout 0: a number of seconds above 0 is required\n"
+
+
+def test_every_path_flag_resolves_against_cwd_as_the_clis_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Pulumi CLI chdirs to --cwd before anything ("run pulumi as if it had been started in another
+    directory"), so --policy-pack, --policy-pack-config and --sarif given relative name files under --cwd,
+    wherever the shell is."""
+    program = tmp_path / "program"
+    shutil.copytree(FIXTURES / "basic", program)
+    shutil.copytree(ROOT / "policies", program / "pack", ignore=shutil.ignore_patterns("__pycache__"))
+    (program / "cfg").mkdir()
+    (program / "cfg" / "dev.json").write_text('{"iam-least-privilege-in-prod": "nonsense"}')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    args = [
+        "--cwd",
+        str(program),
+        "--stack",
+        "dev",
+        "--policy-pack",
+        "pack",
+        "--policy-pack-config",
+        "cfg/{stack}.json",
+    ]
+    assert main(args) == 2
+    out = capsys.readouterr().out
+    assert f'{program / "cfg" / "dev.json"}: parsing enforcement level for "iam-least-privilege-in-prod"' in out
+    (program / "cfg" / "dev.json").write_text("{}")
+    assert main([*args, "--sarif", "plan.sarif"]) in (0, 1)
+    assert (program / "plan.sarif").is_file() and not (elsewhere / "plan.sarif").exists()
