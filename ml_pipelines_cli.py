@@ -4,6 +4,8 @@
     ml-pipelines preview ARGS...      python -m tools.offline_preview ARGS (--cwd --stack --policy-pack ...)
     ml-pipelines simulate ARGS...     python -m tools.simulate ARGS (--stack --case, --list)
     ml-pipelines pack-config [--check]   python -m tools.pack_config
+    ml-pipelines pack-config --init --cwd PROGRAM --account ID [--organization ID] [--output FILE]
+                                      a starting pack config for a program of your own
     ml-pipelines explain ACTION       python -m policies.access ACTION: an IAM action's resource types
     ml-pipelines run-local --stack NAME [--pipeline NAME] [--json]   python -m tools.run_local: train, gate
                                       and serve each pipeline on this machine, under SageMaker's container contract

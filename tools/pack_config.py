@@ -2,6 +2,13 @@
 
     python -m tools.pack_config          # rewrite the lists in policies/config/prod.json
     python -m tools.pack_config --check  # exit 1 when they differ from the stack files (a test runs this)
+    python -m tools.pack_config --init --cwd PROGRAM --account ID [--account ID]... [--organization ID]...
+        [--output FILE]                  # a starting pack config for a program of your own
+
+`--init` writes prod's levels and settings with your accounts (and organisations) wherever a policy takes
+allowed accounts, and none of this project's resources (`allowedRoles`, `deployedResources` stay empty: list
+your own as the pack's messages ask). It writes `pack-config.json` in the program's folder (`--output`,
+relative to `--cwd`), never over an existing file.
 
 Bootstrap's deploy roles pass the pipelines' roles and update their functions; those resources are the project's
 own, but another stack's (the main program's). `make plan` holds bootstrap to prod's config, so that config
@@ -14,8 +21,10 @@ dev and staging. A name, never a pattern: a role another team creates under a ma
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from components.arns import AwsContext
 from components.files import read_document
@@ -67,11 +76,98 @@ def updated(config: dict[str, object], roles: list[str], resources: list[str]) -
     return result
 
 
+ACCOUNT_KEYS = frozenset({"allowedAccounts"})
+ORGANIZATION_KEYS = frozenset({"allowedOrganizations"})
+PROJECT_KEYS = frozenset({"allowedRoles", "deployedResources"})
+"""Settings that name this project's own resources: a starting config for another program leaves them empty."""
+
+
+def pack_policies() -> dict[str, dict[str, object]]:
+    """Every policy of the pack (each module's POLICIES), by name: its settings and their defaults."""
+    import importlib
+    import pkgutil
+
+    import policies
+
+    found: dict[str, dict[str, object]] = {}
+    for info in sorted(pkgutil.iter_modules(policies.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"policies.{info.name}")
+        for policy in getattr(module, "POLICIES", []):
+            found[policy.name] = dict(getattr(policy, "defaults", {}))
+    return found
+
+
+def starting_config(prod: dict[str, object], accounts: list[str], organizations: list[str]) -> dict[str, object]:
+    """Prod's levels and settings, the accounts and organisations given where a policy takes them, and none of
+    this project's resources."""
+    config: dict[str, object] = {k: v for k, v in prod.items() if k == "all"}
+    for name, defaults in pack_policies().items():
+        entry = prod.get(name)
+        level = entry if isinstance(entry, str) else entry.get("enforcementLevel") if isinstance(entry, dict) else None
+        settings: dict[str, object] = {}
+        for key in defaults:
+            if key in ACCOUNT_KEYS:
+                settings[key] = list(accounts)
+            elif key in ORGANIZATION_KEYS:
+                if organizations:
+                    settings[key] = list(organizations)
+            elif key not in PROJECT_KEYS and isinstance(entry, dict) and key in entry:
+                settings[key] = entry[key]
+        if settings:
+            config[name] = {**({"enforcementLevel": level} if level else {}), **settings}
+        elif level:
+            config[name] = level
+    return config
+
+
+def _init(args: Any) -> int:
+    """`--init`: write a starting config for the program in --cwd; every problem is one line."""
+    try:
+        if args.cwd is None:
+            raise UsageError("--init needs --cwd PROGRAM: the folder of the Pulumi program the config is for")
+        if not args.account:
+            raise UsageError("--init needs --account ID (each AWS account the program deploys to, 12 digits)")
+        for account in args.account:
+            if not re.fullmatch(r"[0-9]{12}", account):
+                raise UsageError(f"--account {account!r}: an AWS account ID is 12 digits")
+        for organization in args.organization:
+            if not re.fullmatch(r"o-[a-z0-9]{10,32}", organization):
+                raise UsageError(f"--organization {organization!r}: an organization ID is o- and 10 to 32 [a-z0-9]")
+        directory = args.cwd.resolve()
+        load_project(directory)
+        output = directory / args.output
+        if output.exists():
+            raise UsageError(f"{output}: already exists; remove it or name another file with --output")
+        prod = read_document(PROD_CONFIG, "pack config", UsageError)
+    except (UsageError, PlanError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    config = starting_config(prod, sorted(set(args.account)), sorted(set(args.organization)))
+    output.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {output}: prod's levels, accounts {', '.join(sorted(set(args.account)))}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(prog="python -m tools.pack_config", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when prod.json differs from the stack files")
+    parser.add_argument("--init", action="store_true", help="write a starting pack config for your own program")
+    parser.add_argument("--cwd", type=Path, help="with --init: the program's folder (its Pulumi.yaml)")
+    parser.add_argument("--account", action="append", default=[], help="with --init: an allowed account (repeat)")
+    parser.add_argument(
+        "--organization", action="append", default=[], help="with --init: an allowed organization (repeat)"
+    )
+    parser.add_argument("--output", type=Path, default=Path("pack-config.json"), help="with --init: the file")
     try:
         args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.init:
+        return _init(args)
+    try:
         roles, resources = deployed()
     except (UsageError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -41,3 +41,83 @@ def test_names_come_from_every_stack_file_and_are_never_patterns() -> None:
     assert {"lambda:function:tumor-prod-evaluate", "states:stateMachine:tumor-prod"} <= set(resources)
     assert not any("*" in n or "?" in n for n in resources)
     assert {f"iam:role/{role}" for role in roles} <= set(resources)
+
+
+OWN_PROGRAM = """\
+import json
+import pulumi_aws as aws
+
+trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"Service": "sagemaker.amazonaws.com"}}]}
+role = aws.iam.Role("trainer", name="trainer", assume_role_policy=json.dumps(trust),
+                    tags={"owner": "ml", "cost-center": "42", "environment": "prod"})
+aws.iam.RolePolicy("everything", role="trainer", policy=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]}))
+"""
+
+
+def test_init_writes_a_starting_config_a_user_runs_the_pack_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/policies.md, "Run the pack on your own program", step by step: the config has prod's levels, the
+    user's accounts wherever a policy takes allowed accounts and nothing of this project; the offline preview
+    run with it stops the headline grant (sagemaker:* on *) in the user's program."""
+    from tests.conftest import ROOT
+    from tools.offline_preview.__main__ import main as preview
+
+    program = tmp_path / "my-program"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: my-program\nruntime: python\n")
+    (program / "Pulumi.prod.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    (program / "__main__.py").write_text(OWN_PROGRAM)
+    monkeypatch.chdir(tmp_path)
+    assert pack_config.main(["--init", "--cwd", "my-program", "--account", "111122223333"]) == 0
+    written = program / "pack-config.json"
+    assert capsys.readouterr().out == f"wrote {written}: prod's levels, accounts 111122223333\n"
+    config = json.loads(written.read_text())
+    prod = json.loads(pack_config.PROD_CONFIG.read_text())
+    assert config["all"] == prod["all"] == "mandatory"
+    assert config["notifications-reach-someone"] == "advisory"
+    with_accounts = {name for name, entry in config.items() if isinstance(entry, dict) and "allowedAccounts" in entry}
+    assert with_accounts >= {"resource-policies-not-public", "iam-trust-restricted", "iam-no-privilege-escalation"}
+    for name in with_accounts:
+        assert config[name]["allowedAccounts"] == ["111122223333"], name
+    assert "123456789012" not in written.read_text() and "tumor" not in written.read_text()
+    code = preview(
+        ["--cwd", str(program), "--stack", "prod", "--policy-pack", str(ROOT / "policies"),
+         "--policy-pack-config", "pack-config.json", "--preview", "--json"]
+    )  # fmt: skip
+    document = json.loads(capsys.readouterr().out)
+    assert code == 1
+    mandatory = {v["policyName"] for v in document["policyViolations"] if v["enforcementLevel"] == "mandatory"}
+    assert "sagemaker-no-full-access-in-prod" in mandatory
+    # ...and never over a file already there
+    assert pack_config.main(["--init", "--cwd", "my-program", "--account", "111122223333"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {written}: already exists; remove it or name another file with --output\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ["--account", "111122223333"],
+            "error: --init needs --cwd PROGRAM: the folder of the Pulumi program the config is for\n",
+        ),
+        (["--cwd", "."], "error: --init needs --account ID (each AWS account the program deploys to, 12 digits)\n"),
+        (["--cwd", ".", "--account", "1234"], "error: --account '1234': an AWS account ID is 12 digits\n"),
+        (
+            ["--cwd", ".", "--account", "111122223333", "--organization", "org-1"],
+            "error: --organization 'org-1': an organization ID is o- and 10 to 32 [a-z0-9]\n",
+        ),
+    ],
+)
+def test_init_refuses_bad_input_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str], error: str
+) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    monkeypatch.chdir(tmp_path)
+    assert pack_config.main(["--init", *args]) == 2
+    assert capsys.readouterr().err == error
+    assert not (tmp_path / "pack-config.json").exists()
