@@ -20,7 +20,12 @@ from typing import Any
 from components import arns
 from components.arns import AwsContext, EnvironmentNames, PipelineNames
 from components.iam_documents import document as _document
-from components.ml_pipeline import STATUS_CHANGE, MlPipelineArgs, role_policies
+from components.ml_pipeline import (
+    MlPipelineArgs,
+    approval_event_pattern,
+    role_policies,
+    unsuccessful_execution_pattern,
+)
 from components.workflow_definition import STEP_TAGS
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -418,7 +423,7 @@ def _pipeline_arns(account: Account, pipelines: list[MlPipelineArgs]) -> dict[st
             "alarms",
             "schedules",
             "groups",
-            "rules",
+            "approval_rules",
             "failure_rules",
             "deploy_machines",
             "objects",
@@ -449,7 +454,7 @@ def _pipeline_arns(account: Account, pipelines: list[MlPipelineArgs]) -> dict[st
             found["machines"].append(arns.state_machine_arn(account, names.deploy_state_machine))
             found["deploy_machines"].append(arns.state_machine_arn(account, names.deploy_state_machine))
             found["alarms"] += [account.arn("cloudwatch", f"alarm:{alarm}") for alarm in names.endpoint_alarms]
-            found["rules"].append(arns.events_rule_arn(account, names.approval_rule))
+            found["approval_rules"].append(arns.events_rule_arn(account, names.approval_rule))
     return found
 
 
@@ -736,97 +741,71 @@ def _upload_statements(own: dict[str, list[str]], bucket: str) -> list[Document]
     ]
 
 
-def _event_rule_statements(own: dict[str, list[str]]) -> list[Document]:
-    """The pipelines' EventBridge rules: approval rules (where a pipeline deploys) and status-change rules."""
-    statements: list[Document] = []
-    if own["rules"]:
-        statements += [
-            {
-                # The approval rules, matching only SageMaker's model package events (events:source,
-                # events:detail-type): never a rule that forwards CloudTrail or other teams' events.
-                "Sid": "ApprovalRules",
-                "Effect": "Allow",
-                "Action": "events:PutRule",
-                "Resource": own["rules"],
-                "Condition": {
-                    "StringEquals": {
-                        "events:source": ["aws.sagemaker"],
-                        "events:detail-type": ["SageMaker Model Package State Change"],
-                    }
-                },
-            },
-            {
-                # Their one target each: the pipeline's deployment state machine, no other (events:TargetArn).
-                "Sid": "ApprovalRuleTargets",
-                "Effect": "Allow",
-                "Action": "events:PutTargets",
-                "Resource": own["rules"],
-                "Condition": {"ArnEquals": {"events:TargetArn": own["deploy_machines"]}},
-            },
-            {
-                "Sid": "ApprovalRulesReadAndRemove",
-                "Effect": "Allow",
-                "Action": [
-                    "events:DescribeRule",
-                    "events:DeleteRule",
-                    "events:EnableRule",
-                    "events:DisableRule",
-                    "events:RemoveTargets",
-                    "events:ListTargetsByRule",
-                    "events:TagResource",
-                    "events:UntagResource",
-                    "events:ListTagsForResource",
-                ],
-                "Resource": own["rules"],
-            },
-        ]
-    return statements + _status_change_rule_statements(own)
+RULE_UPKEEP = [
+    "events:DescribeRule",
+    "events:DeleteRule",
+    "events:EnableRule",
+    "events:DisableRule",
+    "events:RemoveTargets",
+    "events:ListTargetsByRule",
+    "events:TagResource",
+    "events:UntagResource",
+    "events:ListTagsForResource",
+]
 
 
-def _status_change_rule_statements(own: dict[str, list[str]]) -> list[Document]:
-    """The rules that publish the pipelines' unsuccessful executions to their topics."""
+def _rule_statements(sid: str, rules: list[str], pattern: dict[str, Any], targets: list[str]) -> list[Document]:
+    """Rules `rules` may be written only with the program's own `pattern`'s source and detail-type, and given
+    only `targets`. events:source, events:detail-type and events:TargetArn are multivalued (ArrayOfString,
+    ArrayOfARN: one value per value of the pattern, per target), and IAM asks a set operator of them: every
+    value must be allowed (ForAllValues; a plain operator holds when any one is, so a rule could also match
+    CloudTrail's events or deliver to an outside target), and some must be given (Null: ForAllValues holds
+    when the request has none, and a pattern without a source matches every event)."""
+
+    def only(operator: str, allowed: dict[str, list[str]]) -> dict[str, Any]:
+        return {f"ForAllValues:{operator}": allowed, "Null": dict.fromkeys(allowed, "false")}
+
     return [
         {
-            # The status-change rules, matching only Step Functions' execution status changes; events:source and
-            # events:detail-type hold one value per value of the pattern, so every one must be allowed
-            # (ForAllValues) and some must be given (Null: a pattern without them would match every event).
-            "Sid": "UnsuccessfulExecutionRules",
+            "Sid": sid,
             "Effect": "Allow",
             "Action": "events:PutRule",
-            "Resource": own["failure_rules"],
-            "Condition": {
-                "ForAllValues:StringEquals": {"events:source": ["aws.states"], "events:detail-type": [STATUS_CHANGE]},
-                "Null": {"events:source": "false", "events:detail-type": "false"},
-            },
+            "Resource": rules,
+            "Condition": only(
+                "StringEquals", {"events:source": pattern["source"], "events:detail-type": pattern["detail-type"]}
+            ),
         },
         {
-            # Their one target each: the pipeline's own failure topic, no other (events:TargetArn).
-            "Sid": "UnsuccessfulExecutionRuleTargets",
+            "Sid": f"{sid}Targets",
             "Effect": "Allow",
             "Action": "events:PutTargets",
-            "Resource": own["failure_rules"],
-            "Condition": {
-                "ForAllValues:ArnEquals": {"events:TargetArn": own["topics"]},
-                "Null": {"events:TargetArn": "false"},
-            },
-        },
-        {
-            "Sid": "UnsuccessfulExecutionRulesReadAndRemove",
-            "Effect": "Allow",
-            "Action": [
-                "events:DescribeRule",
-                "events:DeleteRule",
-                "events:EnableRule",
-                "events:DisableRule",
-                "events:RemoveTargets",
-                "events:ListTargetsByRule",
-                "events:TagResource",
-                "events:UntagResource",
-                "events:ListTagsForResource",
-            ],
-            "Resource": own["failure_rules"],
+            "Resource": rules,
+            "Condition": only("ArnEquals", {"events:TargetArn": targets}),
         },
     ]
+
+
+def _event_rule_statements(own: dict[str, list[str]]) -> list[Document]:
+    """The pipelines' EventBridge rules, each family written only as the program writes it: approval rules
+    (where a pipeline deploys: SageMaker's model package events to the deployment machine) and status-change
+    rules (Step Functions' execution status changes to the pipeline's own topic)."""
+    statements: list[Document] = []
+    if own["approval_rules"]:
+        statements += _rule_statements(
+            "ApprovalRules", own["approval_rules"], approval_event_pattern(""), own["deploy_machines"]
+        )
+    statements += _rule_statements(
+        "UnsuccessfulExecutionRules", own["failure_rules"], unsuccessful_execution_pattern([]), own["topics"]
+    )
+    statements.append(
+        {
+            "Sid": "RulesReadAndRemove",
+            "Effect": "Allow",
+            "Action": RULE_UPKEEP,
+            "Resource": own["approval_rules"] + own["failure_rules"],
+        }
+    )
+    return statements
 
 
 def _registry_and_schedule_statements(own: dict[str, list[str]]) -> list[Document]:

@@ -613,18 +613,22 @@ def test_deploy_role_writes_approval_rules_only_for_sagemaker_events_and_its_dep
         for action in ("events:PutRule", "events:PutTargets")
         for rule in ("approved", "unsuccessful")
     }
+    # Multivalued keys (ArrayOfString, ArrayOfARN): every value allowed, and some value given. A plain
+    # StringEquals/ArnEquals holds when any one value is allowed: a rule could also match CloudTrail's events,
+    # or deliver to a second, outside target.
     assert by_rule["events:PutRule", f"{account}/tumor-{environment}-approved"] == {
-        "StringEquals": {
+        "ForAllValues:StringEquals": {
             "events:source": ["aws.sagemaker"],
             "events:detail-type": ["SageMaker Model Package State Change"],
-        }
+        },
+        "Null": {"events:source": "false", "events:detail-type": "false"},
     }
     assert by_rule["events:PutTargets", f"{account}/tumor-{environment}-approved"] == {
-        "ArnEquals": {
+        "ForAllValues:ArnEquals": {
             "events:TargetArn": [f"arn:aws:states:eu-west-1:123456789012:stateMachine:tumor-{environment}-deploy"]
-        }
+        },
+        "Null": {"events:TargetArn": "false"},
     }
-    # Multivalued keys (ArrayOfString, ArrayOfARN): every value allowed, and some value given.
     assert by_rule["events:PutRule", f"{account}/tumor-{environment}-unsuccessful"] == {
         "ForAllValues:StringEquals": {
             "events:source": ["aws.states"],

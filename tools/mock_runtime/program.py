@@ -191,10 +191,13 @@ def _downgraded(value: Any) -> Any:
     return value
 
 
+_RESOURCE_SIG = rpc._special_resource_sig.encode()
+
+
 def _downgrade(struct: Any) -> None:
     """Downgrade the resource references in a request's Struct, in place (before anything deserializes it: a
     reference deserialized on the monitor's thread would register a resource on a loop nobody runs)."""
-    if rpc._special_resource_sig not in str(struct):
+    if _RESOURCE_SIG not in struct.SerializeToString():  # protobuf's C encoder: no walk for most requests
         return
     plain = _downgraded(json_format.MessageToDict(struct))
     struct.Clear()

@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from components.files import read_document
 from tools.simulate.engine import Execution, SimulationError
@@ -48,6 +48,12 @@ class Expected(BaseModel):
     output: dict[str, Any] = Field(default_factory=dict)
     requests: dict[str, dict[str, Any]] = Field(default_factory=dict)
     redrive: Expected | None = None
+
+    @model_validator(mode="after")
+    def _redrive_has_no_input(self) -> Expected:
+        if self.redrive is not None and "input" in self.redrive.model_fields_set:
+            raise ValueError("a redrive has no input of its own: it goes on with the unsuccessful step's input")
+        return self
 
     @property
     def path(self) -> list[str]:

@@ -100,17 +100,6 @@ def names_of(machine: StateMachine, case: str) -> dict[str, str]:
     return names
 
 
-def _redrive_answers(
-    config: mock_config.MockConfig, machine: str, case: str, number: int, names: dict[str, str]
-) -> Any:
-    answers = mock_config.redrive_case(case, number)
-    if answers not in config.StateMachines[machine].TestCases:
-        raise engine.SimulationError(
-            f"{machine}.{case} expects redrive {number}, but the mock config has no test case {answers} to answer it"
-        )
-    return config.test_case(machine, answers, names)
-
-
 def run_case(
     machine: StateMachine,
     case: str,
@@ -120,7 +109,9 @@ def run_case(
 ) -> Result:
     names = names_of(machine, case)
     if expected is not None:
-        expected = expected.model_validate(mock_config.named(expected.model_dump(by_alias=True), names))
+        expected = expected.model_validate(
+            mock_config.named(expected.model_dump(by_alias=True, exclude_unset=True), names)
+        )
     if execution_input is None:
         execution_input = expected.input if expected is not None else {}
     execution = engine.run(
@@ -137,22 +128,27 @@ def run_case(
     # ARN, so the same run id), with the redrive count one higher.
     step = expected.redrive if expected is not None else None
     while step is not None:
+        number = len(result.redrives) + 1
         if execution.status == "SUCCEEDED":
-            result.mismatches.append(f"redrive {len(result.redrives) + 1}: the execution succeeded, nothing to redrive")
+            result.mismatches.append(f"redrive {number}: the execution succeeded, nothing to redrive")
             break
+        answers = mock_config.redrive_case(case, number)
+        if answers not in config.StateMachines[machine.name].TestCases:
+            raise engine.SimulationError(
+                f"{machine.name}.{case} expects redrive {number}, but the mock config has no test case {answers} "
+                "to answer it"
+            )
         execution = engine.redrive(
             machine.definition,
             execution,
             state_machine_arn=machine.arn,
             role_arn=machine.role_arn,
             execution_name=case,
-            test_case=_redrive_answers(config, machine.name, case, len(result.redrives) + 1, names),
-            redrive_count=len(result.redrives) + 1,
+            test_case=config.test_case(machine.name, answers, names),
+            redrive_count=number,
         )
-        answers = mock_config.redrive_case(case, len(result.redrives) + 1)
         result.redrives.append(Redriven(answers, execution))
-        where = f"redrive {len(result.redrives)} ({answers})"
-        result.mismatches += [f"{where}: {m}" for m in step.mismatches(execution)]
+        result.mismatches += [f"redrive {number} ({answers}): {m}" for m in step.mismatches(execution)]
         step = step.redrive
     return result
 

@@ -217,6 +217,10 @@ def test_mock_config_errors_are_one_line(tmp_path: Path, content: str, message: 
             "m.C.atempts: Extra inputs are not permitted",
         ),
         ("- a\n", "expected a mapping of state machine -> test case -> expectation"),
+        (
+            "m:\n  C:\n    status: FAILED\n    states: []\n    redrive: {status: SUCCEEDED, states: [], input: {}}\n",
+            "m.C: Value error, a redrive has no input of its own: it goes on with the unsuccessful step's input",
+        ),
     ],
 )
 def test_expectation_errors_are_one_line(tmp_path: Path, content: str, message: str) -> None:
@@ -305,6 +309,21 @@ def test_command_shows_a_redrive_going_on_from_the_failed_step(capsys: pytest.Ca
     code = cli.main(["--cwd", str(ROOT), "--stack", "prod", "--case", "TrainingRedriven"])
     out = capsys.readouterr().out
     assert code == 0 and "redrive 1 (answered by TrainingRedriven@redrive1)" in out
+
+
+def test_a_redrive_with_no_answers_in_the_mock_config_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    redriven = {"redrive": {"status": "SUCCEEDED", "states": ["Train"]}}
+    path = _write_expectations(tmp_path, "tumor-prod", "TrainingKeepsFailing", redriven)
+    code = cli.main(
+        ["--cwd", str(ROOT), "--stack", "prod", "--case", "TrainingKeepsFailing", "--expectations", str(path)]
+    )
+    assert code == 2
+    assert capsys.readouterr().err == (
+        "error: tumor-prod.TrainingKeepsFailing expects redrive 1, but the mock config has no test case "
+        "TrainingKeepsFailing@redrive1 to answer it\n"
+    )
 
 
 def test_command_lists_no_redrive_answers_as_cases(capsys: pytest.CaptureFixture[str]) -> None:
