@@ -6,6 +6,7 @@ Shared by the tests and the offline preview, so both see the same world.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
@@ -16,9 +17,12 @@ from typing import Any, Literal
 import pulumi
 
 from components.arns import AwsContext
+from tools.mock_runtime.answers import Answers
+from tools.mock_runtime.schema import Subject, fill_outputs, function_result, python_name, value_for
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 # Inputs that hold an IAM/resource policy: given as a dict, the provider stores and returns JSON text.
 _POLICY_KEYS = frozenset({"policy", "assumeRolePolicy", "accessPolicies"})
@@ -39,12 +43,13 @@ def _holds_unknown(value: Any) -> bool:
 
 
 class UnsupportedInvokeError(Exception):
-    """The program called a provider function the mocks cannot answer."""
+    """The program called a provider function the mocks cannot answer and the user gave no answer for."""
 
     def __init__(self, token: str) -> None:
         super().__init__(
-            f"the offline preview cannot answer the provider function {token!r}; "
-            "supported: " + ", ".join(sorted(INVOKES))
+            f"the offline preview cannot answer {python_name(token)} ({token}): give its result in a file passed "
+            "with --invoke-results (docs/offline-tooling.md, 'Provider functions'); answered without one: "
+            + ", ".join(sorted(python_name(t) for t in INVOKES))
         )
         self.token = token
 
@@ -276,6 +281,7 @@ def _availability_zones(world: World, args: dict[str, Any]) -> dict[str, Any]:
         "zoneIds": [f"{world.region[:3]}{world.region.split('-')[-1]}-az{n}" for n in range(1, 4)],
         "groupNames": [world.region],
         "id": world.region,
+        "region": world.region,
         "state": args.get("state") or "available",
     }
 
@@ -289,13 +295,102 @@ def _policy_document(world: World, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-INVOKES: dict[str, Callable[[World, dict[str, Any]], dict[str, Any]]] = {
+def _hex(world: World, *parts: Any, length: int = 17) -> str:
+    return _stable_hex(world.account_id, world.region, json.dumps(parts, sort_keys=True, default=str), length=length)
+
+
+def _ami(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    image = f"ami-{_hex(world, args)}"
+    return {"id": image, "imageId": image, "architecture": "x86_64", "rootDeviceName": "/dev/xvda"}
+
+
+def _vpc(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f"vpc-{_hex(world, args)}", "cidrBlock": "10.0.0.0/16"}
+
+
+def _subnets(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    return {"ids": [f"subnet-{_hex(world, args, zone)}" for zone in "abc"]}
+
+
+def _subnet(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": args.get("id") or f"subnet-{_hex(world, args)}",
+        "cidrBlock": "10.0.1.0/24",
+        "availabilityZone": f"{world.region}a",
+        "vpcId": args.get("vpcId") or f"vpc-{_hex(world, 'vpc')}",
+    }
+
+
+def _security_group(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    return {"id": args.get("id") or f"sg-{_hex(world, args)}"}
+
+
+def _zone(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    zone = args.get("zoneId") or "Z" + _hex(world, args, length=13).upper()
+    name = str(args.get("name") or "example.com").rstrip(".")
+    return {"id": zone, "zoneId": zone, "name": name, "nameServers": [f"ns-{n}.awsdns-{n:02d}.org" for n in (1, 2)]}
+
+
+def _certificate(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    arn = world.arn("acm", f"certificate/{uuid.UUID(_hex(world, args, length=32))}")
+    return {"id": arn, "arn": arn, "domain": args.get("domain") or "example.com", "status": "ISSUED"}
+
+
+def _ecr_token(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    password = _hex(world, args, length=32)
+    return {
+        "proxyEndpoint": f"https://{world.account_id}.dkr.ecr.{world.region}.{_DNS_SUFFIX.get(world.partition)}",
+        "userName": "AWS",
+        "password": password,
+        "authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
+    }
+
+
+def _cluster_auth(world: World, args: dict[str, Any]) -> dict[str, Any]:
+    return {"id": args.get("name", ""), "token": f"k8s-aws-v1.{_hex(world, args, length=40)}"}
+
+
+def _schema_answer(token: str, specific: Callable[[World, dict[str, Any]], dict[str, Any]]) -> Invoke:
+    """A data source's answer: every field its result declares (pulumi_aws's types), the arguments the call gave
+    where they are fields of the result, then the fields the mock fills in with the right format."""
+
+    def answer(world: World, args: dict[str, Any]) -> dict[str, Any]:
+        subject = Subject(world, token, _hex(world, args, length=8))
+        result = {p.name: value_for(p.type, p.name, p.doc, subject) for p in function_result(token) or ()}
+        result.update({k: v for k, v in args.items() if k in result})
+        result.update(specific(world, args))
+        return result
+
+    return answer
+
+
+Invoke = Callable[[World, dict[str, Any]], dict[str, Any]]
+INVOKES: dict[str, Invoke] = {
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getPartition:getPartition": _partition,
     "aws:index/getRegion:getRegion": _region,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
 }
+"""The provider functions the offline preview answers without a file: the account's identity, the partition,
+region and zones, policy documents (rendered as the provider renders them), and the common lookups of images,
+networks, zones, certificates and registry or cluster credentials (every field of the result, in its format)."""
+INVOKES.update(
+    {
+        token: _schema_answer(token, specific)
+        for token, specific in {
+            "aws:ec2/getAmi:getAmi": _ami,
+            "aws:ec2/getVpc:getVpc": _vpc,
+            "aws:ec2/getSubnets:getSubnets": _subnets,
+            "aws:ec2/getSubnet:getSubnet": _subnet,
+            "aws:ec2/getSecurityGroup:getSecurityGroup": _security_group,
+            "aws:route53/getZone:getZone": _zone,
+            "aws:acm/getCertificate:getCertificate": _certificate,
+            "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_token,
+            "aws:eks/getClusterAuth:getClusterAuth": _cluster_auth,
+        }.items()
+    }
+)
 
 
 class AwsMocks(pulumi.runtime.Mocks):
@@ -305,18 +400,37 @@ class AwsMocks(pulumi.runtime.Mocks):
     real preview; names the engine autonames are known, as they are in a real preview.
     """
 
-    def __init__(self, world: World | None = None, *, preview: bool = False) -> None:
+    def __init__(self, world: World | None = None, *, preview: bool = False, answers: Answers | None = None) -> None:
         self.world = world or World()
         self.preview = preview
+        self.answers = answers or Answers()
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        given = dict(args.args)
+        answered = self.answers.invoke(args.token, given)
+        if answered is not None:
+            return answered
         handler = INVOKES.get(args.token)
         if handler is None:
             raise UnsupportedInvokeError(args.token)
-        return handler(self.world, dict(args.args))
+        return handler(self.world, given)
+
+    def stack_outputs(self, stack: str) -> dict[str, Any] | None:
+        """The outputs the user gave for a referenced stack, or None (unknown, as before it is deployed)."""
+        return self.answers.stacks.get(stack)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = _as_json_text(dict(args.inputs))
+        if args.typ == STACK_REFERENCE:
+            stack = str(inputs.get("name") or args.resource_id or "")
+            outputs = self.stack_outputs(stack)
+            # Left out when not given: the monitor answers the read as unknown (program.py), as the outputs of a
+            # stack not deployed yet are.
+            return stack, {
+                "name": stack,
+                "secretOutputNames": [],
+                **({"outputs": outputs} if outputs is not None else {}),
+            }
         if args.typ.startswith("pulumi:providers:"):
             return (None if self.preview else str(uuid.UUID(_stable_hex(args.typ, args.name, length=32)))), inputs
         name_key, arn_of, id_kind = _TYPES.get(args.typ, (None, None, lambda w, n, a, i: f"{n}-{_stable_hex(n)}"))
@@ -353,6 +467,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         tags = inputs.get("tags")
         if isinstance(tags, dict):
             outputs["tagsAll"] = tags
+        outputs = fill_outputs(args.typ, outputs, Subject(self.world, args.typ, str(name)))
         arn = str(outputs.get("arn", ""))
         if id_kind == "name":
             return name, outputs

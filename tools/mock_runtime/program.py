@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import json
 import os
+import re
 import runpy
 import sys
 import threading
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
+import botocore.session
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
@@ -30,9 +33,11 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime import stack as pulumi_stack
 
 from components.files import read_document
-from tools.mock_runtime.mocks import AwsMocks, World
+from tools.mock_runtime.answers import Answers
+from tools.mock_runtime.mocks import STACK_REFERENCE, AwsMocks, World
 
 SECRET_STAND_IN = "[secret]"
+_ACCOUNT = re.compile(r"[0-9]{12}")
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -267,7 +272,12 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def ReadResource(self, request: Any) -> Any:
         with self._call():
             _downgrade(request.properties)
-            return super().ReadResource(request)
+            response = super().ReadResource(request)
+            if request.type == STACK_REFERENCE and "outputs" not in response.properties:
+                # A read the engine could not complete: the SDK resolves the outputs unknown (resource.py,
+                # `resp.unknown`), also in update mode, so a program computing on them skips that work.
+                response.unknown = True
+            return response
 
     def RegisterResource(self, request: Any) -> Any:
         with self._call():
@@ -354,12 +364,11 @@ def _run(
     stack: str,
     config: dict[str, str],
     secrets: set[str],
-    preview: bool,
-    world: World,
+    mocks: AwsMocks,
     recorded: list[Resource],
     stall_seconds: float,
 ) -> tuple[list[Resource], dict[str, Any]]:
-    mocks = AwsMocks(world, preview=preview)
+    preview = mocks.preview
     monitor = _RecordingMonitor(mocks, recorded)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -458,6 +467,26 @@ def _unless_raised(raised: list[BaseException], loop: asyncio.AbstractEventLoop,
     loop.default_exception_handler(context)
 
 
+def stack_world(project: Project, stack: str, config: dict[str, str]) -> World:
+    """The account, region and partition a stack deploys to, as its AWS provider config says."""
+    region = config.get("aws:region") or World().region
+    accounts: Any = config.get("aws:allowedAccountIds")
+    if accounts is not None:
+        try:
+            accounts = json.loads(accounts)
+        except json.JSONDecodeError:
+            accounts = None
+        if not (isinstance(accounts, list) and accounts and all(_ACCOUNT.fullmatch(str(a)) for a in accounts)):
+            raise PlanError(
+                f"{project.stack_file(stack)}: aws:allowedAccountIds: a list of 12-digit AWS account IDs is required"
+            )
+    try:
+        partition = botocore.session.get_session().get_partition_for_region(region)
+    except botocore.exceptions.UnknownRegionError:
+        raise PlanError(f"{project.stack_file(stack)}: aws:region: {region!r} is not a region botocore knows") from None
+    return World(partition=partition, region=region, account_id=str(accounts[0]) if accounts else World().account_id)
+
+
 def run_program(
     directory: Path | str,
     stack: str,
@@ -466,8 +495,13 @@ def run_program(
     world: World | None = None,
     recorded: list[Resource] | None = None,
     stall_seconds: float = STALL_SECONDS,
+    answers: Answers | None = None,
 ) -> Plan:
     """Plan one stack: run the program under the mocks and return what it registered.
+
+    The mocks pretend to be in the stack's region (`aws:region`) and account (the first of the AWS provider's
+    `aws:allowedAccountIds`, which the real provider enforces), unless `world` says otherwise; `answers` are the
+    user's results for provider functions and stack references.
 
     Raises PlanError for a bad project or stack file; the program's own exceptions propagate unchanged
     (callers decide how to report them). `recorded`, when given, receives registrations as they happen, so
@@ -475,10 +509,10 @@ def run_program(
     """
     project = load_project(Path(directory))
     config, secrets = load_stack_config(project, stack)
-    world = world or World(region=config.get("aws:region") or World().region)
+    mocks = AwsMocks(world or stack_world(project, stack, config), preview=preview, answers=answers)
     context = contextvars.Context()
     sink: list[Resource] = [] if recorded is None else recorded
-    resources, outputs = context.run(_run, project, stack, config, secrets, preview, world, sink, stall_seconds)
+    resources, outputs = context.run(_run, project, stack, config, secrets, mocks, sink, stall_seconds)
     for resource in resources:
         if resource.type == STACK_TYPE:
             resource.outputs = dict(outputs)  # the root stack's outputs are the program's exports

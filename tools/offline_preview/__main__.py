@@ -2,7 +2,7 @@
 
     python -m tools.offline_preview [--cwd DIR] --stack NAME [--stack NAME]... [--policy-pack DIR]...
         [--policy-pack-config FILE]... [--stack-tag KEY=VALUE]... [--preview] [--json] [--verbose]
-        [--stall-timeout SECONDS]
+        [--stall-timeout SECONDS] [--invoke-results FILE] [--stack-reference-outputs FILE]
 
 A `{stack}` in a --policy-pack-config path is replaced by each stack's name, so that several stacks are
 planned in one run, each with its environment's config (`make plan`).
@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tools.cli import Parser, UsageError
+from tools.mock_runtime.answers import AnswerError, load_answers
 from tools.mock_runtime.program import STALL_SECONDS, PlanError, load_project, load_stack_config, run_program
 from tools.offline_preview.analyzer import PackError, PolicyPack
 from tools.offline_preview.check import check
@@ -55,6 +56,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=STALL_SECONDS,
         metavar="SECONDS",
         help=f"end a program run that waits this long with nothing reaching the engine (default: {STALL_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--invoke-results",
+        type=Path,
+        metavar="FILE",
+        help="results of provider functions the offline preview does not answer itself (YAML or JSON)",
+    )
+    parser.add_argument(
+        "--stack-reference-outputs",
+        type=Path,
+        metavar="FILE",
+        help="outputs of the stacks the program references (YAML or JSON); unknown when not given",
     )
     args = parser.parse_args(argv)
     if not args.stall_timeout > 0:
@@ -113,7 +126,12 @@ def run(args: argparse.Namespace) -> list[Outcome]:
     outcomes: list[Outcome] = []
     try:
         project = load_project(directory)
-    except PlanError as exc:
+        # Against --cwd, as every path flag (the CLI chdirs to --cwd first).
+        answers = load_answers(
+            directory / args.invoke_results if args.invoke_results else None,
+            directory / args.stack_reference_outputs if args.stack_reference_outputs else None,
+        )
+    except (PlanError, AnswerError) as exc:
         return [Outcome(stack, error=str(exc)) for stack in args.stack]
     # Start every pack for every stack first: their start-up overlaps the program runs.
     packs: dict[str, list[PolicyPack]] = {}
@@ -146,7 +164,9 @@ def run(args: argparse.Namespace) -> list[Outcome]:
                 outcome = Outcome(stack, project=project.name)
                 outcomes.append(outcome)
                 try:
-                    outcome.plan = run_program(directory, stack, preview=args.preview, stall_seconds=args.stall_timeout)
+                    outcome.plan = run_program(
+                        directory, stack, preview=args.preview, stall_seconds=args.stall_timeout, answers=answers
+                    )
                 except (Exception, SystemExit) as exc:
                     outcome.error, outcome.detail = _program_error(exc, args.verbose)
                     continue

@@ -95,9 +95,37 @@ def test_a_missing_stack_file_names_it(capsys: pytest.CaptureFixture[str]) -> No
 def test_an_invoke_the_mocks_cannot_answer_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: invokes\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
-    (tmp_path / "__main__.py").write_text("import pulumi_aws as aws\naws.ec2.get_vpc(default=True)\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\nimport pulumi_aws as aws\n"
+        "pulumi.export('host', aws.ssm.get_parameter(name='/web/db-host').value)\n"
+    )
     assert main(["--cwd", str(tmp_path), "--stack", "dev"]) == 2
-    assert "aws:ec2/getVpc:getVpc" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert (
+        "error: dev: the program failed: UnsupportedInvokeError: the offline preview cannot answer "
+        "aws.ssm.get_parameter (aws:ssm/getParameter:getParameter): give its result in a file passed with "
+        "--invoke-results"
+    ) in out.replace("\n", "")
+
+    # Answered from the user's file, named relative to --cwd as every path flag.
+    (tmp_path / "answers").mkdir()
+    (tmp_path / "answers" / "invokes.yaml").write_text(
+        "- function: aws:ssm/getParameter:getParameter\n  result: {value: db.internal}\n"
+    )
+    assert main(["--cwd", str(tmp_path), "--stack", "dev", "--invoke-results", "answers/invokes.yaml", "--json"]) == 0
+    assert "error" not in json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("flag", ["--invoke-results", "--stack-reference-outputs"])
+def test_a_bad_answers_file_is_one_line_and_exit_2(tmp_path: Path, flag: str) -> None:
+    (tmp_path / "answers.yaml").write_text("[: not yaml\n")
+    result = cli("--cwd", str(FIXTURES / "basic"), "--stack", "dev", flag, str(tmp_path / "answers.yaml"))
+    assert result.returncode == 2
+    [line] = result.stdout.splitlines()
+    assert line.startswith(f"error: dev: {tmp_path / 'answers.yaml'}: not valid YAML (")
+    missing = cli("--cwd", str(FIXTURES / "basic"), "--stack", "dev", flag, "absent.yaml")
+    what = "invoke results file" if flag == "--invoke-results" else "stack reference outputs file"
+    assert missing.stdout.splitlines() == [f"error: dev: {FIXTURES / 'basic' / 'absent.yaml'}: no such {what}"]
 
 
 def test_a_crashing_pack_is_one_line_and_exit_2() -> None:
