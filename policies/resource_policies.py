@@ -51,7 +51,11 @@ def exposure(statement: Statement, accounts: set[str], organizations: set[str], 
             and services
             and not guarded(statement, accounts, (), ("aws:sourceaccount", "aws:sourcearn", SNS_TOPIC_CONTEXT))
         ):
-            outsiders.append(f"{value} for any account (no aws:SourceAccount or aws:SourceArn)")
+            outsiders.append(
+                f"{value} for an account not known at preview (its condition is not known yet)"
+                if "Condition" in statement.unknown_in
+                else f"{value} for any account (no aws:SourceAccount or aws:SourceArn)"
+            )
     if outsiders and not guarded(statement, accounts, organizations):
         return ", ".join(outsiders)
     return None

@@ -40,8 +40,24 @@ _TOKENS = (("\x01", "\x01", "\x01"), ("\x02" * 14, "\x02" * 13, "\x02" * 23))
 """(region, account, name). Probes are built in the stack's partition (`aws`, `aws-cn`, `aws-us-gov`...): a
 Deny written for another partition takes nothing away."""
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
-# What a witness ARN is written with, so that a reader can paste it.
-_READABLE = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
+# What a witness ARN is written with, so that a reader can paste it: the stack's own partition, region and
+# account once the model has read its providers (`use_stack_context`), these placeholders before.
+_PLACEHOLDERS = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
+_READABLE = dict(_PLACEHOLDERS)
+
+
+def use_stack_context(partition: str | None, region: str | None, account: str | None) -> None:
+    """Write witnesses in the stack's partition, region and account (each None: not known, a placeholder)."""
+    _READABLE.update(
+        Partition=partition or _PLACEHOLDERS["Partition"],
+        Region=region or _PLACEHOLDERS["Region"],
+        Account=account or _PLACEHOLDERS["Account"],
+    )
+
+
+def readable_context() -> dict[str, str]:
+    """`Partition`, `Region`, `Account` as witnesses name them."""
+    return dict(_READABLE)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -27,6 +27,8 @@ class Action:
     """The resource types the action accepts; empty when it accepts only `*`."""
     required: tuple[str, ...] = ()
     """Those the data marks required."""
+    access_level: str = ""
+    """IAM's access level: `List`, `Read`, `Write`, `Permissions management` or `Tagging`."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ def service(key: str) -> Service | None:
         details = data.actions.get_action_details(key, name)
         listed = details.get("resourceTypes") or ()
         types = tuple(t["name"] for t in listed)
-        actions.append(Action(f"{key}:{name}", types, tuple(t["name"] for t in listed if t.get("required"))))
+        required = tuple(t["name"] for t in listed if t.get("required"))
+        actions.append(Action(f"{key}:{name}", types, required, str(details.get("accessLevel") or "")))
     formats = {}
     for type_ in data.resources.get_resource_types_for_service(key):
         formats[type_] = data.resources.get_resource_type_details(key, type_)["arn"]
@@ -122,3 +125,39 @@ def aws_managed_document(name: str) -> Any | None:
     """The document of the AWS-managed policy of that name in the snapshot, or None when it has none."""
     entry = _managed()["by_name"].get(name.lower())
     return None if entry is None else entry["document"]
+
+
+SERVICE_ROLE_POLICIES = _DATA / "service_role_policies.json"
+
+
+@dataclass(frozen=True)
+class ServiceRolePolicy:
+    """An AWS-managed policy AWS's documentation says to attach to a service's own role."""
+
+    name: str
+    services: frozenset[str]
+    """The service principals whose own role it is for (`lambda.amazonaws.com`)."""
+    sources: tuple[str, ...]
+    """The AWS documentation pages that say so."""
+
+
+@functools.cache
+def _service_roles() -> dict[str, ServiceRolePolicy]:
+    data = json.loads(SERVICE_ROLE_POLICIES.read_text(encoding="utf-8"))
+    found = {}
+    for entry in data["entries"]:
+        path = entry["policy"].split(":policy/", 1)[1]
+        found[path.lower()] = ServiceRolePolicy(
+            path.rsplit("/", 1)[-1],
+            frozenset(entry["services"]),
+            tuple(source["url"] for source in entry["sources"]),
+        )
+    return found
+
+
+def service_role_policy(arn: Any) -> ServiceRolePolicy | None:
+    """The entry of `data/service_role_policies.json` for an AWS-managed policy ARN (its path exactly, in any
+    partition), or None."""
+    if not isinstance(arn, str) or aws_managed_name(arn) is None:
+        return None
+    return _service_roles().get(arn.strip().split(":policy/", 1)[1].lower())

@@ -14,14 +14,18 @@ of a provider the pack does not read.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..framework import UNKNOWN, label
 from . import catalog
+from .algebra import use_stack_context
 from .document import DocumentError, Statement, ambiguities, parse
-from .sources import MANAGED_POLICY, READ_PACKAGES, SELF, Item, Ref, items
+from .reach import principals_of
+from .sources import MANAGED_POLICY, READ_PACKAGES, ROLE, SELF, Item, Ref, items
 
 KNOW_AT_PREVIEW = (
     "build it from names and the account, region and partition (components/arns.py), not from outputs of "
@@ -67,6 +71,31 @@ class Principal:
     self_exclusive: bool = False
     """The principal's own inline or managed policy list is exclusive: only what it lists stays."""
     inline_names: dict[str, int] = field(default_factory=dict)
+    service_policies: dict[str, list[Statement]] = field(default_factory=dict)
+    """AWS-managed policies attached to it that AWS documents for a service's own role, by ARN, with what they
+    grant (also in `statements`)."""
+
+    def only_trusted_by(self, services: frozenset[str]) -> bool:
+        """A role that nothing but these services may assume: a trust the stack declares and knows, each Allow
+        naming only service principals among them (a Deny only takes away)."""
+        allows = [s for s in self.trust if s.allow]
+        if self.kind != ROLE or not self.declared or not allows:
+            return False
+        for statement in allows:
+            if statement.not_principal is not None or "Principal" in statement.unknown_in:
+                return False
+            named = principals_of(statement.principal)
+            if not named or any(kind != "Service" or value not in services for kind, value in named):
+                return False
+        return True
+
+    def accepted_service_policies(self) -> list[str]:
+        """The ARNs of `service_policies` on the role of the services AWS documents them for."""
+        return [
+            arn
+            for arn in self.service_policies
+            if (entry := catalog.service_role_policy(arn)) is not None and self.only_trusted_by(entry.services)
+        ]
 
     @property
     def denies_uncertain(self) -> bool:
@@ -84,6 +113,10 @@ class Model:
     gaps: list[Gap] = field(default_factory=list)
     partitions: set[str] = field(default_factory=set)
     """The AWS partitions the stack's providers deploy to (from their regions); `aws` when none says."""
+    regions: set[str] = field(default_factory=set)
+    """The regions the stack's providers name."""
+    accounts: set[str] = field(default_factory=set)
+    """The accounts the stack's providers are held to (`allowedAccountIds`, the provider's own guard)."""
 
     def granted(self, principal: Principal) -> list[Statement]:
         """The principal's statements with its groups' (a user's); Denies only where they are sure to be in
@@ -178,7 +211,11 @@ class _Builder:
 
     def read(self, resource: Resource) -> None:
         if resource.type in ("pulumi:providers:aws", "pulumi:providers:aws-native"):
-            self.model.partitions.add(partition_of(resource.props.get("region")))
+            region = resource.props.get("region")
+            self.model.partitions.add(partition_of(region))
+            if isinstance(region, str):
+                self.model.regions.add(region)
+            self.model.accounts.update(_allowed_accounts(resource.props.get("allowedAccountIds")))
         package = resource.type.split(":", 1)[0]
         if resource.custom and package not in READ_PACKAGES and package != "pulumi":
             if resource.type.lower() not in self.allowed_types:
@@ -275,6 +312,8 @@ class _Builder:
         for resource, item, key in self.attachments:
             statements = self.attached(resource, item)
             self.model.principals[key].statements.extend(statements)
+            if catalog.service_role_policy(item.policy_arn) is not None:
+                self.model.principals[key].service_policies.setdefault(str(item.policy_arn), []).extend(statements)
         for resource, group, key in self.memberships:
             group_of = self.model.principals.get(key)
             if group_of is None or not group_of.declared:
@@ -372,4 +411,20 @@ def collect(resources: Iterable[Resource], readable_types: Iterable[str] = ()) -
     builder.attach()
     if not builder.model.partitions:
         builder.model.partitions.add("aws")
-    return builder.model
+    found = builder.model
+    # Witnesses name the stack's own partition, region and account where its providers name one of each.
+    use_stack_context(
+        *(next(iter(s)) if len(s) == 1 else None for s in (found.partitions, found.regions, found.accounts))
+    )
+    return found
+
+
+def _allowed_accounts(value: Any) -> list[str]:
+    """A provider's `allowedAccountIds`: a list (an explicit provider) or its JSON text (a default provider's
+    config, as the engine passes it)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return []
+    return [v for v in value if isinstance(v, str) and re.fullmatch(r"[0-9]{12}", v)] if isinstance(value, list) else []

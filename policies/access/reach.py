@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog
-from .algebra import _VARIABLE, _glob, action_mask, certain_deny, matches, probes
+from .algebra import _VARIABLE, _glob, action_mask, certain_deny, matches, probes, readable_context
 from .document import Statement
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
@@ -231,7 +231,7 @@ def concrete(pattern: str, action: str, type_: str | None = None) -> str:
         arn_format = service.arn_formats.get(type_ or published.resource_types[0], "")
         filled = re.sub(
             r"\$\{([^}]*)\}",
-            lambda m: {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}.get(m.group(1), "example"),
+            lambda m: readable_context().get(m.group(1), "example"),
             arn_format,
         )
         if filled and matches(pattern, filled):

