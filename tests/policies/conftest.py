@@ -60,8 +60,16 @@ class Stack:
         self.stack = stack
         self.resources: dict[str, PolicyResource] = {}
 
-    def add(self, type_: str, name: str, values: dict[str, Any], **depends: str) -> Stack:
-        resource = PolicyResource(type_, props(values), urn(type_, name, self.stack), name, _opts(), None, None, [], {})
+    def add(self, type_: str, name: str, values: dict[str, Any], *, custom: bool = False, **depends: str) -> Stack:
+        """`custom`: with the default provider, as the engine registers every custom resource."""
+        provider = (
+            PolicyProviderResource("pulumi:providers:aws", {}, urn("pulumi:providers:aws", "default"), "default")
+            if custom
+            else None
+        )
+        resource = PolicyResource(
+            type_, props(values), urn(type_, name, self.stack), name, _opts(), provider, None, [], {}
+        )
         for prop, target in depends.items():
             resource.property_dependencies[prop] = [self.resources[target]]
         self.resources[name] = resource

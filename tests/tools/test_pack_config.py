@@ -68,7 +68,10 @@ def test_init_writes_a_starting_config_a_user_runs_the_pack_with(
     program = tmp_path / "my-program"
     program.mkdir()
     (program / "Pulumi.yaml").write_text("name: my-program\nruntime: python\n")
-    (program / "Pulumi.prod.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    # Step 1: the stack file names its account, as the AWS provider takes it.
+    (program / "Pulumi.prod.yaml").write_text(
+        'config:\n  aws:region: eu-west-1\n  aws:allowedAccountIds: ["111122223333"]\n'
+    )
     (program / "__main__.py").write_text(OWN_PROGRAM)
     monkeypatch.chdir(tmp_path)
     assert pack_config.main(["--init", "--cwd", "my-program", "--account", "111122223333"]) == 0
@@ -91,6 +94,9 @@ def test_init_writes_a_starting_config_a_user_runs_the_pack_with(
     assert code == 1
     mandatory = {v["policyName"] for v in document["policyViolations"] if v["enforcementLevel"] == "mandatory"}
     assert "sagemaker-no-full-access-in-prod" in mandatory
+    # Its examples are in the user's account and region, never in another account.
+    messages = " ".join(v["message"] for v in document["policyViolations"])
+    assert ":eu-west-1:111122223333:" in messages and "123456789012" not in messages
     # ...and never over a file already there
     assert pack_config.main(["--init", "--cwd", "my-program", "--account", "111122223333"]) == 2
     assert capsys.readouterr().err == (
