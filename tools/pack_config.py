@@ -31,7 +31,8 @@ from components.files import read_document
 from components.ml_pipeline import pipelines_of, role_policies
 from components.settings import SettingsError, settings_of_stack_file
 from tools.cli import Parser, UsageError
-from tools.mock_runtime.program import PlanError, load_project
+from tools.mock_runtime.mocks import World
+from tools.mock_runtime.program import PlanError, list_stacks, load_project, load_stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD_CONFIG = ROOT / "policies" / "config" / "prod.json"
@@ -136,7 +137,7 @@ def _init(args: Any) -> int:
             if not re.fullmatch(r"o-[a-z0-9]{10,32}", organization):
                 raise UsageError(f"--organization {organization!r}: an organization ID is o- and 10 to 32 [a-z0-9]")
         directory = args.cwd.resolve()
-        load_project(directory)
+        project = load_project(directory)
         output = directory / args.output
         if output.exists():
             raise UsageError(f"{output}: already exists; remove it or name another file with --output")
@@ -147,6 +148,17 @@ def _init(args: Any) -> int:
     config = starting_config(prod, sorted(set(args.account)), sorted(set(args.organization)))
     output.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {output}: prod's levels, accounts {', '.join(sorted(set(args.account)))}")
+    for stack in list_stacks(project):
+        try:
+            settings, _ = load_stack_config(project, stack)
+        except PlanError:
+            continue
+        if "aws:allowedAccountIds" not in settings:
+            print(
+                f"note: {project.stack_file(stack)} sets no aws:allowedAccountIds: the offline preview runs it in "
+                f"account {World().account_id}, which this config does not allow; add aws:allowedAccountIds: "
+                f'["{sorted(set(args.account))[0]}"] to its config (docs/policies.md, step 1)'
+            )
     return 0
 
 

@@ -127,3 +127,17 @@ def test_init_refuses_bad_input_in_one_line(
     assert pack_config.main(["--init", *args]) == 2
     assert capsys.readouterr().err == error
     assert not (tmp_path / "pack-config.json").exists()
+
+
+def test_init_says_when_a_stack_file_names_no_account(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without aws:allowedAccountIds the offline preview runs the program in a stand-in account, which the
+    user's config does not allow: every ARN built from the caller's identity would be refused."""
+    (tmp_path / "Pulumi.yaml").write_text("name: mine\nruntime: python\n")
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    (tmp_path / "__main__.py").write_text("")
+    assert pack_config.main(["--init", "--cwd", str(tmp_path), "--account", "111122223333"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == (
+        f"note: {tmp_path / 'Pulumi.prod.yaml'} sets no aws:allowedAccountIds: the offline preview runs it in "
+        'account 123456789012, which this config does not allow; add aws:allowedAccountIds: ["111122223333"] to '
+        "its config (docs/policies.md, step 1)"
+    )

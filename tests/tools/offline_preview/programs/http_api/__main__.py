@@ -27,7 +27,11 @@ aws.iam.RolePolicy(
         )
     ),
 )
-api = aws.apigatewayv2.Api("http", protocol_type="HTTP")
+api = aws.apigatewayv2.Api(
+    "http",
+    protocol_type="HTTP",
+    cors_configuration=aws.apigatewayv2.ApiCorsConfigurationArgs(allow_origins=["https://example.com"]),
+)
 integration = aws.apigatewayv2.Integration(
     "send",
     api_id=api.id,

@@ -25,7 +25,8 @@ aws.iam.RolePolicyAttachment(
 fn = aws.lambda_.Function(
     "hello",
     role=role.arn,
-    runtime="python3.12",
+    runtime=aws.lambda_.Runtime.PYTHON3D12,  # an enum of the provider's
+    environment={"variables": {"TOKEN": pulumi.Output.secret("not-a-real-token")}},
     handler="handler.handler",
     code=pulumi.AssetArchive({"handler.py": pulumi.StringAsset("def handler(event, context):\n    return {}\n")}),
 )
