@@ -37,6 +37,8 @@ PATH_OPTIONS = (
     "--policy-pack",
     "--policy-pack-config",
     "--sarif",
+    "--invoke-results",
+    "--stack-reference-outputs",
     "--mock-config",
     "--expectations",
     "--data",

@@ -75,3 +75,12 @@ def test_path_options_are_made_absolute_and_the_rest_left_alone() -> None:
         "--cwd", "/work/x/..", "--stack", "dev", "--sarif=/work/x/out.sarif", "--json",
     ]  # fmt: skip
     assert checkout(ROOT / "components") == ROOT
+
+
+def test_the_offline_previews_answer_files_are_taken_from_the_shells_folder() -> None:
+    """`ml-pipelines preview --cwd ../program --invoke-results answers.yaml`: the file beside the shell, as every
+    path option of the command (the module itself would take it under --cwd, as the Pulumi CLI does)."""
+    here = Path("/work/x")
+    assert absolute(["--invoke-results", "a.yaml", "--stack-reference-outputs=b.yaml"], here) == [
+        "--invoke-results", "/work/x/a.yaml", "--stack-reference-outputs=/work/x/b.yaml",
+    ]  # fmt: skip
