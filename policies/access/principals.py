@@ -27,6 +27,8 @@ from .document import DocumentError, Statement, ambiguities, parse
 from .reach import principals_of
 from .sources import MANAGED_POLICY, READ_PACKAGES, ROLE, SELF, Item, Ref, items
 
+ROLE_TYPE = "aws:iam/role:Role"
+
 KNOW_AT_PREVIEW = (
     "build it from names and the account, region and partition (components/arns.py), not from outputs of "
     "resources being created, so that it is known at preview"
@@ -71,6 +73,10 @@ class Principal:
     self_exclusive: bool = False
     """The principal's own inline or managed policy list is exclusive: only what it lists stays."""
     inline_names: dict[str, int] = field(default_factory=dict)
+    trust_from: set[str] = field(default_factory=set)
+    """The resource types its trust policy comes from (a role, a template's role, an aws-native role)."""
+    declared_by: set[str] = field(default_factory=set)
+    """The URNs of the resources that declare it (one, unless a template or another provider declares a namesake)."""
     service_policies: dict[str, list[Statement]] = field(default_factory=dict)
     """AWS-managed policies attached to it that AWS documents for a service's own role, by ARN, with what they
     grant (also in `statements`)."""
@@ -79,7 +85,10 @@ class Principal:
         """A role that nothing but these services may assume: a trust the stack declares and knows, each Allow
         naming only service principals among them (a Deny only takes away)."""
         allows = [s for s in self.trust if s.allow]
-        if self.kind != ROLE or not self.declared or not allows:
+        # One pulumi_aws role, through one provider: a namesake in a template (which may never be created) or
+        # through another account's provider would lend its trust to the account's real role of that name.
+        single = self.trust_from == {ROLE_TYPE} and len(self.declared_by) == 1 and len(self.providers) == 1
+        if self.kind != ROLE or not self.declared or not allows or not single:
             return False
         for statement in allows:
             if statement.not_principal is not None or "Principal" in statement.unknown_in:
@@ -246,6 +255,8 @@ class _Builder:
                 key = f"unknown:{resource.urn}:{item.where}"
             target = self.principal(item.principal.kind, key, resource, declared=item.what == "principal")
             target.providers.add(resource.provider)
+            if item.what == "principal":
+                target.declared_by.add(resource.urn)
         if item.what == "exclusive":
             assert target is not None
             target.exclusive = True
@@ -259,6 +270,7 @@ class _Builder:
             # Who may become the principal: read here so that an unreadable trust policy is a verdict too.
             assert target is not None
             target.trust.extend(self.statements(resource, item.where, item.document))
+            target.trust_from.add(resource.type)
         elif item.what == "document":
             self.document(resource, item, target)
         elif item.what == "attachment" and target is not None:

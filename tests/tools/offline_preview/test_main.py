@@ -168,8 +168,7 @@ def test_the_starting_grant_exits_1_with_prods_config_and_is_advisory_with_devs(
         v for v in documents[1]["policyViolations"] if v["policyName"] == "sagemaker-no-full-access-in-prod"
     )
     assert violation["policyPackName"] == "ml-pipelines-guardrails"
-    # On the role: `role=role.id` is not known at a first preview, but its dependency names the role.
-    assert violation["resourceUrn"] == "urn:pulumi:prod::fixture-grant::aws:iam/role:Role::pipeline"
+    assert violation["resourceUrn"] == "urn:pulumi:prod::fixture-grant::aws:iam/rolePolicy:RolePolicy::pipeline-policy"
 
 
 def test_make_plan_checks_every_stack_in_preview_with_its_own_config() -> None:
@@ -275,16 +274,16 @@ def test_piped_output_is_a_summary_first_then_one_line_per_violation_never_wrapp
     result, _, _ = grant_run
     lines = result.stdout.splitlines()
     assert lines[:3] == [
-        "summary: 2 stacks, 6 resources, 6 mandatory and 6 advisory violations",
-        "  dev: PASS, 3 resources, 0 mandatory, 6 advisory",
-        "  prod: FAIL, 3 resources, 6 mandatory, 0 advisory",
+        "summary: 2 stacks, 6 resources, 7 mandatory and 7 advisory violations",
+        "  dev: PASS, 3 resources, 0 mandatory, 7 advisory",
+        "  prod: FAIL, 3 resources, 7 mandatory, 0 advisory",
     ]
     violations = [line for line in lines if line.startswith(("[mandatory] ", "[advisory] "))]
-    assert len(violations) == 12
+    assert len(violations) == 14
     # Whole messages on one line each, however long: the remedy that ends each one is there.
     assert all(line.endswith((".", ")")) for line in violations)
     assert max(len(line) for line in violations) > 200
-    assert lines[-1] == "FAIL prod: 6 mandatory, 0 advisory violations"
+    assert lines[-1] == "FAIL prod: 7 mandatory, 0 advisory violations"
 
 
 def test_the_output_is_the_same_on_every_run(
@@ -313,9 +312,9 @@ def test_github_actions_get_a_markdown_summary(grant_run: tuple[subprocess.Compl
     text = summary.read_text()
     assert text.startswith(
         "## Offline preview\n\n| Stack | Verdict | Resources | Mandatory | Advisory |\n|---|---|---|---|---|\n"
-        "| dev | PASS | 3 | 0 | 6 |\n| prod | FAIL | 3 | 6 | 0 |\n"
+        "| dev | PASS | 3 | 0 | 7 |\n| prod | FAIL | 3 | 7 | 0 |\n"
     )
-    assert text.count("\n| prod | ") == 1 + 6  # the stack's row, then its six mandatory violations
+    assert text.count("\n| prod | ") == 1 + 7  # the stack's row, then its seven mandatory violations
 
 
 def test_a_sarif_log_of_the_violations_validates_against_the_sarif_2_1_0_schema(
@@ -332,7 +331,7 @@ def test_a_sarif_log_of_the_violations_validates_against_the_sarif_2_1_0_schema(
     jsonschema.Draft4Validator(schema).validate(document)
     [run] = document["runs"]
     results = run["results"]
-    assert len(results) == 12
+    assert len(results) == 14
     assert {r["level"] for r in results if r["properties"]["stack"] == "prod"} == {"error"}
     assert {r["level"] for r in results if r["properties"]["stack"] == "dev"} == {"warning"}
     assert {rule["id"] for rule in run["tool"]["driver"]["rules"]} >= {"sagemaker-no-full-access-in-prod"}

@@ -21,21 +21,30 @@ from tools.pack_config import main as pack_config
 PROGRAMS = Path(__file__).parent / "programs"
 
 # (program, phase) -> the (policy, resource name) pairs reported, mandatory all (prod's levels).
+# A first preview cannot know what `role=role` (the role's ID) or `role=role.arn` names: the engine says which
+# resource the value comes from, not that it is that resource's identifier (`role.arn.apply(lambda _: other)` has
+# the same dependency), and at `pulumi up` the stack policies run only once everything is created. So each such
+# grant, role and permission guard is reported as not known at preview (build it from names to have it judged).
+UNKNOWN_AT_PREVIEW = {
+    "lambda_api": {
+        ("iam-attached-policies-checked", "lambda-logs"),
+        ("iam-compute-runs-as-own-roles", "hello"),
+        # What the attachment grants, to a role not known yet: judged as any grant, not as Lambda's own role's.
+        ("iam-no-data-plane-reach", "lambda-logs"),
+        ("iam-service-role-policies", "lambda-logs"),
+        # The permission's source ARN is computed from the stage's execution ARN.
+        ("resource-policies-not-public", "api-invoke"),
+    },
+    "http_api": {("iam-attached-policies-checked", "send")},  # the role's ID, a document from the queue's ARN
+    "containers": {("iam-compute-runs-as-own-roles", "app"), ("iam-compute-runs-as-own-roles", "cluster")},
+    "data_sources": {("iam-attached-policies-checked", "read-config"), ("iam-compute-runs-as-own-roles", "web")},
+}
 EXPECTED: dict[tuple[str, str], set[tuple[str, str]]] = {
     ("lambda_api", "update"): set(),
-    # The permission's source ARN is computed from the stage's execution ARN: not known before the stage exists.
-    ("lambda_api", "preview"): {("resource-policies-not-public", "api-invoke")},
-    # API Gateway is not among the services the config lets trust without aws:SourceAccount.
+    # API Gateway and EKS are not among the services the config lets trust a role without aws:SourceAccount.
     ("http_api", "update"): {("iam-trust-restricted", "api-role")},
-    ("http_api", "preview"): {
-        ("iam-trust-restricted", "api-role"),
-        # The policy is built from the queue's ARN, not known before the queue exists.
-        ("iam-attached-policies-checked", "send"),
-    },
     ("containers", "update"): {("iam-trust-restricted", "eks-cluster")},
-    ("containers", "preview"): {("iam-trust-restricted", "eks-cluster")},
     ("data_sources", "update"): set(),
-    ("data_sources", "preview"): set(),
     ("overgrant", "update"): {
         ("iam-trust-restricted", "notebook"),
         ("iam-least-privilege-in-prod", "notebook-full"),
@@ -48,7 +57,23 @@ EXPECTED: dict[tuple[str, str], set[tuple[str, str]]] = {
         ("s3-buckets-encrypted-and-private", "data"),
     },
 }
-EXPECTED[("overgrant", "preview")] = EXPECTED[("overgrant", "update")]
+# At a first preview the same grants are refused, on the attachments: the roles and user they go to (`role=role`,
+# `user=person`) are not known yet, and the bucket policy, built from the bucket's ARN, cannot be read yet.
+EXPECTED[("overgrant", "preview")] = {
+    ("iam-attached-policies-checked", "notebook-full"),
+    ("iam-attached-policies-checked", "person-logs"),
+    ("iam-least-privilege-in-prod", "notebook-full"),
+    ("iam-no-data-plane-reach", "notebook-full"),
+    ("iam-no-data-plane-reach", "person-logs"),
+    ("iam-no-privilege-escalation", "notebook-full"),
+    ("iam-passrole-scoped", "notebook-full"),
+    ("iam-service-role-policies", "person-logs"),
+    ("iam-trust-restricted", "notebook"),
+    ("resource-policies-not-public", "data-open"),
+    ("s3-buckets-encrypted-and-private", "data"),
+}
+for _program, _unknown in UNKNOWN_AT_PREVIEW.items():
+    EXPECTED[(_program, "preview")] = EXPECTED[(_program, "update")] | _unknown
 
 
 @pytest.mark.parametrize(("program", "phase"), sorted(EXPECTED))
