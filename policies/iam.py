@@ -20,7 +20,7 @@ from .access.algebra import full_access
 from .access.document import DocumentError, parse
 from .access.principals import Model, Resource, collect
 from .access.reach import Kind, Own, kind_of_type
-from .access.sources import items
+from .access.sources import ROLE, items
 from .framework import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain, setting
 
 EXPLAIN = ".venv/bin/python -m policies.access <action>"
@@ -143,9 +143,10 @@ def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
                     "what the principal needs in its own policy, or list the policy in allowedManagedPolicies."
                 )
                 continue
-            if catalog.service_role_policy(item.policy_arn) is not None:
+            on_role = item.principal is not None and item.principal.kind == ROLE
+            if on_role and catalog.service_role_policy(item.policy_arn) is not None:
                 # Judged by iam-service-role-policies, which sees the role's trust: accepted on the role of the
-                # services AWS documents it for, refused anywhere else.
+                # services AWS documents it for, refused anywhere else. On a user or a group, judged here too.
                 continue
             document = catalog.aws_managed_document(name)
             if document is not None:

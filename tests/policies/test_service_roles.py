@@ -190,3 +190,11 @@ def test_no_accepted_policy_reads_content_on_every_resource() -> None:
                     if content or f"{service}:{action}" == "kms:Decrypt":
                         found.append(f"{entry['policy']}: {service}:{action}")
     assert found == []
+
+
+def test_on_a_user_it_is_refused_before_it_is_created_too() -> None:
+    """At `pulumi up` a resource policy runs before the resource is created, a stack policy after: on a user or a
+    group (the attachment's type says so) least privilege judges the policy's document itself."""
+    attachment = {"user": "u", "policyArn": BASIC}
+    found = violations(LEAST_PRIVILEGE, resource_args("aws:iam/userPolicyAttachment:UserPolicyAttachment", attachment))
+    assert any("logs:CreateLogGroup" in m for m in found)
