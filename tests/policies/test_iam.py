@@ -187,3 +187,41 @@ def test_an_unknown_the_policy_touches_is_a_violation_not_an_advisory() -> None:
     [message] = violations(policy, role_policy(UNKNOWN))
     assert message.startswith("touchy could not decide: ")
     assert message.endswith("a value it needs must be known at preview")
+
+
+FULL = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+
+
+def _full_role(**extra: Any) -> Stack:
+    from tests.policies.rules import trust
+
+    return Stack().add("aws:iam/role:Role", "r", {"name": "r", "assumeRolePolicy": trust(), **extra})
+
+
+@pytest.mark.parametrize(
+    "stack",
+    [
+        _full_role(managedPolicyArns=[FULL]),
+        _full_role().add(ATTACHMENT, "a", {"role": "r", "policyArn": FULL}),
+        _full_role().add("aws:iam/policyAttachment:PolicyAttachment", "a", {"roles": ["r"], "policyArn": FULL}),
+        _full_role().add(
+            "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+            "a",
+            {"roleName": "r", "policyArns": [FULL]},
+        ),
+        Stack()
+        .add("aws:iam/user:User", "u", {"name": "u"})
+        .add("aws:iam/userPolicyAttachment:UserPolicyAttachment", "a", {"user": "u", "policyArn": FULL}),
+        Stack()
+        .add("aws:iam/group:Group", "g", {"name": "g"})
+        .add("aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "a", {"group": "g", "policyArn": FULL}),
+    ],
+    ids=["managedPolicyArns", "RolePolicyAttachment", "PolicyAttachment", "attachments exclusive", "user", "group"],
+)
+def test_amazon_sagemaker_full_access_is_the_first_thing_the_rule_stops(stack: Stack) -> None:
+    """AWS's own AmazonSageMakerFullAccess, by every attachment path: every action on all but 7 of SageMaker's 74
+    resource types (a NotResource spares Studio's administration)."""
+    [(_, message)] = reported(SAGEMAKER_NO_FULL_ACCESS, stack)
+    assert "allowed every SageMaker action IAM publishes" in message
+    assert "on every resource type each accepts but 7 (app, domain, partner-app, reserved-capacity, space" in message
+    assert "AWS-managed policy AmazonSageMakerFullAccess" in message

@@ -46,6 +46,7 @@ EXPECTED: dict[tuple[str, str], set[tuple[str, str]]] = {
     ("containers", "update"): {("iam-trust-restricted", "eks-cluster")},
     ("data_sources", "update"): set(),
     ("overgrant", "update"): {
+        ("sagemaker-no-full-access-in-prod", "notebook"),  # AmazonSageMakerFullAccess, the headline rule's case
         ("iam-trust-restricted", "notebook"),
         ("iam-least-privilege-in-prod", "notebook-full"),
         ("iam-no-data-plane-reach", "notebook"),
@@ -61,6 +62,7 @@ EXPECTED: dict[tuple[str, str], set[tuple[str, str]]] = {
 # At a first preview the same grants are refused, on the attachments: the roles and user they go to (`role=role`,
 # `user=person`) are not known yet, and the bucket policy, built from the bucket's ARN, cannot be read yet.
 EXPECTED[("overgrant", "preview")] = {
+    ("sagemaker-no-full-access-in-prod", "notebook-full"),
     ("iam-attached-policies-checked", "notebook-full"),
     ("iam-attached-policies-checked", "person-logs"),
     ("iam-least-privilege-in-prod", "notebook-full"),
