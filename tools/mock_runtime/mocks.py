@@ -18,7 +18,7 @@ import pulumi
 
 from components.arns import AwsContext
 from tools.mock_runtime.answers import Answers
-from tools.mock_runtime.schema import Subject, fill_outputs, function_result, python_name, value_for
+from tools.mock_runtime.schema import Subject, dns_suffix, fill_outputs, function_result, python_name, value_for
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -26,7 +26,6 @@ STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 # Inputs that hold an IAM/resource policy: given as a dict, the provider stores and returns JSON text.
 _POLICY_KEYS = frozenset({"policy", "assumeRolePolicy", "accessPolicies"})
-_DNS_SUFFIX = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com"}
 
 
 def _holds_unknown(value: Any) -> bool:
@@ -128,7 +127,7 @@ _TYPES: dict[str, tuple[str | None, _Arn | None, Literal["name", "arn"] | _Id]] 
     "aws:sqs/queue:Queue": (
         "name",
         lambda w, n, i: w.arn("sqs", n),
-        lambda w, n, a, i: f"https://sqs.{w.region}.{_DNS_SUFFIX[w.partition]}/{w.account_id}/{n}",
+        lambda w, n, a, i: f"https://sqs.{w.region}.{dns_suffix(w.partition)}/{w.account_id}/{n}",
     ),
     "aws:kms/key:Key": (None, None, "arn"),
     "aws:kms/alias:Alias": ("name", lambda w, n, i: w.arn("kms", n), "name"),
@@ -260,7 +259,7 @@ def _caller_identity(world: World, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _partition(world: World, args: dict[str, Any]) -> dict[str, Any]:
-    suffix = _DNS_SUFFIX.get(world.partition, "amazonaws.com")
+    suffix = dns_suffix(world.partition)
     return {
         "partition": world.partition,
         "dnsSuffix": suffix,
@@ -275,7 +274,7 @@ def _region(world: World, args: dict[str, Any]) -> dict[str, Any]:
         "name": region,
         "region": region,
         "id": region,
-        "endpoint": f"ec2.{region}.{_DNS_SUFFIX.get(world.partition, 'amazonaws.com')}",
+        "endpoint": f"ec2.{region}.{dns_suffix(world.partition)}",
         "description": region,
     }
 
@@ -345,7 +344,7 @@ def _certificate(world: World, args: dict[str, Any]) -> dict[str, Any]:
 def _ecr_token(world: World, args: dict[str, Any]) -> dict[str, Any]:
     password = _hex(world, args, length=32)
     return {
-        "proxyEndpoint": f"https://{world.account_id}.dkr.ecr.{world.region}.{_DNS_SUFFIX.get(world.partition)}",
+        "proxyEndpoint": f"https://{world.account_id}.dkr.ecr.{world.region}.{dns_suffix(world.partition)}",
         "userName": "AWS",
         "password": password,
         "authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
@@ -410,6 +409,9 @@ class AwsMocks(pulumi.runtime.Mocks):
         self.world = world or World()
         self.preview = preview
         self.answers = answers or Answers()
+        self.made_up: dict[tuple[str, str], frozenset[str]] = {}
+        """Per (type, name), the outputs filled in from the provider's types for the program's sake: values AWS
+        never gave, which the packs are not shown (program.py, check.py)."""
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         given = dict(args.args)
@@ -469,11 +471,13 @@ class AwsMocks(pulumi.runtime.Mocks):
             )
             outputs["qualifiedArn"] = f"{outputs['arn']}:$LATEST"
         if args.typ in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
-            outputs["bucketDomainName"] = f"{name}.s3.{_DNS_SUFFIX.get(self.world.partition, 'amazonaws.com')}"
+            outputs["bucketDomainName"] = f"{name}.s3.{dns_suffix(self.world.partition)}"
         tags = inputs.get("tags")
         if isinstance(tags, dict):
             outputs["tagsAll"] = tags
+        given = {key for key, value in outputs.items() if value is not None}
         outputs = fill_outputs(args.typ, outputs, Subject(self.world, args.typ, str(name)))
+        self.made_up[(args.typ, args.name)] = frozenset(outputs) - given
         arn = str(outputs.get("arn", ""))
         if id_kind == "name":
             return name, outputs

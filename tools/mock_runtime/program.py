@@ -83,6 +83,9 @@ class Resource:
     """A component whose outputs the program registered (`register_outputs`)."""
     source: tuple[str, int] | None = None
     """The program file and line that declared it (the SDK's `sourcePosition`), when the SDK says."""
+    made_up: frozenset[str] = frozenset()
+    """Outputs the mocks filled in from the provider's types so that the program runs: in `outputs`, not shown to
+    the packs (their values are not AWS's: a made-up role ARN is no role of anyone's)."""
 
     @property
     def is_provider(self) -> bool:
@@ -218,8 +221,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     """Keeps what the engine would know of each registration: parent, provider, dependencies; and when a call
     last reached it (the run's progress)."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks, recorded: list[Resource]) -> None:
+    def __init__(self, mocks: AwsMocks, recorded: list[Resource]) -> None:
         super().__init__(mocks)
+        self.aws = mocks
         self.recorded = recorded
         self._busy = 0
         self._last = time.monotonic()
@@ -308,6 +312,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 version=request.version,
                 source=_source(request),
+                made_up=self.aws.made_up.pop((request.type, request.name), frozenset()),
                 options={
                     "protect": request.protect,
                     "retainOnDelete": request.retainOnDelete,

@@ -32,7 +32,6 @@ from pulumi.runtime import rpc
 
 from components.arns import AwsContext
 
-_DNS_SUFFIX = {"aws-cn": "amazonaws.com.cn"}
 _EXAMPLE = re.compile(r"`((?:arn:aws[\w-]*:|https://|wss://)[^`\s]+)`")
 _ID_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{8,}(?![A-Za-z0-9])")
 _REGION = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov)-[a-z]+-\d\b")
@@ -47,6 +46,16 @@ class Property:
     name: str
     type: Any
     doc: str
+
+
+@functools.cache
+def dns_suffix(partition: str) -> str:
+    """A partition's DNS suffix (`amazonaws.com`, `amazonaws.com.cn`, ...), from botocore's endpoint data."""
+    import botocore.regions
+    import botocore.session
+
+    resolver = botocore.regions.EndpointResolver(botocore.session.get_session().get_data("endpoints"))
+    return str(resolver.get_partition_dns_suffix(partition) or "amazonaws.com")
 
 
 def _camel_to_snake(name: str) -> str:
@@ -161,7 +170,7 @@ class Subject:
 
     @property
     def suffix(self) -> str:
-        return _DNS_SUFFIX.get(self.world.partition, "amazonaws.com")
+        return dns_suffix(self.world.partition)
 
     def hex(self, *parts: str, length: int = 10) -> str:
         return hashlib.sha256("\0".join((self.token, self.name, *parts)).encode()).hexdigest()[:length]

@@ -72,7 +72,8 @@ class _Graph:
         else:
             properties = dict(resource.wire_inputs)
             for key, value in resource.outputs.items():
-                properties.setdefault(key, to_wire(value))
+                if key not in resource.made_up:  # made up for the program: AWS gave no such value
+                    properties.setdefault(key, to_wire(value))
         return replace(
             self.inputs(resource),
             properties=properties,

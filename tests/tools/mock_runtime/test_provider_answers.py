@@ -234,3 +234,27 @@ def test_a_bad_account_or_region_is_one_line(tmp_path: Path, config: str, messag
 def test_python_names_are_as_programs_call_them() -> None:
     assert python_name("aws:ec2/getAmi:getAmi") == "aws.ec2.get_ami"
     assert python_name("aws:index/getCallerIdentity:getCallerIdentity") == "aws.get_caller_identity"
+
+
+MADE_UP = """
+scraper = aws.amp.Scraper(
+    "scrape",
+    source={"eks": {"cluster_arn": "arn:aws:eks:eu-west-1:111122223333:cluster/c", "subnet_ids": ["s"]}},
+    destination={"amp": {"workspace_arn": "arn:aws:aps:eu-west-1:111122223333:workspace/ws-1"}},
+    scrape_configuration="x",
+)
+pulumi.export("role", scraper.role_arn)
+"""
+
+
+def test_outputs_made_up_for_the_program_are_not_shown_to_the_packs(tmp_path: Path) -> None:
+    """A scraper's `role_arn` is the service's own role, which the provider returns: the program gets a value of
+    its shape, the packs do not see it (judged, a made-up role ARN would be a role nobody defined)."""
+    from tools.offline_preview.check import _Graph
+
+    plan = run_program(_project(tmp_path, MADE_UP), "prod")
+    assert plan.outputs["role"].startswith(f"arn:aws:amp:eu-west-1:{ACCOUNT}:")
+    [scraper] = plan.of_type("aws:amp/scraper:Scraper")
+    assert "roleArn" in scraper.made_up and "arn" in scraper.made_up
+    state = _Graph(plan).state(scraper).properties
+    assert "roleArn" not in state and state["scrapeConfiguration"] == "x"
