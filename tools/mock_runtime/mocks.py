@@ -300,6 +300,10 @@ def _policy_document(world: World, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+Invoke = Callable[[World, dict[str, Any]], dict[str, Any]]
+"""A provider function's answer from the mock account and region and the call's arguments."""
+
+
 def _hex(world: World, *parts: Any, length: int = 17) -> str:
     return _stable_hex(world.account_id, world.region, json.dumps(parts, sort_keys=True, default=str), length=length)
 
@@ -369,7 +373,6 @@ def _schema_answer(token: str, specific: Callable[[World, dict[str, Any]], dict[
     return answer
 
 
-Invoke = Callable[[World, dict[str, Any]], dict[str, Any]]
 INVOKES: dict[str, Invoke] = {
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getPartition:getPartition": _partition,
