@@ -4,7 +4,8 @@ role of an account (or of every account).
 A resource pattern whose name part is only wildcards (`arn:aws:s3:::*/*`, `...:secret:*`, `...:role/*`,
 `...:log-group:*`, `*`) reaches every resource of the type, unless a resource-tag condition narrows it (ABAC).
 Every action IAM scopes to resource ARNs is judged (the types in `FIRST` are looked at first, so that the
-message names the telling one); an action that accepts only `*` has nothing narrower and passes."""
+message names the telling one) but metadata (see below); an action that accepts only `*` has nothing narrower
+and passes."""
 
 from __future__ import annotations
 
@@ -34,9 +35,11 @@ FIRST = {
     "cloudwatch": ("alarm",),
 }
 """(service, resource types) that hold data or power, reported first when a principal reaches several."""
-# IAM's `List` access level is judged too: it holds content reads (ec2:DescribeInstanceAttribute returns user
-# data, s3:ListBucket object keys, sagemaker:ListRecords feature records, cognito-idp:ListUsers people's
-# attributes, ec2:GetVpnConnectionDeviceSampleConfiguration pre-shared keys), so it cannot mean "metadata".
+# Metadata is not data: an action IAM files under its `List` access level (`ec2:Describe*`, `s3:ListBucket`) is
+# not judged, unless its API returns a member AWS's model marks sensitive (cognito-idp:ListUsers's attributes,
+# lambda:ListVersionsByFunction's environment, ec2:GetVpnConnectionDeviceSampleConfiguration's keys): the
+# botocore-derived `data/list_content_reads.json`. In prod, iam-least-privilege-in-prod still refuses a List
+# action on every resource of a type in one statement.
 INSTEAD = (
     "To pass: name the resources this principal uses (a bucket's prefix; the functions, secrets, keys, log groups "
     "or roles by name or name prefix), or narrow the grant with an aws:ResourceTag condition."
@@ -106,7 +109,7 @@ def _first_reach(statements: list[Statement]) -> tuple[str, str, str, Statement]
         for _, mask in masks:
             named |= mask
         for index, action in enumerate(service.actions):
-            if not named >> index & 1 or not scoped(action.name):
+            if not named >> index & 1 or action.metadata or not scoped(action.name):
                 continue
             naming = [s for s, mask in masks if mask >> index & 1]
             patterns = [p for s in naming for p in _patterns(s)]

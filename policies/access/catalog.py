@@ -27,6 +27,14 @@ class Action:
     """The resource types the action accepts; empty when it accepts only `*`."""
     required: tuple[str, ...] = ()
     """Those the data marks required."""
+    level: str = ""
+    """IAM's access level: `List`, `Read`, `Write`, `Permissions management` or `Tagging`."""
+
+    @property
+    def metadata(self) -> bool:
+        """An action IAM files under `List` ("list resources ... to determine whether an object exists") whose
+        API does not return what AWS's own model marks sensitive (see `data/list_content_reads.json`)."""
+        return self.level == "List" and self.name.lower() not in _list_content_reads()
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,8 @@ def service(key: str) -> Service | None:
         details = data.actions.get_action_details(key, name)
         listed = details.get("resourceTypes") or ()
         types = tuple(t["name"] for t in listed)
-        actions.append(Action(f"{key}:{name}", types, tuple(t["name"] for t in listed if t.get("required"))))
+        required = tuple(t["name"] for t in listed if t.get("required"))
+        actions.append(Action(f"{key}:{name}", types, required, str(details.get("accessLevel", ""))))
     formats = {}
     for type_ in data.resources.get_resource_types_for_service(key):
         formats[type_] = data.resources.get_resource_type_details(key, type_)["arn"]
@@ -122,6 +131,13 @@ def aws_managed_document(name: str) -> Any | None:
     """The document of the AWS-managed policy of that name in the snapshot, or None when it has none."""
     entry = _managed()["by_name"].get(name.lower())
     return None if entry is None else entry["document"]
+
+
+@functools.cache
+def _list_content_reads() -> frozenset[str]:
+    """List-level actions that return content (`python -m tools.policy_data` derives them from botocore)."""
+    data = json.loads((_DATA / "list_content_reads.json").read_text(encoding="utf-8"))
+    return frozenset(a.lower() for a in data["actions"])
 
 
 SERVICE_ROLE_POLICIES = _DATA / "service_role_policies.json"

