@@ -418,7 +418,9 @@ def partition_of(region: Any) -> str:
 
 def collect(resources: Iterable[Resource], readable_types: Iterable[str] = ()) -> Model:
     builder = _Builder(readable_types)
-    for resource in resources:
+    # In URN order, not the order the engine lists them (which follows registration, and so the program's
+    # concurrency): the same stack gives the same model, witnesses and "through ..." lists on every run.
+    for resource in sorted(resources, key=lambda r: r.urn):
         builder.read(resource)
     builder.attach()
     if not builder.model.partitions:

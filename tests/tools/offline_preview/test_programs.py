@@ -9,7 +9,10 @@ asks for (a service without the confused-deputy guard) or what a first preview c
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,3 +102,24 @@ def test_a_program_in_the_examples_styles_runs_and_is_judged(
     assert found == EXPECTED[(program, phase)]
     assert {v["enforcementLevel"] for v in document["policyViolations"]} <= {"mandatory"}
     assert code == (1 if found else 0)
+
+
+@pytest.mark.parametrize("phase", ["preview", "update"])
+def test_the_same_program_gives_byte_identical_output_under_any_hash_seed(tmp_path: Path, phase: str) -> None:
+    """`scattered` spreads one principal's grants over many resources: the findings' "through ..." lists and
+    witnesses once followed hash order (seeds 1 and 2 differed)."""
+    project = tmp_path / "scattered"
+    shutil.copytree(PROGRAMS / "scattered", project)
+    assert pack_config(["--init", "--cwd", str(project), "--account", "111122223333"]) == 0
+    args = [sys.executable, "-m", "tools.offline_preview", "--cwd", str(project), "--stack", "prod"]
+    args += ["--policy-pack", str(ROOT / "policies"), "--policy-pack-config", "pack-config.json", "--json"]
+    args += ["--preview"] if phase == "preview" else []
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, check=False, timeout=120)
+        assert run.returncode == 1, run.stderr.decode()
+        outputs.append(run.stdout)
+    assert outputs[0] == outputs[1]
+    found = json.loads(outputs[0])["policyViolations"]
+    assert any("through " in v["message"] and "and 2 more" in v["message"] for v in found)
