@@ -35,11 +35,13 @@ FIRST = {
     "cloudwatch": ("alarm",),
 }
 """(service, resource types) that hold data or power, reported first when a principal reaches several."""
-# Metadata is not data: an action IAM files under its `List` access level (`ec2:Describe*`, `s3:ListBucket`) is
-# not judged, unless its API returns a member AWS's model marks sensitive (cognito-idp:ListUsers's attributes,
-# lambda:ListVersionsByFunction's environment, ec2:GetVpnConnectionDeviceSampleConfiguration's keys): the
-# botocore-derived `data/list_content_reads.json`. In prod, iam-least-privilege-in-prod still refuses a List
-# action on every resource of a type in one statement.
+# Metadata is not data: an action IAM files under its `List` access level (`ec2:Describe*`) on one pattern of
+# every resource is iam-least-privilege-in-prod's to refuse (it judges each pattern), not data-plane reach, unless
+# its API returns a member AWS's model marks sensitive (cognito-idp:ListUsers's attributes,
+# lambda:ListVersionsByFunction's environment) or has no operation of its name (`s3:ListBucket`): the
+# botocore-derived `data/list_content_reads.json`. A union of patterns that only together reach every resource
+# is judged here whatever the level: no other rule sees a union, and List holds content botocore does not mark
+# (sns:ListSubscriptionsByTopic's endpoints, ec2:DescribeInstanceAttribute's user data).
 INSTEAD = (
     "To pass: name the resources this principal uses (a bucket's prefix; the functions, secrets, keys, log groups "
     "or roles by name or name prefix), or narrow the grant with an aws:ResourceTag condition."
@@ -109,7 +111,7 @@ def _first_reach(statements: list[Statement]) -> tuple[str, str, str, Statement]
         for _, mask in masks:
             named |= mask
         for index, action in enumerate(service.actions):
-            if not named >> index & 1 or action.metadata or not scoped(action.name):
+            if not named >> index & 1 or not scoped(action.name):
                 continue
             naming = [s for s, mask in masks if mask >> index & 1]
             patterns = [p for s in naming for p in _patterns(s)]
@@ -119,10 +121,17 @@ def _first_reach(statements: list[Statement]) -> tuple[str, str, str, Statement]
             types = [t for t in types if not creates_assigned(action.name, t)]
             for type_ in types:
                 pattern = reaching_every(patterns, key, type_)
+                if pattern is not None and action.metadata and _alone(patterns, key, type_):
+                    continue  # metadata on one pattern of every resource: least privilege's to refuse
                 if pattern is not None:
                     statement = next(s for s in naming if pattern in _patterns(s))
                     return action.name, type_, pattern, statement
     return None
+
+
+def _alone(patterns: list[str], key: str, type_: str) -> bool:
+    """Whether one of the patterns reaches every resource of the type by itself (not only with the others)."""
+    return any(reaching_every([p], key, type_) is not None for p in patterns)
 
 
 DATA_REACH = EnvironmentStackPolicy(

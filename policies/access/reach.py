@@ -341,9 +341,42 @@ def _reaching_every(patterns: tuple[str, ...], key: str, type_: str) -> str | No
             return next((p for p, g in globs if g.fullmatch(probe)), None)
 
         witness = covers_every(matched)
+        if witness is None and _assigned_id(key, arn_format):
+            witness = _covers_ids(matched, patterns)
         if witness is not None:
             return witness
     return next((p for p in patterns if _id_shaped(_caller_free(p), key, arn_format)), None)
+
+
+_HEX = "0123456789abcdef"
+
+
+def _assigned_id(key: str, arn_format: str) -> bool:
+    """A type whose last name part is an ID AWS assigns (`${InstanceId}`, `${SnapshotId}`, `${KeyId}`)."""
+    names = _name_variables(arn_format)
+    return key != "secretsmanager" and bool(names) and names[-1].endswith("Id")
+
+
+def _covers_ids(matched: Callable[[str], str | None], patterns: Sequence[str]) -> str | None:
+    """What matches every hexadecimal ID after a prefix every ID of the type holds (`i-0*` ... `i-f*`, or
+    `key/00*` ... `key/ff*`), or None: EC2's IDs and KMS's key IDs are hexadecimal, so such a union names every
+    resource of the type though no letter-and-digit family covers it (fail closed for IDs of other alphabets)."""
+    heads = {re.split(r"[*?]", re.split(r"[:/]", _caller_free(p).lower())[-1], maxsplit=1)[0] for p in patterns}
+    starts = {h[:k] for h in heads for k in range(len(h)) if _ID_RESIDUE.fullmatch(h[:k])}
+
+    def covered(prefix: str) -> str | None:
+        whole = matched(prefix + "\x02" * 23)
+        if whole is not None or not any(h.startswith(prefix) and len(h) > len(prefix) for h in heads):
+            return whole
+        first = None
+        for digit in _HEX:
+            found = covered(prefix + digit)
+            if found is None:
+                return None
+            first = first or found
+        return first
+
+    return next((w for w in map(covered, sorted(starts)) if w is not None), None)
 
 
 def _name_variables(arn_format: str) -> list[str]:

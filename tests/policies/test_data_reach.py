@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 
 import pytest
 
 from policies.data_reach import DATA_REACH
-from tests.policies.conftest import Stack
-from tests.policies.rules import ACCOUNT, reported, role_with
+from policies.iam import LEAST_PRIVILEGE
+from tests.policies.conftest import Stack, resource_args, violations
+from tests.policies.rules import ACCOUNT, ROLE_POLICY, reported, role_with
 
 
 @pytest.mark.parametrize(
@@ -283,27 +285,87 @@ def test_list_actions_that_return_what_aws_marks_sensitive_are_reach(
     assert f"allowed {action} on every" in message
 
 
-def test_a_union_of_name_prefixes_is_every_resource_for_a_list_content_read() -> None:
-    prefixes = [f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:{c}*" for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
-    prefixes += [f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:{c}*" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_"]
-    [message] = reported(DATA_REACH, role_with({"Action": "lambda:ListVersionsByFunction", "Resource": prefixes}))
-    assert "allowed lambda:ListVersionsByFunction on every function" in message
+_NAME_CHARACTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+
+def _prefixes(base: str, characters: str = _NAME_CHARACTERS) -> list[str]:
+    return [f"{base}{c}*" for c in characters]
+
+
+@pytest.mark.parametrize(
+    ("action", "resources", "type_"),
+    [
+        ("lambda:ListVersionsByFunction", _prefixes(f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:"), "function"),
+        # List actions botocore marks nothing of, that return content all the same: no one pattern is every
+        # resource, so iam-least-privilege-in-prod (per pattern) passes each; only the union is every one.
+        ("sns:ListSubscriptionsByTopic", _prefixes(f"arn:aws:sns:eu-west-1:{ACCOUNT}:"), "topic"),  # endpoints
+        ("s3:ListBucket", _prefixes("arn:aws:s3:::"), "bucket"),  # every bucket's keys
+        ("ses:ListContacts", _prefixes(f"arn:aws:ses:eu-west-1:{ACCOUNT}:contact-list/"), "contact-list"),
+        (
+            "sagemaker:ListPipelineParametersForExecution",
+            _prefixes(f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:pipeline/"),
+            "pipeline",
+        ),
+    ],
+)
+def test_a_union_of_name_prefixes_is_every_resource_whatever_the_access_level(
+    action: str, resources: list[str], type_: str
+) -> None:
+    [message] = reported(DATA_REACH, role_with({"Action": action, "Resource": resources}))
+    assert f"allowed {action} on every {type_}" in message
+    split = role_with(*({"Action": action, "Resource": r} for r in resources))  # one statement each
+    assert len(reported(DATA_REACH, split)) == 1
+
+
+_HEX = "0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("action", "resources", "type_"),
+    [
+        ("ec2:DescribeInstanceAttribute", _prefixes(f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-", _HEX), "instance"),
+        ("ec2:ModifySnapshotAttribute", _prefixes(f"arn:aws:ec2:*:{ACCOUNT}:snapshot/snap-", _HEX), "snapshot"),
+        (
+            "ec2:ModifySnapshotAttribute",
+            [f"arn:aws:ec2:*:{ACCOUNT}:snapshot/snap-{a}{b}*" for a in _HEX for b in _HEX],
+            "snapshot",
+        ),
+        ("kms:Decrypt", _prefixes(f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/", _HEX), "key"),
+    ],
+    ids=["instances' user data", "every snapshot shared", "two hex digits deep", "every key by its UUID"],
+)
+def test_a_union_of_hexadecimal_id_prefixes_is_every_resource(action: str, resources: list[str], type_: str) -> None:
+    """EC2's and KMS's IDs are hexadecimal after their prefix: sixteen (or 256) prefixes name every one."""
+    [message] = reported(DATA_REACH, role_with({"Action": action, "Resource": resources}))
+    assert f"allowed {action} on every {type_}" in message
+
+
+def test_hexadecimal_prefixes_that_leave_one_out_name_only_some() -> None:
+    resources = _prefixes(f"arn:aws:ec2:*:{ACCOUNT}:snapshot/snap-", _HEX[:-1])
+    assert reported(DATA_REACH, role_with({"Action": "ec2:ModifySnapshotAttribute", "Resource": resources})) == []
 
 
 @pytest.mark.parametrize(
     ("action", "resource"),
     [
-        ("ec2:Describe*", "*"),  # every EKS, ECS and VPC Lambda example's grant
-        ("s3:ListBucket", "arn:aws:s3:::*"),  # object keys, not objects
-        ("ec2:DescribeSnapshotAttribute", f"arn:aws:ec2:eu-west-1:{ACCOUNT}:snapshot/*"),  # who may create volumes
+        ("ec2:Describe*", "*"),
+        ("ec2:DescribeInstanceAttribute", f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/*"),
+        ("sns:ListSubscriptionsByTopic", f"arn:aws:sns:eu-west-1:{ACCOUNT}:*"),
+        ("ec2:DescribeSnapshotAttribute", f"arn:aws:ec2:eu-west-1:{ACCOUNT}:snapshot/*"),
         ("rds:DescribeDBSnapshots", "*"),
     ],
 )
-def test_metadata_is_not_data_plane_reach(action: str, resource: str) -> None:
-    """Read-only metadata (IAM's `List` level, returning nothing AWS's model marks sensitive) reaches no data."""
+def test_metadata_on_one_pattern_of_every_resource_is_refused_by_least_privilege_instead(
+    action: str, resource: str
+) -> None:
+    """Read-only metadata (IAM's `List` level, returning nothing AWS's model marks sensitive) is not data-plane
+    reach, and still not allowed in prod: the per-statement rule names it."""
     for name in [a for a in _levels(action.split(":", 1)[0]) if fnmatch.fnmatch(a.lower(), action.lower())]:
         assert _levels(action.split(":", 1)[0])[name] == "List", name
     assert reported(DATA_REACH, role_with({"Action": action, "Resource": resource})) == []
+    document = {"Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
+    found = violations(LEAST_PRIVILEGE, resource_args(ROLE_POLICY, {"role": "runner", "policy": json.dumps(document)}))
+    assert found, (action, resource)
 
 
 def test_a_read_next_to_metadata_is_still_reach() -> None:
