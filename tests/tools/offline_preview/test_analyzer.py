@@ -49,9 +49,12 @@ def reported(outcome: Outcome, policy: str) -> list[tuple[str, Any]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def observed() -> Outcome:
-    return planned("observer_pack", "--stack-tag", "owner=ml-platform", "--stack-tag", "team=data")
+@pytest.fixture(scope="module", params=["update", "preview"])
+def observed(request: pytest.FixtureRequest) -> Outcome:
+    """What the observer pack saw, in both phases: the engine hands the pack parents, dependencies, property
+    dependencies and stack tags in a preview as in an update (only values differ: unknown at a first preview)."""
+    tags = ("--stack-tag", "owner=ml-platform", "--stack-tag", "team=data")
+    return planned("observer_pack", *tags, preview=request.param == "preview")
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +96,18 @@ def test_empty_property_dependencies_are_not_sent(stack_view: dict[str, Any]) ->
     assert stack_view[urn(BUCKET, "plain")]["propertyDependencies"] == []
     policy = urn("aws:s3/bucketPolicy:BucketPolicy", "plain-policy")
     assert stack_view[policy]["propertyDependencies"] == ["bucket", "policy"]
+
+
+def test_dependencies_and_property_dependencies_name_the_resources_in_both_phases(stack_view: dict[str, Any]) -> None:
+    """AnalyzerResource.dependencies and propertyDependencies (analyzer.proto), resolved by the SDK to the
+    resources themselves: the bucket policy's `bucket` and `policy` come from the bucket, in a preview too."""
+    policy = urn("aws:s3/bucketPolicy:BucketPolicy", "plain-policy")
+    assert stack_view[policy]["propertyDependencyUrns"] == {
+        "bucket": [urn(BUCKET, "plain")],
+        "policy": [urn(BUCKET, "plain")],
+    }
+    assert stack_view[policy]["dependencies"] == [urn(BUCKET, "plain")]
+    assert stack_view[urn(BUCKET, "plain")]["dependencies"] == []
 
 
 # -- providers ----------------------------------------------------------------------------------------------

@@ -38,6 +38,10 @@ def observe_stack(args, report):
         seen[resource.urn] = {
             "parent": resource.parent.urn if resource.parent is not None else None,
             "propertyDependencies": sorted(resource.property_dependencies),
+            "propertyDependencyUrns": {
+                k: sorted(r.urn for r in v) for k, v in sorted(resource.property_dependencies.items())
+            },
+            "dependencies": sorted(r.urn for r in resource.dependencies),
             "keys": _keys(resource.props),
         }
     report(json.dumps(seen, sort_keys=True))
