@@ -10,6 +10,7 @@ prowler-cloud/prowler#2810) are listed in `servicesWithoutSourceGuard`."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from pulumi_policy import StackValidationArgs
 
@@ -21,65 +22,159 @@ from .resource_policies import ACCOUNTS, ORGANIZATIONS, exposure
 
 INSTEAD = (
     "To pass: trust named principals of allowed accounts, a service with aws:SourceAccount or aws:SourceArn of "
-    "an allowed account, or a federated provider with StringEquals (or StringLike, no leading wildcard) on the "
-    "claim that names the caller (sub, for GitHub naming the repository: repo:<owner>/<repo>:...; SAML:aud for "
-    "SAML; aud for Cognito)."
+    "an allowed account, or a federated provider with StringEquals (or StringLike, no wildcard unless "
+    "allowedClaimWildcards lists the value) on the claim that names the caller (sub, for GitHub naming the "
+    "repository: repo:<owner>/<repo>:...; for EKS system:serviceaccount:<namespace>:<name>; SAML:aud for SAML; aud "
+    "for Cognito, with amr authenticated; another provider's claim in federatedClaims)."
 )
-
-
-def _claim(statement: Statement, provider: str) -> bool:
-    """A condition on the claim that names who the caller is, under StringEquals or StringLike, naming it."""
-    if ":saml-provider/" in provider:
-        claims = ["saml:aud"]
-    elif provider.startswith("cognito-identity"):
-        claims = ["cognito-identity.amazonaws.com:aud"]
-    else:
-        claims = [f"{provider.split('oidc-provider/', 1)[-1].lower()}:sub"]
-    for claim in claims:
-        values = condition_values(statement, claim, ("stringequals", "stringlike"))
-        if not values or not literal(values):
-            continue
-        # GitHub's `sub` starts `repo:<owner>/<repo>:`: a wildcard before that lets every repository in
-        # (`repo:*`, `repo:my-org*`), whatever comes after it.
-        if claim == f"{GITHUB_OIDC}:sub" and not all(_GITHUB_REPOSITORY.match(v) for v in values):
-            continue
-        return True
-    return False
 
 
 GITHUB_OIDC = "token.actions.githubusercontent.com"
 _GITHUB_REPOSITORY = re.compile(r"^repo:[^*?/:]+/[^*?/:]+:")
+_EKS_OIDC = re.compile(r"^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/[A-Za-z0-9]+$")
+COGNITO = "cognito-identity.amazonaws.com"
+ROLES_ANYWHERE = "rolesanywhere.amazonaws.com"
 
 
-def _problem(statement: Statement, accounts: set[str], organizations: set[str], unguarded: set[str]) -> str | None:
+def _federation(provider: str, configured: dict[str, str]) -> tuple[str, str] | None:
+    """(the provider's name, the condition key of the claim that names a caller) for a provider the pack knows,
+    or one the config names (`federatedClaims`: host -> claim); None for any other (fail closed).
+
+    GitHub: `sub`, `repo:<owner>/<repo>:<context>` (docs.github.com, OIDC claims). EKS: `sub`,
+    `system:serviceaccount:<namespace>:<name>`
+    (https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html). Cognito: `aud`, the
+    identity pool's ID, with `amr` (see `_cognito_guests`). SAML: `SAML:aud`, the sign-in endpoint the IdP's
+    assertion is for; the IdP maps its users to roles
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_saml.html)."""
+    if ":saml-provider/" in provider:
+        return "SAML", "saml:aud"
+    if provider == COGNITO:
+        return "Cognito", f"{COGNITO}:aud"
+    host = provider.split("oidc-provider/", 1)[-1].lower()
+    if host == GITHUB_OIDC:
+        return "GitHub", f"{host}:sub"
+    if _EKS_OIDC.match(host):
+        return "EKS", f"{host}:sub"
+    claim = {k.lower(): v for k, v in configured.items()}.get(host)
+    return (host, f"{host}:{claim.lower()}") if claim else None
+
+
+def _wildcards(statement: Statement, key: str, allowed: set[str]) -> list[str]:
+    """The values a StringLike (or ArnLike) gives `key` that hold a wildcard the config does not accept as
+    written (`allowedClaimWildcards`). Under StringEquals a `*` is a character, not a wildcard."""
+    found = condition_values(statement, key, ("stringlike", "arnlike"))
+    return [v for v in found or [] if ("*" in v or "?" in v) and v not in allowed]
+
+
+def _claim(statement: Statement, provider: str, configured: dict[str, str], allowed: set[str]) -> str | None:
+    """Why the statement does not narrow the provider's identities to named callers, or None when it does."""
+    known = _federation(provider, configured)
+    if known is None:
+        return (
+            f"trusts {provider}, a provider the pack does not know the caller's claim of (fail closed: name it "
+            'in federatedClaims of iam-trust-restricted, host to claim, e.g. {"gitlab.com": "sub"})'
+        )
+    name, claim = known
+    values = condition_values(statement, claim, ("stringequals", "stringlike"))
+    if not values or not literal(values):
+        return f"trusts every identity of {provider}: no exact condition on the claim that names the caller ({claim})"
+    if name == "GitHub" and not all(_GITHUB_REPOSITORY.match(v) for v in values):
+        # `repo:<owner>/<repo>:` must come first and whole: `repo:*`, `repo:my-org*` let every repository in.
+        return (
+            f"trusts {provider} with no exact condition on the claim that names the caller: {claim} must start "
+            "with one repository (repo:<owner>/<repo>:)"
+        )
+    loose = _wildcards(statement, claim, allowed)
+    if loose:
+        return (
+            f"trusts {provider} for {claim} {', '.join(sorted(loose))}: a wildcard in a claim that names the "
+            "caller lets in callers nobody named (list the value in allowedClaimWildcards to accept it as written)"
+        )
+    if name == "Cognito":
+        return _cognito_guests(statement, provider)
+    return None
+
+
+def _cognito_guests(statement: Statement, provider: str) -> str | None:
+    """Cognito's `amr` holds `authenticated` or `unauthenticated` (a guest: anyone who asks the pool for an ID,
+    where the pool allows guests); AWS's trust policy for identity pools requires `authenticated` under
+    `ForAnyValue:StringLike` (https://docs.aws.amazon.com/cognito/latest/developerguide/role-trust-and-permissions.html)."""
+    key = f"{COGNITO}:amr"
+    values = condition_values(
+        statement, key, ("foranyvalue:stringlike", "foranyvalue:stringequals", "stringequals", "stringlike")
+    )
+    if values and all(v == "authenticated" for v in values):
+        return None
+    guests = "the pool's guests (unauthenticated identities) may assume it"
+    return f'trusts {provider} without {key} "authenticated": {guests}'
+
+
+def _anchor(statement: Statement, allowed: set[str]) -> str | None:
+    """IAM Roles Anywhere: the trust anchor (the CA) must be named, `aws:SourceArn` a trust anchor's ARN with no
+    wildcard (https://docs.aws.amazon.com/rolesanywhere/latest/userguide/trust-model.html): `aws:SourceAccount`
+    alone trusts every anchor of the account, a CA someone adds later included."""
+    values = condition_values(statement, "aws:sourcearn")
+    if not values or not all(":trust-anchor/" in v for v in values):
+        return f"trusts {ROLES_ANYWHERE} without aws:SourceArn naming its trust anchors (every anchor of the account)"
+    loose = [v for v in values if ("*" in v or "?" in v) and v not in allowed]
+    if loose:
+        named = ", ".join(sorted(loose))
+        return f"trusts {ROLES_ANYWHERE} for trust anchors {named}: a wildcard names anchors nobody named"
+    return None
+
+
+@dataclass(frozen=True)
+class _Settings:
+    accounts: set[str]
+    organizations: set[str]
+    unguarded: set[str]
+    """servicesWithoutSourceGuard"""
+    wildcards: set[str]
+    """allowedClaimWildcards"""
+    claims: dict[str, str]
+    """federatedClaims"""
+
+
+def _problem(statement: Statement, settings: _Settings) -> str | None:
     if not statement.allow:
         return None
+    accounts, organizations, unguarded = settings.accounts, settings.organizations, settings.unguarded
+    allowed, configured = settings.wildcards, settings.claims
     # Anyone, other accounts, canonical users: judged apart from the services of the same statement, which the
     # loop below holds to their own guard (a trusted EC2 beside `{"AWS": "*"}` must not hide the `*`).
     exposed = exposure(statement, accounts, organizations, services=False)
     if exposed:
         return f"lets {exposed} assume it"
     for kind, value in principals_of(statement.principal):
+        if (kind in ("Service", "Federated")) and "Condition" in statement.unknown_in:  # not known is not absent
+            return f"trusts {value} under a condition not known at preview"
         source_keys = ("aws:sourceaccount", "aws:sourcearn")
         if kind == "Service" and value not in unguarded and not guarded(statement, accounts, (), source_keys):
-            if "Condition" in statement.unknown_in:  # not known yet is not absent
-                return f"trusts {value} under a condition not known at preview (the confused-deputy guard)"
             return (
                 f"trusts {value} without aws:SourceAccount or aws:SourceArn of an allowed account "
                 "(the confused-deputy guard)"
             )
-        if kind == "Federated" and not _claim(statement, value):
-            return f"trusts every identity of {value}: no exact condition on the claim that names the caller"
+        if kind == "Service" and value == ROLES_ANYWHERE:
+            anchored = _anchor(statement, allowed)
+            if anchored:
+                return anchored
+        if kind == "Federated":
+            claimed = _claim(statement, value, configured, allowed)
+            if claimed:
+                return claimed
     return None
 
 
 def _trust(args: StackValidationArgs, report: Report) -> None:
-    accounts = set(setting(args, TRUST.defaults, "allowedAccounts"))
-    organizations = set(setting(args, TRUST.defaults, "allowedOrganizations"))
-    unguarded = set(setting(args, TRUST.defaults, "servicesWithoutSourceGuard"))
+    settings = _Settings(
+        *(set(setting(args, TRUST.defaults, key)) for key in ("allowedAccounts", "allowedOrganizations")),
+        set(setting(args, TRUST.defaults, "servicesWithoutSourceGuard")),
+        set(setting(args, TRUST.defaults, "allowedClaimWildcards")),
+        dict(setting(args, TRUST.defaults, "federatedClaims")),
+    )
     for principal in model(args).principals.values():
         for statement in principal.trust:
-            problem = _problem(statement, accounts, organizations, unguarded)
+            problem = _problem(statement, settings)
             if problem:
                 report(f"{principal.label}: its trust policy {statement.label} {problem}. {INSTEAD}", principal.urn)
 
@@ -93,8 +188,18 @@ TRUST = EnvironmentStackPolicy(
         "allowedAccounts": [],
         "allowedOrganizations": [],
         "servicesWithoutSourceGuard": ["ec2.amazonaws.com", "lambda.amazonaws.com"],
+        "allowedClaimWildcards": [],
+        "federatedClaims": {},
     },
-    schemas={"allowedAccounts": ACCOUNTS, "allowedOrganizations": ORGANIZATIONS},
+    schemas={
+        "allowedAccounts": ACCOUNTS,
+        "allowedOrganizations": ORGANIZATIONS,
+        "allowedClaimWildcards": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "federatedClaims": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "pattern": "^[A-Za-z0-9_:.-]+$"},
+        },
+    },
 )
 
 POLICIES = [TRUST]

@@ -90,9 +90,14 @@ def test_what_hides_beside_a_trusted_service_or_in_a_wildcard_claim_is_reported(
         },
         {"Principal": {"Service": "lambda.amazonaws.com"}},
         {
-            "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/x"},
+            "Principal": {"Federated": GITHUB},
             "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {"x:sub": "repo:o/r:environment:prod", "x:aud": "sts.amazonaws.com"}},
+            "Condition": {
+                "StringEquals": {
+                    "token.actions.githubusercontent.com:sub": "repo:o/r:environment:prod",
+                    "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                }
+            },
         },
     ],
     ids=["a role of the account", "organisation-scoped", "a guarded service", "an exempt service", "OIDC claims"],
@@ -115,3 +120,172 @@ def test_a_guard_not_known_at_preview_is_not_read_as_absent() -> None:
     }
     [message] = reported(TRUST, Stack().add(ROLE, "r", {"name": "r", "assumeRolePolicy": document}), ALLOWED)
     assert "trusts sagemaker.amazonaws.com under a condition not known at preview" in message
+
+
+# -- federated callers: every provider the pack knows, a wildcard in any segment of the claim that names them --
+EKS = f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+EKS_HOST = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+SAML = f"arn:aws:iam::{ACCOUNT}:saml-provider/corporate"
+ANCHOR = f"arn:aws:rolesanywhere:eu-west-1:{ACCOUNT}:trust-anchor/0a1b2c3d-1111-2222-3333-444455556666"
+
+
+def _federated(provider: str, condition: dict, action: str = "sts:AssumeRoleWithWebIdentity") -> dict:
+    return {"Principal": {"Federated": provider}, "Action": action, "Condition": condition}
+
+
+def _like(key: str, value: object) -> dict:
+    return {"StringLike": {key: value}}
+
+
+_SUB = "token.actions.githubusercontent.com:sub"
+
+
+@pytest.mark.parametrize(
+    ("statement", "words"),
+    [
+        (_federated(GITHUB, _like(_SUB, "repo:o/r:*")), "repo:o/r:*"),
+        (_federated(GITHUB, _like(_SUB, "repo:o/r:environment:*")), "a wildcard in a claim"),
+        (_federated(GITHUB, _like(_SUB, "repo:o/r:environment:pro?")), "a wildcard in a claim"),
+        (_federated(GITHUB, _like(_SUB, "repo:o/r:ref:refs/heads/*")), "a wildcard in a claim"),
+        (_federated(GITHUB, _like(_SUB, ["repo:o/r:environment:prod", "repo:o/r:pull_request*"])), "pull_request*"),
+        (_federated(GITHUB, _like(_SUB, "repo:o/*:environment:prod")), "must start with one repository"),
+        (_federated(GITHUB, {"ForAllValues:StringLike": {_SUB: "repo:o/r:environment:prod"}}), "no exact condition"),
+        (_federated(GITHUB, {"StringEqualsIfExists": {_SUB: "repo:o/r:environment:prod"}}), "no exact condition"),
+        (_federated(EKS, _like(f"{EKS_HOST}:sub", "system:serviceaccount:*:*")), "a wildcard in a claim"),
+        (_federated(EKS, _like(f"{EKS_HOST}:sub", "system:serviceaccount:kube-system:*")), "a wildcard in a claim"),
+        (_federated(EKS, _like(f"{EKS_HOST}:sub", "system:serviceaccount:team-?:app")), "a wildcard in a claim"),
+        (_federated(EKS, {"StringEquals": {f"{EKS_HOST}:aud": "sts.amazonaws.com"}}), "no exact condition"),
+        (
+            _federated(
+                "cognito-identity.amazonaws.com",
+                {"StringEquals": {"cognito-identity.amazonaws.com:aud": "eu-west-1:0a1b"}},
+            ),
+            "guests (unauthenticated identities)",
+        ),
+        (
+            _federated(
+                "cognito-identity.amazonaws.com",
+                {
+                    "StringEquals": {"cognito-identity.amazonaws.com:aud": "eu-west-1:0a1b"},
+                    "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "unauthenticated"},
+                },
+            ),
+            "guests (unauthenticated identities)",
+        ),
+        (
+            _federated(
+                "cognito-identity.amazonaws.com",
+                {
+                    "StringLike": {"cognito-identity.amazonaws.com:aud": "eu-west-1:*"},
+                    "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
+                },
+            ),
+            "a wildcard in a claim",
+        ),
+        (_federated(SAML, _like("SAML:aud", "https://signin.aws.amazon.com/*"), "sts:AssumeRoleWithSAML"), "wildcard"),
+        (_federated("accounts.google.com", {"StringEquals": {"accounts.google.com:sub": "1234"}}), "does not know"),
+        (
+            _federated(f"arn:aws:iam::{ACCOUNT}:oidc-provider/gitlab.com", {"StringEquals": {"gitlab.com:sub": "x"}}),
+            "does not know",
+        ),
+        (
+            {
+                "Principal": {"Service": "rolesanywhere.amazonaws.com"},
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            },
+            "without aws:SourceArn naming its trust anchors",
+        ),
+        (
+            {
+                "Principal": {"Service": "rolesanywhere.amazonaws.com"},
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:rolesanywhere:eu-west-1:{ACCOUNT}:trust-anchor/*"}
+                },
+            },
+            "a wildcard names anchors nobody named",
+        ),
+    ],
+    ids=[
+        "GitHub: any context",
+        "GitHub: any environment",
+        "GitHub: one character of the environment",
+        "GitHub: any branch",
+        "GitHub: one wildcard among exact values",
+        "GitHub: any repository of an owner",
+        "GitHub: ForAllValues holds with no sub",
+        "GitHub: IfExists holds with no sub",
+        "EKS: every service account",
+        "EKS: every service account of a namespace",
+        "EKS: one character of the namespace",
+        "EKS: audience only",
+        "Cognito: no amr",
+        "Cognito: guests",
+        "Cognito: any pool of a region",
+        "SAML: any audience",
+        "Google: unknown provider",
+        "GitLab: unknown provider",
+        "Roles Anywhere: every anchor of the account",
+        "Roles Anywhere: a wildcard anchor",
+    ],
+)
+def test_federated_trust_that_does_not_name_its_callers_is_reported(statement: dict, words: str) -> None:
+    [message] = reported(TRUST, role(statement), ALLOWED)
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    ("statement", "config"),
+    [
+        (_federated(GITHUB, {"StringEquals": {_SUB: "repo:o/r:*"}}), {}),  # StringEquals: `*` is a character
+        (
+            _federated(GITHUB, _like(_SUB, "repo:o/r:ref:refs/heads/*")),
+            {"allowedClaimWildcards": ["repo:o/r:ref:refs/heads/*"]},
+        ),
+        (_federated(EKS, {"StringEquals": {f"{EKS_HOST}:sub": "system:serviceaccount:ml:trainer"}}), {}),
+        (
+            _federated(
+                "cognito-identity.amazonaws.com",
+                {
+                    "StringEquals": {"cognito-identity.amazonaws.com:aud": "eu-west-1:0a1b"},
+                    "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
+                },
+            ),
+            {},
+        ),
+        (
+            _federated(
+                SAML, {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}, "sts:AssumeRoleWithSAML"
+            ),
+            {},
+        ),
+        (
+            _federated("accounts.google.com", {"StringEquals": {"accounts.google.com:sub": "1234"}}),
+            {"federatedClaims": {"accounts.google.com": "sub"}},
+        ),
+        (
+            {
+                "Principal": {"Service": "rolesanywhere.amazonaws.com"},
+                "Condition": {"ArnEquals": {"aws:SourceArn": ANCHOR}},
+            },
+            {},
+        ),
+    ],
+    ids=[
+        "GitHub: a literal star",
+        "GitHub: a wildcard the config accepts as written",
+        "EKS: one service account",
+        "Cognito: authenticated identities of one pool",
+        "SAML: the sign-in endpoint",
+        "Google: a provider the config names",
+        "Roles Anywhere: one anchor",
+    ],
+)
+def test_federated_trust_that_names_its_callers_passes(statement: dict, config: dict) -> None:
+    assert reported(TRUST, role(statement), {**ALLOWED, **config}) == []
+
+
+def test_a_wildcard_the_config_accepts_is_accepted_as_written_only() -> None:
+    statement = _federated(GITHUB, _like(_SUB, "repo:o/r:ref:refs/heads/*"))
+    config = {**ALLOWED, "allowedClaimWildcards": ["repo:o/r:ref:refs/heads/main*"]}
+    [message] = reported(TRUST, role(statement), config)
+    assert "repo:o/r:ref:refs/heads/*" in message
