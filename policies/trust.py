@@ -167,7 +167,8 @@ def _problem(statement: Statement, settings: _Settings) -> str | None:
 
 def _trust(args: StackValidationArgs, report: Report) -> None:
     settings = _Settings(
-        *(set(setting(args, TRUST.defaults, key)) for key in ("allowedAccounts", "allowedOrganizations")),
+        set(setting(args, TRUST.defaults, "allowedAccounts")),
+        set(setting(args, TRUST.defaults, "allowedOrganizations")),
         set(setting(args, TRUST.defaults, "servicesWithoutSourceGuard")),
         set(setting(args, TRUST.defaults, "allowedClaimWildcards")),
         dict(setting(args, TRUST.defaults, "federatedClaims")),
