@@ -21,7 +21,7 @@ INSTEAD = (
 
 def _foreign(args: StackValidationArgs, report: Report) -> None:
     found = model(args)
-    own = {p.key.split(":", 1)[1] for p in found.principals.values() if p.kind == "role" and p.declared}
+    own = {p.key.split(":", 1)[1]: p for p in found.principals.values() if p.kind == "role" and p.own}
     allowed = {r.lower() for r in setting(args, FOREIGN_ROLES.defaults, "allowedRoles")}
     accounts = set(setting(args, FOREIGN_ROLES.defaults, "allowedAccounts"))
     views = resources(args)
@@ -43,6 +43,13 @@ def _foreign(args: StackValidationArgs, report: Report) -> None:
             if account is not None and account not in accounts:
                 report(
                     f"{what}: {where}: runs as {role}, a role of account {account}, outside allowedAccounts. {INSTEAD}",
+                    resource.urn,
+                )
+            elif name in own and not found.same_account(own[name].providers | {resource.provider}):
+                # Through a provider of another (or an unsaid) account, the name is that account's role.
+                report(
+                    f"{what}: {where}: runs as {role} through a provider not held to the account the stack defines "
+                    f"that role in (set one allowedAccountIds on every provider). {INSTEAD}",
                     resource.urn,
                 )
             elif name not in own and name not in allowed:

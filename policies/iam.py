@@ -62,7 +62,8 @@ def model(args: StackValidationArgs) -> Model:
     readable = sorted(setting(args, DECIDABLE.defaults, "readableTypes"))
     digest = hashlib.sha256(
         json.dumps(
-            [[r.urn, r.type, r.custom, r.props] for r in views] + [readable], default=lambda _: _UNKNOWN_MARK
+            [[r.urn, r.type, r.custom, r.provider, r.props] for r in views] + [readable],
+            default=lambda _: _UNKNOWN_MARK,
         ).encode()
     ).hexdigest()
     if digest not in _MODELS:
@@ -88,9 +89,7 @@ def own(args: StackValidationArgs, found: Model) -> Own:
                     group = resource.props.get("groupName")
                     value = f"{group if isinstance(group, str) and group else 'default'}/{value}"
                 kinds.add((*kind, value.lower()))
-    kinds |= {
-        ("iam", "role", p.key.split(":", 1)[1]) for p in found.principals.values() if p.kind == "role" and p.declared
-    }
+    kinds |= {("iam", "role", p.key.split(":", 1)[1]) for p in found.principals.values() if p.kind == "role" and p.own}
     return Own(frozenset(kinds), frozenset(arns))
 
 

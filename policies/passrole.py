@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pulumi_policy import StackValidationArgs
 
-from .access.reach import allowing, concrete, condition_values, literal, principals_of
+from .access.principals import Model, Principal
+from .access.reach import account_of, allowing, concrete, condition_values, literal, principals_of
 from .framework import EnvironmentStackPolicy, Report, setting
 from .iam import model
 
@@ -20,10 +21,12 @@ def _passrole(args: StackValidationArgs, report: Report) -> None:
     found = model(args)
     allowed_roles = {r.lower() for r in setting(args, PASSROLE.defaults, "allowedRoles")}
     trusts: dict[str, set[str]] = {}
+    roles: dict[str, Principal] = {}
     for principal in found.principals.values():
-        if principal.kind == "role" and principal.declared:
+        if principal.kind == "role" and principal.own:
             services = {v for s in principal.trust if s.allow for k, v in principals_of(s.principal) if k == "Service"}
             trusts[principal.key.split(":", 1)[1]] = services
+            roles[principal.key.split(":", 1)[1]] = principal
     for principal in [*found.principals.values(), *found.policies.values()]:
         for statement in allowing(found.granted(principal), "iam:PassRole"):
             problems: list[str] = []
@@ -34,7 +37,7 @@ def _passrole(args: StackValidationArgs, report: Report) -> None:
                 name = pattern.rsplit("/", 1)[-1].lower()
                 if "*" in pattern or "?" in pattern or ":role/" not in pattern:
                     problems.append(f"{pattern}, which names no one role")
-                elif name in trusts:
+                elif name in trusts and _home(found, roles[name], principal, pattern):
                     passed.append(name)
                 elif name not in allowed_roles:
                     problems.append(f"{pattern}, a role the stack does not define")
@@ -53,6 +56,14 @@ def _passrole(args: StackValidationArgs, report: Report) -> None:
                     f"{statement.cites}: {'; '.join(problems)}. {INSTEAD}",
                     principal.urn,
                 )
+
+
+def _home(found: Model, role: Principal, holder: Principal, pattern: str) -> bool:
+    """Whether the ARN names the role the stack declares: of its account where both say one, and granted
+    through providers provably of that account (a namesake declared through another account's provider is
+    another role)."""
+    named, home = account_of(pattern), found.account_of(role)
+    return (named is None or home is None or named == home) and found.same_account(role.providers | holder.providers)
 
 
 PASSROLE = EnvironmentStackPolicy(

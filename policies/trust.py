@@ -30,40 +30,58 @@ INSTEAD = (
 
 
 GITHUB_OIDC = "token.actions.githubusercontent.com"
-_GITHUB_REPOSITORY = re.compile(r"^repo:[^*?/:]+/[^*?/:]+:")
+_GITHUB_REPOSITORY = re.compile(
+    r"^(repo:[^*?/:$]+/[^*?/:$]+|repository_owner_id:[0-9]+:repository_id:[0-9]+|repository_id:[0-9]+):"
+)
+"""A GitHub `sub` that names one repository first: by name (the default), or by ID (a customised subject,
+which a renamed or re-created repository cannot take over)."""
 _EKS_OIDC = re.compile(r"^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/[A-Za-z0-9]+$")
 COGNITO = "cognito-identity.amazonaws.com"
 ROLES_ANYWHERE = "rolesanywhere.amazonaws.com"
+_EQUALS = ("stringequals", "stringequalsignorecase")
+_LIKE = ("stringlike",)
+_ESCAPES = re.compile(r"\$\{[*?$]\}")
 
 
-def _federation(provider: str, configured: dict[str, str]) -> tuple[str, str] | None:
-    """(the provider's name, the condition key of the claim that names a caller) for a provider the pack knows,
-    or one the config names (`federatedClaims`: host -> claim); None for any other (fail closed).
+def _loose(value: str, like: bool) -> bool:
+    """A value that names more than itself: a policy variable (`${aws:UserAgent}`, or the claim's own
+    `${...:sub}`: IAM puts a value of the request there, so the caller picks it), or a `*` or `?` where the
+    operator reads them as wildcards (StringLike, and both Arn operators). `${*}`, `${?}` and `${$}` are
+    characters."""
+    rest = _ESCAPES.sub("x", value)
+    return "${" in rest or (like and ("*" in rest or "?" in rest))
 
-    GitHub: `sub`, `repo:<owner>/<repo>:<context>` (docs.github.com, OIDC claims). EKS: `sub`,
+
+def _federation(provider: str, configured: dict[str, str]) -> tuple[str, tuple[str, ...]] | None:
+    """(the provider's name, the condition keys of the claims that name a caller, any one enough) for a provider
+    the pack knows, or one the config names (`federatedClaims`: host -> claim); None for any other (fail closed).
+
+    GitHub (and GitHub Enterprise's `token.actions.githubusercontent.com/<enterprise>` issuer): `sub`,
+    `repo:<owner>/<repo>:<context>` (docs.github.com, OIDC claims). EKS: `sub`,
     `system:serviceaccount:<namespace>:<name>`
     (https://docs.aws.amazon.com/eks/latest/userguide/associate-service-account-role.html). Cognito: `aud`, the
     identity pool's ID, with `amr` (see `_cognito_guests`). SAML: `SAML:aud`, the sign-in endpoint the IdP's
-    assertion is for; the IdP maps its users to roles
+    assertion is for (the IdP maps its users to roles), or `SAML:sub`, one user
     (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-idp_saml.html)."""
     if ":saml-provider/" in provider:
-        return "SAML", "saml:aud"
-    if provider == COGNITO:
-        return "Cognito", f"{COGNITO}:aud"
+        return "SAML", ("saml:aud", "saml:sub")
+    if provider.lower() == COGNITO:
+        return "Cognito", (f"{COGNITO}:aud",)
     host = provider.split("oidc-provider/", 1)[-1].lower()
-    if host == GITHUB_OIDC:
-        return "GitHub", f"{host}:sub"
+    if host == GITHUB_OIDC or host.startswith(f"{GITHUB_OIDC}/"):
+        return "GitHub", (f"{host}:sub",)
     if _EKS_OIDC.match(host):
-        return "EKS", f"{host}:sub"
+        return "EKS", (f"{host}:sub",)
     claim = {k.lower(): v for k, v in configured.items()}.get(host)
-    return (host, f"{host}:{claim.lower()}") if claim else None
+    return (host, (f"{host}:{claim.lower()}",)) if claim else None
 
 
 def _wildcards(statement: Statement, key: str, allowed: set[str]) -> list[str]:
-    """The values a StringLike (or ArnLike) gives `key` that hold a wildcard the config does not accept as
-    written (`allowedClaimWildcards`). Under StringEquals a `*` is a character, not a wildcard."""
-    found = condition_values(statement, key, ("stringlike", "arnlike"))
-    return [v for v in found or [] if ("*" in v or "?" in v) and v not in allowed]
+    """The values the condition gives `key` that name more than themselves (see `_loose`) and that the config
+    does not accept as written (`allowedClaimWildcards`)."""
+    found = [(v, False) for v in condition_values(statement, key, _EQUALS) or []]
+    found += [(v, True) for v in condition_values(statement, key, _LIKE) or []]
+    return [v for v, like in found if _loose(v, like) and v not in allowed]
 
 
 def _claim(statement: Statement, provider: str, configured: dict[str, str], allowed: set[str]) -> str | None:
@@ -74,24 +92,30 @@ def _claim(statement: Statement, provider: str, configured: dict[str, str], allo
             f"trusts {provider}, a provider the pack does not know the caller's claim of (fail closed: name it "
             'in federatedClaims of iam-trust-restricted, host to claim, e.g. {"gitlab.com": "sub"})'
         )
-    name, claim = known
-    values = condition_values(statement, claim, ("stringequals", "stringlike"))
+    name, claims = known
+    reasons = [_one_claim(statement, provider, name, claim, allowed) for claim in claims]
+    if all(reasons):
+        return next(r for r in reasons if r)
+    return _cognito_guests(statement, provider) if name == "Cognito" else None
+
+
+def _one_claim(statement: Statement, provider: str, name: str, claim: str, allowed: set[str]) -> str | None:
+    values = condition_values(statement, claim, _EQUALS + _LIKE)
     if not values or not literal(values):
         return f"trusts every identity of {provider}: no exact condition on the claim that names the caller ({claim})"
     if name == "GitHub" and not all(_GITHUB_REPOSITORY.match(v) for v in values):
         # `repo:<owner>/<repo>:` must come first and whole: `repo:*`, `repo:my-org*` let every repository in.
         return (
             f"trusts {provider} with no exact condition on the claim that names the caller: {claim} must start "
-            "with one repository (repo:<owner>/<repo>:)"
+            "with one repository (repo:<owner>/<repo>:, or its IDs)"
         )
     loose = _wildcards(statement, claim, allowed)
     if loose:
         return (
-            f"trusts {provider} for {claim} {', '.join(sorted(loose))}: a wildcard in a claim that names the "
-            "caller lets in callers nobody named (list the value in allowedClaimWildcards to accept it as written)"
+            f"trusts {provider} for {claim} {', '.join(sorted(loose))}: a wildcard or policy variable in a claim "
+            "that names the caller lets in callers nobody named (list the value in allowedClaimWildcards to "
+            "accept it as written)"
         )
-    if name == "Cognito":
-        return _cognito_guests(statement, provider)
     return None
 
 
@@ -116,10 +140,10 @@ def _anchor(statement: Statement, allowed: set[str]) -> str | None:
     values = condition_values(statement, "aws:sourcearn")
     if not values or not all(":trust-anchor/" in v for v in values):
         return f"trusts {ROLES_ANYWHERE} without aws:SourceArn naming its trust anchors (every anchor of the account)"
-    loose = [v for v in values if ("*" in v or "?" in v) and v not in allowed]
+    loose = [v for v in values if _loose(v, like=True) and v not in allowed]
     if loose:
         named = ", ".join(sorted(loose))
-        return f"trusts {ROLES_ANYWHERE} for trust anchors {named}: a wildcard names anchors nobody named"
+        return f"trusts {ROLES_ANYWHERE} for trust anchors {named}: a wildcard or variable names anchors nobody named"
     return None
 
 
@@ -145,11 +169,25 @@ def _problem(statement: Statement, settings: _Settings) -> str | None:
     exposed = exposure(statement, accounts, organizations, services=False)
     if exposed:
         return f"lets {exposed} assume it"
-    for kind, value in principals_of(statement.principal):
+    named = principals_of(statement.principal)
+    anyone = any(kind == "*" or (kind == "AWS" and value == "*") for kind, value in named)
+    if anyone and not guarded(statement, accounts, organizations, ("aws:principalaccount", "aws:principalorgid")):
+        # `*` is every service too: aws:SourceAccount or aws:SourceArn is met by any service acting for a
+        # resource of the account (every IAM Roles Anywhere trust anchor, every CA one adds later).
+        return (
+            "lets anyone (*) assume it with aws:SourceAccount or aws:SourceArn alone, which any service acting for "
+            "a resource of the account meets (keep * to callers with aws:PrincipalAccount or aws:PrincipalOrgID)"
+        )
+    for kind, value in named:
+        value = value.lower() if kind == "Service" else value
         if (kind in ("Service", "Federated")) and "Condition" in statement.unknown_in:  # not known is not absent
             return f"trusts {value} under a condition not known at preview"
         source_keys = ("aws:sourceaccount", "aws:sourcearn")
-        if kind == "Service" and value not in unguarded and not guarded(statement, accounts, (), source_keys):
+        if (
+            kind == "Service"
+            and value not in {u.lower() for u in unguarded}
+            and not guarded(statement, accounts, (), source_keys)
+        ):
             return (
                 f"trusts {value} without aws:SourceAccount or aws:SourceArn of an allowed account "
                 "(the confused-deputy guard)"

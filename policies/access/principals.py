@@ -81,6 +81,16 @@ class Principal:
     """AWS-managed policies attached to it that AWS documents for a service's own role, by ARN, with what they
     grant (also in `statements`)."""
 
+    one_account: bool = True
+    """Whether everything that names it goes through one provider, or providers held to one same account (set
+    by `collect`): otherwise one name may be several principals, in several accounts."""
+
+    @property
+    def own(self) -> bool:
+        """The stack's own: declared once, and everything that names it provably in one account. A namesake in a
+        template or through another account's provider makes it any of several (never the stack's own)."""
+        return self.declared and len(self.declared_by) <= 1 and self.one_account
+
     def only_trusted_by(self, services: frozenset[str]) -> bool:
         """A role that nothing but these services may assume: a trust the stack declares and knows, each Allow
         naming only service principals among them (a Deny only takes away)."""
@@ -126,6 +136,22 @@ class Model:
     """The regions the stack's providers name."""
     accounts: set[str] = field(default_factory=set)
     """The accounts the stack's providers are held to (`allowedAccountIds`, the provider's own guard)."""
+    scopes: dict[str, str | None] = field(default_factory=dict)
+    """Provider URN -> the one account it deploys to (its `allowedAccountIds` naming one, or the account of
+    the role it assumes), None when it does not say."""
+
+    def account_of(self, principal: Principal) -> str | None:
+        """The one account the principal is declared in, where its providers say so; else None."""
+        accounts = {self.scopes.get(p) for p in principal.providers}
+        return accounts.pop() if len(accounts) == 1 else None
+
+    def same_account(self, providers: Iterable[str]) -> bool:
+        """Whether the providers provably deploy to one account: one provider, or each held to the same one."""
+        distinct = set(providers)
+        if len(distinct) <= 1:
+            return True
+        accounts = {self.scopes.get(p) for p in distinct}
+        return len(accounts) == 1 and None not in accounts
 
     def granted(self, principal: Principal) -> list[Statement]:
         """The principal's statements with its groups' (a user's); Denies only where they are sure to be in
@@ -224,7 +250,9 @@ class _Builder:
             self.model.partitions.add(partition_of(region))
             if isinstance(region, str):
                 self.model.regions.add(region)
-            self.model.accounts.update(_allowed_accounts(resource.props.get("allowedAccountIds")))
+            allowed = _allowed_accounts(resource.props.get("allowedAccountIds"))
+            self.model.accounts.update(allowed)
+            self.model.scopes[resource.urn] = _scope(allowed, resource.props)
         package = resource.type.split(":", 1)[0]
         if resource.custom and package not in READ_PACKAGES and package != "pulumi":
             if resource.type.lower() not in self.allowed_types:
@@ -423,6 +451,8 @@ def collect(resources: Iterable[Resource], readable_types: Iterable[str] = ()) -
     for resource in sorted(resources, key=lambda r: r.urn):
         builder.read(resource)
     builder.attach()
+    for principal in builder.model.principals.values():
+        principal.one_account = builder.model.same_account(principal.providers)
     if not builder.model.partitions:
         builder.model.partitions.add("aws")
     found = builder.model
@@ -431,6 +461,30 @@ def collect(resources: Iterable[Resource], readable_types: Iterable[str] = ()) -
         *(next(iter(s)) if len(s) == 1 else None for s in (found.partitions, found.regions, found.accounts))
     )
     return found
+
+
+def _scope(allowed: list[str], props: dict[str, Any]) -> str | None:
+    """The one account a provider deploys to: its `allowedAccountIds` when they name one, else the account of
+    the role it assumes (`assumeRoles`, or `assumeRole` of older providers, each `roleArn`), else None."""
+    if len(set(allowed)) == 1:
+        return allowed[0]
+    if allowed:
+        return None
+    assumed = props.get("assumeRoles") or props.get("assumeRole")
+    if isinstance(assumed, str):
+        try:
+            assumed = json.loads(assumed)
+        except json.JSONDecodeError:
+            return None
+    listed = assumed if isinstance(assumed, list) else [assumed]
+    accounts = {
+        match.group(1)
+        for entry in listed
+        if isinstance(entry, dict)
+        and isinstance(entry.get("roleArn"), str)
+        and (match := re.match(r"^arn:[^:]*:iam::(\d{12}):", entry["roleArn"]))
+    }
+    return accounts.pop() if len(accounts) == 1 and len(listed) == 1 else None
 
 
 def _allowed_accounts(value: Any) -> list[str]:

@@ -75,5 +75,14 @@ class Stack:
         self.resources[name] = resource
         return self
 
+    def via(self, resource: str, provider: str) -> Stack:
+        """Deploy `resource` through the explicit provider `provider` (a `pulumi:providers:aws` resource added
+        before, whose properties the model reads)."""
+        found = self.resources[provider]
+        self.resources[resource].provider = PolicyProviderResource(
+            found.resource_type, found.props, found.urn, found.name
+        )
+        return self
+
     def args(self, config: dict[str, Any] | None = None) -> StackValidationArgs:
         return StackValidationArgs(list(self.resources.values()), config)

@@ -124,3 +124,51 @@ def test_a_role_not_known_at_preview_stays_unknown_whatever_its_dependencies(dep
     stack.resources["f"].property_dependencies["role"] = [stack.resources[n] for n in depends["role"]]
     [message] = reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]})
     assert 'aws:lambda/function:Function "f": role: the role it runs as is not known at preview' in message
+
+
+# -- identities by account: a name through another account's provider is another role --------------------------
+PROVIDER = "pulumi:providers:aws"
+OTHER = "999999999999"
+
+
+def _providers(home: dict, away: dict) -> Stack:
+    return Stack().add(PROVIDER, "home", home).add(PROVIDER, "away", away)
+
+
+@pytest.mark.parametrize(
+    "away",
+    [
+        {"allowedAccountIds": [OTHER]},
+        {"assumeRoles": [{"roleArn": f"arn:aws:iam::{OTHER}:role/deployer"}]},
+        {"region": "us-east-1"},  # says no account: may be any
+    ],
+    ids=["held to another account", "assuming a role of another account", "not held to any"],
+)
+def test_a_decoy_declared_through_another_provider_does_not_make_a_role_the_stacks_own(away: dict) -> None:
+    """The account's real `Admin` is not the stack's because a namesake is declared elsewhere."""
+    stack = _providers({"allowedAccountIds": [ACCOUNT]}, away)
+    stack.add(ROLE, "decoy", {"name": "Admin"}).via("decoy", "away")
+    stack.add(FUNCTION, "f", {"role": f"arn:aws:iam::{ACCOUNT}:role/Admin"}).via("f", "home")
+    found = reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]})
+    # (A provider assuming another account's role is itself judged as what it runs as.)
+    [message] = [m for m in found if not m.startswith("pulumi:providers:aws")]
+    assert message.startswith('aws:lambda/function:Function "f": role: runs as')
+
+
+def test_two_providers_held_to_the_same_account_share_its_roles() -> None:
+    """Two regions of one account (a certificate in us-east-1 beside the stack's region): one role."""
+    stack = _providers(
+        {"allowedAccountIds": [ACCOUNT], "region": "eu-west-1"},
+        {"allowedAccountIds": [ACCOUNT], "region": "us-east-1"},
+    )
+    stack.add(ROLE, "own", {"name": "own"}).via("own", "home")
+    stack.add(FUNCTION, "f", {"role": f"arn:aws:iam::{ACCOUNT}:role/own"}).via("f", "away")
+    assert reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]}) == []
+
+
+def test_compute_through_another_accounts_provider_runs_as_that_accounts_role() -> None:
+    stack = _providers({"allowedAccountIds": [ACCOUNT]}, {"allowedAccountIds": [OTHER]})
+    stack.add(ROLE, "own", {"name": "own"}).via("own", "home")
+    stack.add(FUNCTION, "f", {"role": "own"}).via("f", "away")
+    [message] = reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT, OTHER]})
+    assert "through a provider not held to the account the stack defines that role in" in message

@@ -144,16 +144,25 @@ _SUB = "token.actions.githubusercontent.com:sub"
     ("statement", "words"),
     [
         (_federated(GITHUB, _like(_SUB, "repo:o/r:*")), "repo:o/r:*"),
-        (_federated(GITHUB, _like(_SUB, "repo:o/r:environment:*")), "a wildcard in a claim"),
-        (_federated(GITHUB, _like(_SUB, "repo:o/r:environment:pro?")), "a wildcard in a claim"),
-        (_federated(GITHUB, _like(_SUB, "repo:o/r:ref:refs/heads/*")), "a wildcard in a claim"),
+        (_federated(GITHUB, _like(_SUB, "repo:o/r:environment:*")), "a wildcard or policy variable in a claim"),
+        (_federated(GITHUB, _like(_SUB, "repo:o/r:environment:pro?")), "a wildcard or policy variable in a claim"),
+        (_federated(GITHUB, _like(_SUB, "repo:o/r:ref:refs/heads/*")), "a wildcard or policy variable in a claim"),
         (_federated(GITHUB, _like(_SUB, ["repo:o/r:environment:prod", "repo:o/r:pull_request*"])), "pull_request*"),
         (_federated(GITHUB, _like(_SUB, "repo:o/*:environment:prod")), "must start with one repository"),
         (_federated(GITHUB, {"ForAllValues:StringLike": {_SUB: "repo:o/r:environment:prod"}}), "no exact condition"),
         (_federated(GITHUB, {"StringEqualsIfExists": {_SUB: "repo:o/r:environment:prod"}}), "no exact condition"),
-        (_federated(EKS, _like(f"{EKS_HOST}:sub", "system:serviceaccount:*:*")), "a wildcard in a claim"),
-        (_federated(EKS, _like(f"{EKS_HOST}:sub", "system:serviceaccount:kube-system:*")), "a wildcard in a claim"),
-        (_federated(EKS, _like(f"{EKS_HOST}:sub", "system:serviceaccount:team-?:app")), "a wildcard in a claim"),
+        (
+            _federated(EKS, _like(f"{EKS_HOST}:sub", "system:serviceaccount:*:*")),
+            "a wildcard or policy variable in a claim",
+        ),
+        (
+            _federated(EKS, _like(f"{EKS_HOST}:sub", "system:serviceaccount:kube-system:*")),
+            "a wildcard or policy variable in a claim",
+        ),
+        (
+            _federated(EKS, _like(f"{EKS_HOST}:sub", "system:serviceaccount:team-?:app")),
+            "a wildcard or policy variable in a claim",
+        ),
         (_federated(EKS, {"StringEquals": {f"{EKS_HOST}:aud": "sts.amazonaws.com"}}), "no exact condition"),
         (
             _federated(
@@ -180,7 +189,7 @@ _SUB = "token.actions.githubusercontent.com:sub"
                     "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
                 },
             ),
-            "a wildcard in a claim",
+            "a wildcard or policy variable in a claim",
         ),
         (_federated(SAML, _like("SAML:aud", "https://signin.aws.amazon.com/*"), "sts:AssumeRoleWithSAML"), "wildcard"),
         (_federated("accounts.google.com", {"StringEquals": {"accounts.google.com:sub": "1234"}}), "does not know"),
@@ -202,7 +211,47 @@ _SUB = "token.actions.githubusercontent.com:sub"
                     "ArnLike": {"aws:SourceArn": f"arn:aws:rolesanywhere:eu-west-1:{ACCOUNT}:trust-anchor/*"}
                 },
             },
-            "a wildcard names anchors nobody named",
+            "a wildcard or variable names anchors nobody named",
+        ),
+        # An attacker's review: a policy variable is the caller's value, whatever the operator.
+        (
+            _federated(
+                "cognito-identity.amazonaws.com",
+                {
+                    "StringEquals": {"cognito-identity.amazonaws.com:aud": "${cognito-identity.amazonaws.com:aud}"},
+                    "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"},
+                },
+            ),
+            "policy variable",
+        ),
+        (_federated(EKS, {"StringEquals": {f"{EKS_HOST}:sub": f"${{{EKS_HOST}:sub}}"}}), "policy variable"),
+        (
+            _federated(EKS, {"StringEquals": {f"{EKS_HOST}:sub": "system:serviceaccount:${aws:UserAgent}"}}),
+            "policy variable",
+        ),
+        (_federated(GITHUB, {"StringEquals": {_SUB: "repo:o/r:${aws:UserAgent}"}}), "policy variable"),
+        (_federated(GITHUB, {"StringEquals": {_SUB: "repo:o/r:${aws:UserAgent, 'x'}"}}), "policy variable"),
+        (_federated(SAML, {"StringEquals": {"SAML:aud": "${SAML:aud}"}}, "sts:AssumeRoleWithSAML"), "policy variable"),
+        (
+            {
+                "Principal": {"Service": "rolesanywhere.amazonaws.com"},
+                "Condition": {"ArnEquals": {"aws:SourceArn": ANCHOR.rsplit("/", 1)[0] + "/${aws:PrincipalTag/x}"}},
+            },
+            "a wildcard or variable names anchors nobody named",
+        ),
+        # `*` is every service too: a source condition is met by any service acting for the account's resources.
+        ({"Principal": "*", "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}, "lets anyone (*)"),
+        ({"Principal": {"AWS": "*"}, "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}}}, "lets anyone (*)"),
+        (
+            {"Principal": "*", "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:*:*:{ACCOUNT}:*"}}},
+            "lets anyone (*)",
+        ),
+        (
+            {
+                "Principal": {"Service": "RolesAnywhere.amazonaws.com"},
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            },
+            "without aws:SourceArn naming its trust anchors",
         ),
     ],
     ids=[
@@ -226,6 +275,17 @@ _SUB = "token.actions.githubusercontent.com:sub"
         "GitLab: unknown provider",
         "Roles Anywhere: every anchor of the account",
         "Roles Anywhere: a wildcard anchor",
+        "Cognito: the caller's own pool",
+        "EKS: the caller's own subject",
+        "EKS: the caller's user agent",
+        "GitHub: the caller's user agent",
+        "GitHub: a variable with a default",
+        "SAML: the caller's own audience",
+        "Roles Anywhere: an anchor the certificate picks",
+        "anyone, with the account as source",
+        "anyone (AWS *), with the account as source",
+        "anyone, with any resource of the account as source",
+        "Roles Anywhere spelt in capitals",
     ],
 )
 def test_federated_trust_that_does_not_name_its_callers_is_reported(statement: dict, words: str) -> None:
@@ -269,6 +329,27 @@ def test_federated_trust_that_does_not_name_its_callers_is_reported(statement: d
             },
             {},
         ),
+        (
+            _federated(
+                GITHUB, {"StringEquals": {_SUB: "repository_owner_id:1234:repository_id:5678:environment:prod"}}
+            ),
+            {},
+        ),
+        (_federated(GITHUB, {"StringEqualsIgnoreCase": {_SUB: "repo:o/r:environment:prod"}}), {}),
+        (_federated(GITHUB, {"StringLike": {_SUB: "repo:o/r:environment:pr${*}d"}}), {}),  # an escaped star
+        (_federated(SAML, {"StringEquals": {"SAML:sub": "alice@example.com"}}, "sts:AssumeRoleWithSAML"), {}),
+        (
+            _federated(
+                f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com/example-enterprise",
+                {
+                    "StringEquals": {
+                        "token.actions.githubusercontent.com/example-enterprise:sub": "repo:o/r:environment:prod"
+                    }
+                },
+            ),
+            {},
+        ),
+        ({"Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount": ACCOUNT}}}, {}),
     ],
     ids=[
         "GitHub: a literal star",
@@ -278,6 +359,12 @@ def test_federated_trust_that_does_not_name_its_callers_is_reported(statement: d
         "SAML: the sign-in endpoint",
         "Google: a provider the config names",
         "Roles Anywhere: one anchor",
+        "GitHub: the repository by its IDs",
+        "GitHub: StringEqualsIgnoreCase",
+        "GitHub: an escaped star is a character",
+        "SAML: one user",
+        "GitHub Enterprise's issuer",
+        "anyone of the account (aws:PrincipalAccount)",
     ],
 )
 def test_federated_trust_that_names_its_callers_passes(statement: dict, config: dict) -> None:
