@@ -37,10 +37,11 @@ it names (the way to guard EventBridge's deliveries, which carry no aws:SourceAc
 @functools.cache
 def escalation_methods() -> dict[str, tuple[str, ...]]:
     """Privilege-escalation methods (name -> the actions it needs), from `data/privilege_escalation.json`:
-    Cloudsplaining's list (Rhino Security Labs, pathfinding.cloud), the permissions-boundary actions, and the
-    compute methods this project adds (see `compute_source` there)."""
+    Cloudsplaining's list (Rhino Security Labs, pathfinding.cloud), the permissions-boundary actions, the
+    compute methods this project adds (see `compute_source` there), and pathfinding.cloud's paths through an
+    existing job, service, runtime or deployment group that no other list covers (`pathfinding_source`)."""
     data = json.loads((_DATA / "privilege_escalation.json").read_text(encoding="utf-8"))
-    methods = {**data["methods"], **data["boundary_methods"], **data["compute_methods"]}
+    methods = {**data["methods"], **data["boundary_methods"], **data["compute_methods"], **data["pathfinding_methods"]}
     return {name: tuple(actions) for name, actions in methods.items()}
 
 

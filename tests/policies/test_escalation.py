@@ -62,6 +62,27 @@ BOUNDARY = {"StringEquals": {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT}
             {"Action": ["glue:UpdateJob", "glue:StartJobRun"], "Resource": f"arn:aws:glue:eu-west-1:{ACCOUNT}:job/etl"},
             "UpdateAndRunExistingGlueJob",
         ),
+        # pathfinding.cloud's paths through an existing service, job definition, runtime or deployment group.
+        (
+            {"Action": "apprunner:UpdateService", "Resource": f"arn:aws:apprunner:eu-west-1:{ACCOUNT}:service/*"},
+            "UpdateExistingAppRunnerServiceWithItsRole",
+        ),
+        ({"Action": "batch:SubmitJob", "Resource": "*"}, "SubmitExistingBatchJobDefinitionWithCommandOverride"),
+        (
+            {"Action": "bedrock-agentcore:InvokeAgentRuntimeCommand", "Resource": "*"},
+            "InvokeCommandInExistingAgentCoreRuntime",
+        ),
+        (
+            {
+                "Action": ["bedrock-agentcore:StartBrowserSession", "bedrock-agentcore:ConnectBrowserAutomationStream"],
+                "Resource": "*",
+            },
+            "DriveExistingAgentCoreBrowserSession",
+        ),
+        (
+            {"Action": "codedeploy:*", "Resource": f"arn:aws:codedeploy:eu-west-1:{ACCOUNT}:*"},
+            "DeployToExistingCodeDeployGroupWithInstanceProfile",
+        ),
     ],
 )
 def test_escalation_methods_are_reported_with_a_witness(statement: dict, method: str) -> None:
@@ -123,7 +144,8 @@ def test_the_methods_come_from_the_kept_source() -> None:
         "lambda:CreateFunction",
         "lambda:InvokeFunction",
     )
-    assert len(methods) == 65 + 15  # Cloudsplaining's, then the boundary and compute methods added here
+    # Cloudsplaining's, then the boundary and compute methods added here, then pathfinding.cloud's
+    assert len(methods) == 65 + 15 + 5
     assert methods["UpdateExistingStateMachineWithRole"] == ("states:UpdateStateMachine",)
     for actions in methods.values():
         assert all(catalog.action(a) is not None for a in actions), actions
