@@ -45,7 +45,10 @@ def _foreign(args: StackValidationArgs, report: Report) -> None:
                     f"{what}: {where}: runs as {role}, a role of account {account}, outside allowedAccounts. {INSTEAD}",
                     resource.urn,
                 )
-            elif name in own and not found.same_account(own[name].providers | {resource.provider}):
+            elif name in own and (
+                not found.same_account(own[name].providers | {resource.provider})
+                or account not in (None, found.account_of(own[name]) or account)
+            ):
                 # Through a provider of another (or an unsaid) account, the name is that account's role.
                 report(
                     f"{what}: {where}: runs as {role} through a provider not held to the account the stack defines "

@@ -77,11 +77,17 @@ def own(args: StackValidationArgs, found: Model) -> Own:
     without leaving it."""
     kinds: set[Kind] = set()
     arns: set[str] = set()
-    for resource in resources(args):
+    views = resources(args)
+    # Names are own only where the stack's providers provably deploy to one account: a namesake declared
+    # through another account's provider would make that account's resource of the name look like the stack's.
+    single = found.same_account({r.provider for r in views if r.custom and r.provider})
+    for resource in views:
         arn = resource.props.get("arn")
         if isinstance(arn, str):
             arns.add(arn.lower())
         kind = kind_of_type(resource.type)
+        if not single or (kind is not None and kind[0] == "iam" and kind[1] in ("role", "user", "group")):
+            continue  # IAM identities: the model's own ones, below
         for key in ("name", "roleName", "functionName", "bucket", "policyName", "userName", "stateMachineName"):
             value = resource.props.get(key)
             if kind is not None and isinstance(value, str):
@@ -89,7 +95,12 @@ def own(args: StackValidationArgs, found: Model) -> Own:
                     group = resource.props.get("groupName")
                     value = f"{group if isinstance(group, str) and group else 'default'}/{value}"
                 kinds.add((*kind, value.lower()))
-    kinds |= {("iam", "role", p.key.split(":", 1)[1]) for p in found.principals.values() if p.kind == "role" and p.own}
+    if single:
+        kinds |= {
+            ("iam", p.kind, p.key.split(":", 1)[1])
+            for p in found.principals.values()
+            if p.kind in ("role", "user", "group") and p.own
+        }
     return Own(frozenset(kinds), frozenset(arns))
 
 

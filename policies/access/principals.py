@@ -56,6 +56,11 @@ class Gap:
     reason: str
 
 
+_TEMPLATE_TYPES = re.compile(r"::(aws|aws-native):cloudformation[:/]", re.IGNORECASE)
+"""The URN of a CloudFormation stack or stack set: a principal its template declares may never be created (a
+Condition) or be created in other accounts (a stack set), so it is never the stack's own."""
+
+
 @dataclass
 class Principal:
     kind: str
@@ -89,7 +94,8 @@ class Principal:
     def own(self) -> bool:
         """The stack's own: declared once, and everything that names it provably in one account. A namesake in a
         template or through another account's provider makes it any of several (never the stack's own)."""
-        return self.declared and len(self.declared_by) <= 1 and self.one_account
+        templated = any(_TEMPLATE_TYPES.search(urn) for urn in self.declared_by)
+        return self.declared and len(self.declared_by) <= 1 and self.one_account and not templated
 
     def only_trusted_by(self, services: frozenset[str]) -> bool:
         """A role that nothing but these services may assume: a trust the stack declares and knows, each Allow
@@ -336,6 +342,8 @@ class _Builder:
     def managed(self, resource: Resource, item: Item, found: list[Statement]) -> None:
         """A managed policy: judged alone, and joined to whatever attaches it."""
         policy = Principal("policy", resource.urn, label(resource.type, resource.name), resource.urn, True)
+        policy.providers.add(resource.provider)
+        policy.declared_by.add(resource.urn)
         policy.statements.extend(found)
         self.model.policies[resource.urn] = policy
         arn = resource.props.get("arn")
@@ -356,7 +364,11 @@ class _Builder:
                 self.model.principals[key].service_policies.setdefault(str(item.policy_arn), []).extend(statements)
         for resource, group, key in self.memberships:
             group_of = self.model.principals.get(key)
-            if group_of is None or not group_of.declared:
+            if (
+                group_of is None
+                or not group_of.declared
+                or not self.model.same_account(group_of.providers | {resource.provider})
+            ):
                 self.gap(
                     resource,
                     group.where,
@@ -411,6 +423,10 @@ class _Builder:
             policy = self.by_name.get(arn.split(":policy", 1)[1].lower()) or self.by_name.get(
                 arn.rsplit("/", 1)[-1].lower()
             )
+        if policy is not None and not self.model.same_account(policy.providers | {resource.provider}):
+            # A namesake declared through a provider of another (or an unsaid) account: the account's own
+            # policy of that name is attached, which the stack does not show.
+            policy = None
         if policy is None:
             self.gap(
                 resource,

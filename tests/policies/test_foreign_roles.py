@@ -172,3 +172,93 @@ def test_compute_through_another_accounts_provider_runs_as_that_accounts_role() 
     stack.add(FUNCTION, "f", {"role": "own"}).via("f", "away")
     [message] = reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT, OTHER]})
     assert "through a provider not held to the account the stack defines that role in" in message
+
+
+# An attacker's review of the above: every way a namesake elsewhere could stand in for the account's own.
+def _runner(stack: Stack, *statements: dict) -> Stack:
+    document = {"Statement": [{"Effect": "Allow", **s} for s in statements]}
+    stack.add(ROLE, "runner", {"name": "runner", "assumeRolePolicy": json.dumps({"Statement": []})}).via(
+        "runner", "home"
+    )
+    stack.add("aws:iam/rolePolicy:RolePolicy", "runner-policy", {"role": "runner", "policy": json.dumps(document)})
+    return stack.via("runner-policy", "home")
+
+
+def _away() -> Stack:
+    return _providers({"allowedAccountIds": [ACCOUNT]}, {"allowedAccountIds": [OTHER]})
+
+
+def test_a_managed_policy_namesake_through_another_account_is_not_what_is_attached() -> None:
+    from policies.iam import DECIDABLE
+
+    stack = _runner(_away())
+    harmless = {"Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}
+    stack.add("aws:iam/policy:Policy", "decoy", {"name": "PowerPolicy", "policy": json.dumps(harmless)}).via(
+        "decoy", "away"
+    )
+    attachment = {"role": "runner", "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/PowerPolicy"}
+    stack.add("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "attach", attachment).via("attach", "home")
+    [message] = reported(DECIDABLE, stack)
+    assert "PowerPolicy, which is neither an AWS-managed policy nor a policy of this stack" in message
+
+
+def test_a_group_namesake_through_another_account_is_not_the_group_joined() -> None:
+    from policies.iam import DECIDABLE
+
+    stack = _away().add("aws:iam/group:Group", "decoy", {"name": "Admins"}).via("decoy", "away")
+    stack.add("aws:iam/user:User", "alice", {"name": "alice"}).via("alice", "home")
+    membership = {"user": "alice", "groups": ["Admins"]}
+    stack.add("aws:iam/userGroupMembership:UserGroupMembership", "m", membership).via("m", "home")
+    [message] = reported(DECIDABLE, stack)
+    assert "joins the group 'Admins', which the stack does not define" in message
+
+
+@pytest.mark.parametrize(
+    ("decoy", "statement", "method"),
+    [
+        (
+            (ROLE, {"name": "Admin"}),
+            {"Action": "sts:AssumeRole", "Resource": f"arn:aws:iam::{ACCOUNT}:role/Admin"},
+            "AssumeExistingRole",
+        ),
+        (
+            ("aws:iam/user:User", {"name": "admin"}),
+            {"Action": "iam:CreateAccessKey", "Resource": f"arn:aws:iam::{ACCOUNT}:user/admin"},
+            "CreateAccessKey",
+        ),
+        (
+            ("aws:lambda/function:Function", {"name": "deployer"}),
+            {
+                "Action": "lambda:UpdateFunctionCode",
+                "Resource": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:deployer",
+            },
+            "EditExistingLambdaFunctionWithRole",
+        ),
+    ],
+    ids=["a role", "a user", "a function"],
+)
+def test_escalation_on_a_name_declared_only_through_another_account_is_escalation(
+    decoy: tuple[str, dict], statement: dict, method: str
+) -> None:
+    from policies.escalation import PRIVILEGE_ESCALATION
+
+    stack = _away().add(decoy[0], "decoy", decoy[1]).via("decoy", "away")
+    [message] = reported(PRIVILEGE_ESCALATION, _runner(stack, statement))
+    assert f"can escalate its privileges by {method}" in message
+
+
+@pytest.mark.parametrize("template_type", ["aws:cloudformation/stack:Stack", "aws:cloudformation/stackSet:StackSet"])
+def test_a_role_only_a_template_declares_is_not_the_stacks_own(template_type: str) -> None:
+    """A stack set creates it in other accounts; a template's Condition may never create it."""
+    template = {"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "Admin"}}}}
+    stack = Stack().add(template_type, "tpl", {"name": "tpl", "templateBody": json.dumps(template)})
+    stack.add(FUNCTION, "f", {"role": f"arn:aws:iam::{ACCOUNT}:role/Admin"})
+    [message] = reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]})
+    assert message.startswith('aws:lambda/function:Function "f"')
+
+
+def test_a_role_arn_of_another_account_than_its_namesakes_is_not_the_namesake() -> None:
+    stack = _away().add(ROLE, "decoy", {"name": "Admin"}).via("decoy", "away")
+    stack.add(FUNCTION, "f", {"role": f"arn:aws:iam::{ACCOUNT}:role/Admin"}).via("f", "away")
+    [message] = reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT, OTHER]})
+    assert message.startswith('aws:lambda/function:Function "f"')
