@@ -45,10 +45,7 @@ def _foreign(args: StackValidationArgs, report: Report) -> None:
                     f"{what}: {where}: runs as {role}, a role of account {account}, outside allowedAccounts. {INSTEAD}",
                     resource.urn,
                 )
-            elif name in own and (
-                not found.same_account(own[name].providers | {resource.provider})
-                or account not in (None, found.account_of(own[name]) or account)
-            ):
+            elif name in own and not found.names_declared(own[name], account, {resource.provider}):
                 # Through a provider of another (or an unsaid) account, the name is that account's role.
                 report(
                     f"{what}: {where}: runs as {role} through a provider not held to the account the stack defines "

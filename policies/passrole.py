@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pulumi_policy import StackValidationArgs
 
-from .access.principals import Model, Principal
+from .access.principals import Principal
 from .access.reach import account_of, allowing, concrete, condition_values, literal, principals_of
 from .framework import EnvironmentStackPolicy, Report, setting
 from .iam import model
@@ -37,7 +37,7 @@ def _passrole(args: StackValidationArgs, report: Report) -> None:
                 name = pattern.rsplit("/", 1)[-1].lower()
                 if "*" in pattern or "?" in pattern or ":role/" not in pattern:
                     problems.append(f"{pattern}, which names no one role")
-                elif name in trusts and _home(found, roles[name], principal, pattern):
+                elif name in trusts and found.names_declared(roles[name], account_of(pattern), principal.providers):
                     passed.append(name)
                 elif name not in allowed_roles:
                     problems.append(f"{pattern}, a role the stack does not define")
@@ -56,14 +56,6 @@ def _passrole(args: StackValidationArgs, report: Report) -> None:
                     f"{statement.cites}: {'; '.join(problems)}. {INSTEAD}",
                     principal.urn,
                 )
-
-
-def _home(found: Model, role: Principal, holder: Principal, pattern: str) -> bool:
-    """Whether the ARN names the role the stack declares: of its account where both say one, and granted
-    through providers provably of that account (a namesake declared through another account's provider is
-    another role)."""
-    named, home = account_of(pattern), found.account_of(role)
-    return (named is None or home is None or named == home) and found.same_account(role.providers | holder.providers)
 
 
 PASSROLE = EnvironmentStackPolicy(

@@ -152,7 +152,7 @@ class _Settings:
     accounts: set[str]
     organizations: set[str]
     unguarded: set[str]
-    """servicesWithoutSourceGuard"""
+    """servicesWithoutSourceGuard, lower-cased (service principals are compared without case)"""
     wildcards: set[str]
     """allowedClaimWildcards"""
     claims: dict[str, str]
@@ -162,16 +162,15 @@ class _Settings:
 def _problem(statement: Statement, settings: _Settings) -> str | None:
     if not statement.allow:
         return None
-    accounts, organizations, unguarded = settings.accounts, settings.organizations, settings.unguarded
-    allowed, configured = settings.wildcards, settings.claims
     # Anyone, other accounts, canonical users: judged apart from the services of the same statement, which the
     # loop below holds to their own guard (a trusted EC2 beside `{"AWS": "*"}` must not hide the `*`).
-    exposed = exposure(statement, accounts, organizations, services=False)
+    exposed = exposure(statement, settings.accounts, settings.organizations, services=False)
     if exposed:
         return f"lets {exposed} assume it"
     named = principals_of(statement.principal)
     anyone = any(kind == "*" or (kind == "AWS" and value == "*") for kind, value in named)
-    if anyone and not guarded(statement, accounts, organizations, ("aws:principalaccount", "aws:principalorgid")):
+    only_accounts = ("aws:principalaccount", "aws:principalorgid")
+    if anyone and not guarded(statement, settings.accounts, settings.organizations, only_accounts):
         # `*` is every service too: aws:SourceAccount or aws:SourceArn is met by any service acting for a
         # resource of the account (every IAM Roles Anywhere trust anchor, every CA one adds later).
         return (
@@ -185,19 +184,19 @@ def _problem(statement: Statement, settings: _Settings) -> str | None:
         source_keys = ("aws:sourceaccount", "aws:sourcearn")
         if (
             kind == "Service"
-            and value not in {u.lower() for u in unguarded}
-            and not guarded(statement, accounts, (), source_keys)
+            and value not in settings.unguarded
+            and not guarded(statement, settings.accounts, (), source_keys)
         ):
             return (
                 f"trusts {value} without aws:SourceAccount or aws:SourceArn of an allowed account "
                 "(the confused-deputy guard)"
             )
         if kind == "Service" and value == ROLES_ANYWHERE:
-            anchored = _anchor(statement, allowed)
+            anchored = _anchor(statement, settings.wildcards)
             if anchored:
                 return anchored
         if kind == "Federated":
-            claimed = _claim(statement, value, configured, allowed)
+            claimed = _claim(statement, value, settings.claims, settings.wildcards)
             if claimed:
                 return claimed
     return None
@@ -207,7 +206,7 @@ def _trust(args: StackValidationArgs, report: Report) -> None:
     settings = _Settings(
         set(setting(args, TRUST.defaults, "allowedAccounts")),
         set(setting(args, TRUST.defaults, "allowedOrganizations")),
-        set(setting(args, TRUST.defaults, "servicesWithoutSourceGuard")),
+        {s.lower() for s in setting(args, TRUST.defaults, "servicesWithoutSourceGuard")},
         set(setting(args, TRUST.defaults, "allowedClaimWildcards")),
         dict(setting(args, TRUST.defaults, "federatedClaims")),
     )

@@ -151,6 +151,15 @@ class Model:
         accounts = {self.scopes.get(p) for p in principal.providers}
         return accounts.pop() if len(accounts) == 1 else None
 
+    def names_declared(self, principal: Principal, account: str | None, providers: Iterable[str]) -> bool:
+        """Whether a reference to the principal's name, of `account` (an ARN's; None for a bare name) and made
+        through `providers`, is the principal the stack declares: of its account where both say one, and through
+        providers provably of that account (a namesake declared through another account's provider is another
+        principal)."""
+        home = self.account_of(principal)
+        same = account is None or home is None or account == home
+        return same and self.same_account(principal.providers | set(providers))
+
     def same_account(self, providers: Iterable[str]) -> bool:
         """Whether the providers provably deploy to one account: one provider, or each held to the same one."""
         distinct = set(providers)

@@ -350,6 +350,11 @@ def _reaching_every(patterns: tuple[str, ...], key: str, type_: str) -> str | No
 
 
 _HEX = "0123456789abcdef"
+_ID_DIGITS = 3
+"""How many hexadecimal digits deep a union is followed: 16^3 = 4,096 ARN prefixes take more than the
+133,120 characters of every policy a role may hold (IAM's quotas: 20 managed policies at most, 6,144 characters
+each, and 10,240 of inline ones together), so no grant covers every ID deeper than that; it also keeps a
+3,000-digit prefix from recursing that deep."""
 
 
 def _assigned_id(key: str, arn_format: str) -> bool:
@@ -365,19 +370,21 @@ def _covers_ids(matched: Callable[[str], str | None], patterns: Sequence[str]) -
     heads = {re.split(r"[*?]", re.split(r"[:/]", _caller_free(p).lower())[-1], maxsplit=1)[0] for p in patterns}
     starts = {h[:k] for h in heads for k in range(len(h)) if _ID_RESIDUE.fullmatch(h[:k])}
 
-    def covered(prefix: str) -> str | None:
+    def covered(prefix: str, depth: int) -> str | None:
         whole = matched(prefix + "\x02" * 23)
-        if whole is not None or not any(h.startswith(prefix) and len(h) > len(prefix) for h in heads):
+        if whole is not None or depth == _ID_DIGITS:
             return whole
+        if not any(h.startswith(prefix) and len(h) > len(prefix) for h in heads):
+            return None
         first = None
         for digit in _HEX:
-            found = covered(prefix + digit)
+            found = covered(prefix + digit, depth + 1)
             if found is None:
                 return None
             first = first or found
         return first
 
-    return next((w for w in map(covered, sorted(starts)) if w is not None), None)
+    return next((w for w in (covered(start, 0) for start in sorted(starts)) if w is not None), None)
 
 
 def _name_variables(arn_format: str) -> list[str]:

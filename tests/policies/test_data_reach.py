@@ -391,3 +391,10 @@ def test_witnesses_name_the_stacks_own_partition_region_and_account(provider: di
     stack = Stack().add("pulumi:providers:aws", "default", provider)
     [message] = reported(DATA_REACH, role_with({"Action": "logs:GetLogEvents", "Resource": "*"}, stack=stack))
     assert f"(e.g. {witness})" in message
+
+
+def test_a_prefix_thousands_of_digits_deep_is_judged_not_refused_for_its_depth() -> None:
+    """One instance named by a 3,000-digit prefix reaches one ID range, not every instance; the union's walk
+    stops at a depth no policy IAM accepts could cover, instead of refusing the grant as unreadable."""
+    resource = f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/i-{'0' * 3000}*"
+    assert reported(DATA_REACH, role_with({"Action": "ec2:DescribeInstanceAttribute", "Resource": resource})) == []
