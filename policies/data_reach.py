@@ -17,9 +17,9 @@ from .access import catalog
 from .access.algebra import statement_actions
 from .access.document import Statement
 from .access.least_privilege import scoped
+from .access.model import model
 from .access.reach import concrete, creates_assigned, reaching_every, tag_scoped
 from .framework import EnvironmentStackPolicy, Report
-from .iam import model
 
 FIRST = {
     "s3": ("object", "bucket"),

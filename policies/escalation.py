@@ -16,9 +16,9 @@ from __future__ import annotations
 from pulumi_policy import StackValidationArgs
 
 from .access.document import Statement
+from .access.model import model, own
 from .access.reach import Own, allowing, concrete, condition_values, escalation_methods, kind_of_arn, literal, outside
 from .framework import EnvironmentStackPolicy, Report, setting
-from .iam import model, own
 
 GUARDABLE = frozenset(
     {

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from pulumi_policy import StackValidationArgs
 
+from .access.compute import compute_roles
+from .access.model import model, resources
 from .access.properties import BEYOND
 from .access.reach import account_of
-from .access.sources import compute_roles
 from .framework import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
-from .iam import model, resources
 from .resource_policies import ACCOUNTS
 
 INSTEAD = (

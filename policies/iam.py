@@ -8,19 +8,16 @@ the policy evaluation logic (https://docs.aws.amazon.com/IAM/latest/UserGuide/re
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
 from typing import Any
 
-from pulumi_policy import Policy, PolicyResource, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import Policy, ResourceValidationArgs, StackValidationArgs
 
 from .access import catalog, least_privilege
 from .access.algebra import full_access
 from .access.document import DocumentError, parse
-from .access.principals import Model, Resource, collect
-from .access.reach import Kind, Own, kind_of_type
-from .access.sources import ROLE, items
+from .access.items import ROLE, What
+from .access.model import model
+from .access.sources import items
 from .framework import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain, setting
 
 EXPLAIN = ".venv/bin/python -m policies.access <action>"
@@ -32,76 +29,6 @@ SCOPE_STATEMENT = (
     "To pass: name the actions, and the ARNs for actions IAM scopes to resources "
     f"({EXPLAIN} lists the resource types and ARN formats an action accepts)."
 )
-
-
-def resources(args: StackValidationArgs) -> list[Resource]:
-    """The stack's resources as the access model reads them (a custom resource has a provider)."""
-    return [_resource(r) for r in args.resources]
-
-
-def _resource(resource: PolicyResource) -> Resource:
-    provider = resource.provider
-    return Resource(
-        resource.urn,
-        resource.resource_type,
-        resource.name,
-        plain(resource.props),
-        provider is not None,
-        provider.urn if provider is not None else "",
-    )
-
-
-_MODELS: dict[str, Model] = {}
-_UNKNOWN_MARK = secrets.token_hex(16)  # no property value can spell it: an unknown never hashes as a string
-
-
-def model(args: StackValidationArgs) -> Model:
-    """The stack's grant model; built once per AnalyzeStack although two policies ask (the SDK hands each
-    policy its own copy of the resources, so the key is a digest of what they hold)."""
-    views = resources(args)
-    readable = sorted(setting(args, DECIDABLE.defaults, "readableTypes"))
-    digest = hashlib.sha256(
-        json.dumps(
-            [[r.urn, r.type, r.custom, r.provider, r.props] for r in views] + [readable],
-            default=lambda _: _UNKNOWN_MARK,
-        ).encode()
-    ).hexdigest()
-    if digest not in _MODELS:
-        _MODELS.clear()
-        _MODELS[digest] = collect(views, readable)
-    return _MODELS[digest]
-
-
-def own(args: StackValidationArgs, found: Model) -> Own:
-    """The resources the stack defines, by service, type and name, and their ARNs: what a grant may reach
-    without leaving it."""
-    kinds: set[Kind] = set()
-    arns: set[str] = set()
-    views = resources(args)
-    # Names are own only where the stack's providers provably deploy to one account: a namesake declared
-    # through another account's provider would make that account's resource of the name look like the stack's.
-    single = found.same_account({r.provider for r in views if r.custom and r.provider})
-    for resource in views:
-        arn = resource.props.get("arn")
-        if isinstance(arn, str):
-            arns.add(arn.lower())
-        kind = kind_of_type(resource.type)
-        if not single or (kind is not None and kind[0] == "iam" and kind[1] in ("role", "user", "group")):
-            continue  # IAM identities: the model's own ones, below
-        for key in ("name", "roleName", "functionName", "bucket", "policyName", "userName", "stateMachineName"):
-            value = resource.props.get(key)
-            if kind is not None and isinstance(value, str):
-                if kind == ("scheduler", "schedule"):  # named in its group: `schedule/<group>/<name>`
-                    group = resource.props.get("groupName")
-                    value = f"{group if isinstance(group, str) and group else 'default'}/{value}"
-                kinds.add((*kind, value.lower()))
-    if single:
-        kinds |= {
-            ("iam", p.kind, p.key.split(":", 1)[1])
-            for p in found.principals.values()
-            if p.kind in ("role", "user", "group") and p.own
-        }
-    return Own(frozenset(kinds), frozenset(arns))
 
 
 def _no_sagemaker_full_access(args: StackValidationArgs, report: Report) -> None:
@@ -140,9 +67,9 @@ def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
     allowed = {name.lower() for name in setting(args, LEAST_PRIVILEGE.defaults, "allowedManagedPolicies")}
     judge_managed = setting(args, LEAST_PRIVILEGE.defaults, "allowAwsManagedPolicies")
     for item in items(args.resource_type, props):
-        if item.what == "document":
+        if item.what is What.DOCUMENT:
             _judge(report, resource, item.where, item.document)
-        elif item.what == "attachment":
+        elif item.what is What.ATTACHMENT:
             name = catalog.aws_managed_name(item.policy_arn)
             if name is None or name.lower() in allowed:
                 continue

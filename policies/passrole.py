@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pulumi_policy import StackValidationArgs
 
+from .access.model import model
 from .access.principals import Principal
 from .access.reach import account_of, allowing, concrete, condition_values, literal, principals_of
 from .framework import EnvironmentStackPolicy, Report, setting
-from .iam import model
 
 INSTEAD = (
     "To pass: name each role of this stack it passes by ARN, and restrict iam:PassedToService with StringEquals "

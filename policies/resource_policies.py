@@ -16,10 +16,10 @@ from typing import Any
 from pulumi_policy import StackValidationArgs
 
 from .access.document import DocumentError, Statement, ambiguities, parse
+from .access.exposure import acl_exposures, permission_statement, resource_policies, shares
+from .access.model import resources
 from .access.reach import SNS_TOPIC_CONTEXT, account_of, guarded, principals_of
-from .access.sources import acl_exposures, permission_statement, resource_policies, shares
 from .framework import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
-from .iam import resources
 
 ACCOUNTS = {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{12}$"}}
 ORGANIZATIONS = {"type": "array", "items": {"type": "string", "pattern": "^o-[a-z0-9]{10,32}$"}}

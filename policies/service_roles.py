@@ -17,9 +17,9 @@ from __future__ import annotations
 from pulumi_policy import StackValidationArgs
 
 from .access import catalog
+from .access.model import model
 from .access.reach import principals_of
 from .framework import EnvironmentStackPolicy, Report
-from .iam import model
 
 INSTEAD = (
     "To pass: attach it only to the role of the services it is for, a role whose trust policy names only them, "

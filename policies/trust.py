@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pulumi_policy import StackValidationArgs
 
 from .access.document import Statement
+from .access.model import model
 from .access.reach import condition_values, guarded, literal, principals_of
 from .framework import EnvironmentStackPolicy, Report, setting
-from .iam import model
 from .resource_policies import ACCOUNTS, ORGANIZATIONS, exposure
 
 INSTEAD = (

@@ -32,14 +32,47 @@ from . import catalog
 from .catalog import Service
 from .document import Statement
 
+__all__ = [  # the algebra's public entry: nothing outside this module uses another name of it
+    "LONG",
+    "QUALIFIER",
+    "SHORT",
+    "STAR",
+    "VARIABLE",
+    "FullAccess",
+    "Probes",
+    "Witness",
+    "action_mask",
+    "allowed_probes",
+    "allows",
+    "certain_deny",
+    "denied_probes",
+    "few_types",
+    "full_access",
+    "glob",
+    "matches",
+    "matches_exactly",
+    "probes",
+    "readable_arns",
+    "readable_context",
+    "statement_actions",
+    "use_stack_context",
+]
+
 STAR = "*"
 # Tokens no real ARN holds, of unrelated characters and lengths, for the region, account and names of probes.
 # One set of one character each, one long: an Allow that reaches either reaches the type (fail closed); a Deny
 # or NotResource takes a type away only when it reaches both, so a length pattern (`?????*`) never counts.
-_TOKENS = (("\x01", "\x01", "\x01"), ("\x02" * 14, "\x02" * 13, "\x02" * 23))
+SHORT = "\x01"
+"""A probe's one-character name, region or account: no real ARN holds the character."""
+LONG = "\x02" * 23
+"""A probe's long name: no real ARN holds the character."""
+QUALIFIER = "\x03"
+"""A probe's qualifier (`function:<name>:<qualifier>`): no real ARN holds the character."""
+_TOKENS = ((SHORT, SHORT, SHORT), ("\x02" * 14, "\x02" * 13, LONG))
 """(region, account, name). Probes are built in the stack's partition (`aws`, `aws-cn`, `aws-us-gov`...): a
 Deny written for another partition takes nothing away."""
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+VARIABLE = re.compile(r"\$\{([^}]*)\}")
+"""A policy variable or an ARN format's placeholder: `${aws:username}`, `${Partition}`."""
 # What a witness ARN is written with, so that a reader can paste it: the stack's own partition, region and
 # account once the model has read its providers (`use_stack_context`), these placeholders before.
 _PLACEHOLDERS = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
@@ -61,14 +94,15 @@ def readable_context() -> dict[str, str]:
 
 
 @functools.lru_cache(maxsize=65536)
-def _glob(pattern: str) -> re.Pattern[str]:
+def glob(pattern: str) -> re.Pattern[str]:
+    """IAM's wildcards (`*`, `?`) as a regular expression, without case."""
     parts = ("." if c == "?" else ".*" if c == "*" else re.escape(c) for c in pattern.lower())
     return re.compile("".join(parts), re.DOTALL)
 
 
 def matches(pattern: str, value: str) -> bool:
     """IAM wildcard matching, case-insensitive (exact for actions; fail closed for an Allow's ARNs)."""
-    return _glob(pattern).fullmatch(value.lower()) is not None
+    return glob(pattern).fullmatch(value.lower()) is not None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -148,7 +182,7 @@ def _fill(arn_format: str, partition: str, tokens: tuple[str, str, str]) -> str:
         variable = match.group(1)
         return {"Partition": partition, "Region": region, "Account": account}.get(variable, name)
 
-    return _VARIABLE.sub(value, arn_format)
+    return VARIABLE.sub(value, arn_format)
 
 
 @functools.cache
@@ -222,7 +256,7 @@ def _covers(pattern: str, key: str, widen: bool, both: bool, partition: str = "a
         return star if widen or matches(pattern, STAR) else 0
     # IAM compares resource ARNs case-sensitively: an Allow is read case-insensitively (it can only reach
     # more), a Deny or NotResource exactly as written (so `ARN:AWS:...` takes nothing away).
-    regex = _glob(_widened(pattern)) if widen else _exact_glob(pattern)
+    regex = glob(_widened(pattern)) if widen else _exact_glob(pattern)
     mask = 0
     for i, (one, two) in enumerate(zip(found.first, found.second, strict=True)):
         if i == len(found.first) - 1:
@@ -436,7 +470,7 @@ def readable_arns(arn_format: str, statement: Statement) -> list[str]:
     candidates.append(dict(_READABLE))
     arns = []
     for values in candidates:
-        arns.append(_VARIABLE.sub(lambda m, v=values: v.get(m.group(1), "example"), arn_format))  # type: ignore[misc]
+        arns.append(VARIABLE.sub(lambda m, v=values: v.get(m.group(1), "example"), arn_format))  # type: ignore[misc]
     return list(dict.fromkeys(arns))
 
 

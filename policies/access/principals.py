@@ -24,8 +24,9 @@ from ..framework import UNKNOWN, label
 from . import catalog
 from .algebra import use_stack_context
 from .document import DocumentError, Statement, ambiguities, parse
+from .items import MANAGED_POLICY, ROLE, SELF, Item, Ref, What
 from .reach import principals_of
-from .sources import MANAGED_POLICY, READ_PACKAGES, ROLE, SELF, Item, Ref, items
+from .sources import READ_PACKAGES, items
 
 ROLE_TYPE = "aws:iam/role:Role"
 
@@ -283,7 +284,7 @@ class _Builder:
             self.item(resource, item)
 
     def item(self, resource: Resource, item: Item) -> None:
-        if item.what == "gap":
+        if item.what is What.GAP:
             self.gap(resource, item.where, item.reason)
             return
         target = None
@@ -296,29 +297,29 @@ class _Builder:
                     f"which {item.principal.kind} it grants to is not known at preview; {KNOW_AT_PREVIEW}",
                 )
                 key = f"unknown:{resource.urn}:{item.where}"
-            target = self.principal(item.principal.kind, key, resource, declared=item.what == "principal")
+            target = self.principal(item.principal.kind, key, resource, declared=item.what is What.PRINCIPAL)
             target.providers.add(resource.provider)
-            if item.what == "principal":
+            if item.what is What.PRINCIPAL:
                 target.declared_by.add(resource.urn)
-        if item.what == "exclusive":
+        if item.what is What.EXCLUSIVE:
             assert target is not None
             target.exclusive = True
-        elif item.what == "exclusive-self":
+        elif item.what is What.EXCLUSIVE_SELF:
             assert target is not None
             target.self_exclusive = True
-        elif item.what == "assignment":
+        elif item.what is What.ASSIGNMENT:
             assert target is not None
             self.assignments.append((resource, item, target.key))
-        elif item.what == "trust":
+        elif item.what is What.TRUST:
             # Who may become the principal: read here so that an unreadable trust policy is a verdict too.
             assert target is not None
             target.trust.extend(self.statements(resource, item.where, item.document))
             target.trust_from.add(resource.type)
-        elif item.what == "document":
+        elif item.what is What.DOCUMENT:
             self.document(resource, item, target)
-        elif item.what == "attachment" and target is not None:
+        elif item.what is What.ATTACHMENT and target is not None:
             self.attachments.append((resource, item, target.key))
-        elif item.what == "membership" and target is not None:
+        elif item.what is What.MEMBERSHIP and target is not None:
             for group in item.groups:
                 key = _key(group, resource.urn)
                 if key is None:

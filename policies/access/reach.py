@@ -17,7 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from . import catalog
-from .algebra import _VARIABLE, _glob, action_mask, certain_deny, matches, probes, readable_context
+from .algebra import (
+    LONG,
+    QUALIFIER,
+    SHORT,
+    VARIABLE,
+    action_mask,
+    certain_deny,
+    glob,
+    matches,
+    probes,
+    readable_context,
+)
 from .document import Statement
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
@@ -117,7 +128,7 @@ def _narrows(values: list[str]) -> bool:
     free = [_caller_free(v) for v in values]
     if any("*" in f and f != v for f, v in zip(free, values, strict=True)):
         return False
-    globs = list(zip(free, [_glob(f) for f in free], strict=True))
+    globs = list(zip(free, [glob(f) for f in free], strict=True))
     return covers_every(lambda name: next((f for f, g in globs if g.fullmatch(name)), None)) is None
 
 
@@ -253,7 +264,7 @@ def _some_account(pattern: str) -> str:
 
 
 _CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789"
-_IDENTITY_VARIABLES = re.compile(
+_IDENTITYVARIABLES = re.compile(
     r"^(aws:username|aws:userid|aws:principalaccount|aws:principalorgid|aws:principaltag/.+|[*?$])$", re.IGNORECASE
 )
 """Policy variables an identity carries (the user's name, its account, its tags) or that escape a character:
@@ -273,9 +284,9 @@ def _caller_free(pattern: str) -> str:
         name = match.group(1)
         if name in ("*", "?", "$"):
             return "x"
-        return match.group(0) if _IDENTITY_VARIABLES.match(name) else "*"
+        return match.group(0) if _IDENTITYVARIABLES.match(name) else "*"
 
-    return _VARIABLE.sub(value, pattern)
+    return VARIABLE.sub(value, pattern)
 
 
 def covers_every(matched: Callable[[str], str | None]) -> str | None:
@@ -283,12 +294,12 @@ def covers_every(matched: Callable[[str], str | None]) -> str | None:
 
     Every name: names of one character and of many; or, of many, those starting, ending or made with each letter
     and digit (`a*` ... `9*`, `*a` ... `*9`, `*a*` ... `*9*`: matching without case, every usual name)."""
-    short, long = matched("\x01"), matched("\x02" * 23)
+    short, long = matched(SHORT), matched(LONG)
     if short is not None and long is not None:
         return long
     for family in (
-        [c + "\x02" * 23 for c in _CHARACTERS],
-        ["\x02" * 23 + c for c in _CHARACTERS],
+        [c + LONG for c in _CHARACTERS],
+        [LONG + c for c in _CHARACTERS],
         [c * 24 for c in _CHARACTERS],
     ):
         first = matched(family[0])
@@ -333,8 +344,8 @@ def _reaching_every(patterns: tuple[str, ...], key: str, type_: str) -> str | No
     if found is None or type_ not in found.types:
         return None
     arn_format = found.service.arn_formats[type_]
-    globs = [(p, _glob(_some_account(_caller_free(p)))) for p in patterns]
-    suffixes = ("", ":\x03") if (key, type_) in _QUALIFIED else ("",)
+    globs = [(p, glob(_some_account(_caller_free(p)))) for p in patterns]
+    suffixes = ("", f":{QUALIFIER}") if (key, type_) in _QUALIFIED else ("",)
     for suffix in suffixes:
 
         def matched(name: str, suffix: str = suffix) -> str | None:
@@ -371,7 +382,7 @@ def _covers_ids(matched: Callable[[str], str | None], patterns: Sequence[str]) -
     starts = {h[:k] for h in heads for k in range(len(h)) if _ID_RESIDUE.fullmatch(h[:k])}
 
     def covered(prefix: str, depth: int) -> str | None:
-        whole = matched(prefix + "\x02" * 23)
+        whole = matched(prefix + LONG)
         if whole is not None or depth == _ID_DIGITS:
             return whole
         if not any(h.startswith(prefix) and len(h) > len(prefix) for h in heads):
@@ -388,7 +399,7 @@ def _covers_ids(matched: Callable[[str], str | None], patterns: Sequence[str]) -
 
 
 def _name_variables(arn_format: str) -> list[str]:
-    return [n for n in _VARIABLE.findall(arn_format) if n not in ("Partition", "Region", "Account")]
+    return [n for n in VARIABLE.findall(arn_format) if n not in ("Partition", "Region", "Account")]
 
 
 def creates_assigned(action: str, type_: str) -> bool:
@@ -408,8 +419,8 @@ def creates_assigned(action: str, type_: str) -> bool:
 @functools.lru_cache(maxsize=65536)
 def _probe(arn_format: str, name: str) -> str:
     """An ARN of the format with every name part `name`, in a region and account no pattern spells."""
-    return _VARIABLE.sub(
-        lambda m: {"Partition": "aws", "Region": "\x01", "Account": "\x01"}.get(m.group(1), name), arn_format
+    return VARIABLE.sub(
+        lambda m: {"Partition": "aws", "Region": SHORT, "Account": SHORT}.get(m.group(1), name), arn_format
     ).lower()
 
 

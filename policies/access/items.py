@@ -1,0 +1,77 @@
+"""What the grant readers (`sources`, `templates`) read a resource into: typed `Item`s naming principals by
+`Ref`. `principals.py` joins them per principal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from ..framework import UNKNOWN
+
+ROLE, USER, GROUP, PERMISSION_SET = "role", "user", "group", "permission set"
+MANAGED_POLICY = "aws:iam/policy:Policy"
+IDENTITY_TYPES = ("aws:iam/", "aws-native:iam:", "aws:ssoadmin/", "aws-native:sso:")
+"""Type prefixes of the identity resources, read as grants (never as resource policies or compute)."""
+
+
+class What(Enum):
+    """What an item is."""
+
+    PRINCIPAL = "principal"
+    """A principal the resource declares (a role, user, group or permission set)."""
+    DOCUMENT = "document"
+    """A policy document granted to `principal` (or, without one, a managed policy's own document)."""
+    TRUST = "trust"
+    """A role's trust policy: who may assume it."""
+    ATTACHMENT = "attachment"
+    """A managed policy (`policy_arn`) attached to `principal`."""
+    MEMBERSHIP = "membership"
+    """A user's membership of `groups`."""
+    EXCLUSIVE = "exclusive"
+    """A resource that removes from `principal` the policies it does not list."""
+    EXCLUSIVE_SELF = "exclusive-self"
+    """The principal's own inline or managed policy list, exclusive: only what it lists stays."""
+    ASSIGNMENT = "assignment"
+    """A permission set handed out to accounts."""
+    GAP = "gap"
+    """What cannot be read (`reason` says why): never a silent pass."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A principal or managed policy as the resource names it: `kind` and a name, ARN or template id."""
+
+    kind: str
+    key: Any
+    """A string, or UNKNOWN at preview."""
+    where: str
+    """The property that names it, e.g. `role` or `Roles[0]`."""
+
+
+@dataclass
+class Item:
+    what: What
+    where: str
+    principal: Ref | None = None
+    document: Any = None
+    policy_arn: Any = None
+    name: str | None = None
+    """A principal's or managed policy's own name (for `principal` and managed-policy `document` items)."""
+    groups: list[Ref] = field(default_factory=list)
+    reason: str = ""
+
+
+SELF = "self:"
+"""The key of a principal whose name is not known yet, in the resource that declares it: its URN stands in."""
+
+
+def own_name(value: Any) -> str:
+    return value if isinstance(value, str) else SELF
+
+
+def listed(value: Any) -> list[Any]:
+    """A property as a list: UNKNOWN as one unknown item, None as none, a single value as one."""
+    if value is UNKNOWN:
+        return [UNKNOWN]
+    return value if isinstance(value, list) else ([] if value is None else [value])

@@ -1,0 +1,90 @@
+"""The stack's grant model, built once per stack and handed to every policy that asks (the policies are
+`policies/*.py`; the model is `principals.collect`, its readers `sources`, `templates`, `compute` and
+`exposure`).
+
+Each policy receives its own copy of the stack's resources from the SDK, so the model is cached by a digest of
+what they hold: two policies over the same stack share one model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+
+from pulumi_policy import PolicyResource, StackValidationArgs
+
+from ..framework import plain
+from .principals import Model, Resource, collect
+from .reach import Kind, Own, kind_of_type
+
+
+def resources(args: StackValidationArgs) -> list[Resource]:
+    """The stack's resources as the access model reads them (a custom resource has a provider)."""
+    return [_resource(r) for r in args.resources]
+
+
+def _resource(resource: PolicyResource) -> Resource:
+    provider = resource.provider
+    return Resource(
+        resource.urn,
+        resource.resource_type,
+        resource.name,
+        plain(resource.props),
+        provider is not None,
+        provider.urn if provider is not None else "",
+    )
+
+
+_MODELS: dict[str, Model] = {}
+_UNKNOWN_MARK = secrets.token_hex(16)  # no property value can spell it: an unknown never hashes as a string
+
+
+def model(args: StackValidationArgs) -> Model:
+    """The stack's grant model; built once per AnalyzeStack although two policies ask (the SDK hands each
+    policy its own copy of the resources, so the key is a digest of what they hold)."""
+    views = resources(args)
+    # iam-attached-policies-checked's setting; the other policies have none, and the default is none.
+    readable = sorted((args.get_config() or {}).get("readableTypes", []))
+    digest = hashlib.sha256(
+        json.dumps(
+            [[r.urn, r.type, r.custom, r.provider, r.props] for r in views] + [readable],
+            default=lambda _: _UNKNOWN_MARK,
+        ).encode()
+    ).hexdigest()
+    if digest not in _MODELS:
+        _MODELS.clear()
+        _MODELS[digest] = collect(views, readable)
+    return _MODELS[digest]
+
+
+def own(args: StackValidationArgs, found: Model) -> Own:
+    """The resources the stack defines, by service, type and name, and their ARNs: what a grant may reach
+    without leaving it."""
+    kinds: set[Kind] = set()
+    arns: set[str] = set()
+    views = resources(args)
+    # Names are own only where the stack's providers provably deploy to one account: a namesake declared
+    # through another account's provider would make that account's resource of the name look like the stack's.
+    single = found.same_account({r.provider for r in views if r.custom and r.provider})
+    for resource in views:
+        arn = resource.props.get("arn")
+        if isinstance(arn, str):
+            arns.add(arn.lower())
+        kind = kind_of_type(resource.type)
+        if not single or (kind is not None and kind[0] == "iam" and kind[1] in ("role", "user", "group")):
+            continue  # IAM identities: the model's own ones, below
+        for key in ("name", "roleName", "functionName", "bucket", "policyName", "userName", "stateMachineName"):
+            value = resource.props.get(key)
+            if kind is not None and isinstance(value, str):
+                if kind == ("scheduler", "schedule"):  # named in its group: `schedule/<group>/<name>`
+                    group = resource.props.get("groupName")
+                    value = f"{group if isinstance(group, str) and group else 'default'}/{value}"
+                kinds.add((*kind, value.lower()))
+    if single:
+        kinds |= {
+            ("iam", p.kind, p.key.split(":", 1)[1])
+            for p in found.principals.values()
+            if p.kind in ("role", "user", "group") and p.own
+        }
+    return Own(frozenset(kinds), frozenset(arns))
