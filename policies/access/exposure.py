@@ -10,7 +10,7 @@ from typing import Any
 
 from ..framework import UNKNOWN
 from .items import IDENTITY_TYPES
-from .properties import BEYOND, walk
+from .properties import BEYOND, UNREADABLE, unreadable_documents, walk
 
 _POLICY_KEY = re.compile(r"polic(y|ies)", re.IGNORECASE)
 """`policy`, `keyPolicy`, `policyDocument`, `policyText`, and the plural (OpenSearch's `accessPolicies`)."""
@@ -34,7 +34,8 @@ def resource_policies(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]
     not, nested or not), on any type but the identity types (read as grants elsewhere)."""
     if type_.startswith(IDENTITY_TYPES):
         return []
-    return [
+    found = [(key, UNREADABLE) for key in unreadable_documents(type_, props)]
+    return found + [
         (where, value)
         for where, value in walk(props)
         if value is BEYOND or (_POLICY_KEY.search(where.rsplit(".", 1)[-1]) and _is_document(value))

@@ -34,6 +34,40 @@ class _Beyond:
 BEYOND: Any = _Beyond()
 """A value the walk did not finish: it holds more than the budget."""
 
+
+class _Unreadable:
+    def __repr__(self) -> str:
+        return "UNREADABLE"
+
+
+UNREADABLE: Any = _Unreadable()
+"""A property that holds a document (a definition, a template, an SSM document, an OpenAPI body) in text neither
+JSON nor YAML reads: what it holds cannot be seen."""
+
+DOCUMENT_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "aws:sfn/stateMachine:StateMachine": ("definition",),
+    "aws:sagemaker/pipeline:Pipeline": ("pipelineDefinition",),
+    "aws:ssm/document:Document": ("content",),
+    "aws:apigateway/restApi:RestApi": ("body",),
+    "aws:apigatewayv2/api:Api": ("body",),
+    "aws:cloudformation/stack:Stack": ("templateBody",),
+    "aws:cloudformation/stackSet:StackSet": ("templateBody",),
+    "aws-native:cloudformation:Stack": ("templateBody",),
+    "aws:cloudcontrol/resource:Resource": ("desiredState",),
+}
+"""Per type (pulumi_aws's inputs), the properties that hold a whole document as text: a role or a policy may be
+anywhere in it. Wholly unknown at preview, or unreadable, they fail closed."""
+
+
+def unreadable_documents(type_: str, props: dict[str, Any]) -> list[str]:
+    """The document properties of the resource whose text neither JSON nor YAML reads."""
+    return [
+        key
+        for key in DOCUMENT_PROPERTIES.get(type_, ())
+        if isinstance(props.get(key), str) and props[key].strip() and decode(props[key]) is None
+    ]
+
+
 VALUES = 200_000
 """Values one walk visits, YAML aliases expanded each time they are met: far above any real resource."""
 TEXT = 4_000_000
@@ -58,9 +92,15 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 TemplateLoader.add_multi_constructor("!", _intrinsic)
 
 
+_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
+"""What YAML reads as a line break."""
+
+
 def decode(text: str) -> Any:
-    """What JSON or YAML text holds when it is a mapping or a list (a document, a definition, a template);
-    None for any other text. YAML is read only where it can be a block or flow collection."""
+    """What JSON or YAML text holds when it is a mapping or a list (a document, a definition, a template, a
+    stream of several YAML documents as their list); None for any other text, or text neither reader accepts.
+    A byte-order mark is dropped, as readers do."""
+    text = text.removeprefix("\ufeff")
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
@@ -69,46 +109,69 @@ def decode(text: str) -> Any:
             value = None
         if isinstance(value, (dict, list)):
             return value
-    if ":" not in text or ("\n" not in text and not stripped.startswith(("{", "["))):
+    if not _yaml_text(stripped):
         return None
     try:
-        value = yaml.load(text, Loader=TemplateLoader)  # a SafeLoader subclass
-    except (yaml.YAMLError, RecursionError, ValueError):
+        documents = list(yaml.load_all(text, Loader=TemplateLoader))  # a SafeLoader subclass
+    except Exception:
         return None
+    value = documents[0] if len(documents) == 1 else documents
     return value if isinstance(value, (dict, list)) else None
+
+
+def _yaml_text(stripped: str) -> bool:
+    """Text YAML may read as a collection: a `key: value`, a flow collection, a document marker or a tag."""
+    return (
+        ": " in stripped
+        or ":\t" in stripped
+        or stripped.startswith(("{", "[", "---", "!", "%"))
+        or (":" in stripped and any(b in stripped for b in _BREAKS))
+    )
 
 
 def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     """Every (key path, value) under `value`, depth first, at any depth, JSON and YAML text decoded: YAML text
     is yielded as the collection it holds, JSON text as written (so that a reader can see a repeated key) and
     then walked as what it holds. When the budget runs out, yields (path, BEYOND) once and stops."""
+    for where, inner, _ in walk_marked(value, path):
+        yield where, inner
+
+
+def walk_marked(value: Any, path: str = "") -> Iterator[tuple[str, Any, bool]]:
+    """`walk`, each value with whether it was read out of text (a definition, a template, a document: keys
+    there are not typed inputs, so a reader trusts their names less)."""
     values, text = VALUES, TEXT
-    stack: list[tuple[str, Any, bool]] = [(path, value, False)]
+    stack: list[tuple[str, Any, bool, bool]] = [(path, value, False, False)]
     while stack:
-        where, current, shown = stack.pop()
+        where, current, shown, inside = stack.pop()
         values -= 1
         if isinstance(current, str) and ":" in current:
             text -= len(current)
         if values < 0 or text < 0:
-            yield where, BEYOND
+            yield where, BEYOND, inside
             return
+        decoded = False
         if isinstance(current, str) and ":" in current and not _json_text(current):
-            current = decode(current) or current
+            found = decode(current)
+            if found is not None:
+                current, decoded = found, True
         if shown:
-            yield where, current
+            yield where, current, inside
         if isinstance(current, str):
             current = decode(current) if _json_text(current) else None
+            decoded = current is not None
+        inside = inside or decoded
         if isinstance(current, dict):
-            children = [(f"{where}.{key}" if where else str(key), inner, True) for key, inner in current.items()]
+            children = [(f"{where}.{key}" if where else str(key), v, True, inside) for key, v in current.items()]
         elif isinstance(current, list):
-            children = [(f"{where}[{index}]", inner, True) for index, inner in enumerate(current)]
+            children = [(f"{where}[{index}]", v, True, inside) for index, v in enumerate(current)]
         else:
             continue
         stack.extend(reversed(children))
 
 
 def _json_text(text: str) -> bool:
-    return text.lstrip().startswith(("{", "["))
+    return text.removeprefix("\ufeff").lstrip().startswith(("{", "["))
 
 
 def key_of(where: str) -> str:

@@ -224,3 +224,134 @@ def test_every_documented_role_property_of_every_pulumi_aws_type_is_read() -> No
             if not any("a role of account 999999999999" in message for message in found):
                 missed.append(f"{type_} {path}")
     assert missed == []
+
+
+STRANGER = "arn:aws:iam::999988887777:role/Admin"
+OPENAPI = {
+    "openapi": "3.0.1",
+    "paths": {"/": {"get": {"x-amazon-apigateway-integration": {"type": "aws", "credentials": STRANGER}}}},
+}
+
+
+@pytest.mark.parametrize(
+    ("type_", "props"),
+    [
+        ("aws:apigateway/restApi:RestApi", {"body": json.dumps(OPENAPI)}),
+        ("aws-native:apigateway:Method", {"integration": {"type": "AWS", "credentials": STRANGER}}),
+        ("aws-native:cognito:IdentityPoolRoleAttachment", {"roles": {"authenticated": STRANGER}}),
+        (
+            "aws:cloudcontrol/resource:Resource",
+            {
+                "typeName": "AWS::ApiGateway::Method",
+                "desiredState": json.dumps({"Integration": {"Credentials": STRANGER}}),
+            },
+        ),
+        (
+            "aws:elasticbeanstalk/environment:Environment",
+            {"settings": [{"namespace": "aws:elasticbeanstalk:environment", "name": "ServiceRole", "value": STRANGER}]},
+        ),
+        (
+            "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask",
+            {
+                "taskInvocationParameters": {
+                    "automationParameters": {"parameters": [{"name": "AutomationAssumeRole", "values": [STRANGER]}]}
+                }
+            },
+        ),
+        ("aws:ssm/document:Document", {"content": f"schemaVersion: '0.3'\rassumeRole: {STRANGER}\r"}),
+        ("aws:ssm/document:Document", {"content": f"assumeRole: {STRANGER}"}),
+        ("aws:ssm/document:Document", {"content": f"--- {{schemaVersion: '0.3', assumeRole: '{STRANGER}'}}"}),
+        ("aws:ssm/document:Document", {"content": f"schemaVersion: '0.3'\n---\nassumeRole: {STRANGER}\n"}),
+        ("aws:ssm/document:Document", {"content": "\ufeff" + json.dumps({"assumeRole": STRANGER})}),
+        ("kubernetes:core/v1:ServiceAccount", {"metadata": {"annotations": {"eks.amazonaws.com/role-arn": STRANGER}}}),
+    ],
+    ids=[
+        "an OpenAPI body's integration credentials",
+        "an aws-native method's credentials",
+        "an aws-native identity pool's roles map",
+        "a Cloud Control resource's credentials",
+        "an Elastic Beanstalk option given as a name/value pair",
+        "an Automation parameter given as a name/value pair",
+        "YAML with CR line breaks",
+        "YAML on one line",
+        "a YAML document marker before a flow mapping",
+        "a stream of two YAML documents",
+        "JSON after a byte-order mark",
+        "an EKS service account's annotation",
+    ],
+)
+def test_another_accounts_role_is_found_in_any_encoding_or_key(type_: str, props: dict) -> None:
+    """A role ARN is a role wherever it stands outside a policy document: any key, any text a reader accepts."""
+    found = reported(FOREIGN_ROLES, Stack().add(type_, "x", props), {"allowedAccounts": [ACCOUNT]})
+    assert any("a role of account 999988887777" in message for message in found), found
+
+
+@pytest.mark.parametrize(
+    ("type_", "props", "words"),
+    [
+        ("aws:ssm/document:Document", {"content": f"description: 2023-02-29\nassumeRole: {STRANGER}\n"}, "cannot read"),
+        ("aws:ecs/service:Service", {"iamRole": "Admin"}, "runs as Admin"),
+        (
+            "aws:ssm/document:Document",
+            {
+                "content": "mainSteps:\n  - action: aws:runInstances\n"
+                "    inputs:\n      IamInstanceProfileName: AdminProfile\n"
+            },
+            "runs as AdminProfile",
+        ),
+        (
+            "aws:cloudformation/stack:Stack",
+            {
+                "templateBody": "Resources:\n  N:\n    Type: AWS::EKS::Nodegroup\n"
+                "    Properties:\n      NodeRole: !Ref P\n"
+            },
+            "not known at preview",
+        ),
+        (
+            "aws-native:imagebuilder:InfrastructureConfiguration",
+            {"instanceProfileName": "admin-profile"},
+            "admin-profile",
+        ),
+    ],
+    ids=[
+        "an SSM document no YAML reader accepts",
+        "an ECS service's role by name",
+        "an instance profile by name inside an SSM document",
+        "a template's role given by a function",
+        "an aws-native instance profile by name",
+    ],
+)
+def test_roles_by_name_by_function_or_in_unreadable_text_are_refused(type_: str, props: dict, words: str) -> None:
+    found = reported(FOREIGN_ROLES, Stack().add(type_, "x", props), {"allowedAccounts": [ACCOUNT]})
+    assert any(words in message for message in found), found
+
+
+@pytest.mark.parametrize(
+    ("type_", "props"),
+    [
+        ("aws:ssm/parameter:Parameter", {"name": "p", "type": "String", "value": "cluster:\n  role: primary\n"}),
+        ("aws:lambda/function:Function", {"role": OWN, "tags": {"Role": "web"}}),
+        ("aws:lambda/function:Function", {"role": OWN, "environment": {"variables": {"ROLE": "worker"}}}),
+        ("aws:dms/instanceProfile:InstanceProfile", {"description": "migration profile"}),
+        ("aws:organizations/account:Account", {"email": "a@example.com", "roleName": "OrganizationAccountAccessRole"}),
+        (
+            "aws:s3/bucketPolicy:BucketPolicy",
+            {
+                "policy": json.dumps(
+                    {"Statement": [{"Effect": "Allow", "Principal": {"AWS": STRANGER}, "Action": "s3:*"}]}
+                )
+            },
+        ),
+    ],
+    ids=[
+        "a YAML value with a role key",
+        "a tag named Role",
+        "an environment variable named ROLE",
+        "DMS's own instance profile",
+        "the role Organizations creates in a new account",
+        "a principal in a resource policy (that rule's to judge)",
+    ],
+)
+def test_what_is_not_a_role_the_resource_runs_as_is_not_read_as_one(type_: str, props: dict) -> None:
+    stack = Stack().add(ROLE, "own", {"name": "own"}).add(type_, "x", props)
+    assert reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]}) == []
