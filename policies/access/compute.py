@@ -133,6 +133,8 @@ def _by_name(where: str, value: Any, in_text: bool) -> list[RoleUse]:
     if where.endswith(".$") and _ROLE_SUFFIX.search(key):
         # A state machine task whose role comes from the execution's input: chosen at run time.
         return [RoleUse(where, UNKNOWN)]
+    if in_text and _chosen_at_run_time(key, value):
+        return [RoleUse(where, UNKNOWN)]
     if isinstance(value, dict):
         paired = _paired(value)
         if paired is not None:
@@ -151,6 +153,27 @@ def _by_name(where: str, value: Any, in_text: bool) -> list[RoleUse]:
             profile = "instanceprofile" in key.lower() or "profilename" in key.lower() or _is_profile(item)
             found.append(RoleUse(where, item, profile))
     return found
+
+
+_JSONATA = re.compile(r"^\s*\{%.*%\}\s*$", re.DOTALL)
+"""A Step Functions JSONata expression (`{% $states.input.job %}`): evaluated when the execution runs."""
+_ROLE_TAKING_TASKS = re.compile(r":states:::sagemaker:create(trainingjob|processingjob|model|transformjob)", re.I)
+"""Service integrations whose request names the role the job runs as (a SageMaker training or processing job,
+a model)."""
+
+
+def _chosen_at_run_time(key: str, value: Any) -> bool:
+    """In a state machine's definition: a role, the request's arguments or a task's credentials written as a
+    JSONata expression, or a SageMaker task without `Parameters` or `Arguments` (its input becomes the request):
+    the role is the execution input's choice."""
+    if isinstance(value, str) and _JSONATA.match(value):
+        return key.lower() in ("arguments", "parameters", "credentials") or bool(_ROLE_SUFFIX.search(key))
+    if isinstance(value, dict) and str(value.get("Type", "")).lower() == "task":
+        resource = value.get("Resource")
+        lowered = {k.lower() for k in value if isinstance(k, str)}
+        bare = not lowered & {"parameters", "arguments"}
+        return bare and isinstance(resource, str) and _ROLE_TAKING_TASKS.search(resource) is not None
+    return False
 
 
 def _paired(value: dict[str, Any]) -> tuple[str, Any] | None:

@@ -355,3 +355,45 @@ def test_roles_by_name_by_function_or_in_unreadable_text_are_refused(type_: str,
 def test_what_is_not_a_role_the_resource_runs_as_is_not_read_as_one(type_: str, props: dict) -> None:
     stack = Stack().add(ROLE, "own", {"name": "own"}).add(type_, "x", props)
     assert reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]}) == []
+
+
+def _machine(state: dict[str, Any]) -> dict[str, Any]:
+    return {"roleArn": OWN, "definition": json.dumps({"StartAt": "T", "States": {"T": {**state, "End": True}}})}
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sagemaker:createTrainingJob.sync",
+            "Arguments": "{% $states.input.job %}",
+        },
+        {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sagemaker:createTrainingJob.sync",
+            "Arguments": {"TrainingJobName": "t", "RoleArn": "{% $states.input.role %}"},
+        },
+        {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Credentials": "{% $states.input.credentials %}",
+        },
+        {"Type": "Task", "Resource": "arn:aws:states:::sagemaker:createProcessingJob.sync"},
+    ],
+    ids=["JSONata arguments", "a JSONata role", "JSONata credentials", "a SageMaker task whose input is the request"],
+)
+def test_a_role_the_execution_input_chooses_is_refused(state: dict[str, Any]) -> None:
+    stack = Stack().add(ROLE, "own", {"name": "own"}).add("aws:sfn/stateMachine:StateMachine", "m", _machine(state))
+    [message] = reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]})
+    assert "not known at preview" in message
+
+
+def test_a_sagemaker_task_with_its_role_written_passes() -> None:
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sagemaker:createTrainingJob.sync",
+        "Parameters": {"TrainingJobName.$": "$.name", "RoleArn": OWN},
+    }
+    stack = Stack().add(ROLE, "own", {"name": "own"}).add("aws:sfn/stateMachine:StateMachine", "m", _machine(state))
+    assert reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]}) == []
