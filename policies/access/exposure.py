@@ -28,6 +28,13 @@ def _is_document(value: Any) -> bool:
     return isinstance(value, dict) and any(isinstance(k, str) and k.lower() == "statement" for k in value)
 
 
+_POLICY_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "aws:organizations/resourcePolicy:ResourcePolicy": ("content",),
+}
+"""Per type (pulumi_aws's inputs), a resource policy held by a property not named like one: an organisation's
+resource policy is its `content`."""
+
+
 def resource_policies(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]]:
     """(property path, document) of every resource-based policy a resource sets: any property named like a
     policy that holds a document (`policy`, `resourcePolicy`, `keyPolicy`, `policyDocument`, in JSON text or
@@ -35,6 +42,7 @@ def resource_policies(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]
     if type_.startswith(IDENTITY_TYPES):
         return []
     found = [(key, UNREADABLE) for key in unreadable_documents(type_, props)]
+    found += [(key, props[key]) for key in _POLICY_PROPERTIES.get(type_, ()) if props.get(key) is not None]
     return found + [
         (where, value)
         for where, value in walk(props)

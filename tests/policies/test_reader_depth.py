@@ -397,3 +397,10 @@ def test_a_sagemaker_task_with_its_role_written_passes() -> None:
     }
     stack = Stack().add(ROLE, "own", {"name": "own"}).add("aws:sfn/stateMachine:StateMachine", "m", _machine(state))
     assert reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]}) == []
+
+
+def test_an_organizations_resource_policy_held_as_content_is_read() -> None:
+    public = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "organizations:DescribeOrganization"}]}
+    stack = Stack().add("aws:organizations/resourcePolicy:ResourcePolicy", "x", {"content": json.dumps(public)})
+    [message] = reported(RESOURCE_POLICIES, stack, {"allowedAccounts": [ACCOUNT]})
+    assert "content" in message and "anyone" in message
