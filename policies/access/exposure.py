@@ -10,7 +10,8 @@ from typing import Any
 
 from ..framework import UNKNOWN
 from .items import IDENTITY_TYPES
-from .properties import BEYOND, UNREADABLE, unreadable_documents, walk
+from .properties import BEYOND, UNREADABLE, unreadable_documents, walk, walk_marked
+from .templates import approximate
 
 _POLICY_KEY = re.compile(r"polic(y|ies)", re.IGNORECASE)
 """`policy`, `keyPolicy`, `policyDocument`, `policyText`, and the plural (OpenSearch's `accessPolicies`)."""
@@ -35,6 +36,11 @@ _POLICY_PROPERTIES: dict[str, tuple[str, ...]] = {
 resource policy is its `content`."""
 
 
+def _is_function(value: Any) -> bool:
+    """A CloudFormation function (`Fn::If`, `Ref`...) standing for a whole value."""
+    return isinstance(value, dict) and len(value) == 1 and str(next(iter(value))).startswith(("Fn::", "Ref"))
+
+
 def resource_policies(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]]:
     """(property path, document) of every resource-based policy a resource sets: any property named like a
     policy that holds a document (`policy`, `resourcePolicy`, `keyPolicy`, `policyDocument`, in JSON text or
@@ -43,11 +49,13 @@ def resource_policies(type_: str, props: dict[str, Any]) -> list[tuple[str, Any]
         return []
     found = [(key, UNREADABLE) for key in unreadable_documents(type_, props)]
     found += [(key, props[key]) for key in _POLICY_PROPERTIES.get(type_, ()) if props.get(key) is not None]
-    return found + [
-        (where, value)
-        for where, value in walk(props)
-        if value is BEYOND or (_POLICY_KEY.search(where.rsplit(".", 1)[-1]) and _is_document(value))
-    ]
+    for where, value, in_text in walk_marked(props):
+        named = _POLICY_KEY.search(where.rsplit(".", 1)[-1]) is not None
+        if value is BEYOND or (named and (_is_document(value) or (in_text and _is_function(value)))):
+            # In text (a template, an OpenAPI body), a function in a policy's place is read as a wildcard:
+            # `Fn::If` choosing a public Principal is `*`, a statement or document behind one cannot be read.
+            found.append((where, approximate(value) if in_text and isinstance(value, (dict, list)) else value))
+    return found
 
 
 _SHARES: dict[str, tuple[str, ...]] = {

@@ -25,6 +25,15 @@ _BUDGET = 200_000
 """Values read from one template, aliases expanded: far above any real template, far below an alias bomb."""
 
 
+def approximate(value: Any) -> Any:
+    """A document with CloudFormation's functions read as wildcards (`_approximate`), BEYOND when it holds more
+    values than the budget."""
+    try:
+        return _approximate(value, [_BUDGET])
+    except (_TooLarge, RecursionError):
+        return BEYOND
+
+
 def _approximate(value: Any, budget: list[int]) -> Any:
     """A document's intrinsic functions as wildcards: `!Sub arn:${AWS::Partition}:s3:::${Bucket}/*` reads as
     `arn:*:s3:::*/*`, a `!Ref` or `!GetAtt` as `*`. Wider than what CloudFormation would write (fail closed).

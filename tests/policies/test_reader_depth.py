@@ -404,3 +404,36 @@ def test_an_organizations_resource_policy_held_as_content_is_read() -> None:
     stack = Stack().add("aws:organizations/resourcePolicy:ResourcePolicy", "x", {"content": json.dumps(public)})
     [message] = reported(RESOURCE_POLICIES, stack, {"allowedAccounts": [ACCOUNT]})
     assert "content" in message and "anyone" in message
+
+
+def _bucket_policy_template(document: Any) -> str:
+    template = {"Resources": {"P": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": "data"}}}}
+    template["Resources"]["P"]["Properties"]["PolicyDocument"] = document
+    return json.dumps(template)
+
+
+PUBLIC = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"Statement": [{**PUBLIC, "Principal": {"Fn::If": ["Open", "*", {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}]}}]},
+        {"Statement": [{"Fn::If": ["Open", PUBLIC, {"Ref": "AWS::NoValue"}]}]},
+        {"Statement": {"Fn::If": ["Open", [PUBLIC], []]}},
+        {"Fn::If": ["Open", {"Statement": [PUBLIC]}, {"Statement": []}]},
+    ],
+    ids=["a Principal behind Fn::If", "a statement behind Fn::If", "the statements behind Fn::If", "the document"],
+)
+def test_a_template_policy_behind_a_condition_fails_closed(document: Any) -> None:
+    stack = Stack().add("aws:cloudformation/stack:Stack", "x", {"templateBody": _bucket_policy_template(document)})
+    assert reported(RESOURCE_POLICIES, stack, {"allowedAccounts": [ACCOUNT]}) != []
+
+
+def test_a_template_policy_with_functions_in_its_resources_passes() -> None:
+    """`!Sub` in a Resource reads as a wildcard there, and a policy for the account's own root passes."""
+    own = {**PUBLIC, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Resource": {"Fn::Sub": "${B.Arn}/*"}}
+    stack = Stack().add(
+        "aws:cloudformation/stack:Stack", "x", {"templateBody": _bucket_policy_template({"Statement": [own]})}
+    )
+    assert reported(RESOURCE_POLICIES, stack, {"allowedAccounts": [ACCOUNT]}) == []
