@@ -14,6 +14,13 @@ from .access.reach import account_of
 from .framework import UNKNOWN, EnvironmentStackPolicy, Report, label, setting
 from .resource_policies import ACCOUNTS
 
+_UNSEEN = {
+    id(UNKNOWN): "the role it runs as is not known at preview",
+    id(BEYOND): "holds more values than the pack reads (YAML aliases expanded), so the roles in it cannot be seen",
+    id(UNREADABLE): "is text the pack cannot read as JSON or YAML, so the roles in it cannot be seen",
+}
+"""Why a role cannot be seen, by the marker in its place."""
+
 RUN_PACKAGES = frozenset({"aws", "aws-native", "kubernetes"})
 """Providers whose resources run something; a resource of another package without a provider is a component."""
 
@@ -39,22 +46,8 @@ def _foreign(args: StackValidationArgs, report: Report) -> None:
             continue  # a component's or the stack's outputs run nothing (what they name is read where it is used)
         for use in compute_roles(resource.type, resource.props):
             what, where, role = label(resource.type, resource.name), use.where, use.value
-            if role is BEYOND:
-                report(
-                    f"{what}: {where}: holds more values than the pack reads (YAML aliases expanded), so the roles "
-                    f"in it cannot be seen. {INSTEAD}",
-                    resource.urn,
-                )
-                continue
-            if role is UNREADABLE:
-                report(
-                    f"{what}: {where}: is text the pack cannot read as JSON or YAML, so the roles in it cannot be "
-                    f"seen. {INSTEAD}",
-                    resource.urn,
-                )
-                continue
-            if role is UNKNOWN or not isinstance(role, str):
-                report(f"{what}: {where}: the role it runs as is not known at preview. {INSTEAD}", resource.urn)
+            if not isinstance(role, str):
+                report(f"{what}: {where}: {_UNSEEN.get(id(role), _UNSEEN[id(UNKNOWN)])}. {INSTEAD}", resource.urn)
                 continue
             name = role.rsplit("/", 1)[-1].lower()
             if use.profile:

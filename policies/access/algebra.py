@@ -15,7 +15,10 @@ Deny) does so only when it matches the probe for two unrelated sets of tokens, i
 account and names.
 
 Denies: only a Deny without a Condition and without unknowns takes anything away (one that applies only
-sometimes takes nothing away for certain). A Condition on an Allow is ignored (it narrows when, not what).
+sometimes takes nothing away for certain). It takes away the probes it reaches whatever the region, account and
+names, and, from each Allow `Resource` pattern its own pattern covers (`_subsumes`), the actions it denies:
+an Allow widened to every resource and a Deny of that very pattern leave nothing. A Condition on an Allow is
+ignored (it narrows when, not what).
 
 Every decision comes with a witness: one published action, one concrete ARN, and the statement that grants
 them, checked by `allows()` (a request evaluated as IAM would, unconditional Denies included).
@@ -399,14 +402,14 @@ def _full_access(statements: Sequence[Statement], key: str, partition: str) -> F
     allowed: dict[int, int] = {}  # probe set -> actions reaching it, grouped (linear in statements)
     denied: dict[int, int] = {}
     contributing: list[Statement] = []
+    denies = [(d.resources, statement_actions(d, found.service)) for d in statements if certain_deny(d) and d.resources]
     for statement in statements:
         if statement.allow:
-            actions = statement_actions(statement, found.service)
-            if actions:
-                reach = allowed_probes(statement, key, partition)
-                if reach:
-                    allowed[reach] = allowed.get(reach, 0) | actions
-                    contributing.append(statement)
+            reached = _allowed_reach(statement, statement_actions(statement, found.service), denies, key, partition)
+            for reach, granted in reached:
+                allowed[reach] = allowed.get(reach, 0) | granted
+            if reached:
+                contributing.append(statement)
         elif certain_deny(statement):
             actions = statement_actions(statement, found.service)
             if actions:
@@ -433,6 +436,55 @@ def _full_access(statements: Sequence[Statement], key: str, partition: str) -> F
         # would try. Still every resource type: report it with a probe ARN, its tokens spelt out.
         witness = _probe_witness(statements, found, contributing)
     return FullAccess(key, len(found.service.actions), tuple(contributing), witness, left_out)
+
+
+def _allowed_reach(
+    statement: Statement,
+    actions: int,
+    denies: Sequence[tuple[Sequence[str], int]],
+    key: str,
+    partition: str,
+) -> list[tuple[int, int]]:
+    """(probes, actions) an Allow reaches. Each `Resource` pattern is widened to every region, account and name
+    it leaves open (fail closed), less the actions a certain Deny takes away on all of that pattern: a Deny whose
+    pattern covers the Allow's, as IAM reads both (`_subsumes`), denies exactly what the Allow grants there,
+    whatever the widening makes of it."""
+    if not actions:
+        return []
+    if statement.resources is None:
+        reach = allowed_probes(statement, key, partition)
+        return [(reach, actions)] if reach else []
+    found = []
+    for pattern in statement.resources:
+        taken = 0
+        for resources, denied in denies:
+            if any(_subsumes(d, pattern) for d in resources):
+                taken |= denied
+        reach = _covers(pattern, key, True, False, partition)
+        if reach and actions & ~taken:
+            found.append((reach, actions & ~taken))
+    return found
+
+
+@functools.lru_cache(maxsize=65536)
+def _subsumes(wider: str, narrower: str) -> bool:
+    """Whether every ARN `narrower` matches, `wider` matches too (IAM's wildcards, case-sensitively as IAM
+    compares ARNs). A `*` of `narrower` is only met by a `*` of `wider`, a `?` by a `?` or a `*`; a policy variable
+    in either (a value only the request supplies) never counts. Quadratic in the lengths, never backtracking."""
+    if "${" in wider or "${" in narrower:
+        return False
+    rows, columns = len(wider), len(narrower)
+    # covers[j]: wider[i:] covers narrower[j:], computed from the end of `wider` backwards.
+    covers = [False] * columns + [True]
+    for i in range(rows - 1, -1, -1):
+        here = [False] * (columns + 1)
+        for j in range(columns, -1, -1):
+            if wider[i] == "*":
+                here[j] = covers[j] or (j < columns and here[j + 1])
+            elif j < columns and narrower[j] != "*" and (wider[i] == "?" or wider[i] == narrower[j] != "?"):
+                here[j] = covers[j + 1]
+        covers = here
+    return covers[0]
 
 
 def _probe_witness(statements: Sequence[Statement], found: Probes, contributing: Sequence[Statement]) -> Witness:

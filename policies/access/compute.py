@@ -14,6 +14,7 @@ from .properties import (
     BEYOND,
     DOCUMENT_PROPERTIES,
     UNREADABLE,
+    decode,
     key_of,
     normal_path,
     role_properties,
@@ -38,15 +39,15 @@ _ROLE_SUFFIX = re.compile(
 """Any other property named like a role (`nodeRoleArn`, `podExecutionRoleArn`, `iamRoles`, `iamFleetRole`,
 `agentResourceRoleArn`, `administrationRoleArn`...): read when it holds a role or instance-profile ARN."""
 _ROLE_ARN = re.compile(r"^arn:[^:]+:iam::[^:]*:(role|instance-profile)/", re.IGNORECASE)
-_NOT_RUN_AS = re.compile(
-    r"^(statement|principal|notprincipal|condition|tags|tagsall|labels|variables)$|polic|principal"
+_METADATA = (("tags",), ("tagsall",), ("labels",), ("environment", "variables"))
+"""Typed properties (never text, so never named by the program) whose values are metadata, not roles used."""
+_DOCUMENT_KEYS = frozenset({"version", "id", "statement"})
+_STATEMENT_KEYS = frozenset(
+    {"sid", "effect", "principal", "notprincipal", "action", "notaction", "resource", "notresource", "condition"}
 )
-"""Path segments under which a role ARN is not one the resource runs as: policy documents (who is granted, the
-resource policies' rule), principals granted access, tags, labels and environment variables."""
 _PAIR_NAMES = ("name", "key", "optionname", "parametername")
 _PAIR_VALUES = ("value", "values", "stringvalue")
 _ROLE_HOLDERS: dict[str, tuple[str, ...]] = {
-    "aws:sfn/stateMachine:StateMachine": ("definition",),
     "aws:scheduler/schedule:Schedule": ("target",),
     "aws:batch/jobDefinition:JobDefinition": (
         "containerProperties",
@@ -90,7 +91,8 @@ def compute_roles(type_: str, props: dict[str, Any]) -> list[RoleUse]:
     - any property named like a role (`role`, `roleArn`, `executionRole`, `taskRoleArn`, `iamInstanceProfile`,
       `RoleArn` of a state machine's task...) at any depth, in JSON or YAML text too (a definition, a template,
       an SSM document), where the types say nothing.
-    UNKNOWN where not known yet; BEYOND where the properties hold more than the pack reads."""
+    UNKNOWN where not known yet; BEYOND where the properties hold more than the pack reads; UNREADABLE where a
+    document property holds text neither JSON nor YAML reads."""
     if type_.startswith(IDENTITY_TYPES) and type_ != "aws:iam/instanceProfile:InstanceProfile":
         return []
     found: list[RoleUse] = []
@@ -101,9 +103,15 @@ def compute_roles(type_: str, props: dict[str, Any]) -> list[RoleUse]:
     for key in unreadable_documents(type_, props):
         found.append(RoleUse(key, UNREADABLE))
     documented = role_properties().get(type_, {})
+    documents: list[str] = []
     for where, value, in_text in walk_marked(props):
         if value is BEYOND:
             found.append(RoleUse(where, BEYOND))
+            continue
+        if any(where.startswith((f"{d}.", f"{d}[")) for d in documents):
+            continue  # inside a policy document: a role there is granted or named, not run as
+        if _is_policy_document(value):
+            documents.append(where)
             continue
         kind = None if in_text else documented.get(normal_path(where))
         if kind is not None and where.endswith("]"):
@@ -123,13 +131,33 @@ def compute_roles(type_: str, props: dict[str, Any]) -> list[RoleUse]:
     return list(unique.values())
 
 
+def _is_policy_document(value: Any) -> bool:
+    """A policy document (as an object or JSON text): only `Version`, `Id` and `Statement`, each statement only
+    statement elements with an `Effect`, whatever the case. Decided by what the value is, never by its key: a
+    program names its states and logical IDs (a state machine's states carry `Type`, which no statement has)."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        value = decode(value)
+    if not isinstance(value, dict) or not value:
+        return False
+    keys = {k.lower(): v for k, v in value.items() if isinstance(k, str)}
+    if len(keys) != len(value) or "statement" not in keys or not set(keys) <= _DOCUMENT_KEYS:
+        return False
+    statements = keys["statement"] if isinstance(keys["statement"], list) else [keys["statement"]]
+    return all(
+        isinstance(s, dict) and "effect" in (fields := {str(k).lower() for k in s}) and fields <= _STATEMENT_KEYS
+        for s in statements
+    )
+
+
 def _by_name(where: str, value: Any, in_text: bool) -> list[RoleUse]:
     """The roles a property gives by its key's name, by a name/value pair naming a role, or by holding a role ARN
     anywhere a resource can run as it."""
-    segments = [re.sub(r"\[\d+\]", "", s).lower() for s in where.removesuffix(".$").split(".")]
-    if any(_NOT_RUN_AS.search(s) for s in segments):
+    segments = tuple(re.sub(r"\[\d+\]", "", s).lower() for s in where.removesuffix(".$").split("."))
+    if not in_text and any(segments[: len(m)] == m for m in _METADATA):
         return []
     key = key_of(where)
+    if "principal" in key.lower() and not _ROLE_SUFFIX.search(key):
+        return []  # a principal granted access (an access entry's, a Lake Formation grant's): not run as
     if where.endswith(".$") and _ROLE_SUFFIX.search(key):
         # A state machine task whose role comes from the execution's input: chosen at run time.
         return [RoleUse(where, UNKNOWN)]

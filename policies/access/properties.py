@@ -96,10 +96,12 @@ _BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
 """What YAML reads as a line break."""
 
 
+@functools.lru_cache(maxsize=256)
 def decode(text: str) -> Any:
     """What JSON or YAML text holds when it is a mapping or a list (a document, a definition, a template, a
     stream of several YAML documents as their list); None for any other text, or text neither reader accepts.
-    A byte-order mark is dropped, as readers do."""
+    A byte-order mark is dropped, as readers do. Cached: the walk and the readers ask for the same text (never
+    mutate what it returns)."""
     text = text.removeprefix("\ufeff")
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):

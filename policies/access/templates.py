@@ -14,22 +14,18 @@ import yaml
 
 from ..framework import UNKNOWN
 from .items import GROUP, ROLE, USER, Item, Ref, What, listed
-from .properties import BEYOND, TemplateLoader, walk
+from .properties import BEYOND, VALUES, TemplateLoader, walk
 
 
 class _TooLarge(Exception):
     """A template whose values, YAML aliases expanded, exceed what the pack reads."""
 
 
-_BUDGET = 200_000
-"""Values read from one template, aliases expanded: far above any real template, far below an alias bomb."""
-
-
 def approximate(value: Any) -> Any:
     """A document with CloudFormation's functions read as wildcards (`_approximate`), BEYOND when it holds more
     values than the budget."""
     try:
-        return _approximate(value, [_BUDGET])
+        return _approximate(value, [VALUES])
     except (_TooLarge, RecursionError):
         return BEYOND
 
@@ -178,7 +174,7 @@ def _template_keys(resources: dict[str, Any]) -> dict[str, str]:
 
 
 def _template_items(parsed: Any) -> Iterator[Item]:
-    budget = [_BUDGET]
+    budget = [VALUES]
     yield from _template_gaps(parsed)
     resources = parsed.get("Resources") if isinstance(parsed, dict) else None
     if not isinstance(resources, dict):

@@ -437,3 +437,29 @@ def test_a_template_policy_with_functions_in_its_resources_passes() -> None:
         "aws:cloudformation/stack:Stack", "x", {"templateBody": _bucket_policy_template({"Statement": [own]})}
     )
     assert reported(RESOURCE_POLICIES, stack, {"allowedAccounts": [ACCOUNT]}) == []
+
+
+@pytest.mark.parametrize("name", ["ApplyPolicy", "Tags", "Condition", "Statement", "Principal", "Variables"])
+def test_a_role_is_found_whatever_the_program_names_the_state_around_it(name: str) -> None:
+    """States and logical IDs are the program's names: one named like a policy, a principal or tags hides
+    nothing (a review found that words in a path once did)."""
+    task = {"Type": "Task", "Resource": "arn:aws:states:::sagemaker:createTrainingJob.sync", "End": True}
+    definition = {"StartAt": name, "States": {name: {**task, "Parameters": {"RoleArn": STRANGER}}}}
+    machine = {"roleArn": OWN, "definition": json.dumps(definition)}
+    stack = Stack().add(ROLE, "own", {"name": "own"}).add("aws:sfn/stateMachine:StateMachine", "m", machine)
+    found = reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]})
+    assert any("a role of account 999988887777" in message for message in found), found
+    model = {"Type": "AWS::SageMaker::Model", "Properties": {"ExecutionRoleArn": STRANGER}}
+    template = Stack().add(
+        "aws:cloudformation/stack:Stack", "t", {"templateBody": json.dumps({"Resources": {name: model}})}
+    )
+    found = reported(FOREIGN_ROLES, template, {"allowedAccounts": [ACCOUNT]})
+    assert any("a role of account 999988887777" in message for message in found), found
+
+
+def test_a_role_inside_a_policy_document_is_not_run_as_whatever_its_key() -> None:
+    """A role named in a policy a resource carries (here a queue's, as JSON text under an unusual key) is
+    granted access, not run as: the resource-policies rule judges it."""
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": STRANGER}}]}
+    stack = Stack().add("aws:sqs/queue:Queue", "q", {"redrivePolicy": "{}", "custom": json.dumps(document)})
+    assert reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]}) == []

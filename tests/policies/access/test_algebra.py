@@ -239,3 +239,34 @@ def test_the_aws_managed_snapshot_agrees_with_the_independent_expansion() -> Non
         "SageMakerStudioAdminIAMPermissiveExecutionPolicy",
         "SageMakerStudioUserIAMPermissiveExecutionPolicy",
     } <= set(flagged)
+
+
+def test_a_deny_on_exactly_what_an_allow_names_takes_it_away_whatever_the_widening() -> None:
+    """Hypothesis found it: an Allow on one region and account counts as every resource (fail closed), and a
+    Deny of the very same pattern took nothing away (a Deny counts only where it reaches every region and
+    account), so full access was reported with a witness IAM does not allow. A Deny whose pattern covers the
+    Allow's now takes away what that Allow grants; one that covers less takes nothing."""
+    scoped = "arn:aws:sagemaker:us-east-1:123456789012:*"
+    allow = {"Effect": "Allow", "Action": ["sagemaker:*"], "Resource": [scoped]}
+    create = {"Effect": "Allow", "Action": ["sagemaker:Create*"], "Resource": ["*"]}
+    for deny_pattern in (scoped, "arn:aws:sagemaker:*:123456789012:*", "*"):
+        deny = {"Effect": "Deny", "Action": ["sagemaker:*"], "Resource": [deny_pattern]}
+        assert decide({"Version": "2012-10-17", "Statement": [allow, create, deny]}) is None, deny_pattern
+    narrower = {
+        "Effect": "Deny",
+        "Action": ["sagemaker:*"],
+        "Resource": ["arn:aws:sagemaker:us-east-1:123456789012:m*"],
+    }
+    found = decide({"Version": "2012-10-17", "Statement": [allow, create, narrower]})
+    assert found is not None
+    assert evaluator.allowed(
+        [{"Version": "2012-10-17", "Statement": [allow, create, narrower]}],
+        found.witness.action,
+        found.witness.resource,
+    )
+    # A Deny of only some actions takes only those: granted again through a pattern it does not cover, the
+    # whole is full access once more.
+    some = {"Effect": "Deny", "Action": ["sagemaker:Delete*"], "Resource": [scoped]}
+    assert decide({"Version": "2012-10-17", "Statement": [allow, some]}) is None
+    elsewhere = {"Effect": "Allow", "Action": ["sagemaker:Delete*"], "Resource": ["arn:aws:sagemaker:eu-west-1:*"]}
+    assert decide({"Version": "2012-10-17", "Statement": [allow, some, elsewhere]}) is not None
