@@ -47,7 +47,11 @@ def _foreign(args: StackValidationArgs, report: Report) -> None:
         for use in compute_roles(resource.type, resource.props):
             what, where, role = label(resource.type, resource.name), use.where, use.value
             if not isinstance(role, str):
-                report(f"{what}: {where}: {_UNSEEN.get(id(role), _UNSEEN[id(UNKNOWN)])}. {INSTEAD}", resource.urn)
+                why = _UNSEEN.get(id(role), _UNSEEN[id(UNKNOWN)])
+                if role is UNKNOWN:
+                    # Whichever role the dependency is, its output can be turned into any role's ARN.
+                    why += resource.built_from(where)
+                report(f"{what}: {where}: {why}. {INSTEAD}", resource.urn)
                 continue
             name = role.rsplit("/", 1)[-1].lower()
             if use.profile:

@@ -33,6 +33,10 @@ def _resource(resource: PolicyResource) -> Resource:
         plain(resource.props),
         provider is not None,
         provider.urn if provider is not None else "",
+        {
+            key: tuple((d.urn, d.resource_type) for d in found)
+            for key, found in (resource.property_dependencies or {}).items()
+        },
     )
 
 
@@ -48,12 +52,13 @@ def model(args: StackValidationArgs) -> Model:
     readable = sorted((args.get_config() or {}).get("readableTypes", []))
     digest = hashlib.sha256(
         json.dumps(
-            [[r.urn, r.type, r.custom, r.provider, r.props] for r in views] + [readable],
+            [[r.urn, r.type, r.custom, r.provider, r.props, r.dependencies] for r in views] + [readable],
             default=lambda _: _UNKNOWN_MARK,
         ).encode()
     ).hexdigest()
     if digest not in _MODELS:
-        _MODELS.clear()
+        if len(_MODELS) >= 2:  # the stack's, or at `pulumi up` the resources applied before and after one
+            del _MODELS[next(iter(_MODELS))]
         _MODELS[digest] = collect(views, readable)
     return _MODELS[digest]
 

@@ -24,7 +24,7 @@ from ..framework import UNKNOWN, label
 from . import catalog
 from .algebra import use_stack_context
 from .document import DocumentError, Statement, ambiguities, parse
-from .items import MANAGED_POLICY, ROLE, SELF, Item, Ref, What
+from .items import GROUP, MANAGED_POLICY, PERMISSION_SET, ROLE, SELF, USER, Item, Ref, What
 from .reach import principals_of
 from .sources import READ_PACKAGES, items
 
@@ -47,6 +47,15 @@ class Resource:
     custom: bool = True
     provider: str = ""
     """The URN of its provider (an explicit one may deploy to another account)."""
+    dependencies: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    """Property -> the resources (URN, type) its value is built from: the engine's property dependencies."""
+
+    def built_from(self, where: str) -> str:
+        """What the value of the property `where` (e.g. `roles[0]`, `vpcConfig.roleArn`) is built from, as a
+        clause for a message: the resources the engine names as its property dependencies."""
+        found = self.dependencies.get(re.split(r"[.\[]", where, maxsplit=1)[0], ())
+        named = ", ".join(label(kind, urn.rsplit("::", 1)[-1]) for urn, kind in found)
+        return f" (it is built from an output of {named})" if named else ""
 
 
 @dataclass(frozen=True)
@@ -205,6 +214,12 @@ def _key(ref: Ref, urn: str) -> str | None:
     return _normal(ref.kind, ref.key)
 
 
+UNNAMED = "unknown:"
+"""The key prefix of the principal a grant goes to when the reference is not known at preview."""
+SPREAD_KINDS = frozenset({ROLE, USER, GROUP, PERMISSION_SET})
+"""Principal kinds a grant to an unknown reference is spread over (`_spread`)."""
+
+
 class _Builder:
     def __init__(self, allowed_types: Iterable[str]) -> None:
         self.model = Model()
@@ -223,7 +238,7 @@ class _Builder:
         if found is None:
             shown = key.split(":", 1)[1].split("@", 1)[0]
             title = label(resource.type, resource.name) if declared else f"{kind} {shown!r} (not defined in the stack)"
-            if key.startswith("unknown:"):
+            if key.startswith(UNNAMED):
                 title = f"the {kind} {label(resource.type, resource.name)} grants to (not known at preview)"
             found = Principal(kind, key, title, resource.urn, declared)
             self.model.principals[key] = found
@@ -291,12 +306,15 @@ class _Builder:
         if item.principal is not None:
             key = _key(item.principal, resource.urn)
             if key is None:
-                self.gap(
-                    resource,
-                    item.principal.where,
-                    f"which {item.principal.kind} it grants to is not known at preview; {KNOW_AT_PREVIEW}",
-                )
-                key = f"unknown:{resource.urn}:{item.where}"
+                if item.what not in (What.DOCUMENT, What.ATTACHMENT) or item.principal.kind not in SPREAD_KINDS:
+                    self.gap(
+                        resource,
+                        item.principal.where,
+                        f"which {item.principal.kind} it grants to is not known at preview"
+                        f"{resource.built_from(item.principal.where)}; {KNOW_AT_PREVIEW}",
+                    )
+                # A grant to a principal not known yet is judged on every principal it may name (`_spread`).
+                key = f"{UNNAMED}{resource.urn}:{item.where}"
             target = self.principal(item.principal.kind, key, resource, declared=item.what is What.PRINCIPAL)
             target.providers.add(resource.provider)
             if item.what is What.PRINCIPAL:
@@ -323,7 +341,12 @@ class _Builder:
             for group in item.groups:
                 key = _key(group, resource.urn)
                 if key is None:
-                    self.gap(resource, group.where, f"which group it joins is not known at preview; {KNOW_AT_PREVIEW}")
+                    self.gap(
+                        resource,
+                        group.where,
+                        f"which group it joins is not known at preview{resource.built_from(group.where)}; "
+                        + KNOW_AT_PREVIEW,
+                    )
                 else:
                     target.groups.add(key)
                     self.memberships.append((resource, group, key))
@@ -397,7 +420,9 @@ class _Builder:
     def attached(self, resource: Resource, item: Item) -> list[Statement]:
         arn = item.policy_arn
         if arn is UNKNOWN or not isinstance(arn, str):
-            self.gap(resource, item.where, f"the policy it attaches is not known at preview; {KNOW_AT_PREVIEW}")
+            # Any policy, AdministratorAccess too: an output of the policy it is built from can be any ARN.
+            built = resource.built_from(item.where)
+            self.gap(resource, item.where, f"the policy it attaches is not known at preview{built}; {KNOW_AT_PREVIEW}")
             return []
         name = catalog.aws_managed_name(arn)
         if name is not None:
@@ -477,6 +502,7 @@ def collect(resources: Iterable[Resource], readable_types: Iterable[str] = ()) -
     for resource in sorted(resources, key=lambda r: r.urn):
         builder.read(resource)
     builder.attach()
+    _spread(builder.model)
     for principal in builder.model.principals.values():
         principal.one_account = builder.model.same_account(principal.providers)
     if not builder.model.partitions:
@@ -487,6 +513,27 @@ def collect(resources: Iterable[Resource], readable_types: Iterable[str] = ()) -
         *(next(iter(s)) if len(s) == 1 else None for s in (found.partitions, found.regions, found.accounts))
     )
     return found
+
+
+def _spread(model: Model) -> None:
+    """A grant to a principal not known at preview (`role=role.id`, an output of a role being created) is judged
+    on every principal it may name, so the verdict holds whatever the value turns out to be: alone, as granted
+    to a principal the stack does not show (`UNNAMED`), and with what each principal of its kind the model holds
+    is granted. The engine's property dependencies say which resource the value is built from, not that it is
+    that resource's name (`role.id.apply(lambda _: "admin")` has the same dependency), and at `pulumi up` the
+    stack policies run only once everything is created: a presumption could not be checked in time. Only its
+    Allows are added to the others: a Deny where it may not be would take away what they are granted."""
+    unnamed = [p for p in model.principals.values() if p.key.startswith(UNNAMED)]
+    for principal in list(model.principals.values()):
+        if principal.key.startswith(UNNAMED):
+            continue
+        for grant in unnamed:
+            if grant.kind == principal.kind:
+                principal.statements.extend(s for s in grant.statements if s.allow)
+                principal.providers |= grant.providers
+                for arn, granted in grant.service_policies.items():
+                    # Accepted there only if that principal is the role of the services AWS documents it for.
+                    principal.service_policies.setdefault(arn, []).extend(s for s in granted if s.allow)
 
 
 def _scope(allowed: list[str], props: dict[str, Any]) -> str | None:

@@ -49,14 +49,23 @@ BLOCKED = [
     ("any role of any account", REACH, "every-role", "allowed sts:AssumeRole on every role"),
     ("every secret of the account", REACH, "every-secret", "allowed secretsmanager:GetSecretValue on every Secret"),
 ]
+BLOCKED += [
+    # At a first preview the inline policy's permission set (`permission_set.arn`) is not known: what it grants
+    # is judged on every permission set it may name, the stack's own among them.
+    ("an SSO permission set", FULL, "sso", "allowed every SageMaker action"),
+]
 # Known values decide these; a first preview cannot, and says so.
 KNOWN = [
-    ("an SSO permission set", FULL, "sso", "allowed every SageMaker action"),
     ("AdministratorAccess swapped in behind a policy's ARN", FULL, "swap", "AWS-managed policy AdministratorAccess"),
 ]
 PREVIEW = [
-    ("an SSO permission set", DECIDABLE, "sso-inline", "which permission set it grants to is not known at preview"),
-    ("an ARN swapped in by an apply", DECIDABLE, "swap-attachment", "the policy it attaches is not known at preview"),
+    (
+        "an ARN swapped in by an apply",
+        DECIDABLE,
+        "swap-attachment",
+        "the policy it attaches is not known at preview "
+        '(it is built from an output of aws:iam/policy:Policy "swap-benign")',
+    ),
     ("a document unknown at preview", DECIDABLE, "unknown-document-policy-0", "the document is not known at preview"),
 ]
 

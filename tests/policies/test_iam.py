@@ -109,7 +109,8 @@ def test_what_cannot_be_decided_is_reported_where_it_is() -> None:
     assert reported(DECIDABLE, stack) == [
         (
             urn(ATTACHMENT, "swap"),
-            f'{ATTACHMENT} "swap": policyArn: the policy it attaches is not known at preview; build it from names '
+            f'{ATTACHMENT} "swap": policyArn: the policy it attaches is not known at preview (it is built from an '
+            'output of aws:iam/policy:Policy "benign"); build it from names '
             "and the account, region and partition (components/arns.py), not from outputs of resources being "
             "created, so that it is known at preview.",
         )

@@ -259,8 +259,9 @@ def test_cloudformation_templates_declare_principals(body: str) -> None:
     ("resources", "reason"),
     [
         (
-            [resource("aws:iam/rolePolicy:RolePolicy", "x", role=UNKNOWN, policy=json.dumps(FIRST))],
-            "role: which role it grants to is not known at preview",
+            # Joining a group not known yet is joining any group, the account's too: unbounded.
+            [resource("aws:iam/userGroupMembership:UserGroupMembership", "x", user="u", groups=[UNKNOWN])],
+            "groups[0]: which group it joins is not known at preview",
         ),
         (
             [resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "x", role="r", policyArn=UNKNOWN)],
