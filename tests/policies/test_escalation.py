@@ -7,6 +7,7 @@ import pytest
 from policies.access import catalog
 from policies.access.reach import escalation_methods
 from policies.escalation import PRIVILEGE_ESCALATION
+from tests.conftest import ROOT
 from tests.policies.rules import ACCOUNT, reported, role_with
 
 OWN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/runner"
@@ -80,7 +81,11 @@ BOUNDARY = {"StringEquals": {"iam:PermissionsBoundary": f"arn:aws:iam::{ACCOUNT}
             "DriveExistingAgentCoreBrowserSession",
         ),
         (
-            {"Action": "codedeploy:*", "Resource": f"arn:aws:codedeploy:eu-west-1:{ACCOUNT}:*"},
+            # CreateDeployment alone: the revision is in the request (botocore's model), the configuration defaults.
+            {
+                "Action": "codedeploy:CreateDeployment",
+                "Resource": f"arn:aws:codedeploy:eu-west-1:{ACCOUNT}:deploymentgroup:app/prod",
+            },
             "DeployToExistingCodeDeployGroupWithInstanceProfile",
         ),
     ],
@@ -218,3 +223,27 @@ def test_assuming_a_role_the_stack_does_not_define_is_escalation() -> None:
     assert "AssumeExistingRole" in message
     own = {"Action": "sts:AssumeRole", "Resource": OWN_ROLE}
     assert reported(PRIVILEGE_ESCALATION, role_with(own)) == []
+
+
+def test_each_pathfinding_method_is_checked_against_aws_documentation_and_botocore() -> None:
+    """Each method added from pathfinding.cloud names the AWS pages that say what it relies on, and the request
+    member it relies on is in botocore's own model of that API (read here, not from the pack's data): a command
+    override, a new source, a command body, a browser to start, a revision in the request."""
+    import json
+
+    import botocore.session
+
+    data = json.loads((ROOT / "policies" / "data" / "privilege_escalation.json").read_text())
+    documented = data["pathfinding_documentation"]
+    assert set(documented) == set(data["pathfinding_methods"])
+    session = botocore.session.get_session()
+    for method, entry in documented.items():
+        assert entry["aws"] and all(u.startswith("https://docs.aws.amazon.com/") for u in entry["aws"]), method
+        service, operation, member = entry["botocore"]
+        model = session.get_service_model(service).operation_model(operation)
+        assert member in model.input_shape.members, (method, member)
+        assert f"{service}:{operation}" in data["pathfinding_methods"][method], method
+    assert "command" in session.get_service_model("batch").shape_for("ContainerOverrides").members
+    assert session.get_service_model("codedeploy").operation_model("CreateDeployment").input_shape.required_members == [
+        "applicationName"
+    ]
