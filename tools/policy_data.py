@@ -192,9 +192,20 @@ def role_properties() -> dict[str, Any]:
         end = text.find("class _")  # the resource's own `*Args` class comes first, then its state
         params = _PARAM.findall(text[: end if end > 0 else len(text)])
         found = _role_inputs(params, dict(inputs.get(path.parent.name, {})), ())
+        found.update(AWS_SAYS.get(match.group(1), {}))
         if found:
             types[match.group(1)] = dict(sorted(found.items()))
     return {"source": f"pulumi_aws {pulumi_aws_version()} (documented inputs)", "types": types}
+
+
+AWS_SAYS: dict[str, dict[str, str]] = {
+    # botocore's batch model, ComputeResource.instanceRole: "The Amazon ECS instance profile applied to Amazon EC2
+    # instances ... You can specify the short name or full Amazon Resource Name (ARN) of an instance profile."
+    # pulumi_aws documents it as a role: a bare name there is an instance profile's, not a role's.
+    "aws:batch/computeEnvironment:ComputeEnvironment": {"computeresources.instancerole": "profile-name"},
+}
+"""Where AWS's own API model says an input holds something else than pulumi_aws's documentation says (a test
+reads the botocore documentation behind each)."""
 
 
 def pulumi_aws_version() -> str:

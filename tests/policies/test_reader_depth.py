@@ -463,3 +463,20 @@ def test_a_role_inside_a_policy_document_is_not_run_as_whatever_its_key() -> Non
     document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": STRANGER}}]}
     stack = Stack().add("aws:sqs/queue:Queue", "q", {"redrivePolicy": "{}", "custom": json.dumps(document)})
     assert reported(FOREIGN_ROLES, stack, {"allowedAccounts": [ACCOUNT]}) == []
+
+
+def test_a_batch_instance_role_by_name_is_an_instance_profile() -> None:
+    """AWS Batch reads `computeResources.instanceRole` as an instance profile, by short name or ARN (botocore's
+    batch model, ComputeResource.instanceRole), though pulumi_aws documents it as a role: a bare name is read
+    through the stack's instance profiles."""
+    environment = "aws:batch/computeEnvironment:ComputeEnvironment"
+    own = (
+        Stack()
+        .add(ROLE, "own", {"name": "own"})
+        .add("aws:iam/instanceProfile:InstanceProfile", "p", {"name": "batch-hosts", "role": "own"})
+        .add(environment, "x", {"computeResources": {"instanceRole": "batch-hosts", "type": "EC2"}})
+    )
+    assert reported(FOREIGN_ROLES, own, {"allowedAccounts": [ACCOUNT]}) == []
+    foreign = Stack().add(environment, "x", {"computeResources": {"instanceRole": "ecsInstanceRole", "type": "EC2"}})
+    [message] = reported(FOREIGN_ROLES, foreign, {"allowedAccounts": [ACCOUNT]})
+    assert "runs as ecsInstanceRole, a role the stack does not define" in message
