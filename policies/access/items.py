@@ -60,6 +60,9 @@ class Item:
     """A principal's or managed policy's own name (for `principal` and managed-policy `document` items)."""
     groups: list[Ref] = field(default_factory=list)
     reason: str = ""
+    overwrites: bool = False
+    """An inline policy written under a name not known at preview: it may replace any inline policy of its
+    principal (a Deny among them too)."""
 
 
 SELF = "self:"

@@ -96,6 +96,10 @@ class Principal:
     """AWS-managed policies attached to it that AWS documents for a service's own role, by ARN, with what they
     grant (also in `statements`)."""
 
+    replaceable: bool = False
+    """An inline policy written under a name not known at preview, or one a grant to a principal not known yet
+    writes under a name it holds, may replace one of its inline policies: its Denies may not stay."""
+
     one_account: bool = True
     """Whether everything that names it goes through one provider, or providers held to one same account (set
     by `collect`): otherwise one name may be several principals, in several accounts."""
@@ -137,7 +141,12 @@ class Principal:
         """Whether a Deny the stack declares for it may not be in place: an exclusive resource may remove it,
         a second inline policy of the same name replaces the first, or its grants come through providers that
         may be other accounts (one name, several roles)."""
-        return self.exclusive or len(self.providers) > 1 or any(n > 1 for n in self.inline_names.values())
+        return (
+            self.exclusive
+            or self.replaceable
+            or len(self.providers) > 1
+            or any(n > 1 for n in self.inline_names.values())
+        )
 
 
 @dataclass
@@ -361,6 +370,7 @@ class _Builder:
             self.managed(resource, item, found)
             return
         target.statements.extend(found)
+        target.replaceable |= item.overwrites
         if item.name is not None:
             count = target.inline_names.get(item.name, 0) + 1
             target.inline_names[item.name] = count
@@ -530,7 +540,10 @@ def _spread(model: Model) -> None:
         for grant in unnamed:
             if grant.kind == principal.kind:
                 principal.statements.extend(s for s in grant.statements if s.allow)
-                principal.providers |= grant.providers
+                # Written under a name it holds, it would replace that inline policy (a Deny in it too).
+                principal.replaceable |= grant.replaceable or any(
+                    n in principal.inline_names for n in grant.inline_names
+                )
                 for arn, granted in grant.service_policies.items():
                     # Accepted there only if that principal is the role of the services AWS documents it for.
                     principal.service_policies.setdefault(arn, []).extend(s for s in granted if s.allow)

@@ -24,6 +24,9 @@ from ..framework import UNKNOWN
 from .items import GROUP, MANAGED_POLICY, PERMISSION_SET, ROLE, USER, Item, Ref, What, listed, own_name
 from .templates import cloud_control, template
 
+SET_INLINE = "inline policy"
+"""The name of a permission set's inline policy: it has one, so two writers of it are one name written twice."""
+
 # -- pulumi_aws ---------------------------------------------------------------------------------------------
 _AWS_PRINCIPALS = {"aws:iam/role:Role": ROLE, "aws:iam/user:User": USER, "aws:iam/group:Group": GROUP}
 _AWS_INLINE = {
@@ -70,7 +73,15 @@ def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         kind, key = _AWS_INLINE[type_]
         who = Ref(kind, props.get(key, UNKNOWN), key)
         name = props.get("name") if isinstance(props.get("name"), str) else None
-        yield Item(What.DOCUMENT, "policy", principal=who, document=props.get("policy", UNKNOWN), name=name)
+        document = props.get("policy", UNKNOWN)
+        yield Item(
+            What.DOCUMENT,
+            "policy",
+            principal=who,
+            document=document,
+            name=name,
+            overwrites=props.get("name") is UNKNOWN,
+        )
     elif type_ == MANAGED_POLICY:
         yield Item(What.DOCUMENT, "policy", document=props.get("policy", UNKNOWN), name=_policy_name(props))
     elif type_ in _AWS_ATTACH:
@@ -112,7 +123,8 @@ def _sso(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         yield Item(What.PRINCIPAL, "arn", principal=Ref(PERMISSION_SET, own_name(props.get("arn")), "arn"))
     elif type_ == "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy":
         who = Ref(PERMISSION_SET, props.get("permissionSetArn", UNKNOWN), "permissionSetArn")
-        yield Item(What.DOCUMENT, "inlinePolicy", principal=who, document=props.get("inlinePolicy", UNKNOWN))
+        document = props.get("inlinePolicy", UNKNOWN)
+        yield Item(What.DOCUMENT, "inlinePolicy", principal=who, document=document, name=SET_INLINE)
     elif type_ == "aws:ssoadmin/managedPolicyAttachment:ManagedPolicyAttachment":
         who = Ref(PERMISSION_SET, props.get("permissionSetArn", UNKNOWN), "permissionSetArn")
         yield Item(
@@ -169,7 +181,15 @@ def _native(type_: str, props: dict[str, Any]) -> Iterator[Item]:
     elif type_ in _NATIVE_INLINE:
         kind, key = _NATIVE_INLINE[type_]
         who = Ref(kind, props.get(key, UNKNOWN), key)
-        yield Item(What.DOCUMENT, "policyDocument", principal=who, document=props.get("policyDocument", UNKNOWN))
+        name = props.get("policyName")
+        yield Item(
+            What.DOCUMENT,
+            "policyDocument",
+            principal=who,
+            document=props.get("policyDocument", UNKNOWN),
+            name=name if isinstance(name, str) else None,
+            overwrites=name is UNKNOWN,
+        )
     elif type_ == "aws-native:iam:ManagedPolicy":
         name = props.get("managedPolicyName")
         doc = props.get("policyDocument", UNKNOWN)
@@ -181,7 +201,8 @@ def _native(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         me = Ref(PERMISSION_SET, own_name(props.get("permissionSetArn")), "permissionSetArn")
         yield Item(What.PRINCIPAL, "name", principal=me)
         if props.get("inlinePolicy") is not None:
-            yield Item(What.DOCUMENT, "inlinePolicy", principal=me, document=props["inlinePolicy"])
+            # One inline policy per permission set: whatever else writes one replaces it.
+            yield Item(What.DOCUMENT, "inlinePolicy", principal=me, document=props["inlinePolicy"], name=SET_INLINE)
         for index, arn in enumerate(listed(props.get("managedPolicies"))):
             yield Item(What.ATTACHMENT, f"managedPolicies[{index}]", principal=me, policy_arn=arn)
         for index, ref in enumerate(listed(props.get("customerManagedPolicyReferences"))):
@@ -199,7 +220,9 @@ def _cfn_shaped(
             continue
         label = entry.get(name_key)
         where += f" ({label})" if isinstance(label, str) else ""
-        yield Item(What.DOCUMENT, where, principal=me, document=entry.get(document_key, UNKNOWN))
+        name = label if isinstance(label, str) else None
+        document = entry.get(document_key, UNKNOWN)
+        yield Item(What.DOCUMENT, where, principal=me, document=document, name=name, overwrites=label is UNKNOWN)
     for index, arn in enumerate(listed(props.get(managed))):
         yield Item(What.ATTACHMENT, f"{managed}[{index}]", principal=me, policy_arn=arn)
 

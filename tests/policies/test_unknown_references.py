@@ -207,3 +207,179 @@ def test_a_user_joining_a_group_not_known_yet_is_refused_naming_its_source() -> 
         '"readers")' in m
         for m in reported
     ), reported
+
+
+# -- a Deny the grant may replace does not count (an attacker's review) -------------------------------------------
+POWER = {
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "iam:CreatePolicyVersion",
+            "Resource": "arn:aws:iam::123456789012:policy/boundary",
+        }
+    ]
+}
+GUARD = {"Statement": [{"Effect": "Deny", "Action": "iam:CreatePolicyVersion", "Resource": "*"}]}
+
+
+def _guarded(stack: Stack) -> Stack:
+    """Role `trainer` may rewrite a managed policy (`power`), which its inline Deny (`guard`) takes away."""
+    stack = role(provider(stack), "trainer")
+    stack.add(ROLE_POLICY, "power", {"role": "trainer-role", "name": "power", "policy": json.dumps(POWER)}, custom=True)
+    return stack.add(
+        ROLE_POLICY, "guard", {"role": "trainer-role", "name": "guard", "policy": json.dumps(GUARD)}, custom=True
+    )
+
+
+def _escalates(stack: Stack) -> bool:
+    return any(p == "iam-no-privilege-escalation" and '"trainer"' in m for p, m in findings(stack))
+
+
+def test_the_deny_counts_while_nothing_may_replace_it() -> None:
+    assert not _escalates(_guarded(Stack()))
+
+
+def test_a_policy_of_the_same_name_to_a_role_not_known_yet_may_replace_the_deny() -> None:
+    # `aws.iam.RolePolicy("tight", role=trainer.id, name="guard", ...)`: PutRolePolicy replaces `guard`.
+    stack = _guarded(Stack())
+    stack.add(
+        ROLE_POLICY,
+        "tight",
+        {"role": UNKNOWN, "name": "guard", "policy": json.dumps(TIGHT)},
+        custom=True,
+        role="trainer",
+    )
+    assert _escalates(stack)
+
+
+def test_a_policy_of_another_name_to_a_role_not_known_yet_leaves_the_deny() -> None:
+    stack = _guarded(Stack())
+    stack.add(
+        ROLE_POLICY,
+        "tight",
+        {"role": UNKNOWN, "name": "other", "policy": json.dumps(TIGHT)},
+        custom=True,
+        role="trainer",
+    )
+    assert not _escalates(stack)
+
+
+def test_a_policy_whose_name_is_not_known_yet_may_replace_the_deny() -> None:
+    # `name=trainer.id.apply(lambda _: "guard")` on the known role.
+    stack = _guarded(Stack())
+    stack.add(
+        ROLE_POLICY,
+        "tight",
+        {"role": "trainer-role", "name": UNKNOWN, "policy": json.dumps(TIGHT)},
+        custom=True,
+        role="trainer",
+    )
+    assert _escalates(stack)
+
+
+def test_an_aws_native_policy_of_the_same_name_replaces_the_deny() -> None:
+    stack = _guarded(Stack())
+    stack.add(
+        "aws-native:iam:RolePolicy",
+        "native-guard",
+        {"roleName": "trainer-role", "policyName": "guard", "policyDocument": TIGHT},
+        custom=True,
+    )
+    reported = findings(stack)
+    assert any("second inline policy named 'guard'" in m for _, m in reported), reported
+
+
+def test_a_second_writer_of_a_permission_sets_inline_policy_is_reported() -> None:
+    # A permission set has one inline policy: another writer of it replaces the Deny whatever its name.
+    stack = provider(Stack()).add(
+        "aws-native:sso:PermissionSet",
+        "analysts",
+        {
+            "name": "analysts",
+            "instanceArn": "arn:aws:sso:::instance/ssoins-1",
+            "inlinePolicy": GUARD,
+            "managedPolicies": [],
+            "permissionSetArn": "arn:aws:sso:::permissionSet/ssoins-1/ps-1",
+        },
+        custom=True,
+    )
+    stack.add(
+        INLINE,
+        "power",
+        {
+            "permissionSetArn": "arn:aws:sso:::permissionSet/ssoins-1/ps-1",
+            "instanceArn": "arn:aws:sso:::instance/ssoins-1",
+            "inlinePolicy": json.dumps(POWER),
+        },
+        custom=True,
+    )
+    reported = findings(stack)
+    assert any("second inline policy named 'inline policy'" in m for _, m in reported), reported
+
+
+def test_a_grant_through_a_regional_provider_of_the_account_leaves_the_other_roles_alone() -> None:
+    """A tight policy on a role created through a second provider (another region, the same account) does not
+    make the stack's other roles any less its own, nor their service policies any less accepted."""
+    lambda_trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+                }
+            ],
+        }
+    )
+    stack = provider(Stack())
+    stack.add("pulumi:providers:aws", "edge-provider", {"region": "us-east-1", "allowedAccountIds": '["123456789012"]'})
+    stack.add(ROLE, "fn", {"name": "fn-role", "assumeRolePolicy": lambda_trust}, custom=True)
+    stack.add(
+        ATTACHMENT,
+        "fn-logs",
+        {"role": "fn-role", "policyArn": "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"},
+        custom=True,
+    )
+    stack.add(ROLE, "edge", {"name": "edge-role", "assumeRolePolicy": TRUST_SAGEMAKER}, custom=True).via(
+        "edge", "edge-provider"
+    )
+    stack.add(ROLE_POLICY, "edge-policy", {"role": UNKNOWN, "policy": json.dumps(TIGHT)}, custom=True, role="edge")
+    stack.via("edge-policy", "edge-provider")
+    assert findings(stack) == []
+
+
+def test_an_inline_policy_for_a_permission_set_not_known_yet_may_replace_any_sets_deny() -> None:
+    ps_arn = "arn:aws:sso:::permissionSet/ssoins-1/ps-1"
+    deny_all = {"Statement": [{"Effect": "Deny", "Action": "sagemaker:*", "Resource": "*"}]}
+    full = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+    stack = provider(Stack()).add(
+        "aws-native:sso:PermissionSet",
+        "analysts",
+        {
+            "name": "analysts",
+            "instanceArn": "arn:aws:sso:::instance/ssoins-1",
+            "inlinePolicy": deny_all,
+            "managedPolicies": [full],
+            "permissionSetArn": ps_arn,
+        },
+        custom=True,
+    )
+
+    def full_access(stack: Stack) -> bool:
+        return any(p == "sagemaker-no-full-access-in-prod" and '"analysts"' in m for p, m in findings(stack))
+
+    assert not full_access(stack)  # the Deny takes AmazonSageMakerFullAccess away
+    stack.add(
+        INLINE,
+        "tight",
+        {
+            "permissionSetArn": UNKNOWN,
+            "instanceArn": "arn:aws:sso:::instance/ssoins-1",
+            "inlinePolicy": json.dumps(TIGHT),
+        },
+        custom=True,
+        permissionSetArn="analysts",
+    )
+    assert full_access(stack)  # PutInlinePolicyToPermissionSet on analysts would replace it
