@@ -29,6 +29,7 @@ from .reach import principals_of
 from .sources import READ_PACKAGES, items
 
 ROLE_TYPE = "aws:iam/role:Role"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 
 KNOW_AT_PREVIEW = (
     "build it from names and the account, region and partition (components/arns.py), not from outputs of "
@@ -400,9 +401,19 @@ class _Builder:
                 self.by_name[f"{item.name}@{resource.urn}".lower()] = policy
 
     def attach(self) -> None:
+        # pulumi_aws's PolicyAttachment is exclusive across the account: it detaches its policy from every
+        # principal it does not list, so a Deny that policy brings elsewhere may not stay.
+        revoked = {
+            str(item.policy_arn).lower() if isinstance(item.policy_arn, str) else None
+            for resource, item, _ in self.attachments
+            if resource.type == POLICY_ATTACHMENT
+        }
         for resource, item, key in self.attachments:
             statements = self.attached(resource, item)
             self.model.principals[key].statements.extend(statements)
+            arn = item.policy_arn.lower() if isinstance(item.policy_arn, str) else None
+            if resource.type != POLICY_ATTACHMENT and (None in revoked or arn in revoked):
+                self.model.principals[key].replaceable = True
             if catalog.service_role_policy(item.policy_arn) is not None:
                 self.model.principals[key].service_policies.setdefault(str(item.policy_arn), []).extend(statements)
         for resource, group, key in self.memberships:

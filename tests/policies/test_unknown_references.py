@@ -383,3 +383,23 @@ def test_an_inline_policy_for_a_permission_set_not_known_yet_may_replace_any_set
         permissionSetArn="analysts",
     )
     assert full_access(stack)  # PutInlinePolicyToPermissionSet on analysts would replace it
+
+
+def test_a_deny_a_policy_attachment_may_detach_does_not_count() -> None:
+    """pulumi_aws documents aws.iam.PolicyAttachment as exclusive across the account: it detaches its policy from
+    every principal it does not list, so the Deny that policy brings to a role through a RolePolicyAttachment
+    may not stay."""
+    stack = role(provider(Stack()), "trainer")
+    stack.add(ROLE_POLICY, "power", {"role": "trainer-role", "name": "power", "policy": json.dumps(POWER)}, custom=True)
+    arn = "arn:aws:iam::123456789012:policy/guard"
+    stack.add("aws:iam/policy:Policy", "guard", {"name": "guard", "policy": json.dumps(GUARD), "arn": arn}, custom=True)
+    stack.add(ATTACHMENT, "trainer-guard", {"role": "trainer-role", "policyArn": arn}, custom=True)
+    assert not _escalates(stack)
+    role(stack, "other")
+    stack.add(
+        "aws:iam/policyAttachment:PolicyAttachment",
+        "guard-elsewhere",
+        {"name": "guard-elsewhere", "policyArn": arn, "roles": ["other-role"]},
+        custom=True,
+    )
+    assert _escalates(stack)
