@@ -31,19 +31,20 @@ GRANT_RULES = [
     *trust.POLICIES,
     *foreign_roles.POLICIES,
 ]
-TRUST_SAGEMAKER = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
-            }
-        ],
+
+
+def trusting(service: str) -> str:
+    """A role's trust: the service, for this account's resources only (the confused-deputy guard)."""
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
     }
-)
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+TRUST_SAGEMAKER = trusting("sagemaker.amazonaws.com")
 TIGHT = {
     "Version": "2012-10-17",
     "Statement": [
@@ -123,15 +124,19 @@ def test_an_overgrant_to_an_unknown_role_is_refused() -> None:
     assert any(p == "sagemaker-no-full-access-in-prod" and "(not known at preview)" in m for p, m in reported), reported
 
 
+def _holder_has_full_access(stack: Stack) -> bool:
+    return any(
+        p == "sagemaker-no-full-access-in-prod" and m.startswith('aws:iam/role:Role "holder"')
+        for p, m in findings(stack)
+    )
+
+
 def test_half_a_grant_redirected_to_another_role_that_holds_the_other_half_is_refused() -> None:
     # `trainer.id.apply(lambda _: "holder-role")`: the dependency says trainer, the value is holder.
     stack = role(role(provider(Stack()), "trainer"), "holder")
     stack.add(ROLE_POLICY, "holder-policy", {"role": "holder-role", "policy": json.dumps(FIRST_HALF)}, custom=True)
     grant(stack, "trainer-policy", SECOND_HALF, on="trainer")
-    reported = findings(stack)
-    assert any(
-        p == "sagemaker-no-full-access-in-prod" and m.startswith('aws:iam/role:Role "holder"') for p, m in reported
-    ), reported
+    assert _holder_has_full_access(stack)
 
 
 def test_a_deny_to_an_unknown_role_takes_nothing_away_from_the_others() -> None:
@@ -139,10 +144,7 @@ def test_a_deny_to_an_unknown_role_takes_nothing_away_from_the_others() -> None:
     stack.add(ROLE_POLICY, "holder-policy", {"role": "holder-role", "policy": json.dumps(EVERYTHING)}, custom=True)
     deny = {"Statement": [{"Effect": "Deny", "Action": "sagemaker:*", "Resource": "*"}]}
     grant(stack, "maybe-holder", deny, on="holder")
-    reported = findings(stack)
-    assert any(
-        p == "sagemaker-no-full-access-in-prod" and m.startswith('aws:iam/role:Role "holder"') for p, m in reported
-    ), reported
+    assert _holder_has_full_access(stack)
 
 
 def test_a_service_policy_for_an_unknown_role_is_judged_as_for_a_role_the_stack_does_not_show() -> None:
@@ -320,19 +322,7 @@ def test_a_second_writer_of_a_permission_sets_inline_policy_is_reported() -> Non
 def test_a_grant_through_a_regional_provider_of_the_account_leaves_the_other_roles_alone() -> None:
     """A tight policy on a role created through a second provider (another region, the same account) does not
     make the stack's other roles any less its own, nor their service policies any less accepted."""
-    lambda_trust = json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
-                }
-            ],
-        }
-    )
+    lambda_trust = trusting("lambda.amazonaws.com")
     stack = provider(Stack())
     stack.add("pulumi:providers:aws", "edge-provider", {"region": "us-east-1", "allowedAccountIds": '["123456789012"]'})
     stack.add(ROLE, "fn", {"name": "fn-role", "assumeRolePolicy": lambda_trust}, custom=True)
