@@ -217,7 +217,15 @@ def _template_items(parsed: Any) -> Iterator[Item]:
                 yield Item(What.TRUST, f"{where} AssumeRolePolicyDocument", principal=me, document=doc)
             for index, entry in enumerate(listed(properties.get("Policies"))):
                 doc = _approximate(entry.get("PolicyDocument", UNKNOWN), budget) if isinstance(entry, dict) else UNKNOWN
-                yield Item(What.DOCUMENT, f"{where} Policies[{index}]", principal=me, document=doc)
+                name, overwrites = _inline_name(entry)
+                yield Item(
+                    What.DOCUMENT,
+                    f"{where} Policies[{index}]",
+                    principal=me,
+                    document=doc,
+                    name=name,
+                    overwrites=overwrites,
+                )
             for index, arn in enumerate(listed(properties.get("ManagedPolicyArns"))):
                 arn = _template_ref("policy", arn, where, keys).key
                 yield Item(What.ATTACHMENT, f"{where} ManagedPolicyArns[{index}]", principal=me, policy_arn=arn)
@@ -229,15 +237,18 @@ def _template_items(parsed: Any) -> Iterator[Item]:
             doc = _approximate(properties.get("PolicyDocument", UNKNOWN), budget)
             if kind_type == "AWS::IAM::ManagedPolicy":
                 yield Item(What.DOCUMENT, where, document=doc, name=f"template:{logical}")
+            # AWS::IAM::Policy is an inline policy of each principal it names (PolicyName): it replaces theirs.
+            name, overwrites = _inline_name(properties) if kind_type == "AWS::IAM::Policy" else (None, False)
             for kind, key in ((ROLE, "Roles"), (USER, "Users"), (GROUP, "Groups")):
                 for value in listed(properties.get(key)):
                     who = _template_ref(kind, value, f"{where} {key}", keys)
-                    yield Item(What.DOCUMENT, where, principal=who, document=doc)
+                    yield Item(What.DOCUMENT, where, principal=who, document=doc, name=name, overwrites=overwrites)
         elif kind_type in _CFN_INLINE:
             kind, key = _CFN_INLINE[kind_type]
             doc = _approximate(properties.get("PolicyDocument", UNKNOWN), budget)
             who = _template_ref(kind, properties.get(key), f"{where} {key}", keys)
-            yield Item(What.DOCUMENT, where, principal=who, document=doc)
+            name, overwrites = _inline_name(properties)
+            yield Item(What.DOCUMENT, where, principal=who, document=doc, name=name, overwrites=overwrites)
         elif kind_type.startswith(_CFN_OPAQUE) and kind_type not in _CFN_HARMLESS:
             yield Item(
                 What.GAP,
@@ -261,3 +272,10 @@ def cloud_control(props: dict[str, Any]) -> Iterator[Item]:
     yield from template(
         {"templateBody": json.dumps({"Resources": {"Resource": {"Type": type_name, "Properties": properties}}})}
     )
+
+
+def _inline_name(properties: Any) -> tuple[str | None, bool]:
+    """An inline policy's `PolicyName` as written, or that it is written by a function (a `!Ref`, an `!If`): then
+    it may be any name, and replace any inline policy of its principal."""
+    name = properties.get("PolicyName") if isinstance(properties, dict) else None
+    return (name, False) if isinstance(name, str) else (None, name is not None)

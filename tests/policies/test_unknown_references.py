@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from policies import data_reach, escalation, foreign_roles, iam, passrole, service_roles, trust
 from tests.conftest import ROOT
 from tests.policies.conftest import UNKNOWN, Stack
@@ -393,3 +395,29 @@ def test_a_deny_a_policy_attachment_may_detach_does_not_count() -> None:
         custom=True,
     )
     assert _escalates(stack)
+
+
+@pytest.mark.parametrize(
+    ("policy_name", "words"),
+    [
+        ("guard", "second inline policy named 'guard'"),
+        ({"Ref": "Name"}, "can escalate its privileges"),  # a name a function gives: any name, `guard` too
+    ],
+    ids=["by the same name", "by a name a function gives"],
+)
+def test_a_templates_inline_policy_may_replace_the_deny(policy_name: Any, words: str) -> None:
+    template = {
+        "Parameters": {"Name": {"Type": "String"}},
+        "Resources": {
+            "Tight": {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {"PolicyName": policy_name, "Roles": ["trainer-role"], "PolicyDocument": TIGHT},
+            }
+        },
+    }
+    stack = _guarded(Stack())
+    stack.add(
+        "aws:cloudformation/stack:Stack", "cfn", {"name": "cfn", "templateBody": json.dumps(template)}, custom=True
+    )
+    reported = findings(stack)
+    assert any(words in m for _, m in reported), reported
