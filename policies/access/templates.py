@@ -209,30 +209,7 @@ def _template_items(parsed: Any) -> Iterator[Item]:
             )
             continue
         if kind_type in _CFN_PRINCIPALS:
-            kind, _name_key = _CFN_PRINCIPALS[kind_type]
-            me = Ref(kind, keys[logical], where)
-            yield Item(What.PRINCIPAL, where, principal=me)
-            if properties.get("AssumeRolePolicyDocument") is not None:
-                doc = _approximate(properties["AssumeRolePolicyDocument"], budget)
-                yield Item(What.TRUST, f"{where} AssumeRolePolicyDocument", principal=me, document=doc)
-            for index, entry in enumerate(listed(properties.get("Policies"))):
-                doc = _approximate(entry.get("PolicyDocument", UNKNOWN), budget) if isinstance(entry, dict) else UNKNOWN
-                name, overwrites = _inline_name(entry)
-                yield Item(
-                    What.DOCUMENT,
-                    f"{where} Policies[{index}]",
-                    principal=me,
-                    document=doc,
-                    name=name,
-                    overwrites=overwrites,
-                )
-            for index, arn in enumerate(listed(properties.get("ManagedPolicyArns"))):
-                arn = _template_ref("policy", arn, where, keys).key
-                yield Item(What.ATTACHMENT, f"{where} ManagedPolicyArns[{index}]", principal=me, policy_arn=arn)
-            if kind_type == "AWS::IAM::User":
-                groups = [_template_ref(GROUP, g, f"{where} Groups", keys) for g in listed(properties.get("Groups"))]
-                if groups:
-                    yield Item(What.MEMBERSHIP, where, principal=me, groups=groups)
+            yield from _template_principal(kind_type, properties, where, keys[logical], keys, budget)
         elif kind_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             doc = _approximate(properties.get("PolicyDocument", UNKNOWN), budget)
             if kind_type == "AWS::IAM::ManagedPolicy":
@@ -256,6 +233,36 @@ def _template_items(parsed: Any) -> Iterator[Item]:
                 reason=f"the pack does not read {kind_type}, which can grant identity "
                 "permissions or declare more resources; declare them as Pulumi resources instead",
             )
+
+
+def _template_principal(
+    kind_type: str, properties: dict[str, Any], where: str, key: str, keys: dict[str, str], budget: list[int]
+) -> Iterator[Item]:
+    """A role, user or group a template declares: its trust, inline policies, managed policies and groups."""
+    kind, _name_key = _CFN_PRINCIPALS[kind_type]
+    me = Ref(kind, key, where)
+    yield Item(What.PRINCIPAL, where, principal=me)
+    if properties.get("AssumeRolePolicyDocument") is not None:
+        doc = _approximate(properties["AssumeRolePolicyDocument"], budget)
+        yield Item(What.TRUST, f"{where} AssumeRolePolicyDocument", principal=me, document=doc)
+    for index, entry in enumerate(listed(properties.get("Policies"))):
+        doc = _approximate(entry.get("PolicyDocument", UNKNOWN), budget) if isinstance(entry, dict) else UNKNOWN
+        name, overwrites = _inline_name(entry)
+        yield Item(
+            What.DOCUMENT,
+            f"{where} Policies[{index}]",
+            principal=me,
+            document=doc,
+            name=name,
+            overwrites=overwrites,
+        )
+    for index, arn in enumerate(listed(properties.get("ManagedPolicyArns"))):
+        arn = _template_ref("policy", arn, where, keys).key
+        yield Item(What.ATTACHMENT, f"{where} ManagedPolicyArns[{index}]", principal=me, policy_arn=arn)
+    if kind_type == "AWS::IAM::User":
+        groups = [_template_ref(GROUP, g, f"{where} Groups", keys) for g in listed(properties.get("Groups"))]
+        if groups:
+            yield Item(What.MEMBERSHIP, where, principal=me, groups=groups)
 
 
 def cloud_control(props: dict[str, Any]) -> Iterator[Item]:
