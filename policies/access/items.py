@@ -69,6 +69,13 @@ SELF = "self:"
 """The key of a principal whose name is not known yet, in the resource that declares it: its URN stands in."""
 
 
+def inline_name(value: Any) -> tuple[str | None, bool]:
+    """An inline policy's name as `(name, overwrites)`: the name when written out; otherwise, when something
+    stands in its place (a value not known at preview, a template's function), it may be any name, and so
+    replace any inline policy of its principal."""
+    return (value, False) if isinstance(value, str) else (None, value is not None)
+
+
 def own_name(value: Any) -> str:
     return value if isinstance(value, str) else SELF
 

@@ -57,8 +57,7 @@ def model(args: StackValidationArgs) -> Model:
         ).encode()
     ).hexdigest()
     if digest not in _MODELS:
-        if len(_MODELS) >= 2:  # the stack's, or at `pulumi up` the resources applied before and after one
-            del _MODELS[next(iter(_MODELS))]
+        _MODELS.clear()
         _MODELS[digest] = collect(views, readable)
     return _MODELS[digest]
 

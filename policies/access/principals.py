@@ -24,7 +24,7 @@ from ..framework import UNKNOWN, label
 from . import catalog
 from .algebra import use_stack_context
 from .document import DocumentError, Statement, ambiguities, parse
-from .items import GROUP, MANAGED_POLICY, PERMISSION_SET, ROLE, SELF, USER, Item, Ref, What
+from .items import MANAGED_POLICY, ROLE, SELF, Item, Ref, What
 from .reach import principals_of
 from .sources import READ_PACKAGES, items
 
@@ -226,8 +226,6 @@ def _key(ref: Ref, urn: str) -> str | None:
 
 UNNAMED = "unknown:"
 """The key prefix of the principal a grant goes to when the reference is not known at preview."""
-SPREAD_KINDS = frozenset({ROLE, USER, GROUP, PERMISSION_SET})
-"""Principal kinds a grant to an unknown reference is spread over (`_spread`)."""
 
 
 class _Builder:
@@ -316,7 +314,7 @@ class _Builder:
         if item.principal is not None:
             key = _key(item.principal, resource.urn)
             if key is None:
-                if item.what not in (What.DOCUMENT, What.ATTACHMENT) or item.principal.kind not in SPREAD_KINDS:
+                if item.what not in (What.DOCUMENT, What.ATTACHMENT):
                     self.gap(
                         resource,
                         item.principal.where,

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..framework import UNKNOWN
-from .items import GROUP, MANAGED_POLICY, PERMISSION_SET, ROLE, USER, Item, Ref, What, listed, own_name
+from .items import GROUP, MANAGED_POLICY, PERMISSION_SET, ROLE, USER, Item, Ref, What, inline_name, listed, own_name
 from .templates import cloud_control, template
 
 SET_INLINE = "inline policy"
@@ -72,16 +72,9 @@ def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
     elif type_ in _AWS_INLINE:
         kind, key = _AWS_INLINE[type_]
         who = Ref(kind, props.get(key, UNKNOWN), key)
-        name = props.get("name") if isinstance(props.get("name"), str) else None
+        name, overwrites = inline_name(props.get("name"))
         document = props.get("policy", UNKNOWN)
-        yield Item(
-            What.DOCUMENT,
-            "policy",
-            principal=who,
-            document=document,
-            name=name,
-            overwrites=props.get("name") is UNKNOWN,
-        )
+        yield Item(What.DOCUMENT, "policy", principal=who, document=document, name=name, overwrites=overwrites)
     elif type_ == MANAGED_POLICY:
         yield Item(What.DOCUMENT, "policy", document=props.get("policy", UNKNOWN), name=_policy_name(props))
     elif type_ in _AWS_ATTACH:
@@ -181,15 +174,9 @@ def _native(type_: str, props: dict[str, Any]) -> Iterator[Item]:
     elif type_ in _NATIVE_INLINE:
         kind, key = _NATIVE_INLINE[type_]
         who = Ref(kind, props.get(key, UNKNOWN), key)
-        name = props.get("policyName")
-        yield Item(
-            What.DOCUMENT,
-            "policyDocument",
-            principal=who,
-            document=props.get("policyDocument", UNKNOWN),
-            name=name if isinstance(name, str) else None,
-            overwrites=name is UNKNOWN,
-        )
+        name, overwrites = inline_name(props.get("policyName"))
+        document = props.get("policyDocument", UNKNOWN)
+        yield Item(What.DOCUMENT, "policyDocument", principal=who, document=document, name=name, overwrites=overwrites)
     elif type_ == "aws-native:iam:ManagedPolicy":
         name = props.get("managedPolicyName")
         doc = props.get("policyDocument", UNKNOWN)
@@ -220,9 +207,9 @@ def _cfn_shaped(
             continue
         label = entry.get(name_key)
         where += f" ({label})" if isinstance(label, str) else ""
-        name = label if isinstance(label, str) else None
+        name, overwrites = inline_name(label)
         document = entry.get(document_key, UNKNOWN)
-        yield Item(What.DOCUMENT, where, principal=me, document=document, name=name, overwrites=label is UNKNOWN)
+        yield Item(What.DOCUMENT, where, principal=me, document=document, name=name, overwrites=overwrites)
     for index, arn in enumerate(listed(props.get(managed))):
         yield Item(What.ATTACHMENT, f"{managed}[{index}]", principal=me, policy_arn=arn)
 

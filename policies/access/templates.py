@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from ..framework import UNKNOWN
-from .items import GROUP, ROLE, USER, Item, Ref, What, listed
+from .items import GROUP, ROLE, USER, Item, Ref, What, inline_name, listed
 from .properties import BEYOND, VALUES, TemplateLoader, walk
 
 
@@ -215,7 +215,9 @@ def _template_items(parsed: Any) -> Iterator[Item]:
             if kind_type == "AWS::IAM::ManagedPolicy":
                 yield Item(What.DOCUMENT, where, document=doc, name=f"template:{logical}")
             # AWS::IAM::Policy is an inline policy of each principal it names (PolicyName): it replaces theirs.
-            name, overwrites = _inline_name(properties) if kind_type == "AWS::IAM::Policy" else (None, False)
+            name, overwrites = (
+                inline_name(properties.get("PolicyName")) if kind_type == "AWS::IAM::Policy" else (None, False)
+            )
             for kind, key in ((ROLE, "Roles"), (USER, "Users"), (GROUP, "Groups")):
                 for value in listed(properties.get(key)):
                     who = _template_ref(kind, value, f"{where} {key}", keys)
@@ -224,7 +226,7 @@ def _template_items(parsed: Any) -> Iterator[Item]:
             kind, key = _CFN_INLINE[kind_type]
             doc = _approximate(properties.get("PolicyDocument", UNKNOWN), budget)
             who = _template_ref(kind, properties.get(key), f"{where} {key}", keys)
-            name, overwrites = _inline_name(properties)
+            name, overwrites = inline_name(properties.get("PolicyName"))
             yield Item(What.DOCUMENT, where, principal=who, document=doc, name=name, overwrites=overwrites)
         elif kind_type.startswith(_CFN_OPAQUE) and kind_type not in _CFN_HARMLESS:
             yield Item(
@@ -247,7 +249,7 @@ def _template_principal(
         yield Item(What.TRUST, f"{where} AssumeRolePolicyDocument", principal=me, document=doc)
     for index, entry in enumerate(listed(properties.get("Policies"))):
         doc = _approximate(entry.get("PolicyDocument", UNKNOWN), budget) if isinstance(entry, dict) else UNKNOWN
-        name, overwrites = _inline_name(entry)
+        name, overwrites = inline_name(entry.get("PolicyName") if isinstance(entry, dict) else None)
         yield Item(
             What.DOCUMENT,
             f"{where} Policies[{index}]",
@@ -279,10 +281,3 @@ def cloud_control(props: dict[str, Any]) -> Iterator[Item]:
     yield from template(
         {"templateBody": json.dumps({"Resources": {"Resource": {"Type": type_name, "Properties": properties}}})}
     )
-
-
-def _inline_name(properties: Any) -> tuple[str | None, bool]:
-    """An inline policy's `PolicyName` as written, or that it is written by a function (a `!Ref`, an `!If`): then
-    it may be any name, and replace any inline policy of its principal."""
-    name = properties.get("PolicyName") if isinstance(properties, dict) else None
-    return (name, False) if isinstance(name, str) else (None, name is not None)
