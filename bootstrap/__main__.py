@@ -227,12 +227,17 @@ preview_role = aws.iam.Role(
     max_session_duration=3600,
     opts=role_opts,
 )
-aws.iam.RolePolicy(
+preview_state = aws.iam.RolePolicy(
     "preview-state",
     role=preview_role.name,  # known at preview (a name, not an id): the pack must see which role it grants to
     name="read-state",
     policy=json.dumps(preview_policy(account, state_bucket_name)),
 )
+# Each role holds exactly what this program grants it: the exclusive resources remove, when created, whatever
+# else a role holds (one adopted with `import_`, a policy attached out of band), and the pack's
+# iam-grant-sets-declared knows each role's whole grant set.
+aws.iam.RolePoliciesExclusive("preview-only", role_name=preview_role.name, policy_names=[preview_state.name])
+aws.iam.RolePolicyAttachmentsExclusive("preview-no-managed", role_name=preview_role.name, policy_arns=[])
 
 deploy_roles: dict[str, pulumi.Output[str]] = {}
 for environment in environments:
@@ -267,6 +272,7 @@ for environment in environments:
     # The deploy permissions name every resource of every pipeline, so they grow with the pipelines: past a role's
     # 10,240 inline characters they are managed policies of at most 6,144 characters each, attached to the role
     # (IAM quotas: 10 managed policies per role by default, 20 at most).
+    attachments: list[aws.iam.RolePolicyAttachment] = []
     for index, chunk in enumerate(deploy_chunks[environment], start=1):
         name = f"{deploy_role_names[environment]}-{index}"
         permissions = aws.iam.Policy(
@@ -276,14 +282,26 @@ for environment in environments:
             f"{len(deploy_chunks[environment])})",
             policy=json.dumps(chunk),
         )
-        aws.iam.RolePolicyAttachment(
-            f"deploy-{environment}-attach-{index}",
-            role=role.name,
-            # Built from the name, so that the grant is known at preview; created first.
-            policy_arn=arns.policy_arn(account, name),
-            # The deploy role may create roles only under the boundary: it must exist first.
-            opts=pulumi.ResourceOptions(depends_on=[boundary, permissions]),
+        attachments.append(
+            aws.iam.RolePolicyAttachment(
+                f"deploy-{environment}-attach-{index}",
+                role=role.name,
+                # Built from the name, so that the grant is known at preview; created first.
+                policy_arn=arns.policy_arn(account, name),
+                # The deploy role may create roles only under the boundary: it must exist first.
+                opts=pulumi.ResourceOptions(depends_on=[boundary, permissions]),
+            )
         )
+    aws.iam.RolePoliciesExclusive(f"deploy-{environment}-no-inline", role_name=role.name, policy_names=[])
+    aws.iam.RolePolicyAttachmentsExclusive(
+        f"deploy-{environment}-only",
+        role_name=role.name,
+        policy_arns=[
+            arns.policy_arn(account, f"{deploy_role_names[environment]}-{index}")
+            for index in range(1, len(deploy_chunks[environment]) + 1)
+        ],
+        opts=pulumi.ResourceOptions(depends_on=attachments),
+    )
     deploy_roles[environment] = role.arn
 
 pulumi.export("oidc_provider_arn", provider_arn)

@@ -462,6 +462,9 @@ ROLE_WRITES = [
     "iam:CreateRole",
     "iam:PutRolePolicy",
     "iam:DeleteRolePolicy",
+    # pulumi_aws's RolePolicyAttachmentsExclusive detaches what a role holds beyond its list (none, for the
+    # pipelines' roles): only ever less.
+    "iam:DetachRolePolicy",
     "iam:UpdateAssumeRolePolicy",
     "iam:UpdateRole",
     "iam:DeleteRole",

@@ -310,7 +310,26 @@ class MlPipeline(pulumi.ComponentResource):
             )
             for index, (policy_name, document) in enumerate(self._policies[role_name].items())
         ]
+        self._keep_to(role, base, policies)
         return role, policies
+
+    def _keep_to(self, role: aws.iam.Role, base: str, policies: list[aws.iam.RolePolicy]) -> None:
+        """The role holds exactly these inline policies and no managed one: on create the exclusive resources
+        remove whatever else it holds (a role adopted with `import_`, a policy attached out of band), and the
+        pack's `iam-grant-sets-declared` knows the role's whole grant set. Built from the policies' names, they
+        are created after them (pulumi_aws's RolePoliciesExclusive puts a listed name it does not find)."""
+        aws.iam.RolePoliciesExclusive(
+            f"{base}-only",
+            role_name=role.name,
+            policy_names=[policy.name for policy in policies],
+            opts=self._child(),
+        )
+        aws.iam.RolePolicyAttachmentsExclusive(
+            f"{base}-no-managed",
+            role_name=role.name,
+            policy_arns=[],
+            opts=self._child(),
+        )
 
     def _notifications(self) -> aws.sns.Topic:
         """The pipeline's topic, encrypted with the environment's key, and the stack file's e-mail addresses."""

@@ -34,6 +34,9 @@ class What(Enum):
     """The principal's own inline or managed policy list, exclusive: only what it lists stays."""
     ASSIGNMENT = "assignment"
     """A permission set handed out to accounts."""
+    CREDENTIAL = "credential"
+    """A credential of a user (`principal`): an access key, a console password, an SSH key, a service-specific
+    credential or a signing certificate. Whoever holds it acts as the user, with every grant the user has."""
     GAP = "gap"
     """What cannot be read (`reason` says why): never a silent pass."""
 
@@ -63,6 +66,15 @@ class Item:
     overwrites: bool = False
     """An inline policy written under a name not known at preview: it may replace any inline policy of its
     principal (a Deny among them too)."""
+    covers: str = ""
+    """What an `EXCLUSIVE` resource removes when it does not list it: `INLINE` or `ATTACHED` policies (a
+    permission set's `ATTACHED` AWS-managed, `CUSTOMER` customer-managed ones)."""
+    names: Any = None
+    """An `INLINE` exclusive resource's list of the inline policy names it keeps (UNKNOWN where not known)."""
+
+
+INLINE, ATTACHED, CUSTOMER = "inline policies", "managed policy attachments", "customer-managed policy references"
+"""What an exclusive resource keeps to its list (`Item.covers`)."""
 
 
 SELF = "self:"

@@ -37,6 +37,7 @@ def _resource(resource: PolicyResource) -> Resource:
             key: tuple((d.urn, d.resource_type) for d in found)
             for key, found in (resource.property_dependencies or {}).items()
         },
+        tuple(getattr(resource.opts, "ignore_changes", None) or ()),
     )
 
 
@@ -52,7 +53,7 @@ def model(args: StackValidationArgs) -> Model:
     readable = sorted((args.get_config() or {}).get("readableTypes", []))
     digest = hashlib.sha256(
         json.dumps(
-            [[r.urn, r.type, r.custom, r.provider, r.props, r.dependencies] for r in views] + [readable],
+            [[r.urn, r.type, r.custom, r.provider, r.props, r.dependencies, r.ignored] for r in views] + [readable],
             default=lambda _: _UNKNOWN_MARK,
         ).encode()
     ).hexdigest()

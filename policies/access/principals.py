@@ -24,9 +24,23 @@ from ..framework import UNKNOWN, label
 from . import catalog
 from .algebra import use_stack_context
 from .document import DocumentError, Statement, ambiguities, parse
-from .items import MANAGED_POLICY, ROLE, SELF, Item, Ref, What
+from .items import (
+    ATTACHED,
+    CUSTOMER,
+    GROUP,
+    INLINE,
+    MANAGED_POLICY,
+    PERMISSION_SET,
+    ROLE,
+    SELF,
+    USER,
+    Item,
+    Ref,
+    What,
+    listed,
+)
 from .reach import principals_of
-from .sources import READ_PACKAGES, items
+from .sources import READ_PACKAGES, SET_INLINE, items
 
 ROLE_TYPE = "aws:iam/role:Role"
 POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
@@ -50,6 +64,8 @@ class Resource:
     """The URN of its provider (an explicit one may deploy to another account)."""
     dependencies: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     """Property -> the resources (URN, type) its value is built from: the engine's property dependencies."""
+    ignored: tuple[str, ...] = ()
+    """Its `ignoreChanges` option: the properties whose new values the engine does not apply."""
 
     def built_from(self, where: str) -> str:
         """What the value of the property `where` (e.g. `roles[0]`, `vpcConfig.roleArn`) is built from, as a
@@ -105,12 +121,26 @@ class Principal:
     """Whether everything that names it goes through one provider, or providers held to one same account (set
     by `collect`): otherwise one name may be several principals, in several accounts."""
 
+    kept: dict[str, list[Any]] = field(default_factory=dict)
+    """What exclusive resources keep it to (`Item.covers` -> each resource's list of inline policy names, None
+    for attachments): what it held before the stack, or gets out of band, is removed."""
+    ignoring: list[str] = field(default_factory=list)
+    """Exclusive resources of it that ignore changes: their list may never be applied."""
+    spread_names: set[str] = field(default_factory=set)
+    """The names of inline policies granted to a principal not known at preview, judged on it too (`_spread`)."""
+    handed: list[str] = field(default_factory=list)
+    """How the stack hands a group or permission set to someone: a membership, an account assignment."""
+
+    @property
+    def templated(self) -> bool:
+        """Declared by a CloudFormation stack or stack set (which creates, never adopts, what it declares)."""
+        return any(_TEMPLATE_TYPES.search(urn) for urn in self.declared_by)
+
     @property
     def own(self) -> bool:
         """The stack's own: declared once, and everything that names it provably in one account. A namesake in a
         template or through another account's provider makes it any of several (never the stack's own)."""
-        templated = any(_TEMPLATE_TYPES.search(urn) for urn in self.declared_by)
-        return self.declared and len(self.declared_by) <= 1 and self.one_account and not templated
+        return self.declared and len(self.declared_by) <= 1 and self.one_account and not self.templated
 
     def only_trusted_by(self, services: frozenset[str]) -> bool:
         """A role that nothing but these services may assume: a trust the stack declares and knows, each Allow
@@ -160,6 +190,8 @@ class Model:
     """The AWS partitions the stack's providers deploy to (from their regions); `aws` when none says."""
     regions: set[str] = field(default_factory=set)
     """The regions the stack's providers name."""
+    credentials: list[tuple[str, str, str | None]] = field(default_factory=list)
+    """The credentials of users the stack creates: (URN, what and where, the user's key or None if not known)."""
     accounts: set[str] = field(default_factory=set)
     """The accounts the stack's providers are held to (`allowedAccountIds`, the provider's own guard)."""
     scopes: dict[str, str | None] = field(default_factory=dict)
@@ -187,6 +219,40 @@ class Model:
             return True
         accounts = {self.scopes.get(p) for p in distinct}
         return len(accounts) == 1 and None not in accounts
+
+    def undeclared(self, principal: Principal) -> list[str]:
+        """Why the stack does not declare the principal's whole grant set (empty when it does): each of its kinds
+        of policies must be kept to a list by an exclusive resource, each inline policy it keeps declared by the
+        stack, so that one it held before (adopted with `import_`, which a pack is not told of) or gets out of
+        band is removed. A permission set has one inline policy: the stack declares it, or one it held stays."""
+        needed = self.exclusive_types(principal)
+        missing = [
+            f"nothing keeps its {covers} to a list ({kind})"
+            for covers, kind in needed.items()
+            if not principal.kept.get(covers)
+        ]
+        declared = set(principal.inline_names) | principal.spread_names
+        if principal.kind == PERMISSION_SET and SET_INLINE not in declared:
+            missing.append(
+                "the stack does not declare its inline policy (aws.ssoadmin.PermissionSetInlinePolicy), so one it "
+                "holds stays"
+            )
+        for names in principal.kept.get(INLINE, []):
+            for name in listed(names):
+                if not isinstance(name, str):
+                    missing.append("the inline policy names it is kept to are not known at preview")
+                elif name not in declared:
+                    missing.append(f"it is kept to the inline policy {name!r}, which the stack does not declare for it")
+        missing += [f"{label} ignores changes, so its list may never be applied" for label in principal.ignoring]
+        if not principal.own:
+            missing.append("what declares it and keeps it to lists does not provably go to one account")
+        return sorted(set(missing))
+
+    @staticmethod
+    def exclusive_types(principal: Principal) -> dict[str, str]:
+        """What keeps each kind of the principal's policies to a list: `Item.covers` -> the pulumi_aws type."""
+        covers = (ATTACHED, CUSTOMER) if principal.kind == PERMISSION_SET else (INLINE, ATTACHED)
+        return {c: EXCLUSIVE_TYPES[(principal.kind, c)] for c in covers if (principal.kind, c) in EXCLUSIVE_TYPES}
 
     def granted(self, principal: Principal) -> list[Statement]:
         """The principal's statements with its groups' (a user's); Denies only where they are sure to be in
@@ -223,6 +289,18 @@ def _key(ref: Ref, urn: str) -> str | None:
         return f"{ref.kind}:{SELF}{urn}"
     return _normal(ref.kind, ref.key)
 
+
+EXCLUSIVE_TYPES = {
+    (ROLE, INLINE): "aws.iam.RolePoliciesExclusive",
+    (ROLE, ATTACHED): "aws.iam.RolePolicyAttachmentsExclusive",
+    (USER, INLINE): "aws.iam.UserPoliciesExclusive",
+    (USER, ATTACHED): "aws.iam.UserPolicyAttachmentsExclusive",
+    (GROUP, INLINE): "aws.iam.GroupPoliciesExclusive",
+    (GROUP, ATTACHED): "aws.iam.GroupPolicyAttachmentsExclusive",
+    (PERMISSION_SET, ATTACHED): "aws.ssoadmin.ManagedPolicyAttachmentsExclusive",
+    (PERMISSION_SET, CUSTOMER): "aws.ssoadmin.CustomerManagedPolicyAttachmentsExclusive",
+}
+"""The pulumi_aws resource that keeps each kind of a principal's policies to a list."""
 
 UNNAMED = "unknown:"
 """The key prefix of the principal a grant goes to when the reference is not known at preview."""
@@ -310,6 +388,11 @@ class _Builder:
         if item.what is What.GAP:
             self.gap(resource, item.where, item.reason)
             return
+        if item.what is What.CREDENTIAL:
+            assert item.principal is not None
+            user = _key(item.principal, resource.urn)
+            self.model.credentials.append((resource.urn, f"{label(resource.type, resource.name)}: {item.where}", user))
+            return
         target = None
         if item.principal is not None:
             key = _key(item.principal, resource.urn)
@@ -330,6 +413,10 @@ class _Builder:
         if item.what is What.EXCLUSIVE:
             assert target is not None
             target.exclusive = True
+            if resource.ignored:
+                target.ignoring.append(label(resource.type, resource.name))
+            else:
+                target.kept.setdefault(item.covers, []).append(item.names)
         elif item.what is What.EXCLUSIVE_SELF:
             assert target is not None
             target.self_exclusive = True
@@ -427,6 +514,8 @@ class _Builder:
                     f"it joins the group {group.key!r}, which the stack does not define, so what membership "
                     "grants cannot be judged; define the group in this stack",
                 )
+            else:
+                group_of.handed.append(f"{label(resource.type, resource.name)} adds a member to it")
         for resource, item, key in self.assignments:
             if not self.model.principals[key].declared:
                 self.gap(
@@ -435,6 +524,8 @@ class _Builder:
                     "it assigns a permission set the stack does not define, so what it grants cannot be judged; "
                     "define the permission set in this stack",
                 )
+            else:
+                self.model.principals[key].handed.append(f"{label(resource.type, resource.name)} assigns it")
 
     def attached(self, resource: Resource, item: Item) -> list[Statement]:
         arn = item.policy_arn
@@ -553,6 +644,7 @@ def _spread(model: Model) -> None:
                 principal.replaceable |= grant.replaceable or any(
                     n in principal.inline_names for n in grant.inline_names
                 )
+                principal.spread_names.update(grant.inline_names)
                 for arn, granted in grant.service_policies.items():
                     # Accepted there only if that principal is the role of the services AWS documents it for.
                     principal.service_policies.setdefault(arn, []).extend(s for s in granted if s.allow)

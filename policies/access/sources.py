@@ -21,7 +21,22 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..framework import UNKNOWN
-from .items import GROUP, MANAGED_POLICY, PERMISSION_SET, ROLE, USER, Item, Ref, What, inline_name, listed, own_name
+from .items import (
+    ATTACHED,
+    CUSTOMER,
+    GROUP,
+    INLINE,
+    MANAGED_POLICY,
+    PERMISSION_SET,
+    ROLE,
+    USER,
+    Item,
+    Ref,
+    What,
+    inline_name,
+    listed,
+    own_name,
+)
 from .templates import cloud_control, template
 
 SET_INLINE = "inline policy"
@@ -247,11 +262,6 @@ HARMLESS = frozenset(
         "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
         "aws:iam/serverCertificate:ServerCertificate",
         "aws:iam/virtualMfaDevice:VirtualMfaDevice",
-        "aws:iam/signingCertificate:SigningCertificate",
-        "aws:iam/userLoginProfile:UserLoginProfile",
-        "aws:iam/accessKey:AccessKey",
-        "aws:iam/sshKey:SshKey",
-        "aws:iam/serviceSpecificCredential:ServiceSpecificCredential",
         "aws:iam/securityTokenServicePreferences:SecurityTokenServicePreferences",
         "aws:iam/serviceLinkedRole:ServiceLinkedRole",
         "aws:iam/instanceProfile:InstanceProfile",
@@ -263,34 +273,52 @@ HARMLESS = frozenset(
         "aws-native:iam:ServiceLinkedRole",
     }
 )
-"""Types of those modules that grant no identity permission (providers, credentials of a user, profiles)."""
+"""Types of those modules that grant no identity permission (providers, certificates, profiles)."""
 
 EXCLUSIVE = {
-    "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive": (ROLE, "roleName"),
-    "aws:iam/userPoliciesExclusive:UserPoliciesExclusive": (USER, "userName"),
-    "aws:iam/groupPoliciesExclusive:GroupPoliciesExclusive": (GROUP, "groupName"),
-    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": (ROLE, "roleName"),
-    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": (USER, "userName"),
-    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": (GROUP, "groupName"),
+    "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive": (ROLE, "roleName", INLINE),
+    "aws:iam/userPoliciesExclusive:UserPoliciesExclusive": (USER, "userName", INLINE),
+    "aws:iam/groupPoliciesExclusive:GroupPoliciesExclusive": (GROUP, "groupName", INLINE),
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": (ROLE, "roleName", ATTACHED),
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": (USER, "userName", ATTACHED),
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": (GROUP, "groupName", ATTACHED),
     "aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive": (
         PERMISSION_SET,
         "permissionSetArn",
+        ATTACHED,
     ),
     "aws:ssoadmin/customerManagedPolicyAttachmentsExclusive:CustomerManagedPolicyAttachmentsExclusive": (
         PERMISSION_SET,
         "permissionSetArn",
+        CUSTOMER,
     ),
 }
-"""Resources that remove what they do not list: the policies (and Denies) the stack declares elsewhere for
-that principal may not stay in place."""
+"""Resources that remove what they do not list (`covers`): the policies (and Denies) the stack declares elsewhere
+for that principal may not stay in place, and those the principal held before the stack (a role adopted with
+`import_`) are removed when the resource is created (terraform-provider-aws's `syncAttachments`, which pulumi_aws
+runs on create and on a change of the list)."""
+
+CREDENTIALS = {
+    "aws:iam/accessKey:AccessKey": "user",
+    "aws:iam/userLoginProfile:UserLoginProfile": "user",
+    "aws:iam/sshKey:SshKey": "username",
+    "aws:iam/serviceSpecificCredential:ServiceSpecificCredential": "userName",
+    "aws:iam/signingCertificate:SigningCertificate": "userName",
+}
+"""pulumi_aws's credentials of a user, by the property naming the user: whoever holds one acts as the user."""
 
 
 def items(type_: str, props: dict[str, Any]) -> list[Item]:
     """What one resource declares and grants."""
     found: list[Item] = []
     if type_ in EXCLUSIVE:
-        kind, key = EXCLUSIVE[type_]
-        found.append(Item(What.EXCLUSIVE, key, principal=Ref(kind, props.get(key, UNKNOWN), key)))
+        kind, key, covers = EXCLUSIVE[type_]
+        names = props.get("policyNames", UNKNOWN) if covers == INLINE else None
+        who = Ref(kind, props.get(key, UNKNOWN), key)
+        found.append(Item(What.EXCLUSIVE, key, principal=who, covers=covers, names=names))
+    if type_ in CREDENTIALS:
+        key = CREDENTIALS[type_]
+        found.append(Item(What.CREDENTIAL, key, principal=Ref(USER, props.get(key, UNKNOWN), key)))
     if type_ == "aws:cloudcontrol/resource:Resource":
         found.extend(cloud_control(props))
     elif type_ in ("aws:cloudformation/stack:Stack", "aws:cloudformation/stackSet:StackSet") or type_ in (
@@ -306,8 +334,9 @@ def items(type_: str, props: dict[str, Any]) -> list[Item]:
         found.extend(_native(type_, props))
     package, _, rest = type_.partition(":")
     module = rest.split("/", 1)[0].split(":", 1)[0]
-    read = any(i.what is not What.EXCLUSIVE for i in found)
-    if not read and module in GRANT_MODULES.get(package, ()) and type_ not in HARMLESS and type_ not in EXCLUSIVE:
+    read = any(i.what not in (What.EXCLUSIVE, What.CREDENTIAL) for i in found)
+    known = type_ in HARMLESS or type_ in EXCLUSIVE or type_ in CREDENTIALS
+    if not read and module in GRANT_MODULES.get(package, ()) and not known:
         found.append(
             Item(
                 What.GAP,

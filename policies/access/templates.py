@@ -228,6 +228,9 @@ def _template_items(parsed: Any) -> Iterator[Item]:
             who = _template_ref(kind, properties.get(key), f"{where} {key}", keys)
             name, overwrites = inline_name(properties.get("PolicyName"))
             yield Item(What.DOCUMENT, where, principal=who, document=doc, name=name, overwrites=overwrites)
+        elif kind_type == "AWS::IAM::AccessKey":
+            who = _template_ref(USER, properties.get("UserName"), f"{where} UserName", keys)
+            yield Item(What.CREDENTIAL, where, principal=who)
         elif kind_type.startswith(_CFN_OPAQUE) and kind_type not in _CFN_HARMLESS:
             yield Item(
                 What.GAP,
@@ -261,6 +264,8 @@ def _template_principal(
     for index, arn in enumerate(listed(properties.get("ManagedPolicyArns"))):
         arn = _template_ref("policy", arn, where, keys).key
         yield Item(What.ATTACHMENT, f"{where} ManagedPolicyArns[{index}]", principal=me, policy_arn=arn)
+    if kind_type == "AWS::IAM::User" and properties.get("LoginProfile") is not None:
+        yield Item(What.CREDENTIAL, f"{where} LoginProfile", principal=me)
     if kind_type == "AWS::IAM::User":
         groups = [_template_ref(GROUP, g, f"{where} Groups", keys) for g in listed(properties.get("Groups"))]
         if groups:

@@ -196,6 +196,10 @@ def _role_arn(resource: Any) -> str:
     return f"arn:aws:iam::123456789012:role/{resource.inputs['role']}"
 
 
+def _role_name_arn(resource: Any) -> str:
+    return f"arn:aws:iam::123456789012:role/{resource.inputs['roleName']}"
+
+
 def _topic_arn(resource: Any) -> Any:
     return resource.inputs["topic"]
 
@@ -212,6 +216,13 @@ def _object_arn(resource: Any) -> str:
 CREATES = {
     "aws:iam/role:Role": ("iam:CreateRole", _own_arn),
     "aws:iam/rolePolicy:RolePolicy": ("iam:PutRolePolicy", _role_arn),
+    # terraform-provider-aws's syncAttachments: it lists what the role holds, then removes what is not listed
+    # (DeleteRolePolicy, DetachRolePolicy: ROLE_WRITES, under the boundary).
+    "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive": ("iam:ListRolePolicies", _role_name_arn),
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": (
+        "iam:ListAttachedRolePolicies",
+        _role_name_arn,
+    ),
     "aws:lambda/function:Function": ("lambda:CreateFunction", _own_arn),
     "aws:cloudwatch/logGroup:LogGroup": ("logs:CreateLogGroup", _own_arn),
     "aws:cloudwatch/metricAlarm:MetricAlarm": ("cloudwatch:PutMetricAlarm", _own_arn),
@@ -767,3 +778,33 @@ def test_a_negated_condition_naming_the_pipeline_is_never_widened_into_a_pattern
         _wildcard(statement)
     widened = _wildcard({"Condition": {"StringEquals": {"k": f"{NAME_STANDIN}-prod"}}})
     assert widened == {"Condition": {"StringLike": {"k": "*-prod"}}}
+
+
+@pytest.mark.parametrize("stack", ENVIRONMENTS)
+def test_bootstrap_roles_hold_exactly_what_it_grants(bootstrap: dict[str, Plan], stack: str) -> None:
+    """An existing role of the same name adopted with `import_` keeps nothing the bootstrap does not grant: the
+    preview role only its state-reading policy, each deploy role only its own permission policies."""
+    plan = bootstrap[stack]
+    kept = {
+        r.inputs["roleName"]: sorted(r.inputs["policyNames"])
+        for r in plan.of_type("aws:iam/rolePoliciesExclusive:RolePoliciesExclusive")
+    }
+    attached = {
+        r.inputs["roleName"]: sorted(r.inputs["policyArns"])
+        for r in plan.of_type("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive")
+    }
+    roles = {r.inputs["name"] for r in plan.of_type("aws:iam/role:Role")}
+    assert set(kept) == set(attached) == roles
+    own = {p.inputs["name"] for p in plan.of_type("aws:iam/policy:Policy")}
+    for role in roles:
+        inline = sorted(
+            p.inputs["name"] for p in plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role
+        )
+        assert kept[role] == inline
+        assert attached[role] == sorted(
+            a.inputs["policyArn"]
+            for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+            if a.inputs["role"] == role
+        )
+        assert all(arn.rsplit("/", 1)[1] in own for arn in attached[role])
+    assert kept["ml-pipelines-preview"] == ["read-state"]

@@ -70,6 +70,9 @@ def expected(stack: str) -> Counter[str]:
         files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
         uploads = pipeline.example_data is not None and pipeline.example_data.upload
         counts.update({"aws:s3/bucketObjectv2:BucketObjectv2": len(files) + 1 + int(uploads)})
+    # Each role kept to its inline policies and to no managed one (test_roles_hold_exactly_what_the_stack_grants).
+    counts["aws:iam/rolePoliciesExclusive:RolePoliciesExclusive"] = counts["aws:iam/role:Role"]
+    counts["aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"] = counts["aws:iam/role:Role"]
     return +counts
 
 
@@ -80,6 +83,29 @@ def stack_config(stack: str) -> dict:
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_declares_the_expected_resources(plans: dict[str, Plan], stack: str) -> None:
     assert Counter(r.type for r in plans[stack].resources) == expected(stack)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_roles_hold_exactly_what_the_stack_grants(plans: dict[str, Plan], stack: str) -> None:
+    """A role adopted with `import_`, or given a policy out of band, loses what the stack does not grant when the
+    exclusive resources are created: each role is kept to exactly the inline policies the stack puts on it, and
+    to no managed policy."""
+    plan = plans[stack]
+    inline: dict[str, set[str]] = {}
+    for policy in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+        inline.setdefault(policy.inputs["role"], set()).add(policy.inputs["name"])
+    kept = {
+        r.inputs["roleName"]: r.inputs["policyNames"]
+        for r in plan.of_type("aws:iam/rolePoliciesExclusive:RolePoliciesExclusive")
+    }
+    attached = {
+        r.inputs["roleName"]: r.inputs["policyArns"]
+        for r in plan.of_type("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive")
+    }
+    roles = {r.inputs["name"] for r in plan.of_type("aws:iam/role:Role")}
+    assert set(kept) == set(attached) == roles == set(inline)
+    assert all(sorted(kept[role]) == sorted(inline[role]) for role in roles)
+    assert all(arns == [] for arns in attached.values())
 
 
 @pytest.mark.parametrize("stack", STACKS)

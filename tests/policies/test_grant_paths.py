@@ -19,6 +19,7 @@ CONFIG = ROOT / "policies" / "config"
 FULL, DECIDABLE = "sagemaker-no-full-access-in-prod", "iam-attached-policies-checked"
 EXPOSED, TRUST, FOREIGN = "resource-policies-not-public", "iam-trust-restricted", "iam-compute-runs-as-own-roles"
 ESCALATION, PASSROLE, REACH = "iam-no-privilege-escalation", "iam-passrole-scoped", "iam-no-data-plane-reach"
+GRANT_SETS = "iam-grant-sets-declared"
 
 # (case, the policy that must block it, the resource it is reported on, the words it must use); in both modes.
 BLOCKED = [
@@ -41,6 +42,13 @@ BLOCKED = [
         "foreign-lambda",
         "runs as arn:aws:iam::123456789012:role/OrganizationAccountAccessRole, a role the stack does not define",
     ),
+    (
+        "a role adopted with import_, run as by a function",
+        GRANT_SETS,
+        "adopted",
+        "aws.iam.RolePoliciesExclusive and aws.iam.RolePolicyAttachmentsExclusive",
+    ),
+    ("an access key of an existing user", GRANT_SETS, "user-key", "creates a credential of the user 'ci-admin'"),
     ("PassRole to a role the stack does not define", PASSROLE, "foreign-passrole", "role/Admin, a role the stack"),
     ("PassRole to any service", PASSROLE, "passrole-to-anyone", "without iam:PassedToService restricted by"),
     ("role writes on role/*", ESCALATION, "role-writes", "iam:PutRolePolicy on arn:aws:iam::123456789012:role/"),

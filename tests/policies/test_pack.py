@@ -102,11 +102,14 @@ def test_the_starting_grant_is_blocked_in_prod(packs: dict[str, PolicyPack]) -> 
     by_policy = {d.policy_name: d for d in packs["prod"].analyze_stack(role_with("prod", STARTING))}
     # sagemaker:* on * also opens a notebook as its role (the escalation rule names the method), and reaches
     # every resource of each SageMaker type (the data-plane rule names one).
+    # The role, not kept to its policies by exclusive resources, may be an existing one adopted with import_.
     assert set(by_policy) == {
         "sagemaker-no-full-access-in-prod",
         "iam-no-privilege-escalation",
         "iam-no-data-plane-reach",
+        "iam-grant-sets-declared",
     }
+    assert "aws.iam.RolePoliciesExclusive" in by_policy["iam-grant-sets-declared"].message
     assert "CreatePresignedSageMakerNotebookUrl" in by_policy["iam-no-privilege-escalation"].message
     assert "allowed lambda:InvokeFunction on every function" in by_policy["iam-no-data-plane-reach"].message
     message = by_policy["sagemaker-no-full-access-in-prod"].message
@@ -154,6 +157,7 @@ def test_config_files_set_levels_and_settings(tmp_path: Path) -> None:
             ("iam-no-privilege-escalation", "mandatory"),
             ("iam-no-data-plane-reach", "mandatory"),
             ("iam-least-privilege-in-prod", "mandatory"),
+            ("iam-grant-sets-declared", "mandatory"),
         }
     finally:
         pack.close()

@@ -4,7 +4,8 @@ Violating cases: a full SageMaker grant written as letter-prefix globs, split ov
 split between an attached customer policy and an inline one, granted to an SSO permission set, declared by
 an aws-native role, declared in a CloudFormation template (inline, and by URL), a dynamic resource, an
 AWS-managed ARN swapped in behind a benign policy's ARN, an ambiguous document, a trust policy nested
-thousands deep, a document unknown at preview. Compliant cases: a scoped execution role, AWSDenyAll.
+thousands deep, a document unknown at preview. Compliant cases (each role kept to its policies by exclusive
+resources): a scoped execution role, AWSDenyAll.
 """
 
 import json
@@ -58,6 +59,12 @@ def role(case: str, **extra: object) -> aws.iam.Role:
 
 def inline(case: str, index: int, document: object) -> None:
     aws.iam.RolePolicy(f"{case}-policy-{index}", role=f"{case}-runner", policy=json.dumps(document))
+
+
+def kept(case: str, names: list[str], arns: list[str]) -> None:
+    """The compliant cases' roles hold only what the case grants (an adopted role would keep what it had)."""
+    aws.iam.RolePoliciesExclusive(f"{case}-only", role_name=f"{case}-runner", policy_names=names)
+    aws.iam.RolePolicyAttachmentsExclusive(f"{case}-no-managed", role_name=f"{case}-runner", policy_arns=arns)
 
 
 def bucket_with_policy(case: str, principal: object, action: str) -> aws.s3.Bucket:
@@ -185,6 +192,28 @@ def build(case: str) -> None:  # noqa: PLR0915 - one branch per case, read as a 
             handler="index.handler",
             code=pulumi.AssetArchive({"index.py": pulumi.StringAsset("def handler(e, c): return e")}),
         )
+    elif case == "adopted":
+        # An existing role adopted with import_ (the engine does not tell the pack) and a function run as it: the
+        # stack shows no policy on it, the account's role keeps all it had.
+        adopted = aws.iam.Role(
+            case,
+            name="ci-deployer",
+            assume_role_policy=TRUST,
+            opts=pulumi.ResourceOptions(import_="ci-deployer"),
+        )
+        aws.lambda_.Function(
+            f"{case}-function",
+            name=case,
+            role=f"arn:aws:iam::{ACCOUNT}:role/ci-deployer",
+            opts=pulumi.ResourceOptions(depends_on=[adopted]),
+            runtime="python3.12",
+            handler="index.handler",
+            code=pulumi.AssetArchive({"index.py": pulumi.StringAsset("def handler(e, c): return e")}),
+        )
+    elif case == "user-key":
+        # An access key of an existing user: whoever reads the stack's secret output acts as that user.
+        key = aws.iam.AccessKey(case, user="ci-admin")
+        pulumi.export(f"{case}-secret", key.secret)
     elif case == "own-account-bucket":
         bucket = bucket_with_policy(case, {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "s3:GetObject")
         aws.s3.BucketServerSideEncryptionConfiguration(
@@ -217,6 +246,7 @@ def build(case: str) -> None:  # noqa: PLR0915 - one branch per case, read as a 
                 }
             ),
         )
+        kept(case, [], [])
     elif case == "foreign-passrole":
         role(case)
         inline(case, 0, {"Statement": [{
@@ -261,7 +291,8 @@ def build(case: str) -> None:  # noqa: PLR0915 - one branch per case, read as a 
         # stack defines.
         aws.iam.Policy(f"{case}-boundary", name="boundary", policy=json.dumps(SCOPED))
         aws.iam.Role(case, name=f"{case}-runner", assume_role_policy=TRUST)
-        aws.iam.RolePolicy(f"{case}-policy-0", role=f"{case}-runner", policy=json.dumps({"Statement": [
+        kept(case, ["pass"], [])
+        aws.iam.RolePolicy(f"{case}-policy-0", role=f"{case}-runner", name="pass", policy=json.dumps({"Statement": [
             {
                 "Effect": "Allow", "Action": "iam:PassRole", "Resource": f"arn:aws:iam::{ACCOUNT}:role/{case}-runner",
                 "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
@@ -274,9 +305,11 @@ def build(case: str) -> None:  # noqa: PLR0915 - one branch per case, read as a 
         ]}))  # fmt: skip
     elif case == "scoped":
         role(case)
-        inline(case, 0, SCOPED)
+        aws.iam.RolePolicy(f"{case}-policy-0", role=f"{case}-runner", name="train", policy=json.dumps(SCOPED))
+        kept(case, ["train"], [])
     elif case == "deny-all":
         role(case, managed_policy_arns=["arn:aws:iam::aws:policy/AWSDenyAll"])
+        kept(case, [], ["arn:aws:iam::aws:policy/AWSDenyAll"])
     else:
         raise ValueError(f"no such case: {case}")
 
