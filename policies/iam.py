@@ -66,6 +66,18 @@ def _least_privilege(args: ResourceValidationArgs, report: Report) -> None:
     resource = label(args.resource_type, args.name)
     allowed = {name.lower() for name in setting(args, LEAST_PRIVILEGE.defaults, "allowedManagedPolicies")}
     judge_managed = setting(args, LEAST_PRIVILEGE.defaults, "allowAwsManagedPolicies")
+    if args.resource_type == "aws:iam/role:Role" and isinstance(props, dict):
+        # The program's inputs: a stack policy sees the role's outputs, where these lists are unknown at a preview
+        # whenever the program does not set them (pulumi_aws computes them), so only here does one the program
+        # sets to a value not known at preview show.
+        for key in ("inlinePolicies", "managedPolicyArns"):
+            if props.get(key) is UNKNOWN:
+                report(
+                    f"{resource}: {key} is not known at preview, so it may grant anything (AdministratorAccess too); "
+                    "build it from names and the account, region and partition (components/arns.py), not from "
+                    "outputs of resources being created, or grant through aws.iam.RolePolicy and "
+                    "aws.iam.RolePolicyAttachment."
+                )
     for item in items(args.resource_type, props):
         if item.what is What.DOCUMENT:
             _judge(report, resource, item.where, item.document)

@@ -136,8 +136,10 @@ def _resource(args: ResourceValidationArgs, report: Report) -> None:
 def _principals(args: StackValidationArgs, report: Report) -> None:
     """A role's inline policies together, and its managed policies attached."""
     iam = limits()["iam"]
-    inline: dict[tuple[str, str], int] = {}
-    attached: dict[str, int] = {}
+    # Each policy once, by name or ARN: once read, a role's own `inlinePolicies` and `managedPolicyArns` (outputs
+    # pulumi_aws computes) list the policies other resources put on it too; unknown at a preview, they hold nothing.
+    documents: dict[tuple[str, str], dict[str, int]] = {}
+    attached: dict[str, set[str]] = {}
     for resource in args.resources:
         props = plain(resource.props)
         if not isinstance(props, dict):
@@ -146,19 +148,24 @@ def _principals(args: StackValidationArgs, report: Report) -> None:
             kind, owner_key = INLINE[resource.resource_type]
             owner, document = props.get(owner_key), props.get("policy")
             if isinstance(owner, str) and isinstance(document, str):
-                inline[(kind, owner)] = inline.get((kind, owner), 0) + characters(document)
+                named = documents.setdefault((kind, owner), {})
+                key = props["name"] if isinstance(props.get("name"), str) else resource.urn
+                named[key] = max(named.get(key, 0), characters(document))
         elif resource.resource_type == "aws:iam/role:Role" and isinstance(props.get("name"), str):
-            for entry in props.get("inlinePolicies") or []:
+            entries = props.get("inlinePolicies")
+            for index, entry in enumerate(entries if isinstance(entries, list) else []):
                 if isinstance(entry, dict) and isinstance(entry.get("policy"), str):
-                    role = ("role", props["name"])
-                    inline[role] = inline.get(role, 0) + characters(entry["policy"])
+                    named = documents.setdefault(("role", props["name"]), {})
+                    key = entry["name"] if isinstance(entry.get("name"), str) else f"{resource.urn}[{index}]"
+                    named[key] = max(named.get(key, 0), characters(entry["policy"]))
             arns = props.get("managedPolicyArns")
             if isinstance(arns, list):
-                attached[props["name"]] = attached.get(props["name"], 0) + len(arns)
+                attached.setdefault(props["name"], set()).update(str(a) for a in arns)
         elif resource.resource_type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment" and isinstance(
             props.get("role"), str
         ):
-            attached[props["role"]] = attached.get(props["role"], 0) + 1
+            attached.setdefault(props["role"], set()).add(str(props.get("policyArn")))
+    inline = {owner: sum(named.values()) for owner, named in documents.items()}
     for (kind, owner), size in sorted(inline.items()):
         limit = iam["inlineCharacters"][kind]
         if size > limit:
@@ -167,7 +174,8 @@ def _principals(args: StackValidationArgs, report: Report) -> None:
                 f"allows ({iam['source']}). To pass: move statements to managed policies, or name resources by a "
                 "pattern."
             )
-    for role_name, count in sorted(attached.items()):
+    for role_name, arns in sorted(attached.items()):
+        count = len(arns)
         if count > iam["managedPoliciesPerRole"]:
             report(
                 f"role {role_name} has {count} managed policies attached; IAM attaches "

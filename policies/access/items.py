@@ -30,8 +30,9 @@ class What(Enum):
     """A user's membership of `groups`."""
     EXCLUSIVE = "exclusive"
     """A resource that removes from `principal` the policies it does not list."""
-    EXCLUSIVE_SELF = "exclusive-self"
-    """The principal's own inline or managed policy list, exclusive: only what it lists stays."""
+    HELD = "held"
+    """A role's own list of what it holds (`covers`: its inline policy `names`, or its managed policy ARNs), known:
+    what another resource puts on it but the list leaves out may not stay."""
     ASSIGNMENT = "assignment"
     """A permission set handed out to accounts."""
     CREDENTIAL = "credential"
@@ -70,7 +71,11 @@ class Item:
     """What an `EXCLUSIVE` resource removes when it does not list it: `INLINE` or `ATTACHED` policies (a
     permission set's `ATTACHED` AWS-managed, `CUSTOMER` customer-managed ones)."""
     names: Any = None
-    """An `INLINE` exclusive resource's list of the inline policy names it keeps (UNKNOWN where not known)."""
+    """An `INLINE` exclusive resource's list of the inline policy names it keeps (UNKNOWN where not known); a
+    `HELD` item's names or ARNs."""
+    held: bool = False
+    """A document or attachment read from the role's own list of what it holds (an output once read): the same
+    policy as a resource of the stack may declare, not a second one."""
 
 
 INLINE, ATTACHED, CUSTOMER = "inline policies", "managed policy attachments", "customer-managed policy references"

@@ -102,8 +102,13 @@ class Principal:
     providers: set[str] = field(default_factory=set)
     exclusive: bool = False
     """A resource of the stack removes the policies it does not list from this principal."""
-    self_exclusive: bool = False
-    """The principal's own inline or managed policy list is exclusive: only what it lists stays."""
+    held: dict[str, list[Any]] = field(default_factory=dict)
+    """A role's own known lists of what it holds (`Item.covers` -> inline policy names or managed policy ARNs, as
+    the engine sends its outputs): a policy another resource puts on it that a list leaves out may not stay."""
+    held_names: set[str] = field(default_factory=set)
+    """The names of the inline policies its own list holds (their documents are judged with the rest)."""
+    unnamed_inline: bool = False
+    """An inline policy of another resource whose name the stack does not say (the provider names it)."""
     inline_names: dict[str, int] = field(default_factory=dict)
     trust_from: set[str] = field(default_factory=set)
     """The resource types its trust policy comes from (a role, a template's role, an aws-native role)."""
@@ -231,7 +236,7 @@ class Model:
             for covers, kind in needed.items()
             if not principal.kept.get(covers)
         ]
-        declared = set(principal.inline_names) | principal.spread_names
+        declared = set(principal.inline_names) | principal.held_names | principal.spread_names
         if principal.kind == PERMISSION_SET and SET_INLINE not in declared:
             missing.append(
                 "the stack does not declare its inline policy (aws.ssoadmin.PermissionSetInlinePolicy), so one it "
@@ -268,9 +273,7 @@ class Model:
 def _deny_stays(principal: Principal, statement: Statement) -> bool:
     """A Deny counts only where nothing the stack declares may remove it: with the principal's own exclusive
     lists, only the Denies those lists hold."""
-    if principal.denies_uncertain:
-        return False
-    return not principal.self_exclusive or principal.label in statement.source
+    return not principal.denies_uncertain
 
 
 def _normal(kind: str, value: str) -> str:
@@ -315,6 +318,9 @@ class _Builder:
         self.by_name: dict[str, Principal] = {}
         self.memberships: list[tuple[Resource, Ref, str]] = []
         self.assignments: list[tuple[Resource, Item, str]] = []
+        self.held_documents: list[tuple[Principal, Item, list[Statement]]] = []
+        self.documents: dict[tuple[str, str], list[Any]] = {}
+        """(principal key, inline policy name) -> the documents other resources write under that name."""
 
     def gap(self, resource: Resource, where: str, reason: str) -> None:
         self.model.gaps.append(Gap(resource.urn, f"{label(resource.type, resource.name)}: {where}", reason))
@@ -417,9 +423,9 @@ class _Builder:
                 target.ignoring.append(label(resource.type, resource.name))
             else:
                 target.kept.setdefault(item.covers, []).append(item.names)
-        elif item.what is What.EXCLUSIVE_SELF:
+        elif item.what is What.HELD:
             assert target is not None
-            target.self_exclusive = True
+            target.held[item.covers] = list(item.names)
         elif item.what is What.ASSIGNMENT:
             assert target is not None
             self.assignments.append((resource, item, target.key))
@@ -455,9 +461,17 @@ class _Builder:
         if target is None:
             self.managed(resource, item, found)
             return
+        if item.held:
+            # The role's own list as read back: judged in `held`, once every resource is read.
+            self.held_documents.append((target, item, found))
+            return
         target.statements.extend(found)
         target.replaceable |= item.overwrites
         if item.name is not None:
+            self.documents.setdefault((target.key, item.name), []).append(_canonical(item.document))
+        if item.name is None:
+            target.unnamed_inline = True
+        else:
             count = target.inline_names.get(item.name, 0) + 1
             target.inline_names[item.name] = count
             if count == 2:
@@ -485,6 +499,17 @@ class _Builder:
             if item.name.startswith("template:"):
                 self.by_name[f"{item.name}@{resource.urn}".lower()] = policy
 
+    def held(self) -> None:
+        """A role's own list entry is the policy a resource of the stack writes under that name with the same
+        document (as the role reads back what RolePolicy put): judged once, through that resource. Any other
+        entry is a grant of its own (set on the role, or held before the stack)."""
+        for target, item, found in self.held_documents:
+            if item.name is not None:
+                target.held_names.add(item.name)
+                if _canonical(item.document) in self.documents.get((target.key, item.name), []):
+                    continue
+            target.statements.extend(found)
+
     def attach(self) -> None:
         # pulumi_aws's PolicyAttachment is exclusive across the account: it detaches its policy from every
         # principal it does not list, so a Deny that policy brings elsewhere may not stay.
@@ -493,14 +518,19 @@ class _Builder:
             for resource, item, _ in self.attachments
             if resource.type == POLICY_ATTACHMENT
         }
+        attached: dict[str, set[Any]] = {}
         for resource, item, key in self.attachments:
             statements = self.attached(resource, item)
             self.model.principals[key].statements.extend(statements)
+            if not item.held:
+                attached.setdefault(key, set()).add(_arn_key(item.policy_arn))
             arn = item.policy_arn.lower() if isinstance(item.policy_arn, str) else None
             if resource.type != POLICY_ATTACHMENT and (None in revoked or arn in revoked):
                 self.model.principals[key].replaceable = True
             if catalog.service_role_policy(item.policy_arn) is not None:
                 self.model.principals[key].service_policies.setdefault(str(item.policy_arn), []).extend(statements)
+        for key, principal in self.model.principals.items():
+            _held_lists(principal, attached.get(key, set()))
         for resource, group, key in self.memberships:
             group_of = self.model.principals.get(key)
             if (
@@ -584,6 +614,33 @@ class _Builder:
         return policy.statements
 
 
+def _canonical(document: Any) -> Any:
+    """A document as a comparable value: JSON text read, keys sorted."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return document
+    return json.dumps(document, sort_keys=True, default=str)
+
+
+def _arn_key(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _held_lists(principal: Principal, attached: set[Any]) -> None:
+    """Where the role's own lists are known, a policy another resource of the stack puts on it that a list leaves
+    out may not stay: the list is exclusive where the program sets it, and once read it is what the role holds.
+    Its Denies then may not be in place."""
+    for covers, declared in ((INLINE, set(principal.inline_names)), (ATTACHED, attached)):
+        if covers not in principal.held:
+            continue
+        listed_now = {_arn_key(v) for v in principal.held[covers]}
+        unnamed = covers == INLINE and principal.unnamed_inline
+        if UNKNOWN in listed_now or unnamed or any(_arn_key(d) not in listed_now for d in declared):
+            principal.replaceable = True
+
+
 def partition_of(region: Any) -> str:
     """The partition of a region, by the region prefixes of botocore's partitions (`cn-` aws-cn, `us-gov-`
     aws-us-gov, `us-iso-` aws-iso, `us-isob-` aws-iso-b, `us-isof-` aws-iso-f, `eu-isoe-` aws-iso-e, `eusc-`
@@ -611,6 +668,7 @@ def collect(resources: Iterable[Resource], readable_types: Iterable[str] = ()) -
     # concurrency): the same stack gives the same model, witnesses and "through ..." lists on every run.
     for resource in sorted(resources, key=lambda r: r.urn):
         builder.read(resource)
+    builder.held()
     builder.attach()
     _spread(builder.model)
     for principal in builder.model.principals.values():

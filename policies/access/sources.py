@@ -66,24 +66,9 @@ def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         kind = _AWS_PRINCIPALS[type_]
         me = Ref(kind, own_name(props.get("name")), "name")
         yield Item(What.PRINCIPAL, "name", principal=me)
-        if "inlinePolicies" in props or "managedPolicyArns" in props:
-            # Set on the role, they are exclusive: the provider removes the policies they do not list.
-            yield Item(What.EXCLUSIVE_SELF, "inlinePolicies/managedPolicyArns", principal=me)
         if "assumeRolePolicy" in props:
             yield Item(What.TRUST, "assumeRolePolicy", principal=me, document=props["assumeRolePolicy"])
-        inline = props.get("inlinePolicies")
-        for index, entry in enumerate(listed(inline)):
-            where = f"inlinePolicies[{index}]"
-            if entry is UNKNOWN:
-                yield Item(What.DOCUMENT, where, principal=me, document=UNKNOWN)
-            elif isinstance(entry, dict) and entry.get("policy") is not None:
-                label = entry.get("name")
-                where += f" ({label})" if isinstance(label, str) else ""
-                name = label if isinstance(label, str) else None
-                yield Item(What.DOCUMENT, where, me, entry["policy"], name=name)
-        if "managedPolicyArns" in props:
-            for index, arn in enumerate(listed(props["managedPolicyArns"])):
-                yield Item(What.ATTACHMENT, f"managedPolicyArns[{index}]", principal=me, policy_arn=arn)
+        yield from _role_lists(type_, props, me)
     elif type_ in _AWS_INLINE:
         kind, key = _AWS_INLINE[type_]
         who = Ref(kind, props.get(key, UNKNOWN), key)
@@ -113,6 +98,39 @@ def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         group = Ref(GROUP, props.get("group", UNKNOWN), "group")
         for index, user in enumerate(listed(props.get("users"))):
             yield Item(What.MEMBERSHIP, f"users[{index}]", principal=Ref(USER, user, f"users[{index}]"), groups=[group])
+
+
+def _role_lists(type_: str, props: dict[str, Any], me: Ref) -> Iterator[Item]:
+    """A role's (a user's, a group's) own `inlinePolicies` and `managedPolicyArns`, as the engine sends them to a
+    stack policy: the resource's outputs. pulumi_aws's `inline_policy` and `managed_policy_arns` are Optional and
+    Computed (terraform-provider-aws `internal/service/iam/role.go`), so at a preview of a role that does not set
+    them they are unknown, and once the role is read they list every inline policy and managed policy it holds,
+    whatever resource put them there. A whole list unknown is therefore no grant of the program's
+    (`iam-least-privilege-in-prod` judges the inputs, where a list the program sets to an unknown value shows); a
+    known one is what the role holds (`Item.held`): each entry is judged, and a policy another resource puts on the
+    role but that the list leaves out may not stay (the list is exclusive where the program sets it)."""
+    if type_ != "aws:iam/role:Role":
+        return
+    inline = props.get("inlinePolicies")
+    if inline is not UNKNOWN and inline is not None:
+        names = []
+        for index, entry in enumerate(listed(inline)):
+            where = f"inlinePolicies[{index}]"
+            if entry is UNKNOWN:
+                yield Item(What.DOCUMENT, where, principal=me, document=UNKNOWN)
+                names.append(UNKNOWN)
+            elif isinstance(entry, dict) and entry.get("policy") is not None:
+                label = entry.get("name")
+                where += f" ({label})" if isinstance(label, str) else ""
+                name = label if isinstance(label, str) else None
+                names.append(label if isinstance(label, str) else UNKNOWN)
+                yield Item(What.DOCUMENT, where, me, entry["policy"], name=name, held=True)
+        yield Item(What.HELD, "inlinePolicies", principal=me, covers=INLINE, names=names)
+    arns = props.get("managedPolicyArns")
+    if arns is not UNKNOWN and arns is not None:
+        for index, arn in enumerate(listed(arns)):
+            yield Item(What.ATTACHMENT, f"managedPolicyArns[{index}]", principal=me, policy_arn=arn, held=True)
+        yield Item(What.HELD, "managedPolicyArns", principal=me, covers=ATTACHED, names=listed(arns))
 
 
 def _sso(type_: str, props: dict[str, Any]) -> Iterator[Item]:

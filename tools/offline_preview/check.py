@@ -9,6 +9,7 @@ resource is through, `AnalyzeStack` gets each resource's state (`AnalyzeResource
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,6 +44,8 @@ class _Graph:
 
     def __init__(self, plan: Plan) -> None:
         self.by_urn = {r.urn: r for r in plan.resources}
+        self.preview = plan.preview
+        self.held = _held_by_roles(plan)
 
     def provider_of(self, resource: Resource) -> StackResource | None:
         if not resource.custom or resource.is_provider or not resource.provider:
@@ -74,12 +77,60 @@ class _Graph:
             for key, value in resource.outputs.items():
                 if key not in resource.made_up:  # made up for the program: AWS gave no such value
                     properties.setdefault(key, to_wire(value))
+            if resource.type == ROLE:
+                for key in ROLE_COMPUTED:
+                    if key not in resource.inputs:
+                        # Optional and Computed: unknown while the role is planned, what it holds once read.
+                        properties[key] = UNKNOWN_STRING if self.preview else self.held[resource.urn][key]
         return replace(
             self.inputs(resource),
             properties=properties,
             dependencies=tuple(resource.dependencies),
             property_dependencies={k: tuple(v) for k, v in resource.property_dependencies.items()},
         )
+
+
+ROLE = "aws:iam/role:Role"
+ROLE_COMPUTED = ("inlinePolicies", "managedPolicyArns")
+"""pulumi_aws's Optional and Computed lists of a role (terraform-provider-aws `internal/service/iam/role.go`:
+`inline_policy` and `managed_policy_arns`, `Optional: true, Computed: true`): a planned role the program does not
+set them on has them unknown, and the role's read sets them to every inline policy and managed policy it holds
+(`readRoleInlinePolicies`, `readRolePolicyAttachments`). AnalyzeStack gets them as outputs."""
+
+
+def _held_by_roles(plan: Plan) -> dict[str, dict[str, list[Any]]]:
+    """What each role of the plan holds once applied, as the provider reads it back: its own lists, the inline
+    policies and attachments of the plan's resources naming it (by name, or by ARN for an attachment's role)."""
+    roles = {str(r.inputs.get("name")): r.urn for r in plan.resources if r.type == ROLE}
+    held: dict[str, dict[str, list[Any]]] = {
+        r.urn: {
+            "inlinePolicies": [to_wire(e) for e in r.inputs.get("inlinePolicies") or []],
+            "managedPolicyArns": [to_wire(a) for a in r.inputs.get("managedPolicyArns") or []],
+        }
+        for r in plan.resources
+        if r.type == ROLE
+    }
+
+    def role_of(value: Any) -> str | None:
+        return roles.get(str(value).rsplit("/", 1)[-1]) if isinstance(value, str) else None
+
+    for resource in plan.resources:
+        inputs = resource.inputs
+        if resource.type == "aws:iam/rolePolicy:RolePolicy" and (urn := role_of(inputs.get("role"))):
+            name = inputs.get("name") or resource.outputs.get("name")
+            held[urn]["inlinePolicies"].append({"name": to_wire(name), "policy": to_wire(inputs.get("policy"))})
+        elif resource.type == "aws:iam/rolePolicyAttachment:RolePolicyAttachment" and (
+            urn := role_of(inputs.get("role"))
+        ):
+            held[urn]["managedPolicyArns"].append(to_wire(inputs.get("policyArn")))
+        elif resource.type == "aws:iam/policyAttachment:PolicyAttachment":
+            for role in inputs.get("roles") or []:
+                if urn := role_of(role):
+                    held[urn]["managedPolicyArns"].append(to_wire(inputs.get("policyArn")))
+    for lists in held.values():  # in a stable order: the plan's follows the program's concurrency
+        lists["inlinePolicies"].sort(key=lambda e: json.dumps(e, sort_keys=True))
+        lists["managedPolicyArns"] = sorted(set(lists["managedPolicyArns"]), key=str)
+    return held
 
 
 def check(plan: Plan, packs: list[PolicyPack]) -> Findings:
