@@ -102,7 +102,40 @@ class _EnvironmentPolicy(_EnvironmentLevel):
 
 
 class EnvironmentResourcePolicy(_EnvironmentPolicy, ResourceValidationPolicy):  # type: ignore[misc]
-    """Validates each resource (`validate(args: ResourceValidationArgs, report)`)."""
+    """Validates each resource (`validate(args: ResourceValidationArgs, report)`), and notes which properties the
+    program set on it (`program_set`)."""
+
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        validate: Callable[[Any, Report], None],
+        config: Mapping[str, Any] | None = None,
+        schemas: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
+        def noting(args: Any, report: Report) -> None:
+            _PROGRAM_SET[args.urn] = frozenset(args.props.keys())
+            validate(args, report)
+
+        super().__init__(name, description, noting, config, schemas)
+
+
+_PROGRAM_SET: dict[str, frozenset[str]] = {}
+"""URN -> the properties the program set: the engine's `Analyze` carries a resource's inputs, before its stack
+policies get its outputs (`AnalyzeResources`, after every resource)."""
+
+
+def stack_plain(resource: Any) -> Any:
+    """A stack resource's properties (`plain`), without those the provider computes that are not known yet: an
+    output unknown at a preview that the program did not set is the provider's to fill (pulumi_aws's Optional and
+    Computed attributes: a topic's or a queue's `policy`, a role's `inlinePolicies`), which another resource of the
+    stack sets or AWS already holds, not a grant of the program's. Where no resource policy of the pack saw the
+    resource (all of them disabled), every unknown stays one (fail closed)."""
+    props = plain(resource.props)
+    program_set = _PROGRAM_SET.get(resource.urn)
+    if program_set is None or not isinstance(props, dict):
+        return props
+    return {key: value for key, value in props.items() if value is not UNKNOWN or key in program_set}
 
 
 class EnvironmentStackPolicy(_EnvironmentPolicy, StackValidationPolicy):  # type: ignore[misc]

@@ -15,7 +15,7 @@ from typing import Any
 
 from pulumi_policy import Policy, ResourceValidationArgs, StackValidationArgs
 
-from .framework import EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain
+from .framework import EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain, stack_plain
 
 DATA = Path(__file__).parent / "data" / "aws_limits.json"
 INLINE = {
@@ -141,7 +141,7 @@ def _principals(args: StackValidationArgs, report: Report) -> None:
     documents: dict[tuple[str, str], dict[str, int]] = {}
     attached: dict[str, set[str]] = {}
     for resource in args.resources:
-        props = plain(resource.props)
+        props = stack_plain(resource)
         if not isinstance(props, dict):
             continue
         if resource.resource_type in INLINE:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pulumi_policy import StackValidationArgs
 
-from .framework import EnvironmentStackPolicy, Report, label, plain
+from .framework import EnvironmentStackPolicy, Report, label, stack_plain
 
 TOPIC = "aws:sns/topic:Topic"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
@@ -32,14 +32,14 @@ def reserved(address: str) -> bool:
 def _recipients(args: StackValidationArgs, report: Report) -> None:
     subscriptions = [r for r in args.resources if r.resource_type == SUBSCRIPTION]
     for topic in (r for r in args.resources if r.resource_type == TOPIC):
-        arn = plain(topic.props).get("arn")
+        arn = stack_plain(topic).get("arn")
         mine = [
             s
             for s in subscriptions
             if any(d.urn == topic.urn for d in s.property_dependencies.get("topic", []))
-            or (isinstance(arn, str) and plain(s.props).get("topic") == arn)
+            or (isinstance(arn, str) and stack_plain(s).get("topic") == arn)
         ]
-        endpoints = [plain(s.props) for s in mine]
+        endpoints = [stack_plain(s) for s in mine]
         real = [e for e in endpoints if not (e.get("protocol") == "email" and reserved(str(e.get("endpoint", ""))))]
         name = label(topic.resource_type, topic.name)
         if not mine:

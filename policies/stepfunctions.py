@@ -15,7 +15,7 @@ from typing import Any
 from pulumi_policy import Policy, PolicyResource, ResourceValidationArgs, StackValidationArgs
 
 from .access.document import field
-from .framework import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain
+from .framework import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain, stack_plain
 
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 ROLE = "aws:iam/role:Role"
@@ -71,11 +71,11 @@ def _role_of(machine: PolicyResource, roles: list[PolicyResource]) -> PolicyReso
     for dependency in machine.property_dependencies.get("roleArn", []):
         if dependency.resource_type == ROLE:
             return dependency
-    arn = plain(machine.props).get("roleArn")
+    arn = stack_plain(machine).get("roleArn")
     if not isinstance(arn, str):
         return None
     for role in roles:
-        props = plain(role.props)
+        props = stack_plain(role)
         name = props.get("name")
         if props.get("arn") == arn or (
             isinstance(name, str) and re.fullmatch(rf"arn:[^:]+:iam::[^:]*:role/(?:.*/)?{re.escape(name)}", arn)
@@ -95,7 +95,7 @@ def _role_trusts_only_states(args: StackValidationArgs, report: Report) -> None:
                 machine.urn,
             )
             continue
-        for finding in _trust_findings(plain(role.props).get("assumeRolePolicy")):
+        for finding in _trust_findings(stack_plain(role).get("assumeRolePolicy")):
             report(
                 f"{label(role.resource_type, role.name)} (role of {machine.name}): {finding}. {TRUST_PASSES}",
                 role.urn,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pulumi_policy import PolicyResource, StackValidationArgs
 
-from .framework import EnvironmentStackPolicy, Report, label, plain
+from .framework import EnvironmentStackPolicy, Report, label, stack_plain
 
 BUCKETS = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
 ENCRYPTION = frozenset(
@@ -29,9 +29,9 @@ def _bucket_of(resource: PolicyResource, buckets: list[PolicyResource]) -> Polic
     for dependency in resource.property_dependencies.get("bucket", []):
         if dependency.resource_type in BUCKETS:
             return dependency
-    name = plain(resource.props).get("bucket")
+    name = stack_plain(resource).get("bucket")
     for bucket in buckets:
-        props = plain(bucket.props)
+        props = stack_plain(bucket)
         if isinstance(name, str) and name in (props.get("bucket"), props.get("id")):
             return bucket
     return None
@@ -58,7 +58,7 @@ def _encrypted_and_private(args: StackValidationArgs, report: Report) -> None:
         bucket = _bucket_of(resource, buckets)
         if bucket is None:
             continue
-        props = plain(resource.props)
+        props = stack_plain(resource)
         if resource.resource_type in ENCRYPTION and _encrypts(props):
             encrypted.add(bucket.urn)
         elif resource.resource_type == PUBLIC_ACCESS_BLOCK:

@@ -14,7 +14,7 @@ import secrets
 
 from pulumi_policy import PolicyResource, StackValidationArgs
 
-from ..framework import plain
+from ..framework import stack_plain
 from .principals import Model, Resource, collect
 from .reach import Kind, Own, kind_of_type
 
@@ -30,7 +30,7 @@ def _resource(resource: PolicyResource) -> Resource:
         resource.urn,
         resource.resource_type,
         resource.name,
-        plain(resource.props),
+        stack_plain(resource),
         provider is not None,
         provider.urn if provider is not None else "",
         {

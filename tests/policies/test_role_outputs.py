@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 
-from policies import iam, limits
+import pytest
+
+from policies import framework, iam, limits, resource_policies
 from tests.policies.conftest import UNKNOWN, Stack, resource_args
 from tests.policies.test_unknown_references import EVERYTHING, TIGHT, TRUST_SAGEMAKER, findings
 from tools.mock_runtime.program import Plan
@@ -89,3 +91,28 @@ def test_the_offline_preview_sends_a_roles_lists_as_the_engine_does(
                 assert state["inlinePolicies"] == state["managedPolicyArns"] == UNKNOWN_STRING
             else:
                 assert {e["name"] for e in state["inlinePolicies"]} == policies and state["managedPolicyArns"] == []
+
+
+def _exposure(stack: Stack) -> list[str]:
+    found: list[str] = []
+    resource_policies.RESOURCE_POLICIES.validate(stack.args(), lambda message, urn=None: found.append(message))
+    return found
+
+
+def test_an_output_the_provider_computes_is_not_the_programs_once_its_inputs_are_seen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A topic's `policy` is Optional and Computed: unknown at a preview of a topic that does not set it (its
+    TopicPolicy sets it). Once a resource policy of the pack has seen the topic's inputs (the engine's Analyze
+    comes before AnalyzeStack), that unknown is the provider's; one the program sets stays a gap, and without
+    the inputs every unknown stays one (fail closed)."""
+    monkeypatch.setattr(framework, "_PROGRAM_SET", {})  # what this test's resource policies note stays here
+    topic = "aws:sns/topic:Topic"
+    stack = Stack().add(topic, "alerts", {"name": "alerts", "policy": UNKNOWN}, custom=True)
+    assert _exposure(stack)  # no inputs seen: refused
+    iam.LEAST_PRIVILEGE.validate(resource_args(topic, {"name": "alerts"}, name="alerts"), lambda m, urn=None: None)
+    assert _exposure(stack) == []
+    iam.LEAST_PRIVILEGE.validate(
+        resource_args(topic, {"name": "alerts", "policy": UNKNOWN}, name="alerts"), lambda m, urn=None: None
+    )
+    assert any("not known yet" in m for m in _exposure(stack))

@@ -129,6 +129,14 @@ def resource_outputs(token: str) -> tuple[Property, ...]:
     )
 
 
+@functools.cache
+def output_names(token: str) -> frozenset[str]:
+    """Every output property of a resource type (wire names), inputs among them: what the engine's state of the
+    resource may hold."""
+    cls = _resource_class(token)
+    return frozenset(name for name in _getters(cls) if name not in {"id", "urn"}) if cls is not None else frozenset()
+
+
 def function_result(token: str) -> tuple[Property, ...] | None:
     """The fields of a provider function's result (`aws:ec2/getAmi:getAmi` → `GetAmiResult`), or None when
     pulumi_aws declares no such function."""

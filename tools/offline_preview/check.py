@@ -17,6 +17,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN as UNKNOWN_STRING  # the engine's wire form of a value not known yet
 
 from tools.mock_runtime.program import Plan, Resource
+from tools.mock_runtime.schema import output_names
 from tools.offline_preview.analyzer import Diagnostic, PolicyPack, Remediation, StackResource
 
 
@@ -77,6 +78,11 @@ class _Graph:
             for key, value in resource.outputs.items():
                 if key not in resource.made_up:  # made up for the program: AWS gave no such value
                     properties.setdefault(key, to_wire(value))
+            if self.preview and not resource.is_provider:
+                # The worst a planned resource's state can be: every output the program does not set unknown
+                # (the engine's is that for each Optional and Computed one; a pack passing this passes that).
+                for key in output_names(resource.type):
+                    properties.setdefault(key, UNKNOWN_STRING)
             if resource.type == ROLE:
                 for key in ROLE_COMPUTED:
                     if key not in resource.inputs:
