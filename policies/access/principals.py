@@ -83,9 +83,17 @@ class Gap:
     reason: str
 
 
-_TEMPLATE_TYPES = re.compile(r"::(aws|aws-native):cloudformation[:/]", re.IGNORECASE)
-"""The URN of a CloudFormation stack or stack set: a principal its template declares may never be created (a
-Condition) or be created in other accounts (a stack set), so it is never the stack's own."""
+TEMPLATE_TYPES = frozenset(
+    {
+        "aws:cloudformation/stack:Stack",
+        "aws:cloudformation/stackSet:StackSet",
+        "aws-native:cloudformation:Stack",
+        "aws-native:cloudformation:StackSet",
+    }
+)
+"""A CloudFormation stack or stack set: a principal its template declares may never be created (a Condition) or
+be created in other accounts (a stack set), so it is never the stack's own. Told by the declaring resource's type,
+never by its URN (a parent's type, which the URN holds too, is the program's to name)."""
 
 
 @dataclass
@@ -107,6 +115,11 @@ class Principal:
     the engine sends its outputs): a policy another resource puts on it that a list leaves out may not stay."""
     held_names: set[str] = field(default_factory=set)
     """The names of the inline policies its own list holds (their documents are judged with the rest)."""
+    sure_names: set[str] = field(default_factory=set)
+    """The names of its inline policies that a resource sure to run in its account writes (not a template's, which
+    a Condition may skip or a stack set may create elsewhere)."""
+    depends: frozenset[str] = frozenset()
+    """For a grant to a principal not known at preview: the URNs its reference is built from."""
     unnamed_inline: bool = False
     """An inline policy of another resource whose name the stack does not say (the provider names it)."""
     inline_names: dict[str, int] = field(default_factory=dict)
@@ -130,22 +143,26 @@ class Principal:
     """What exclusive resources keep it to (`Item.covers` -> each resource's list of inline policy names, None
     for attachments): what it held before the stack, or gets out of band, is removed."""
     ignoring: list[str] = field(default_factory=list)
-    """Exclusive resources of it that ignore changes: their list may never be applied."""
+    """Why exclusive resources of it may never apply their lists (they ignore changes, they name it by an ARN)."""
     spread_names: set[str] = field(default_factory=set)
     """The names of inline policies granted to a principal not known at preview, judged on it too (`_spread`)."""
     handed: list[str] = field(default_factory=list)
     """How the stack hands a group or permission set to someone: a membership, an account assignment."""
 
+    templates: set[str] = field(default_factory=set)
+    """The URNs of the CloudFormation stacks and stack sets among `declared_by`."""
+
     @property
     def templated(self) -> bool:
-        """Declared by a CloudFormation stack or stack set (which creates, never adopts, what it declares)."""
-        return any(_TEMPLATE_TYPES.search(urn) for urn in self.declared_by)
+        """Declared only by CloudFormation stacks or stack sets (which create, never adopt, what they declare): a
+        namesake a template declares beside a resource of the program's leaves that resource the program's."""
+        return bool(self.declared_by) and self.declared_by <= self.templates
 
     @property
     def own(self) -> bool:
         """The stack's own: declared once, and everything that names it provably in one account. A namesake in a
         template or through another account's provider makes it any of several (never the stack's own)."""
-        return self.declared and len(self.declared_by) <= 1 and self.one_account and not self.templated
+        return self.declared and len(self.declared_by) <= 1 and self.one_account and not self.templates
 
     def only_trusted_by(self, services: frozenset[str]) -> bool:
         """A role that nothing but these services may assume: a trust the stack declares and knows, each Allow
@@ -236,7 +253,7 @@ class Model:
             for covers, kind in needed.items()
             if not principal.kept.get(covers)
         ]
-        declared = set(principal.inline_names) | principal.held_names | principal.spread_names
+        declared = principal.sure_names | principal.held_names | principal.spread_names
         if principal.kind == PERMISSION_SET and SET_INLINE not in declared:
             missing.append(
                 "the stack does not declare its inline policy (aws.ssoadmin.PermissionSetInlinePolicy), so one it "
@@ -248,7 +265,7 @@ class Model:
                     missing.append("the inline policy names it is kept to are not known at preview")
                 elif name not in declared:
                     missing.append(f"it is kept to the inline policy {name!r}, which the stack does not declare for it")
-        missing += [f"{label} ignores changes, so its list may never be applied" for label in principal.ignoring]
+        missing += principal.ignoring
         if not principal.own:
             missing.append("what declares it and keeps it to lists does not provably go to one account")
         return sorted(set(missing))
@@ -402,8 +419,9 @@ class _Builder:
         target = None
         if item.principal is not None:
             key = _key(item.principal, resource.urn)
+            depends: frozenset[str] = frozenset()
             if key is None:
-                if item.what not in (What.DOCUMENT, What.ATTACHMENT):
+                if item.what not in (What.DOCUMENT, What.ATTACHMENT, What.EXCLUSIVE):
                     self.gap(
                         resource,
                         item.principal.where,
@@ -412,17 +430,19 @@ class _Builder:
                     )
                 # A grant to a principal not known yet is judged on every principal it may name (`_spread`).
                 key = f"{UNNAMED}{resource.urn}:{item.where}"
+                root = re.split(r"[.\[]", item.principal.where, maxsplit=1)[0]
+                depends = frozenset(urn for urn, _ in resource.dependencies.get(root, ()))
             target = self.principal(item.principal.kind, key, resource, declared=item.what is What.PRINCIPAL)
+            if key.startswith(UNNAMED):
+                target.depends = depends
             target.providers.add(resource.provider)
             if item.what is What.PRINCIPAL:
                 target.declared_by.add(resource.urn)
+                if resource.type in TEMPLATE_TYPES:
+                    target.templates.add(resource.urn)
         if item.what is What.EXCLUSIVE:
-            assert target is not None
-            target.exclusive = True
-            if resource.ignored:
-                target.ignoring.append(label(resource.type, resource.name))
-            else:
-                target.kept.setdefault(item.covers, []).append(item.names)
+            assert target is not None and item.principal is not None
+            self.exclusive(resource, item, item.principal, target)
         elif item.what is What.HELD:
             assert target is not None
             target.held[item.covers] = list(item.names)
@@ -472,6 +492,8 @@ class _Builder:
         if item.name is None:
             target.unnamed_inline = True
         else:
+            if not item.where.startswith("templateBody"):
+                target.sure_names.add(item.name)
             count = target.inline_names.get(item.name, 0) + 1
             target.inline_names[item.name] = count
             if count == 2:
@@ -498,6 +520,21 @@ class _Builder:
             self.by_name[f"{path or '/'}{item.name}".lower()] = policy
             if item.name.startswith("template:"):
                 self.by_name[f"{item.name}@{resource.urn}".lower()] = policy
+
+    def exclusive(self, resource: Resource, item: Item, ref: Ref, target: Principal) -> None:
+        """A resource that keeps the principal to a list: what the stack declares elsewhere may not stay, and,
+        where it can apply its list, what the principal held before is removed."""
+        target.exclusive = True
+        what = label(resource.type, resource.name)
+        if resource.ignored:
+            target.ignoring.append(f"{what} ignores changes, so its list may never be applied")
+        elif isinstance(ref.key, str) and ref.key.startswith("arn:") and ref.kind != PERMISSION_SET:
+            target.ignoring.append(
+                f"{what} names it by an ARN, which its {item.where} does not take (IAM's names hold no ':'), so it "
+                "fails at pulumi up and keeps nothing"
+            )
+        else:
+            target.kept.setdefault(item.covers, []).append(item.names)
 
     def held(self) -> None:
         """A role's own list entry is the policy a resource of the stack writes under that name with the same
@@ -702,7 +739,17 @@ def _spread(model: Model) -> None:
                 principal.replaceable |= grant.replaceable or any(
                     n in principal.inline_names for n in grant.inline_names
                 )
-                principal.spread_names.update(grant.inline_names)
+                # An exclusive resource may remove what any of them holds: their Denies may not stay.
+                principal.exclusive |= grant.exclusive
+                if grant.depends and grant.depends <= principal.declared_by:
+                    # Built from this principal's own resource alone, the reference is unknown only because that
+                    # resource is being created (an adopted one is read at preview, its outputs known): what the
+                    # grant names or keeps counts for it. Redirected elsewhere, it grants a created principal
+                    # nothing it held before.
+                    principal.spread_names.update(grant.inline_names)
+                    for covers, lists in grant.kept.items():
+                        principal.kept.setdefault(covers, []).extend(lists)
+                    principal.ignoring.extend(grant.ignoring)
                 for arn, granted in grant.service_policies.items():
                     # Accepted there only if that principal is the role of the services AWS documents it for.
                     principal.service_policies.setdefault(arn, []).extend(s for s in granted if s.allow)
@@ -711,6 +758,10 @@ def _spread(model: Model) -> None:
 def _scope(allowed: list[str], props: dict[str, Any]) -> str | None:
     """The one account a provider deploys to: its `allowedAccountIds` when they name one, else the account of
     the role it assumes (`assumeRoles`, or `assumeRole` of older providers, each `roleArn`), else None."""
+    if any(_truthy(props.get(key)) for key in REDIRECTS):
+        # Its calls may go elsewhere than the account's AWS (another endpoint, a proxy it trusts, an STS that
+        # answers its account check): what it declares is in no account the pack can name.
+        return None
     if len(set(allowed)) == 1:
         return allowed[0]
     if allowed:
@@ -730,6 +781,28 @@ def _scope(allowed: list[str], props: dict[str, Any]) -> str | None:
         and (match := re.match(r"^arn:[^:]*:iam::(\d{12}):", entry["roleArn"]))
     }
     return accounts.pop() if len(accounts) == 1 and len(listed) == 1 else None
+
+
+REDIRECTS = (
+    "endpoints",
+    "httpProxy",
+    "httpsProxy",
+    "insecure",
+    "customCaBundle",
+    "skipCredentialsValidation",
+    "skipRequestingAccountId",
+)
+"""pulumi_aws provider settings that send its calls elsewhere or skip what checks its account."""
+
+
+def _truthy(value: Any) -> bool:
+    """A provider setting that is set: the engine passes a default provider's config as text (`"[]"`, `"false"`)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return bool(value)
+    return (bool(value) and value is not UNKNOWN) or value is UNKNOWN
 
 
 def _allowed_accounts(value: Any) -> list[str]:

@@ -200,6 +200,8 @@ def _native(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         if "assumeRolePolicyDocument" in props:
             yield Item(What.TRUST, "assumeRolePolicyDocument", principal=me, document=props["assumeRolePolicyDocument"])
         yield from _cfn_shaped(props, me, "policies", "policyName", "policyDocument", "managedPolicyArns")
+        if type_ == "aws-native:iam:User" and props.get("loginProfile") is not None:
+            yield Item(What.CREDENTIAL, "loginProfile", principal=me)
         if type_ == "aws-native:iam:User":
             groups = [Ref(GROUP, g, f"groups[{i}]") for i, g in enumerate(listed(props.get("groups")))]
             if groups:

@@ -268,3 +268,141 @@ def test_a_template_credential_is_refused_and_a_template_role_is_not_adopted() -
     assert [name for name, _ in found] == ["cfn", "cfn"]
     assert any("'ci-admin'" in message and "Resources.Key" in message for _, message in found)
     assert any("LoginProfile" in message for _, message in found)
+
+
+# The attacker review of this rule (each row got hidden grants past it before its fix).
+def _decoy_named(stack: Stack) -> Stack:
+    """A second role, created, whose RolePolicy `admin` names it by an output at a first preview: the name must
+    not count for `trainer`, kept to `admin` (its own, held before adoption)."""
+    stack.add(ROLE, "decoy", {"name": "decoy", "assumeRolePolicy": TRUST}, custom=True)
+    values = {"role": UNKNOWN, "name": "admin", "policy": TIGHT}
+    stack.add(ROLE_POLICY, "decoy-admin", values, custom=True, role="decoy")
+    return kept(stack, names=["admin"], role="decoy")
+
+
+def _template(stack: Stack, resources: dict) -> Stack:
+    body = json.dumps({"Conditions": {"Never": {"Fn::Equals": ["a", "b"]}}, "Resources": resources})
+    return stack.add("aws:cloudformation/stack:Stack", "cfn", {"name": "cfn", "templateBody": body}, custom=True)
+
+
+def _reparent(stack: Stack, name: str, parent_type: str) -> Stack:
+    resource = stack.resources[name]
+    resource.urn = resource.urn.replace("::aws:iam/role:Role::", f"::{parent_type}$aws:iam/role:Role::")
+    return stack
+
+
+def _endpoint(stack: Stack) -> Stack:
+    stack.add("pulumi:providers:aws", "here", {"allowedAccountIds": ["123456789012"]})
+    elsewhere = {"allowedAccountIds": ["123456789012"], "endpoints": [{"iam": "https://iam.example.net"}]}
+    stack.add("pulumi:providers:aws", "elsewhere", elsewhere)
+    for name in ("trainer", "train"):
+        stack.via(name, "here")
+    for name in ("trainer-only", "trainer-no-managed"):
+        stack.via(name, "elsewhere")
+    return stack
+
+
+REVIEWED = [
+    (
+        "a parent of a CloudFormation-like type (the URN holds it) does not make the role a template's",
+        lambda: Stack().add(ROLE, "trainer", {"name": "trainer", "assumeRolePolicy": TRUST}, custom=True),
+        lambda stack: _reparent(stack, "trainer", "AWS:CloudFormation:Wrapper"),
+        "nothing keeps its inline policies to a list",
+    ),
+    (
+        "a template namesake never created leaves the program's role the program's",
+        lambda: trainer(Stack()),
+        lambda stack: _template(
+            stack,
+            {"R": {"Type": "AWS::IAM::Role", "Condition": "Never", "Properties": {"RoleName": "trainer"}}},
+        ),
+        "nothing keeps its inline policies to a list",
+    ),
+    (
+        "a keep-list name only a template writes (under a Condition never met) is not declared",
+        lambda: kept(trainer(Stack()), names=["train", "admin"]),
+        lambda stack: _template(
+            stack,
+            {
+                "P": {
+                    "Type": "AWS::IAM::RolePolicy",
+                    "Condition": "Never",
+                    "Properties": {"RoleName": "trainer", "PolicyName": "admin", "PolicyDocument": {}},
+                }
+            },
+        ),
+        "it is kept to the inline policy 'admin', which the stack does not declare for it",
+    ),
+    (
+        "a keep-list name written to another role by an output at a first preview is not declared",
+        lambda: kept(trainer(Stack()), names=["train", "admin"]),
+        _decoy_named,
+        "it is kept to the inline policy 'admin', which the stack does not declare for it",
+    ),
+    (
+        "lists sent through a provider of the account whose IAM endpoint is elsewhere",
+        lambda: kept(trainer(Stack())),
+        _endpoint,
+        "does not provably go to one account",
+    ),
+    (
+        "a list naming the role by an ARN, which roleName refuses at pulumi up",
+        lambda: trainer(Stack()),
+        lambda stack: kept(stack, role="arn:aws:iam::123456789012:role/trainer"),
+        "names it by an ARN",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "build", "vary", "words"), REVIEWED, ids=[r[0] for r in REVIEWED])
+def test_what_the_attacker_review_found_is_refused(case: str, build, vary, words: str) -> None:
+    found = findings(vary(build()))
+    assert any(words in message for _, message in found), case
+
+
+def test_a_role_created_alongside_passes_at_a_first_preview() -> None:
+    """`role_name=role.name` of a role named by an output, and a RolePolicy on `role.id`: unknown only because the
+    role is being created (an adopted one is read at preview), so its lists count for it."""
+    stack = Stack().add(ROLE, "trainer", {"name": UNKNOWN, "assumeRolePolicy": TRUST}, custom=True)
+    values = {"role": UNKNOWN, "name": "train", "policy": TIGHT}
+    stack.add(ROLE_POLICY, "train", values, custom=True, role="trainer")
+    keep = {"roleName": UNKNOWN, "policyNames": ["train"]}
+    stack.add(KEEP_INLINE, "only", keep, custom=True, roleName="trainer")
+    stack.add(KEEP_ATTACHED, "none", {"roleName": UNKNOWN, "policyArns": []}, custom=True, roleName="trainer")
+    assert findings(stack) == []
+    # The same lists built from another resource as well may name another role: they count for none.
+    stack.add(ROLE, "other", {"name": "other", "assumeRolePolicy": TRUST}, custom=True)
+    stack.resources["only"].property_dependencies["roleName"].append(stack.resources["other"])
+    assert [name for name, _ in findings(stack)] == ["other", "trainer"]
+
+
+def test_a_permission_set_kept_by_its_arn_not_known_yet_counts_where_built_from_it_alone() -> None:
+    """Lists and the inline policy on `permission_set.arn` (unknown while the set is created): they count for the
+    set they are built from alone, and for none when built from another resource too (they may name another)."""
+    stack = Stack().add(PERMISSION_SET, "analysts", {"name": "analysts", "arn": SET_ARN}, custom=True)
+    assign = {"permissionSetArn": SET_ARN, "targetId": "123456789012", "principalId": "g-1"}
+    stack.add("aws:ssoadmin/accountAssignment:AccountAssignment", "assign", assign, custom=True)
+    lists = (
+        ("aws:ssoadmin/managedPolicyAttachmentsExclusive:ManagedPolicyAttachmentsExclusive", "m", "managedPolicyArns"),
+        (
+            "aws:ssoadmin/customerManagedPolicyAttachmentsExclusive:CustomerManagedPolicyAttachmentsExclusive",
+            "c",
+            "customerManagedPolicyReferences",
+        ),
+    )
+    for type_, name, key in lists:
+        stack.add(type_, name, {"permissionSetArn": UNKNOWN, key: []}, custom=True, permissionSetArn="analysts")
+    inline = {"permissionSetArn": UNKNOWN, "inlinePolicy": TIGHT}
+    inline_type = "aws:ssoadmin/permissionSetInlinePolicy:PermissionSetInlinePolicy"
+    stack.add(inline_type, "i", inline, custom=True, permissionSetArn="analysts")
+    assert findings(stack) == []
+    stack.add(PERMISSION_SET, "decoy", {"name": "decoy", "arn": SET_ARN + "-2"}, custom=True)
+    stack.resources["i"].property_dependencies["permissionSetArn"].append(stack.resources["decoy"])
+    [(name, message)] = findings(stack)
+    assert name == "analysts" and "the stack does not declare its inline policy" in message
+
+
+def test_a_console_password_of_an_aws_native_user_is_refused() -> None:
+    values = {"userName": "ci-admin", "loginProfile": {"password": "x"}}
+    [(name, message)] = findings(Stack().add("aws-native:iam:User", "person", values, custom=True))
+    assert name == "person" and "creates a credential of the user 'ci-admin'" in message
