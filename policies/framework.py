@@ -105,19 +105,12 @@ class EnvironmentResourcePolicy(_EnvironmentPolicy, ResourceValidationPolicy):  
     """Validates each resource (`validate(args: ResourceValidationArgs, report)`), and notes which properties the
     program set on it (`program_set`)."""
 
-    def __init__(
-        self,
-        name: str,
-        description: str,
-        validate: Callable[[Any, Report], None],
-        config: Mapping[str, Any] | None = None,
-        schemas: Mapping[str, dict[str, Any]] | None = None,
-    ) -> None:
+    def __init__(self, name: str, description: str, validate: Callable[[Any, Report], None], **settings: Any) -> None:
         def noting(args: Any, report: Report) -> None:
             _PROGRAM_SET[args.urn] = frozenset(args.props.keys())
             validate(args, report)
 
-        super().__init__(name, description, noting, config, schemas)
+        super().__init__(name, description, noting, **settings)
 
 
 _PROGRAM_SET: dict[str, frozenset[str]] = {}
