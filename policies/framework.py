@@ -105,12 +105,14 @@ class EnvironmentResourcePolicy(_EnvironmentPolicy, ResourceValidationPolicy):  
     """Validates each resource (`validate(args: ResourceValidationArgs, report)`), and notes which properties the
     program set on it (`program_set`)."""
 
-    def __init__(self, name: str, description: str, validate: Callable[[Any, Report], None], **settings: Any) -> None:
+    def __init__(
+        self, name: str, description: str, validate: Callable[[Any, Report], None], *settings: Any, **named: Any
+    ) -> None:
         def noting(args: Any, report: Report) -> None:
             _PROGRAM_SET[args.urn] = frozenset(args.props.keys())
             validate(args, report)
 
-        super().__init__(name, description, noting, **settings)
+        super().__init__(name, description, noting, *settings, **named)
 
 
 _PROGRAM_SET: dict[str, frozenset[str]] = {}
