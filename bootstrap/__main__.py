@@ -37,6 +37,7 @@ from github_access import (
     GITHUB_OIDC_HOST,
     STATE_KEY_TAG,
     Account,
+    RepositoryIds,
     access_log_delivery,
     boundary_policy,
     deploy_policy,
@@ -80,6 +81,19 @@ if "/" not in repository or not environments or not all(isinstance(e, str) and e
         f"bootstrap/Pulumi.{pulumi.get_stack()}.yaml: githubRepository must be <owner>/<repo> and environments "
         "a non-empty list of GitHub environment names"
     )
+
+# A repository created after 2026-07-15 (or opted in) gets GitHub's immutable subject claims: its `sub` names the
+# owner and repository with their IDs, and the roles must be told them (docs/delivery.md).
+ids_text = config.get("githubRepositoryIds")
+if ids_text is not None and not re.fullmatch(r"[0-9]+/[0-9]+", ids_text):
+    raise pulumi.RunError(
+        f"bootstrap/Pulumi.{pulumi.get_stack()}.yaml: githubRepositoryIds must be <owner id>/<repository id>, two "
+        f"numbers (gh api repos/{repository} --jq '\"\\(.owner.id)/\\(.id)\"'), not {ids_text!r}"
+    )
+repository_ids: RepositoryIds | None = None
+if ids_text is not None:
+    owner_id, repository_id = ids_text.split("/", 1)
+    repository_ids = (owner_id, repository_id)
 
 try:
     administrators = config.get_object("stateAdministrators") or []
@@ -223,7 +237,11 @@ preview_role = aws.iam.Role(
     "preview",
     name=preview_role_name,
     description=f"Pull-request previews of {repository}: reads the Pulumi state",
-    assume_role_policy=json.dumps(github_trust_policy(account, repository, preview_subjects(repository, environments))),
+    assume_role_policy=json.dumps(
+        github_trust_policy(
+            account, repository, preview_subjects(repository, environments, repository_ids), repository_ids
+        )
+    ),
     max_session_duration=3600,
     opts=role_opts,
 )
@@ -263,7 +281,10 @@ for environment in environments:
         description=f"Deploys of {repository} from the GitHub environment {environment}",
         assume_role_policy=json.dumps(
             github_trust_policy(
-                account, repository, deploy_subjects(repository, environment, prod=environment == "prod")
+                account,
+                repository,
+                deploy_subjects(repository, environment, prod=environment == "prod", ids=repository_ids),
+                repository_ids,
             )
         ),
         max_session_duration=3600,

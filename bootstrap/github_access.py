@@ -70,17 +70,36 @@ NONPROD_REFS = ("refs/heads/*",)
 request's merge ref (`refs/pull/<n>/merge`: a pull request's own workflow calling `pulumi-up.yml`) or a tag."""
 
 
-def workflow_subjects(repository: str, context: str, workflow: str, refs: tuple[str, ...]) -> list[str]:
-    """The `sub` values of jobs of `repository` running `workflow` at one of `refs`, in `context`."""
+RepositoryIds = tuple[str, str]
+"""A repository's owner ID and repository ID (`gh api repos/<owner>/<repo> --jq '"\\(.owner.id)/\\(.id)"'`)."""
+
+
+def subject_repository(repository: str, ids: RepositoryIds | None = None) -> str:
+    """The `repo` segment of the `sub` GitHub signs: `<owner>/<repo>`, or, for a repository with immutable subject
+    claims (created after 2026-07-15, or opted in), `<owner>@<owner id>/<repo>@<repository id>`, which GitHub
+    keeps whatever `include_claim_keys` says (docs.github.com, "OpenID Connect reference", "Immutable subject
+    claims")."""
+    if ids is None:
+        return repository
+    owner, name = repository.split("/", 1)
+    return f"{owner}@{ids[0]}/{name}@{ids[1]}"
+
+
+def workflow_subjects(
+    repository: str, context: str, workflow: str, refs: tuple[str, ...], ids: RepositoryIds | None = None
+) -> list[str]:
+    """The `sub` values of jobs of `repository` running `workflow` at one of `refs`, in `context` (the workflow's
+    own path keeps the repository's names: only the `repo` segment takes the IDs)."""
+    subject = subject_repository(repository, ids)
     return [
-        f"repo:{repository}:{context}:job_workflow_ref:{repository}/.github/workflows/{workflow}@{ref}" for ref in refs
+        f"repo:{subject}:{context}:job_workflow_ref:{repository}/.github/workflows/{workflow}@{ref}" for ref in refs
     ]
 
 
-def deploy_subjects(repository: str, environment: str, *, prod: bool) -> list[str]:
+def deploy_subjects(repository: str, environment: str, *, prod: bool, ids: RepositoryIds | None = None) -> list[str]:
     """Deploys of `environment`: the environment's job in the deploy workflow; for prod, from main or a v* tag."""
     refs = PROD_REFS if prod else NONPROD_REFS
-    return workflow_subjects(repository, environment_subject(environment), DEPLOY_WORKFLOW, refs)
+    return workflow_subjects(repository, environment_subject(environment), DEPLOY_WORKFLOW, refs, ids)
 
 
 DRIFT_WORKFLOW = "drift.yml"
@@ -93,30 +112,34 @@ def preview_environment(stack: str) -> str:
     return f"preview-{stack}"
 
 
-def preview_subjects(repository: str, stacks: list[str]) -> list[str]:
+def preview_subjects(repository: str, stacks: list[str], ids: RepositoryIds | None = None) -> list[str]:
     """Read-only previews of the account's stacks: the preview workflow at a pull request's merge ref, and the
     drift check on main, each in the stack's preview environment (`environment:preview-<stack>`, which is the
     context of a job in an environment, whatever event started it)."""
     found = []
     for stack in stacks:
         context = environment_subject(preview_environment(stack))
-        found += workflow_subjects(repository, context, PREVIEW_WORKFLOW, ("refs/pull/*/merge",))
-        found += workflow_subjects(repository, context, DRIFT_WORKFLOW, ("refs/heads/main",))
+        found += workflow_subjects(repository, context, PREVIEW_WORKFLOW, ("refs/pull/*/merge",), ids)
+        found += workflow_subjects(repository, context, DRIFT_WORKFLOW, ("refs/heads/main",), ids)
     return found
 
 
-def github_trust_policy(account: Account, repository: str, subjects: list[str]) -> Document:
+def github_trust_policy(
+    account: Account, repository: str, subjects: list[str], ids: RepositoryIds | None = None
+) -> Document:
     """Only workflow runs of `repository` whose token subject is one of `subjects` (StringLike where one holds
     a wildcard: never a leading one, and the repository, context and workflow file before it are fixed)."""
-    assert all(s.startswith(f"repo:{repository}:") for s in subjects), subjects
+    prefix = f"repo:{subject_repository(repository, ids)}:"
+    assert all(s.startswith(prefix) for s in subjects), subjects
     wildcard = any("*" in s or "?" in s for s in subjects)
     sub = {f"{GITHUB_OIDC_HOST}:sub": subjects[0] if len(subjects) == 1 else subjects}
     condition: Document = {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": AUDIENCE}}
     if wildcard:
         # A `*` after `<file>@` would also match a workflow file named `pulumi-up.yml@refs/tags/v1.yml` (a file
-        # name may hold `@`) run from any branch: the subject must hold exactly one `@`, the one before the ref.
+        # name may hold `@`) run from any branch: the subject holds no `@` but the one before the ref and those of
+        # an immutable `repo` segment (names hold none: GitHub's `@` separator is for that reason).
         condition["StringLike"] = sub
-        refused = ["*@*@*"]
+        refused = ["*" + "@*" * (prefix.count("@") + 2)]
         if any("@refs/tags/" in s for s in subjects):
             # IAM's `*` matches `/`; GitHub's ruleset and environment patterns do not (`v*` leaves `v1/x` out), so
             # a tag with a slash would pass the trust but escape the tag ruleset: refused here too.

@@ -808,3 +808,58 @@ def test_bootstrap_roles_hold_exactly_what_it_grants(bootstrap: dict[str, Plan],
         )
         assert all(arn.rsplit("/", 1)[1] in own for arn in attached[role])
     assert kept["ml-pipelines-preview"] == ["read-state"]
+
+
+def _github_access() -> Any:
+    import sys
+
+    sys.path.insert(0, str(BOOTSTRAP))
+    import github_access
+
+    return github_access
+
+
+def test_a_repository_with_immutable_subject_claims_is_trusted_by_its_ids() -> None:
+    """A repository created after 2026-07-15 (or opted in) is signed `repo:<owner>@<id>/<repo>@<id>:...`, IDs GitHub
+    keeps whatever the subject template says (docs.github.com, OpenID Connect reference, "Immutable subject
+    claims"): its roles trust that form, refuse the names-only form (another repository may take the names), and
+    still refuse a workflow file whose name holds an `@`."""
+    github_access = _github_access()
+    account = github_access.Account(partition="aws", region="eu-west-1", account_id="123456789012")
+    ids = ("1000001", "2000002")
+    immutable = "repo:example-org@1000001/ml-pipelines@2000002"
+    for environment, prod in (("prod", True), ("dev", False)):
+        subjects = github_access.deploy_subjects(REPOSITORY, environment, prod=prod, ids=ids)
+        trust = github_access.github_trust_policy(account, REPOSITORY, subjects, ids)
+        job = f"job_workflow_ref:{REPOSITORY}/.github/workflows/pulumi-up.yml@refs/heads/main"
+        assert _assumable(trust, f"{immutable}:environment:{environment}:{job}")
+        assert not _assumable(trust, f"repo:{REPOSITORY}:environment:{environment}:{job}")
+        assert not _assumable(trust, f"repo:example-org@9/ml-pipelines@2000002:environment:{environment}:{job}")
+        evil = f"job_workflow_ref:{REPOSITORY}/.github/workflows/pulumi-up.yml@refs/tags/v1.yml@refs/heads/evil"
+        assert not _assumable(trust, f"{immutable}:environment:{environment}:{evil}")
+    preview = github_access.github_trust_policy(
+        account, REPOSITORY, github_access.preview_subjects(REPOSITORY, ["prod"], ids), ids
+    )
+    pull = f"job_workflow_ref:{REPOSITORY}/.github/workflows/preview.yml@refs/pull/7/merge"
+    assert _assumable(preview, f"{immutable}:environment:preview-prod:{pull}")
+    assert not _assumable(preview, f"repo:{REPOSITORY}:environment:preview-prod:{pull}")
+
+
+def test_repository_ids_that_are_not_two_numbers_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bootstrap").mkdir()
+    for item in ("Pulumi.yaml", "__main__.py", "github_access.py"):
+        (tmp_path / "bootstrap" / item).write_text((BOOTSTRAP / item).read_text())
+    shutil.copytree(ROOT / "components", tmp_path / "components")
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    config = yaml.safe_load((BOOTSTRAP / "Pulumi.prod.yaml").read_text())
+    config["config"]["ml-pipelines-bootstrap:githubRepositoryIds"] = "example-org/ml-pipelines"
+    (tmp_path / "bootstrap" / "Pulumi.prod.yaml").write_text(yaml.safe_dump(config))
+    code = offline_preview.main(["--cwd", str(tmp_path / "bootstrap"), "--stack", "prod", "--json"])
+    assert code == 2
+    assert json.loads(capsys.readouterr().out)["error"] == (
+        "the program failed: RunError: bootstrap/Pulumi.prod.yaml: githubRepositoryIds must be <owner id>/<repository "
+        "id>, two numbers (gh api repos/example-org/ml-pipelines --jq '\"\\(.owner.id)/\\(.id)\"'), not "
+        "'example-org/ml-pipelines'"
+    )
