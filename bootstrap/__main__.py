@@ -2,12 +2,13 @@
 
 - GitHub's OIDC provider (one per account; `createOidcProvider: false` when the account has it already);
 - `<project>-preview`: assumed by pull-request previews and the drift check of the account's stacks, in the
-  stack's environment `preview-<stack>` (`sub` = repo:<repository>:environment:preview-<stack>:job_workflow_ref:
-  <repository>/.github/workflows/preview.yml@refs/pull/*/merge, or drift.yml@refs/heads/main), reads the state,
-  nothing else;
+  stack's environment `preview-<stack>` (`sub` = repo:<repository>:environment:preview-<stack>:ref:<ref>:
+  job_workflow_ref:<repository>/.github/workflows/preview.yml@<ref>, <ref> a pull request's refs/pull/*/merge, or
+  drift.yml at refs/heads/main), reads the state, nothing else;
 - `<project>-deploy-<environment>` per GitHub environment deploying to this account (`sub` =
-  repo:<repository>:environment:<environment>:job_workflow_ref:<repository>/.github/workflows/pulumi-up.yml@<ref>,
-  <ref> main or a v* tag for prod, any for the others), scoped to that environment's resources
+  repo:<repository>:environment:<environment>:ref:<ref>:job_workflow_ref:<repository>/.github/workflows/
+  pulumi-up.yml@<ref>, the run and the deploy workflow both on <ref>: refs/heads/main for prod, a branch of
+  `deployBranches` (default main) for the others), scoped to that environment's resources
   (github_access.py). The `sub` carries the workflow only under the repository's subject template
   (github_access.SUBJECT_CLAIMS, docs/delivery.md); without it no role can be assumed.
 - per environment: `<project>-<environment>-boundary`, the permissions boundary every pipeline role carries
@@ -34,6 +35,7 @@ import pulumi
 import pulumi_aws as aws
 from github_access import (
     AUDIENCE,
+    DEPLOY_BRANCHES,
     GITHUB_OIDC_HOST,
     STATE_KEY_TAG,
     Account,
@@ -94,6 +96,16 @@ repository_ids: RepositoryIds | None = None
 if ids_text is not None:
     owner_id, repository_id = ids_text.split("/", 1)
     repository_ids = (owner_id, repository_id)
+
+branches = config.get_object("deployBranches") or list(DEPLOY_BRANCHES)
+if not isinstance(branches, list) or not all(
+    isinstance(b, str) and re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", b) for b in branches
+):
+    raise pulumi.RunError(
+        f"bootstrap/Pulumi.{pulumi.get_stack()}.yaml: deployBranches must be a list of branch names, each "
+        "written out (letters, digits, '.', '_', '-', '/'; no wildcard), e.g. [main]"
+    )
+deploy_branches = tuple(branches)
 
 try:
     administrators = config.get_object("stateAdministrators") or []
@@ -283,7 +295,9 @@ for environment in environments:
             github_trust_policy(
                 account,
                 repository,
-                deploy_subjects(repository, environment, prod=environment == "prod", ids=repository_ids),
+                deploy_subjects(
+                    repository, environment, prod=environment == "prod", ids=repository_ids, branches=deploy_branches
+                ),
                 repository_ids,
             )
         ),

@@ -42,16 +42,18 @@ def oidc_provider_arn(account: Account) -> str:
     return account.arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", region=False)
 
 
-SUBJECT_CLAIMS = ("repo", "context", "job_workflow_ref")
+SUBJECT_CLAIMS = ("repo", "context", "ref", "job_workflow_ref")
 """The repository's OIDC subject template (`include_claim_keys`, set once per repository;
 docs/delivery.md, "Which workflow may assume a role").
 
-With it the `sub` GitHub signs names the workflow file the job runs in and the ref it was taken from:
-`repo:<owner/repo>:<context>:job_workflow_ref:<owner/repo>/.github/workflows/<file>@<ref>`, where <context> is
-`environment:<name>` for a job in an environment and `pull_request` for a pull-request job. AWS STS reads no
-custom claim of GitHub's token as a condition key (GitHub's AWS guide says so); `sub` is read, so the workflow
-is pinned through it. Without the template the token's `sub` stops at the context and matches no role here:
-the roles fail closed.
+With it the `sub` GitHub signs names the ref the run was started on and the workflow file the job runs in with
+the ref that file was taken from, in the template's order (GitHub's OpenID Connect reference: "Customizing the
+subject claims", each claim as `<key>:<value>`, `context` as `environment:<name>` for a job in an environment):
+`repo:<owner/repo>:<context>:ref:<run's ref>:job_workflow_ref:<owner/repo>/.github/workflows/<file>@<ref>`.
+`job_workflow_ref` is the called file's ref, which its caller names (a workflow on any branch may call
+`pulumi-up.yml@main`); `ref` is the run's own, so both are bound. AWS STS reads no custom claim of GitHub's token
+as a condition key (GitHub's AWS guide says so); `sub` is read, so the workflow is pinned through it. Without the
+template the token's `sub` stops at the context and matches no role here: the roles fail closed.
 """
 
 DEPLOY_WORKFLOW = "pulumi-up.yml"
@@ -59,15 +61,15 @@ DEPLOY_WORKFLOW = "pulumi-up.yml"
 
 PREVIEW_WORKFLOW = "preview.yml"
 
-PROD_REFS = ("refs/heads/main", "refs/tags/v*")
-"""Prod is deployed from main or a release tag only (deploy.yml). This is the ref `pulumi-up.yml` is taken at,
-which a caller names: a workflow on any branch can call `pulumi-up.yml@main`. The run's own ref is held by the
-`prod` environment's deployment rules (docs/delivery.md), not by this trust."""
+PROD_REFS = ("refs/heads/main",)
+"""Prod is deployed from main only, by a dispatch of deploy.yml on main: the run's ref and the deploy workflow's
+both `refs/heads/main`. No tag: a tag may point at any commit and every old one would stay trusted."""
 
 
-NONPROD_REFS = ("refs/heads/*",)
-"""Dev and staging are deployed from a branch (main on merge, any branch by a manual dispatch), never from a pull
-request's merge ref (`refs/pull/<n>/merge`: a pull request's own workflow calling `pulumi-up.yml`) or a tag."""
+DEPLOY_BRANCHES = ("main",)
+"""The branches dev and staging are deployed from by default (bootstrap config `deployBranches` names others):
+never a pull request's merge ref (`refs/pull/<n>/merge`: a pull request's own workflow calling `pulumi-up.yml`),
+a tag, or a branch anyone with write access can push."""
 
 
 RepositoryIds = tuple[str, str]
@@ -91,14 +93,21 @@ def workflow_subjects(
     """The `sub` values of jobs of `repository` running `workflow` at one of `refs`, in `context` (the workflow's
     own path keeps the repository's names: only the `repo` segment takes the IDs)."""
     subject = subject_repository(repository, ids)
-    return [
-        f"repo:{subject}:{context}:job_workflow_ref:{repository}/.github/workflows/{workflow}@{ref}" for ref in refs
-    ]
+    path = f"{repository}/.github/workflows/{workflow}"
+    return [f"repo:{subject}:{context}:ref:{ref}:job_workflow_ref:{path}@{ref}" for ref in refs]
 
 
-def deploy_subjects(repository: str, environment: str, *, prod: bool, ids: RepositoryIds | None = None) -> list[str]:
-    """Deploys of `environment`: the environment's job in the deploy workflow; for prod, from main or a v* tag."""
-    refs = PROD_REFS if prod else NONPROD_REFS
+def deploy_subjects(
+    repository: str,
+    environment: str,
+    *,
+    prod: bool,
+    ids: RepositoryIds | None = None,
+    branches: tuple[str, ...] = DEPLOY_BRANCHES,
+) -> list[str]:
+    """Deploys of `environment`: the environment's job in the deploy workflow, run on one of `branches` (prod:
+    main only) with the deploy workflow of that same branch."""
+    refs = PROD_REFS if prod else tuple(f"refs/heads/{branch}" for branch in branches)
     return workflow_subjects(repository, environment_subject(environment), DEPLOY_WORKFLOW, refs, ids)
 
 

@@ -90,9 +90,11 @@ def _assumable(trust: dict[str, Any], sub: str) -> bool:
     return named and equals and likes and not_likes
 
 
-def _sub(context: str, workflow: str, ref: str, repository: str = REPOSITORY) -> str:
-    """The `sub` GitHub signs under the subject template repo, context, job_workflow_ref."""
-    return f"repo:{repository}:{context}:job_workflow_ref:{repository}/.github/workflows/{workflow}@{ref}"
+def _sub(context: str, workflow: str, ref: str, repository: str = REPOSITORY, run_ref: str | None = None) -> str:
+    """The `sub` GitHub signs under the subject template repo, context, ref, job_workflow_ref: `run_ref` is the
+    run's own ref (the workflow's, unless a workflow on another ref calls it by `@<ref>`)."""
+    path = f"{repository}/.github/workflows/{workflow}"
+    return f"repo:{repository}:{context}:ref:{run_ref or ref}:job_workflow_ref:{path}@{ref}"
 
 
 @pytest.mark.parametrize("stack", ENVIRONMENTS)
@@ -140,11 +142,18 @@ def test_roles_trust_only_their_workflow_of_this_repository(bootstrap: dict[str,
         assert not can(role, _sub(context, "pulumi-up.yml@refs/tags/v1.yml", "refs/heads/evil"))
         for other in {"dev", "staging", "prod"} - {environment}:
             assert not can(role, _sub(f"environment:{other}", "pulumi-up.yml", "refs/heads/main"))
-        prod = environment == "prod"
-        # prod: main and v* tags only; dev and staging: branches only
-        assert can(role, _sub(context, "pulumi-up.yml", "refs/tags/v1.4.0")) is prod
-        assert can(role, _sub(context, "pulumi-up.yml", "refs/heads/feature")) is not prod
+        # main only, for every environment by default: no tag (any commit, every old one), no other branch
+        assert not can(role, _sub(context, "pulumi-up.yml", "refs/tags/v1.4.0"))
+        assert not can(role, _sub(context, "pulumi-up.yml", "refs/heads/feature"))
         assert not can(role, _sub(context, "pulumi-up.yml", "refs/tags/nightly"))
+        # a workflow pushed on another branch calling pulumi-up.yml@main: the run's ref is bound as well
+        for run_ref in ("refs/heads/feature", "refs/tags/v1.4.0", "refs/pull/7/merge"):
+            assert not can(role, _sub(context, "pulumi-up.yml", "refs/heads/main", run_ref=run_ref))
+        # without the run's ref in the subject (the older template, repo/context/job_workflow_ref): refused
+        old = (
+            f"repo:{REPOSITORY}:{context}:job_workflow_ref:{REPOSITORY}/.github/workflows/pulumi-up.yml@refs/heads/main"
+        )
+        assert not can(role, old)
         # a pull request's own workflow calling pulumi-up.yml runs at its merge ref: never a deploy
         assert not can(role, _sub(context, "pulumi-up.yml", "refs/pull/7/merge"))
         # `v1/x` matches IAM's `v*` but not the `v*` of a tag ruleset or an environment's deployment rules
@@ -831,16 +840,18 @@ def test_a_repository_with_immutable_subject_claims_is_trusted_by_its_ids() -> N
     for environment, prod in (("prod", True), ("dev", False)):
         subjects = github_access.deploy_subjects(REPOSITORY, environment, prod=prod, ids=ids)
         trust = github_access.github_trust_policy(account, REPOSITORY, subjects, ids)
-        job = f"job_workflow_ref:{REPOSITORY}/.github/workflows/pulumi-up.yml@refs/heads/main"
+        job = f"ref:refs/heads/main:job_workflow_ref:{REPOSITORY}/.github/workflows/pulumi-up.yml@refs/heads/main"
         assert _assumable(trust, f"{immutable}:environment:{environment}:{job}")
         assert not _assumable(trust, f"repo:{REPOSITORY}:environment:{environment}:{job}")
         assert not _assumable(trust, f"repo:example-org@9/ml-pipelines@2000002:environment:{environment}:{job}")
-        evil = f"job_workflow_ref:{REPOSITORY}/.github/workflows/pulumi-up.yml@refs/tags/v1.yml@refs/heads/evil"
+        evil = (
+            f"ref:refs/heads/main:job_workflow_ref:{REPOSITORY}/.github/workflows/pulumi-up.yml@x.yml@refs/heads/main"
+        )
         assert not _assumable(trust, f"{immutable}:environment:{environment}:{evil}")
     preview = github_access.github_trust_policy(
         account, REPOSITORY, github_access.preview_subjects(REPOSITORY, ["prod"], ids), ids
     )
-    pull = f"job_workflow_ref:{REPOSITORY}/.github/workflows/preview.yml@refs/pull/7/merge"
+    pull = f"ref:refs/pull/7/merge:job_workflow_ref:{REPOSITORY}/.github/workflows/preview.yml@refs/pull/7/merge"
     assert _assumable(preview, f"{immutable}:environment:preview-prod:{pull}")
     assert not _assumable(preview, f"repo:{REPOSITORY}:environment:preview-prod:{pull}")
 
@@ -862,4 +873,38 @@ def test_repository_ids_that_are_not_two_numbers_are_one_line(
         "the program failed: RunError: bootstrap/Pulumi.prod.yaml: githubRepositoryIds must be <owner id>/<repository "
         "id>, two numbers (gh api repos/example-org/ml-pipelines --jq '\"\\(.owner.id)/\\(.id)\"'), not "
         "'example-org/ml-pipelines'"
+    )
+
+
+def test_nonprod_deploys_from_the_configured_branches_only_and_prod_from_main() -> None:
+    github_access = _github_access()
+    account = github_access.Account(partition="aws", region="eu-west-1", account_id="123456789012")
+    branches = ("main", "release/1.x")
+    for environment, prod in (("dev", False), ("prod", True)):
+        subjects = github_access.deploy_subjects(REPOSITORY, environment, prod=prod, branches=branches)
+        trust = github_access.github_trust_policy(account, REPOSITORY, subjects)
+        context = f"environment:{environment}"
+        assert _assumable(trust, _sub(context, "pulumi-up.yml", "refs/heads/main"))
+        assert _assumable(trust, _sub(context, "pulumi-up.yml", "refs/heads/release/1.x")) is not prod
+        assert not _assumable(trust, _sub(context, "pulumi-up.yml", "refs/heads/release/2.x"))
+        # the run on one configured branch, the deploy workflow of another: refused
+        assert not _assumable(
+            trust, _sub(context, "pulumi-up.yml", "refs/heads/main", run_ref="refs/heads/release/1.x")
+        )
+
+
+def test_deploy_branches_with_a_wildcard_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "bootstrap").mkdir()
+    for item in ("Pulumi.yaml", "__main__.py", "github_access.py"):
+        (tmp_path / "bootstrap" / item).write_text((BOOTSTRAP / item).read_text())
+    shutil.copytree(ROOT / "components", tmp_path / "components")
+    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
+    config = yaml.safe_load((BOOTSTRAP / "Pulumi.nonprod.yaml").read_text())
+    config["config"]["ml-pipelines-bootstrap:deployBranches"] = ["main", "feature/*"]
+    (tmp_path / "bootstrap" / "Pulumi.nonprod.yaml").write_text(yaml.safe_dump(config))
+    code = offline_preview.main(["--cwd", str(tmp_path / "bootstrap"), "--stack", "nonprod", "--json"])
+    assert code == 2
+    assert json.loads(capsys.readouterr().out)["error"] == (
+        "the program failed: RunError: bootstrap/Pulumi.nonprod.yaml: deployBranches must be a list of branch "
+        "names, each written out (letters, digits, '.', '_', '-', '/'; no wildcard), e.g. [main]"
     )

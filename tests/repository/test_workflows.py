@@ -210,11 +210,11 @@ def test_deploy_order_and_gates() -> None:
     assert deploy["staging"]["needs"] == "dev"
     assert "refs/heads/main" in deploy["dev"]["if"] and "refs/heads/main" in deploy["staging"]["if"]
     prod_if = " ".join(deploy["prod"]["if"].split())
+    # The release is a dispatch on main; no tag deploys (the prod role trusts only a run on main).
     assert prod_if == (
-        "(github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')) "
-        "|| (github.event_name == 'workflow_dispatch' && inputs.stack == 'prod')"
+        "github.event_name == 'workflow_dispatch' && inputs.stack == 'prod' && github.ref == 'refs/heads/main'"
     )
-    assert DOCS["deploy.yml"]["on"]["push"] == {"branches": ["main"], "tags": ["v*"]}
+    assert DOCS["deploy.yml"]["on"]["push"] == {"branches": ["main"]}
 
 
 def test_each_update_is_behind_its_environment_one_at_a_time_previewed_first() -> None:
@@ -343,7 +343,7 @@ def test_the_roles_trust_the_workflow_files_that_assume_them() -> None:
     assert spec is not None and spec.loader is not None
     access = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(access)
-    assert access.SUBJECT_CLAIMS == ("repo", "context", "job_workflow_ref")
+    assert access.SUBJECT_CLAIMS == ("repo", "context", "ref", "job_workflow_ref")
     assert access.preview_environment("prod") == "preview-prod"
 
     def assuming(variable: str) -> set[str]:
@@ -362,7 +362,7 @@ def test_the_roles_trust_the_workflow_files_that_assume_them() -> None:
             assert job.get("environment") == ("preview-${{ matrix.stack }}" if other_name == job_name else None)
             assert ("vars[matrix.role]" in str(job)) == (other_name == job_name)
     prod = " ".join(jobs("deploy.yml")["prod"]["if"].split())
-    assert "refs/tags/v" in prod and access.PROD_REFS == ("refs/heads/main", "refs/tags/v*")
+    assert "github.ref == 'refs/heads/main'" in prod and access.PROD_REFS == ("refs/heads/main",)
 
 
 def test_the_pull_requests_code_never_runs_with_a_write_token() -> None:
