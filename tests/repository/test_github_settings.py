@@ -1,0 +1,67 @@
+"""Repository settings as code: the code owners of what decides access, and the `main` ruleset in the shape
+GitHub's REST API takes (`POST /repos/{owner}/{repo}/rulesets`; the pull_request rule's parameters as GitHub's
+OpenAPI description names them: required_approving_review_count, dismiss_stale_reviews_on_push,
+require_code_owner_review, require_last_push_approval, required_review_thread_resolution)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import ROOT
+from tests.repository.test_workflows import DOCS, GITHUB
+
+GITHUB_ACTIONS_APP = 15368
+"""The app ID of GitHub Actions: the `app.id` of every check run a workflow job creates
+(`gh api repos/O/R/commits/<sha>/check-runs --jq '.check_runs[].app.id'`). A required check pinned to it cannot be
+satisfied by a commit status anyone with write access can post."""
+
+
+def _owned(path: str) -> bool:
+    """Whether an anchored CODEOWNERS pattern (`/dir/` or `/file`) with an owner covers `path`."""
+    for line in (GITHUB / "CODEOWNERS").read_text().splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2 and fields[0].startswith("/") and all(o.startswith("@") for o in fields[1:]):
+            pattern = fields[0].lstrip("/")
+            if path == pattern or (pattern.endswith("/") and path.startswith(pattern)):
+                return True
+    return False
+
+
+def test_code_owners_cover_what_decides_access() -> None:
+    for path in (
+        ".github/workflows/pulumi-up.yml",
+        ".github/CODEOWNERS",
+        ".github/rulesets/main.json",
+        "bootstrap/github_access.py",
+        "policies/config/prod.json",
+        "policies/access/principals.py",
+        "stacks/Pulumi.prod.yaml",
+    ):
+        assert _owned(path), path
+    assert not _owned("stacks/Pulumi.dev.yaml")  # dev's settings need no code owner
+
+
+def test_the_main_ruleset_requires_a_fresh_independent_code_owner_review_and_the_checks() -> None:
+    ruleset = json.loads((GITHUB / "rulesets" / "main.json").read_text())
+    assert (ruleset["target"], ruleset["enforcement"]) == ("branch", "active")
+    assert ruleset["conditions"]["ref_name"]["include"] == ["~DEFAULT_BRANCH"]
+    assert ruleset["bypass_actors"] == []  # no one merges around it, admins neither
+    rules = {rule["type"]: rule.get("parameters") for rule in ruleset["rules"]}
+    assert {"deletion", "non_fast_forward"} <= set(rules)
+    review = rules["pull_request"]
+    assert review["required_approving_review_count"] >= 1
+    assert review["dismiss_stale_reviews_on_push"] is True
+    assert review["require_code_owner_review"] is True
+    assert review["require_last_push_approval"] is True
+    checks = rules["required_status_checks"]
+    assert checks["strict_required_status_checks_policy"] is True
+    assert {c["integration_id"] for c in checks["required_status_checks"]} == {GITHUB_ACTIONS_APP}
+    # The check names are the jobs' as GitHub shows them: ci.yml's job, and preview.yml's per stack.
+    preview = DOCS["preview.yml"]["jobs"]["preview"]
+    stacks = [entry["stack"] for entry in preview["strategy"]["matrix"]["include"]]
+    expected = {DOCS["ci.yml"]["jobs"]["check"]["name"]}
+    expected |= {preview["name"].replace("${{ matrix.stack }}", stack) for stack in stacks}
+    assert {c["context"] for c in checks["required_status_checks"]} == expected
+    assert sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("*")) == sorted(
+        stacks
+    )
