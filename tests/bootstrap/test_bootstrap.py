@@ -856,20 +856,25 @@ def test_a_repository_with_immutable_subject_claims_is_trusted_by_its_ids() -> N
     assert not _assumable(preview, f"repo:{REPOSITORY}:environment:preview-prod:{pull}")
 
 
-def test_repository_ids_that_are_not_two_numbers_are_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _bootstrap_error(tmp_path: Path, capsys: pytest.CaptureFixture[str], stack: str, key: str, value: Any) -> str:
+    """The one-line error of the bootstrap program run with `key` set to `value` in its stack file."""
     (tmp_path / "bootstrap").mkdir()
     for item in ("Pulumi.yaml", "__main__.py", "github_access.py"):
         (tmp_path / "bootstrap" / item).write_text((BOOTSTRAP / item).read_text())
     shutil.copytree(ROOT / "components", tmp_path / "components")
     shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
-    config = yaml.safe_load((BOOTSTRAP / "Pulumi.prod.yaml").read_text())
-    config["config"]["ml-pipelines-bootstrap:githubRepositoryIds"] = "example-org/ml-pipelines"
-    (tmp_path / "bootstrap" / "Pulumi.prod.yaml").write_text(yaml.safe_dump(config))
-    code = offline_preview.main(["--cwd", str(tmp_path / "bootstrap"), "--stack", "prod", "--json"])
+    config = yaml.safe_load((BOOTSTRAP / f"Pulumi.{stack}.yaml").read_text())
+    config["config"][f"ml-pipelines-bootstrap:{key}"] = value
+    (tmp_path / "bootstrap" / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(config))
+    code = offline_preview.main(["--cwd", str(tmp_path / "bootstrap"), "--stack", stack, "--json"])
     assert code == 2
-    assert json.loads(capsys.readouterr().out)["error"] == (
+    return str(json.loads(capsys.readouterr().out)["error"])
+
+
+def test_repository_ids_that_are_not_two_numbers_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _bootstrap_error(tmp_path, capsys, "prod", "githubRepositoryIds", "example-org/ml-pipelines") == (
         "the program failed: RunError: bootstrap/Pulumi.prod.yaml: githubRepositoryIds must be <owner id>/<repository "
         "id>, two numbers (gh api repos/example-org/ml-pipelines --jq '\"\\(.owner.id)/\\(.id)\"'), not "
         "'example-org/ml-pipelines'"
@@ -894,17 +899,7 @@ def test_nonprod_deploys_from_the_configured_branches_only_and_prod_from_main() 
 
 
 def test_deploy_branches_with_a_wildcard_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "bootstrap").mkdir()
-    for item in ("Pulumi.yaml", "__main__.py", "github_access.py"):
-        (tmp_path / "bootstrap" / item).write_text((BOOTSTRAP / item).read_text())
-    shutil.copytree(ROOT / "components", tmp_path / "components")
-    shutil.copytree(ROOT / "stacks", tmp_path / "stacks")
-    config = yaml.safe_load((BOOTSTRAP / "Pulumi.nonprod.yaml").read_text())
-    config["config"]["ml-pipelines-bootstrap:deployBranches"] = ["main", "feature/*"]
-    (tmp_path / "bootstrap" / "Pulumi.nonprod.yaml").write_text(yaml.safe_dump(config))
-    code = offline_preview.main(["--cwd", str(tmp_path / "bootstrap"), "--stack", "nonprod", "--json"])
-    assert code == 2
-    assert json.loads(capsys.readouterr().out)["error"] == (
+    assert _bootstrap_error(tmp_path, capsys, "nonprod", "deployBranches", ["main", "feature/*"]) == (
         "the program failed: RunError: bootstrap/Pulumi.nonprod.yaml: deployBranches must be a list of branch "
         "names, each written out (letters, digits, '.', '_', '-', '/'; no wildcard), e.g. [main]"
     )
