@@ -65,3 +65,16 @@ def test_the_main_ruleset_requires_a_fresh_independent_code_owner_review_and_the
     assert sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in (ROOT / "stacks").glob("*")) == sorted(
         stacks
     )
+
+
+def test_every_step_that_assumes_a_role_masks_the_account_id_in_the_logs() -> None:
+    """aws-actions/configure-aws-credentials masks no account ID by default since v3; a public repository's logs
+    would show it in every ARN the preview prints."""
+    found = 0
+    for name, document in DOCS.items():
+        for job in document["jobs"].values():
+            for step in job.get("steps", []):
+                if "aws-actions/configure-aws-credentials@" in str(step.get("uses", "")):
+                    found += 1
+                    assert step["with"].get("mask-aws-account-id") is True, name
+    assert found == 3  # the deploy, the preview and the drift check
