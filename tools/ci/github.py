@@ -77,10 +77,21 @@ def own_marked(pages: Iterable[list[dict[str, Any]]], marker: str, author: str, 
     ]
 
 
+_ACCOUNT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+def redact(text: str) -> str:
+    """What a preview or a drift check prints, fit for a public comment or issue: AWS account IDs (twelve digits)
+    and e-mail addresses (the stack file's alarm addresses) replaced."""
+    return _ACCOUNT.sub("<account>", _EMAIL.sub("<e-mail>", text))
+
+
 def fenced(head: list[str], output: str, limit: int = MAX_COMMENT, tail: list[str] | None = None) -> str:
-    """`head`, then the longest end of `output` that fits in `limit` characters in a code fence it cannot close,
-    then `tail`. The text only grows with what is kept (more output, a fence at least as long), so a binary
-    search finds it; keeping nothing always fits."""
+    """`head`, then the longest end of `output` (redacted) that fits in `limit` characters in a code fence it
+    cannot close, then `tail`. The text only grows with what is kept (more output, a fence at least as long), so a
+    binary search finds it; keeping nothing always fits."""
+    output = redact(output)
     low, high = 0, min(MAX_OUTPUT, len(output))
     while low < high:
         keep = (low + high + 1) // 2

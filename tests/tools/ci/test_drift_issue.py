@@ -88,3 +88,10 @@ def test_the_output_cannot_break_the_issue(fake_gh: Path, monkeypatch: pytest.Mo
     assert _run(fake_gh) == 0
     text = json.loads(_calls(fake_gh)[1][1])["body"]
     assert len(text) <= 65_536 and "exited with unknown" in text and text.endswith("END\n" + text.splitlines()[-1])
+
+
+def test_a_public_drift_issue_shows_no_account_id_nor_e_mail_address() -> None:
+    output = "~ aws:sns/topicSubscription:TopicSubscription a@example.org arn:aws:sns:eu-west-1:123456789012:t\n"
+    text = drift_issue.body("prod", output, "1", "https://github.com/o/r/actions/runs/1")
+    assert "a@example.org" not in text and ":123456789012:" not in text
+    assert "arn:aws:sns:eu-west-1:<account>:t" in text

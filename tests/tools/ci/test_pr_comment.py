@@ -136,3 +136,17 @@ def test_any_mix_of_backticks_and_text_fits_and_keeps_its_end(backticks: int, re
 def test_the_case_the_review_found() -> None:
     body = pr_comment.body("prod", "`" * 32_603 + "y" * 27_397, "0", "abc")
     assert len(body) <= pr_comment.MAX_COMMENT and body.rstrip().endswith("</details>")
+
+
+def test_a_public_comment_shows_no_account_id_nor_e_mail_address() -> None:
+    output = (
+        "+ aws:iam/role:Role tumor-prod-sfn arn:aws:iam::123456789012:role/tumor-prod-sfn\n"
+        "+ aws:sns/topicSubscription:TopicSubscription email ml-platform-oncall@example.com\n"
+        "sub repo:example-org/ml-pipelines:environment:prod:ref:refs/heads/main:job_workflow_ref:"
+        "example-org/ml-pipelines/.github/workflows/pulumi-up.yml@refs/heads/main\n"
+        "cost 1234567890123 stays (thirteen digits)\n"
+    )
+    text = pr_comment.body("prod", output, "0", "abc123")
+    assert "iam::123456789012:" not in text and "ml-platform-oncall@example.com" not in text
+    assert "arn:aws:iam::<account>:role/tumor-prod-sfn" in text and "<e-mail>" in text
+    assert "pulumi-up.yml@refs/heads/main" in text and "1234567890123" in text
