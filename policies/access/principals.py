@@ -27,20 +27,18 @@ from .document import DocumentError, Statement, ambiguities, parse
 from .items import (
     ATTACHED,
     CUSTOMER,
-    GROUP,
     INLINE,
     MANAGED_POLICY,
     PERMISSION_SET,
     ROLE,
     SELF,
-    USER,
     Item,
     Ref,
     What,
     listed,
 )
 from .reach import principals_of
-from .sources import READ_PACKAGES, SET_INLINE, items
+from .sources import EXCLUSIVE, READ_PACKAGES, SET_INLINE, items
 
 ROLE_TYPE = "aws:iam/role:Role"
 POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
@@ -310,16 +308,14 @@ def _key(ref: Ref, urn: str) -> str | None:
     return _normal(ref.kind, ref.key)
 
 
-EXCLUSIVE_TYPES = {
-    (ROLE, INLINE): "aws.iam.RolePoliciesExclusive",
-    (ROLE, ATTACHED): "aws.iam.RolePolicyAttachmentsExclusive",
-    (USER, INLINE): "aws.iam.UserPoliciesExclusive",
-    (USER, ATTACHED): "aws.iam.UserPolicyAttachmentsExclusive",
-    (GROUP, INLINE): "aws.iam.GroupPoliciesExclusive",
-    (GROUP, ATTACHED): "aws.iam.GroupPolicyAttachmentsExclusive",
-    (PERMISSION_SET, ATTACHED): "aws.ssoadmin.ManagedPolicyAttachmentsExclusive",
-    (PERMISSION_SET, CUSTOMER): "aws.ssoadmin.CustomerManagedPolicyAttachmentsExclusive",
-}
+def python_name(token: str) -> str:
+    """A type token as a program names it: `aws:iam/rolePoliciesExclusive:RolePoliciesExclusive` ->
+    `aws.iam.RolePoliciesExclusive`."""
+    package, module, name = token.split(":")
+    return f"{package}.{module.split('/', 1)[0]}.{name}"
+
+
+EXCLUSIVE_TYPES = {(kind, covers): python_name(type_) for type_, (kind, _, covers) in EXCLUSIVE.items()}
 """The pulumi_aws resource that keeps each kind of a principal's policies to a list."""
 
 UNNAMED = "unknown:"
@@ -796,13 +792,14 @@ REDIRECTS = (
 
 
 def _truthy(value: Any) -> bool:
-    """A provider setting that is set: the engine passes a default provider's config as text (`"[]"`, `"false"`)."""
+    """A provider setting that is set, or may be: the engine passes a default provider's config as text (`"[]"`,
+    `"false"`)."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
             return bool(value)
-    return (bool(value) and value is not UNKNOWN) or value is UNKNOWN
+    return value is UNKNOWN or bool(value)
 
 
 def _allowed_accounts(value: Any) -> list[str]:

@@ -54,11 +54,6 @@ _AWS_ATTACH = {
     "aws:iam/userPolicyAttachment:UserPolicyAttachment": (USER, "user"),
     "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": (GROUP, "group"),
 }
-_AWS_EXCLUSIVE = {
-    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": (ROLE, "roleName"),
-    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": (USER, "userName"),
-    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": (GROUP, "groupName"),
-}
 
 
 def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
@@ -81,8 +76,8 @@ def _aws(type_: str, props: dict[str, Any]) -> Iterator[Item]:
         kind, key = _AWS_ATTACH[type_]
         who = Ref(kind, props.get(key, UNKNOWN), key)
         yield Item(What.ATTACHMENT, "policyArn", principal=who, policy_arn=props.get("policyArn", UNKNOWN))
-    elif type_ in _AWS_EXCLUSIVE:
-        kind, key = _AWS_EXCLUSIVE[type_]
+    elif EXCLUSIVE.get(type_, (None, None, None))[2] == ATTACHED:
+        kind, key, _ = EXCLUSIVE[type_]
         who = Ref(kind, props.get(key, UNKNOWN), key)
         for index, arn in enumerate(listed(props.get("policyArns"))):
             yield Item(What.ATTACHMENT, f"policyArns[{index}]", principal=who, policy_arn=arn)

@@ -2,9 +2,8 @@
 called on the final outputs of each resource"). pulumi_aws's `inlinePolicies` and `managedPolicyArns` are Optional
 and Computed (terraform-provider-aws `internal/service/iam/role.go`): unknown at a preview of a role that does not
 set them, and, once the role is read, every inline policy and managed policy it holds, whichever resource put it
-there. The pack read both as grants of the program's: the first real preview of this project's prod stack would
-have failed with 13 mandatory violations (measured: the offline preview sending these shapes, the pack before
-this change), and a `pulumi up` would have reported each RolePolicy as a second inline policy of its name."""
+there. Read as grants of the program's, they made the first real preview of a stack with roles fail on every role,
+and a `pulumi up` report each RolePolicy as a second inline policy of its name."""
 
 from __future__ import annotations
 

@@ -83,11 +83,11 @@ class _Graph:
                 # (the engine's is that for each Optional and Computed one; a pack passing this passes that).
                 for key in output_names(resource.type):
                     properties.setdefault(key, UNKNOWN_STRING)
-            if resource.type == ROLE:
+            if resource.type == ROLE and not self.preview:
                 for key in ROLE_COMPUTED:
                     if key not in resource.inputs:
-                        # Optional and Computed: unknown while the role is planned, what it holds once read.
-                        properties[key] = UNKNOWN_STRING if self.preview else self.held[resource.urn][key]
+                        # Optional and Computed: once read, what the role holds (unknown while planned, above).
+                        properties[key] = self.held[resource.urn][key]
         return replace(
             self.inputs(resource),
             properties=properties,
