@@ -6,6 +6,12 @@ require_code_owner_review, require_last_push_approval, required_review_thread_re
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.conftest import ROOT
 from tests.repository.test_workflows import DOCS, GITHUB
@@ -88,3 +94,86 @@ def test_every_step_that_assumes_a_role_masks_the_account_id_in_the_logs() -> No
                     found += 1
                     assert step["with"].get("mask-aws-account-id") is True, name
     assert found == 3  # the deploy, the preview and the drift check
+
+
+def test_the_tag_ruleset_keeps_every_tag_where_it_was_pushed() -> None:
+    """Tags release nothing (prod deploys a dispatch on `main`, and no role trusts a tag's ref), but a tag names
+    what was released: once pushed it is never moved, forced or deleted, by anyone."""
+    ruleset = json.loads((GITHUB / "rulesets" / "tags.json").read_text())
+    assert (ruleset["target"], ruleset["enforcement"]) == ("tag", "active")
+    assert ruleset["conditions"]["ref_name"] == {"include": ["~ALL"], "exclude": []}
+    assert ruleset["bypass_actors"] == []
+    assert {rule["type"] for rule in ruleset["rules"]} == {"update", "deletion", "non_fast_forward"}
+    # Nothing on a tag reaches an account: a workflow that runs on a push names its branches, and no tag.
+    pushed = {name: document["on"]["push"] for name, document in DOCS.items() if "push" in document["on"]}
+    assert set(pushed) == {"ci.yml", "deploy.yml"}
+    for name, push in pushed.items():
+        assert push == {"branches": ["main"]}, name
+
+
+def _step(workflow: str, name_starts: str) -> dict[str, Any]:
+    [step] = [
+        step
+        for job in DOCS[workflow]["jobs"].values()
+        for step in job.get("steps", [])
+        if str(step.get("name", "")).startswith(name_starts)
+    ]
+    return step
+
+
+PRINTED = "+ aws:sns/topicSubscription:TopicSubscription alarm endpoint: oncall@corp.example.org\n"
+PRINTED += "    arn: arn:aws:sns:eu-west-1:210987654321:tumor-prod-failures\n"
+
+
+@pytest.mark.parametrize(
+    ("workflow", "step", "kept"),
+    [
+        ("preview.yml", "pulumi preview with the policy pack", "preview-result/output.txt"),
+        ("drift.yml", "pulumi preview --refresh", "drift-result/output.txt"),
+        ("pulumi-up.yml", "pulumi preview of this commit", None),
+        ("pulumi-up.yml", "Stack outputs in the job summary", "summary.md"),
+    ],
+)
+def test_what_a_public_repository_shows_of_a_preview_holds_no_account_id_or_address(
+    tmp_path: Path, workflow: str, step: str, kept: str | None
+) -> None:
+    """The step's own script, run by bash as GitHub runs it (`bash -e`), with a `pulumi` that prints what a real
+    preview of prod prints (an alarm address, ARNs): its log, its artifact and the job summary are public."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "pulumi"
+    fake.write_text(f"#!/bin/sh\ncat <<'OUT'\n{PRINTED}OUT\n")
+    fake.chmod(0o755)
+    (tmp_path / "runner").mkdir()
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+        "STACK": "prod",
+        "STACK_NAME": "prod",
+        "RUNNER_TEMP": str(tmp_path / "runner"),
+        "GITHUB_OUTPUT": str(tmp_path / "github-output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_SHA": "0" * 40,
+    }
+    script = _step(workflow, step)["run"]
+    result = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    shown = [result.stdout + result.stderr] + ([(tmp_path / kept).read_text()] if kept else [])
+    assert "tumor-prod-failures" in shown[-1]  # what the reader needs stays
+    for text in shown:
+        assert "210987654321" not in text and "oncall@corp.example.org" not in text
+    assert list((tmp_path / "runner").iterdir()) == []  # no raw copy left behind for a later step
+
+
+def test_artifacts_of_a_preview_are_kept_three_days_at_most() -> None:
+    uploads = [
+        step
+        for document in DOCS.values()
+        for job in document["jobs"].values()
+        for step in job.get("steps", [])
+        if "actions/upload-artifact@" in str(step.get("uses", ""))
+    ]
+    assert len(uploads) >= 2
+    assert all(step["with"]["retention-days"] <= 3 for step in uploads)

@@ -391,7 +391,7 @@ def test_drift_is_checked_daily_read_only_and_reported_without_running_the_progr
     drift, report = jobs("drift.yml")["drift"], jobs("drift.yml")["report"]
     assert DOCS["drift.yml"]["on"]["schedule"] == [{"cron": "17 5 * * *"}]
     (command,) = _pulumi_commands(runs(drift))
-    assert command.endswith(" --refresh --expect-no-changes --diff --non-interactive > drift-result/output.txt 2>&1")
+    assert command.endswith(' --refresh --expect-no-changes --diff --non-interactive > "$RUNNER_TEMP/output.txt" 2>&1')
     assert "pulumi up" not in runs(drift) and "pulumi refresh" not in runs(drift)
     assert drift["permissions"] == {"contents": "read", "id-token": "write"}
     assert drift["if"] == report["if"].removeprefix("always() && ") == "github.ref == 'refs/heads/main'"
