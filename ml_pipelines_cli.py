@@ -9,6 +9,8 @@
     ml-pipelines explain ACTION       python -m policies.access ACTION: an IAM action's resource types
     ml-pipelines run-local --stack NAME [--pipeline NAME] [--json]   python -m tools.run_local: train, gate
                                       and serve each pipeline on this machine, under SageMaker's container contract
+    ml-pipelines verify-github --repo OWNER/NAME [--settings FILE]   python -m tools.ci.verify_github: the
+                                      repository's live GitHub settings against .github/settings.json and rulesets
 
 The checkout is the nearest folder above the shell's that holds `Pulumi.yaml` and `tools/offline_preview`.
 Every path option is taken relative to the shell's folder, then handed on as an absolute path (the modules
@@ -31,6 +33,7 @@ COMMANDS = {
     "pack-config": "tools.pack_config",
     "explain": "policies.access",
     "run-local": "tools.run_local",
+    "verify-github": "tools.ci.verify_github",
 }
 PATH_OPTIONS = (
     "--cwd",
@@ -42,6 +45,7 @@ PATH_OPTIONS = (
     "--mock-config",
     "--expectations",
     "--data",
+    "--settings",
 )
 
 
@@ -85,7 +89,7 @@ def arguments(command: str, args: list[str], root: Path, here: Path) -> list[str
     found = absolute(args, here)
     if command == "explain" or "-h" in args or "--help" in args:
         return found
-    if command != "pack-config" and not _given(found, "--cwd"):
+    if command not in ("pack-config", "verify-github") and not _given(found, "--cwd"):
         found = ["--cwd", str(root), *found]
     if command == "plan":
         if not _given(found, "--stack") and not _given(found, "--list"):

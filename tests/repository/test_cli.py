@@ -24,7 +24,7 @@ def test_the_command_is_installed_with_the_project() -> None:
 def test_help_names_every_command() -> None:
     result = run("--help", cwd=ROOT / "components")
     assert result.returncode == 0
-    for command in ("plan", "preview", "simulate", "pack-config", "explain"):
+    for command in ("plan", "preview", "simulate", "pack-config", "explain", "run-local", "verify-github"):
         assert f"ml-pipelines {command}" in result.stdout
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT
 from tests.repository.test_workflows import DOCS, GITHUB
@@ -177,3 +178,40 @@ def test_artifacts_of_a_preview_are_kept_three_days_at_most() -> None:
     ]
     assert len(uploads) >= 2
     assert all(step["with"]["retention-days"] <= 3 for step in uploads)
+
+
+SETTINGS = json.loads((GITHUB / "settings.json").read_text())
+
+
+def test_the_committed_settings_are_those_the_roles_and_workflows_rely_on() -> None:
+    """`.github/settings.json`, what verify-github holds the live repository to, says what the rest assumes: the
+    subject template the roles trust, every environment a workflow runs in, the branches each deploy role
+    trusts (bootstrap's deployBranches), every committed ruleset."""
+    from bootstrap.github_access import DEPLOY_BRANCHES, SUBJECT_CLAIMS
+
+    assert SETTINGS["oidcSubjectClaimKeys"] == list(SUBJECT_CLAIMS)
+    assert SETTINGS["workflowPermissions"] == {
+        "default_workflow_permissions": "read",
+        "can_approve_pull_request_reviews": False,
+    }
+    assert sorted(SETTINGS["rulesets"]) == sorted(f"rulesets/{p.name}" for p in (GITHUB / "rulesets").glob("*.json"))
+    stacks = sorted(p.name.split(".")[1] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
+    environments = SETTINGS["environments"]
+    assert sorted(environments) == sorted([*stacks, *(f"preview-{s}" for s in stacks)])
+    for account in ("nonprod", "prod"):
+        config = yaml.safe_load((ROOT / "bootstrap" / f"Pulumi.{account}.yaml").read_text())["config"]
+        branches = config.get("ml-pipelines-bootstrap:deployBranches") or list(DEPLOY_BRANCHES)
+        for stack in config["ml-pipelines-bootstrap:environments"]:
+            assert environments[stack]["deploymentBranches"] == (["main"] if stack == "prod" else branches), stack
+    assert environments["prod"]["requiredReviewers"] is True
+
+
+def test_the_prod_deploy_checks_the_live_settings_before_any_install_or_credential() -> None:
+    steps = DOCS["pulumi-up.yml"]["jobs"]["up"]["steps"]
+    names = [str(step.get("name") or step.get("uses")) for step in steps]
+    [verify] = [i for i, step in enumerate(steps) if "tools.ci.verify_github" in str(step.get("run", ""))]
+    assert steps[verify]["if"] == "inputs.stack == 'prod'"
+    assert steps[verify]["run"] == 'python3 -m tools.ci.verify_github --repo "$GITHUB_REPOSITORY"'
+    assert steps[verify]["env"] == {"GH_TOKEN": "${{ secrets.GITHUB_SETTINGS_TOKEN }}"}
+    first_install = next(i for i, n in enumerate(names) if "actions/setup" in n or "configure-aws-credentials" in n)
+    assert verify < first_install
