@@ -16,7 +16,7 @@ PULUMI ?= pulumi
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 POLICY_FLAGS = --policy-pack policies --policy-pack-config policies/config/$(STACK).json
 
-.PHONY: help install install-locked lock test test-data test-fast lint fmt typecheck check refresh-iam-data refresh-image-data pre-commit plan plan-bootstrap run-local simulate preview policy up refresh destroy \
+.PHONY: help install install-locked lock pin-pulumi test test-data test-fast lint fmt typecheck check refresh-iam-data refresh-image-data pre-commit plan plan-bootstrap run-local simulate preview policy up refresh destroy \
 	require-pulumi require-stack require-credentials require-passphrase clean
 
 help: ## List the targets
@@ -46,6 +46,9 @@ install-locked: ## Create .venv from requirements-ci.txt, every file's hash chec
 lock: $(STAMP) ## Regenerate requirements-ci.txt (hashed) from pyproject.toml: run after changing a pin
 	$(VENV)/bin/uv pip compile pyproject.toml --extra tools --extra workloads --group dev --generate-hashes $(LOCK_TARGET) \
 		--custom-compile-command "make lock" --quiet -o $(LOCK)
+
+pin-pulumi: ## Write .github/pulumi-checksums.txt (the CLI's and the AWS plugin's SHA-256, what CI installs): run after moving either
+	tools/ci/pin_pulumi.sh
 
 # The suite starts many Python processes (policy packs, the CLIs): each reuses the modules the others compiled
 # (__pycache__, ignored by git) even where the environment says not to write them. Test files go to the cores

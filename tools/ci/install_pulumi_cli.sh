@@ -1,48 +1,77 @@
 #!/usr/bin/env bash
-# Installs the Pulumi CLI at the version pinned in .github/pulumi-cli-version, verified against the SHA-256
-# Pulumi publishes with the release, into $PULUMI_HOME/bin (default ~/.pulumi/bin). Nothing is piped into a
-# shell; a download whose checksum does not match is refused with one line and nothing is installed.
+# Installs the Pulumi CLI at the version pinned in .github/pulumi-cli-version into $PULUMI_HOME/bin (default
+# ~/.pulumi/bin), and the AWS provider plugin at the version of pulumi-aws in requirements-ci.txt (what the
+# program's SDK asks the engine for). Each archive's SHA-256 is checked against .github/pulumi-checksums.txt,
+# committed and reviewed (`make pin-pulumi` writes it), before anything is unpacked; a mismatch installs nothing.
+# Nothing is piped into a shell.
 #
 #   tools/ci/install_pulumi_cli.sh            # Linux x64 or arm64
 #
-# Release assets (github.com/pulumi/pulumi/releases): pulumi-v<version>-linux-<arch>.tar.gz and
-# pulumi-<version>-checksums.txt, one "<sha256>  <file name>" line per asset.
+# An archive the committed file does not pin yet is checked against what its release publishes (the CLI's
+# pulumi-<version>-checksums.txt) or, for the plugin, installed by `pulumi plugin install` unverified, each with a
+# warning naming `make pin-pulumi`. The workflows set PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: the engine
+# never fetches another plugin on its own.
+#
+# Release assets: github.com/pulumi/pulumi/releases/download/v<v>/pulumi-v<v>-linux-<x64|arm64>.tar.gz and
+# pulumi-<v>-checksums.txt ("<sha256>  <file name>" lines); github.com/pulumi/pulumi-aws/releases/download/v<v>/
+# pulumi-resource-aws-v<v>-linux-<amd64|arm64>.tar.gz (the URL Pulumi's own plugin download builds for a
+# GitHub-hosted provider, pkg/workspace/plugins.go).
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-pin_file="$root/.github/pulumi-cli-version"
-version="$(tr -d '[:space:]' < "$pin_file")"
-if ! [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
-  echo "error: $pin_file: expected a version like 3.272.0, got '$version'" >&2
-  exit 2
-fi
+# shellcheck source=tools/ci/pulumi_pins.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pulumi_pins.sh"
 case "$(uname -m)" in
-  x86_64 | amd64) arch=x64 ;;
-  aarch64 | arm64) arch=arm64 ;;
+  x86_64 | amd64) arch=x64 goarch=amd64 ;;
+  aarch64 | arm64) arch=arm64 goarch=arm64 ;;
   *) echo "error: no Pulumi CLI build for $(uname -m) (x86_64 or arm64)" >&2; exit 2 ;;
 esac
 
-release="https://github.com/pulumi/pulumi/releases/download/v$version"
-archive="pulumi-v$version-linux-$arch.tar.gz"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-curl -fsSL --retry 3 -o "$work/$archive" "$release/$archive"
-curl -fsSL --retry 3 -o "$work/checksums.txt" "$release/pulumi-$version-checksums.txt"
+# fetch URL NAME EXPECTED SOURCE: download, then refuse unless the SHA-256 is EXPECTED (SOURCE says whose).
+fetch() {
+  curl -fsSL --retry 3 -o "$work/$2" "$1"
+  local actual
+  actual="$(sha256sum "$work/$2" | cut -d' ' -f1)"
+  if [ "$actual" != "$3" ]; then
+    echo "error: $2: SHA-256 $actual is not the $4 $3; not installed" >&2
+    exit 1
+  fi
+}
 
-expected="$(awk -v f="$archive" '$2 == f { print $1 }' "$work/checksums.txt")"
-if ! [[ "$expected" =~ ^[0-9a-f]{64}$ ]]; then
-  echo "error: pulumi-$version-checksums.txt has no SHA-256 for $archive; not installed" >&2
-  exit 1
+archive="pulumi-v$version-linux-$arch.tar.gz"
+expected="$(pinned "$archive")"
+whose="pinned"
+if [ -z "$expected" ]; then
+  echo "::warning::.github/pulumi-checksums.txt pins no SHA-256 for $archive: checked against its release's own checksums; run make pin-pulumi" >&2
+  curl -fsSL --retry 3 -o "$work/checksums.txt" "$cli_release/pulumi-$version-checksums.txt"
+  expected="$(awk -v f="$archive" '$2 == f { print $1 }' "$work/checksums.txt")"
+  whose="published"
+  if ! [[ "$expected" =~ ^[0-9a-f]{64}$ ]]; then
+    echo "error: pulumi-$version-checksums.txt has no SHA-256 for $archive; not installed" >&2
+    exit 1
+  fi
 fi
-actual="$(sha256sum "$work/$archive" | cut -d' ' -f1)"
-if [ "$actual" != "$expected" ]; then
-  echo "error: $archive: SHA-256 $actual is not the published $expected; not installed" >&2
-  exit 1
+fetch "$cli_release/$archive" "$archive" "$expected" "$whose"
+
+plugin="pulumi-resource-aws-v$aws_version-linux-$goarch.tar.gz"
+plugin_sha="$(pinned "$plugin")"
+if [ -n "$plugin_sha" ]; then
+  fetch "$aws_release/$plugin" "$plugin" "$plugin_sha" pinned
 fi
 
+# Both archives checked: only now is anything unpacked or installed.
 tar -xzf "$work/$archive" -C "$work"
 bin="${PULUMI_HOME:-$HOME/.pulumi}/bin"
 mkdir -p "$bin"
 cp "$work"/pulumi/* "$bin"/
-echo "Pulumi CLI $version ($arch, SHA-256 verified) in $bin"
+plugin_state="SHA-256 pinned"
+if [ -n "$plugin_sha" ]; then
+  "$bin/pulumi" plugin install resource aws "$aws_version" --file "$work/$plugin"
+else
+  plugin_state="unverified"
+  echo "::warning::.github/pulumi-checksums.txt pins no SHA-256 for $plugin: installed by pulumi plugin install, unverified; run make pin-pulumi" >&2
+  "$bin/pulumi" plugin install resource aws "$aws_version"
+fi
+echo "Pulumi CLI $version ($arch, SHA-256 $whose) and AWS plugin $aws_version ($plugin_state) in $bin"
