@@ -14,6 +14,7 @@ edit the ruleset, so the deploy job's token is an administrator's read-only one)
 - `GET /repos/O/R/environments/{name}` and `.../deployment-branch-policies`: each environment exists; one
   with `deploymentBranches` deploys from exactly those branches; one with `requiredReviewers` waits for a
   reviewer, never the one who started the run, and administrators may not bypass it;
+- `GET /repos/O/R`: the default branch is `main` (what `~DEFAULT_BRANCH` covers and the roles trust);
 - `GET /repos/O/R/actions/oidc/customization/sub`: the subject template the roles trust, keys in order;
 - `GET /repos/O/R/actions/permissions/workflow`: the default token read-only, no workflow approving reviews;
 - `GET /repos/O/R/codeowners/errors`: CODEOWNERS parses and names owners that exist.
@@ -105,6 +106,8 @@ def load_settings(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     for key, kind in expected.items():
         if not isinstance(settings.get(key), kind):
             raise SettingsError(f"{path}: {key}: expected a JSON {kind.__name__ if kind is dict else 'list'}")
+    if not isinstance(settings.get("defaultBranch", "main"), str):
+        raise SettingsError(f"{path}: defaultBranch: expected a branch name")
     rulesets = []
     for name in settings["rulesets"]:
         file = path.parent / str(name)
@@ -234,6 +237,13 @@ def check_environments(fetch: Fetch, repo: str, environments: dict[str, Any]) ->
 
 def check_actions(fetch: Fetch, repo: str, settings: dict[str, Any]) -> list[str]:
     short = []
+    # `~DEFAULT_BRANCH` in a ruleset, and every `refs/heads/main` the roles trust, mean this branch.
+    found = fetch(f"/repos/{repo}")
+    branch = settings.get("defaultBranch", "main")
+    if found in (None, UNREADABLE):
+        short.append("default branch: the repository cannot be read with this token")
+    elif found.get("default_branch") != branch:
+        short.append(f"default branch: {json.dumps(found.get('default_branch'))}, expected {json.dumps(branch)}")
     subject = fetch(f"/repos/{repo}/actions/oidc/customization/sub")
     keys = settings["oidcSubjectClaimKeys"]
     if subject in (None, UNREADABLE):
@@ -291,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for line in short:
         print(f"short: {line}")
-    checked = len(rulesets) + len(settings["environments"]) + 3
+    checked = len(rulesets) + len(settings["environments"]) + 4
     verdict = f"{len(short)} short" if short else "every setting holds"
     print(f"verify-github {args.repo}: {checked} settings checked, {verdict}")
     return 1 if short else 0

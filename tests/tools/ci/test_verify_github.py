@@ -77,7 +77,7 @@ def test_a_repository_set_as_the_files_say_passes_and_every_setting_is_read(
 ) -> None:
     code, lines, err = run(capsys)
     assert (code, err) == (0, "")
-    assert lines == ["verify-github example-org/ml-pipelines: 11 settings checked, every setting holds"]
+    assert lines == ["verify-github example-org/ml-pipelines: 12 settings checked, every setting holds"]
     paths = {path.split("?", 1)[0] for path, _ in github.seen}
     assert paths == set(RECORDED)  # each recorded endpoint asked, nothing else
     for _, headers in github.seen:
@@ -151,6 +151,8 @@ BROKEN: list[tuple[str, Break, str]] = [
      "environment dev: also deploys from tag main"),
     ("no preview environment", lambda r: r.pop(f"{REPO}/environments/preview-prod"),
      "environment preview-prod: does not exist"),
+    ("the default branch renamed", lambda r: r[REPO].__setitem__("default_branch", "develop"),
+     'default branch: "develop", expected "main"'),
     ("default OIDC subject", lambda r: r[f"{REPO}/actions/oidc/customization/sub"].__setitem__("use_default", True),
      'OIDC subject template: GitHub\'s default, expected ["repo", "context", "ref", "job_workflow_ref"] '
      "(the roles trust only that)"),
@@ -181,7 +183,7 @@ def test_each_setting_that_falls_short_is_one_line_and_exit_1(
     broken(github.responses)
     code, lines, err = run(capsys)
     assert (code, err) == (1, "")
-    assert lines == [f"short: {line}", "verify-github example-org/ml-pipelines: 11 settings checked, 1 short"]
+    assert lines == [f"short: {line}", "verify-github example-org/ml-pipelines: 12 settings checked, 1 short"]
 
 
 def test_a_stricter_repository_than_the_files_passes(github: Server, capsys: pytest.CaptureFixture[str]) -> None:
