@@ -96,11 +96,68 @@ def readable_context() -> dict[str, str]:
     return dict(_READABLE)
 
 
+class Glob:
+    """An IAM wildcard pattern (`*`: any run of characters, `?`: any one), matched in time linear in the value
+    and the pattern: no backtracking regular expression ever sees a pattern a user wrote (`a*a*a*...b` or runs of
+    `*?` stall one for minutes). The pattern splits at `*` into segments of fixed length; the first must start
+    the value, the last end it, and each one between is placed at its leftmost fit after the one before, which is
+    a match whenever any placement is. A segment with `?` is found by a regular expression of fixed length (no
+    quantifier, so no backtracking); one without, by `str.find`."""
+
+    __slots__ = ("_head", "_middle", "_star", "_tail")
+
+    def __init__(self, pattern: str) -> None:
+        segments = pattern.split("*")
+        self._star = len(segments) > 1
+        self._head = _Segment(segments[0])
+        self._tail = _Segment(segments[-1])
+        self._middle = tuple(_Segment(s) for s in segments[1:-1] if s)
+
+    def fullmatch(self, value: str) -> bool | None:
+        """True when the whole value matches, else None (as `re.Pattern.fullmatch` answers `is not None`)."""
+        head, tail = self._head, self._tail
+        if not self._star:
+            return True if len(value) == head.size and head.at(value, 0) else None
+        end = len(value) - tail.size
+        if end < head.size or not head.at(value, 0) or not tail.at(value, end):
+            return None
+        position = head.size
+        for segment in self._middle:
+            found = segment.find(value, position, end)
+            if found < 0:
+                return None
+            position = found + segment.size
+        return True
+
+
+class _Segment:
+    """A run of a pattern between two `*`: literal characters and `?`."""
+
+    __slots__ = ("_regex", "_text", "size")
+
+    def __init__(self, text: str) -> None:
+        self._text, self.size = text, len(text)
+        self._regex = (
+            re.compile("".join("." if c == "?" else re.escape(c) for c in text), re.DOTALL) if "?" in text else None
+        )
+
+    def at(self, value: str, position: int) -> bool:
+        if self._regex is None:
+            return value.startswith(self._text, position)
+        return self._regex.match(value, position) is not None
+
+    def find(self, value: str, start: int, end: int) -> int:
+        """The leftmost position in [start, end - size] where the segment fits, or -1."""
+        if self._regex is None:
+            return value.find(self._text, start, end)
+        found = self._regex.search(value, start, end)
+        return -1 if found is None else found.start()
+
+
 @functools.lru_cache(maxsize=65536)
-def glob(pattern: str) -> re.Pattern[str]:
-    """IAM's wildcards (`*`, `?`) as a regular expression, without case."""
-    parts = ("." if c == "?" else ".*" if c == "*" else re.escape(c) for c in pattern.lower())
-    return re.compile("".join(parts), re.DOTALL)
+def glob(pattern: str) -> Glob:
+    """IAM's wildcards (`*`, `?`), without case (the pattern lower-cased; lower-case the value)."""
+    return Glob(pattern.lower())
 
 
 def matches(pattern: str, value: str) -> bool:
@@ -109,20 +166,13 @@ def matches(pattern: str, value: str) -> bool:
 
 
 @functools.lru_cache(maxsize=65536)
-def _exact_glob(pattern: str) -> re.Pattern[str]:
-    parts = ("." if c == "?" else ".*" if c == "*" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.DOTALL)
+def _exact_glob(pattern: str) -> Glob:
+    return Glob(pattern)
 
 
 def matches_exactly(pattern: str, value: str) -> bool:
     """IAM wildcard matching of resource ARNs, which is case-sensitive: for what a Deny takes away."""
     return _exact_glob(pattern).fullmatch(value) is not None
-
-
-@functools.lru_cache(maxsize=65536)
-def _line_glob(pattern: str) -> re.Pattern[str]:
-    parts = ("[^\n]" if c == "?" else "[^\n]*" if c == "*" else re.escape(c) for c in pattern.lower())
-    return re.compile("^" + "".join(parts) + "$", re.MULTILINE)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -139,9 +189,10 @@ def action_mask(pattern: str, key: str) -> int:
         position = found.index.get(lowered)
         return 0 if position is None else 1 << position
     mask = 0
-    index = found.index
-    for hit in _line_glob(pattern).finditer(found.text):
-        mask |= 1 << index[hit.group(0)]
+    matcher = glob(lowered)
+    for name, position in found.index.items():
+        if matcher.fullmatch(name):
+            mask |= 1 << position
     return mask
 
 

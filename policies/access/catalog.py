@@ -50,11 +50,6 @@ class Service:
         return {a.name.lower(): i for i, a in enumerate(self.actions)}
 
     @functools.cached_property
-    def text(self) -> str:
-        """Lower-cased action names, one a line, for one regular-expression scan per pattern."""
-        return "\n".join(a.name.lower() for a in self.actions)
-
-    @functools.cached_property
     def everything(self) -> int:
         return (1 << len(self.actions)) - 1
 
