@@ -49,6 +49,11 @@ def test_code_owners_cover_what_decides_access() -> None:
         "requirements-ci.txt",
         "pyproject.toml",
         "tools/ci/install_pulumi_cli.sh",
+        # what the prod job imports around them (`python3 -m tools.ci...` runs tools/__init__.py; verify-github
+        # imports tools/cli.py) and installs into the .venv the program and the pack run from
+        "tools/__init__.py",
+        "tools/cli.py",
+        "requirements-image-data.txt",
         "__main__.py",
         "components/iam_documents.py",
         "functions/evaluate_model/handler.py",

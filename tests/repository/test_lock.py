@@ -44,11 +44,13 @@ def test_every_locked_file_is_hashed_and_no_registry_is_named() -> None:
     assert len(entries) > 50
     for name, (_, hashes) in entries.items():
         assert hashes and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes), name
-    # No address and no pip option at all (an index or a link would be one): pins, hashes and comments only.
-    text = LOCK.read_text()
-    assert "://" not in text
-    options = [line for line in text.splitlines() if line.lstrip().startswith("-")]
-    assert all(line.strip().startswith("--hash=sha256:") for line in options), options
+    # No address and no pip option at all (an index or a link would be one): pins, hashes and comments only. The
+    # image data pin too: `make install-locked` installs it into the .venv the program and the pack run from.
+    for path in (LOCK, LOCK.parent / "requirements-image-data.txt"):
+        text = path.read_text()
+        assert "://" not in text, path.name
+        options = [line for line in text.splitlines() if line.lstrip().startswith("-")]
+        assert all(line.strip().startswith("--hash=sha256:") for line in options), (path.name, options)
 
 
 def test_the_lock_satisfies_every_declared_range() -> None:

@@ -7,9 +7,9 @@
 #
 #   tools/ci/install_pulumi_cli.sh            # Linux x64 or arm64
 #
-# An archive the committed file does not pin yet is checked against what its release publishes (the CLI's
-# pulumi-<version>-checksums.txt) or, for the plugin, installed by `pulumi plugin install` unverified, each with a
-# warning naming `make pin-pulumi`. The workflows set PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: the engine
+# Until the committed file pins anything, the CLI is checked against what its release publishes (its
+# pulumi-<version>-checksums.txt) and the plugin installed by `pulumi plugin install` unverified, each with a
+# warning naming `make pin-pulumi`; once it pins anything, an archive it does not pin is refused. The workflows set PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: the engine
 # never fetches another plugin on its own.
 #
 # Release assets: github.com/pulumi/pulumi/releases/download/v<v>/pulumi-v<v>-linux-<x64|arm64>.tar.gz and
@@ -41,6 +41,13 @@ fetch() {
 }
 
 archive="pulumi-v$version-linux-$arch.tar.gz"
+plugin="pulumi-resource-aws-v$aws_version-linux-$goarch.tar.gz"
+for name in "$archive" "$plugin"; do
+  if pinning && [ -z "$(pinned "$name")" ]; then
+    echo "error: $pins pins no SHA-256 for $name (a version moved?): run make pin-pulumi; not installed" >&2
+    exit 1
+  fi
+done
 expected="$(pinned "$archive")"
 whose="pinned"
 if [ -z "$expected" ]; then
@@ -55,7 +62,6 @@ if [ -z "$expected" ]; then
 fi
 fetch "$cli_release/$archive" "$archive" "$expected" "$whose"
 
-plugin="pulumi-resource-aws-v$aws_version-linux-$goarch.tar.gz"
 plugin_sha="$(pinned "$plugin")"
 if [ -n "$plugin_sha" ]; then
   fetch "$aws_release/$plugin" "$plugin" "$plugin_sha" pinned

@@ -20,4 +20,10 @@ fi
 cli_release="https://github.com/pulumi/pulumi/releases/download/v$version"
 aws_release="https://github.com/pulumi/pulumi-aws/releases/download/v$aws_version"
 
+if [ -f "$pins" ] && LC_ALL=C grep -q $'\r' "$pins"; then
+  echo "error: $pins: carriage returns (CRLF line endings) would hide every pin; write it with make pin-pulumi" >&2
+  exit 2
+fi
 pinned() { [ -f "$pins" ] && awk -v f="$1" '$1 !~ /^#/ && $2 == f { print $1 }' "$pins" || true; }
+# Whether the file pins anything: once it does, an archive it does not pin is refused, never fetched unchecked.
+pinning() { [ -f "$pins" ] && awk '$1 !~ /^#/ && NF { found = 1 } END { exit !found }' "$pins"; }

@@ -203,6 +203,7 @@ def test_the_committed_checksums_name_the_pinned_versions_only() -> None:
     lock = (ROOT / "requirements-ci.txt").read_text()
     (aws,) = re.findall(r"^pulumi-aws==([0-9.]+) ", lock, flags=re.MULTILINE)
     cli = (ROOT / ".github" / "pulumi-cli-version").read_text().strip()
+    assert b"\r" not in (ROOT / ".github" / "pulumi-checksums.txt").read_bytes()  # the install refuses CRLF
     lines = [
         line.split()
         for line in (ROOT / ".github" / "pulumi-checksums.txt").read_text().splitlines()
@@ -284,3 +285,24 @@ def test_every_job_that_runs_pulumi_lets_it_fetch_no_plugin_of_its_own() -> None
     assert len(jobs) == 3  # the preview, the drift check and the deploy
     for name, job in jobs:
         assert job["env"]["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true", name
+        assert job["env"]["PULUMI_IGNORE_AMBIENT_PLUGINS"] == "true", name
+
+
+@pytest.mark.parametrize("damage", ["crlf", "one pin missing"])
+def test_a_pins_file_that_would_hide_a_pin_fails_closed(release: dict[str, Path], damage: str) -> None:
+    """Line endings of another system (awk would never match `name\\r`), or a version moved without its
+    checksums: the install refuses rather than fall back to the release's own checksums or no check at all."""
+    archives = {ARCHIVE: (release["assets"] / ARCHIVE).read_bytes(), PLUGIN: b"pulumi-resource-aws binary"}
+    if damage == "one pin missing":
+        archives.pop(PLUGIN)
+    _pin(release, **archives)
+    pins = release["project"] / ".github" / "pulumi-checksums.txt"
+    if damage == "crlf":
+        pins.write_bytes(pins.read_bytes().replace(b"\n", b"\r\n"))
+    result = _run(release)
+    assert result.returncode == (2 if damage == "crlf" else 1)
+    (line,) = _errors(result)
+    expected = "carriage returns" if damage == "crlf" else f"pins no SHA-256 for {PLUGIN}"
+    assert line.startswith(f"error: {pins}") and expected in line
+    assert not (release["home"] / ".pulumi").exists() and _calls(release) == []
+    assert not release["log"].exists()  # nothing fetched
