@@ -35,6 +35,28 @@ _GITHUB_REPOSITORY = re.compile(
 )
 """A GitHub `sub` that names one repository first: by name (the default), or by ID (a customised subject,
 which a renamed or re-created repository cannot take over)."""
+
+
+def github_repository(sub: str) -> str | None:
+    """The repository a GitHub `sub` names first, as `allowedGitHubRepositories` lists it: `owner/name` (or
+    `<owner id>/<repository id>`, the immutable subject), `repository_owner_id:A:repository_id:B` as `A/B`,
+    `repository_id:B` as `*/B` (any owner: matched on the repository ID alone); None when it names none."""
+    found = _GITHUB_REPOSITORY.match(sub)
+    if found is None:
+        return None
+    named = found.group(1)
+    if named.startswith("repo:"):
+        return named.removeprefix("repo:").lower()
+    ids = re.findall(r"[0-9]+", named)
+    return "/".join(ids) if len(ids) == 2 else f"*/{ids[0]}"
+
+
+def _listed(repository: str, allowed: set[str]) -> bool:
+    if repository.startswith("*/"):
+        return any(entry.split("/", 1)[1] == repository[2:] for entry in allowed)
+    return repository in allowed
+
+
 _EKS_OIDC = re.compile(r"^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/[A-Za-z0-9]+$")
 COGNITO = "cognito-identity.amazonaws.com"
 ROLES_ANYWHERE = "rolesanywhere.amazonaws.com"
@@ -84,7 +106,9 @@ def _wildcards(statement: Statement, key: str, allowed: set[str]) -> list[str]:
     return [v for v, like in found if _loose(v, like) and v not in allowed]
 
 
-def _claim(statement: Statement, provider: str, configured: dict[str, str], allowed: set[str]) -> str | None:
+def _claim(
+    statement: Statement, provider: str, configured: dict[str, str], allowed: set[str], repositories: set[str]
+) -> str | None:
     """Why the statement does not narrow the provider's identities to named callers, or None when it does."""
     known = _federation(provider, configured)
     if known is None:
@@ -93,13 +117,15 @@ def _claim(statement: Statement, provider: str, configured: dict[str, str], allo
             'in federatedClaims of iam-trust-restricted, host to claim, e.g. {"gitlab.com": "sub"})'
         )
     name, claims = known
-    reasons = [_one_claim(statement, provider, name, claim, allowed) for claim in claims]
+    reasons = [_one_claim(statement, provider, name, claim, allowed, repositories) for claim in claims]
     if all(reasons):
         return next(r for r in reasons if r)
     return _cognito_guests(statement, provider) if name == "Cognito" else None
 
 
-def _one_claim(statement: Statement, provider: str, name: str, claim: str, allowed: set[str]) -> str | None:
+def _one_claim(
+    statement: Statement, provider: str, name: str, claim: str, allowed: set[str], repositories: set[str]
+) -> str | None:
     values = condition_values(statement, claim, _EQUALS + _LIKE)
     if not values or not literal(values):
         return f"trusts every identity of {provider}: no exact condition on the claim that names the caller ({claim})"
@@ -109,6 +135,16 @@ def _one_claim(statement: Statement, provider: str, name: str, claim: str, allow
             f"trusts {provider} with no exact condition on the claim that names the caller: {claim} must start "
             "with one repository (repo:<owner>/<repo>:, or its IDs)"
         )
+    if name == "GitHub":
+        # Any repository on GitHub is a caller outside the account: only those the config names (a look-alike
+        # owner, `examp1e-org`, is another repository).
+        outside = sorted({r for v in values if not _listed(r := github_repository(v) or "", repositories)})
+        if outside:
+            return (
+                f"trusts {provider} for {', '.join(outside)}, not in allowedGitHubRepositories of "
+                "iam-trust-restricted (list each repository, owner/name or <owner id>/<repository id>, that may "
+                "assume roles of this account)"
+            )
     loose = _wildcards(statement, claim, allowed)
     if loose:
         return (
@@ -157,6 +193,8 @@ class _Settings:
     """allowedClaimWildcards"""
     claims: dict[str, str]
     """federatedClaims"""
+    repositories: set[str]
+    """allowedGitHubRepositories, lower-cased"""
 
 
 def _problem(statement: Statement, settings: _Settings) -> str | None:
@@ -196,7 +234,7 @@ def _problem(statement: Statement, settings: _Settings) -> str | None:
             if anchored:
                 return anchored
         if kind == "Federated":
-            claimed = _claim(statement, value, settings.claims, settings.wildcards)
+            claimed = _claim(statement, value, settings.claims, settings.wildcards, settings.repositories)
             if claimed:
                 return claimed
     return None
@@ -209,6 +247,7 @@ def _trust(args: StackValidationArgs, report: Report) -> None:
         {s.lower() for s in setting(args, TRUST.defaults, "servicesWithoutSourceGuard")},
         set(setting(args, TRUST.defaults, "allowedClaimWildcards")),
         dict(setting(args, TRUST.defaults, "federatedClaims")),
+        {r.lower() for r in setting(args, TRUST.defaults, "allowedGitHubRepositories")},
     )
     for principal in model(args).principals.values():
         for statement in principal.trust:
@@ -228,11 +267,16 @@ TRUST = EnvironmentStackPolicy(
         "servicesWithoutSourceGuard": ["ec2.amazonaws.com", "lambda.amazonaws.com"],
         "allowedClaimWildcards": [],
         "federatedClaims": {},
+        "allowedGitHubRepositories": [],
     },
     schemas={
         "allowedAccounts": ACCOUNTS,
         "allowedOrganizations": ORGANIZATIONS,
         "allowedClaimWildcards": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "allowedGitHubRepositories": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"},
+        },
         "federatedClaims": {
             "type": "object",
             "additionalProperties": {"type": "string", "pattern": "^[A-Za-z0-9_:.-]+$"},

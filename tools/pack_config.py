@@ -79,8 +79,9 @@ def updated(config: dict[str, object], roles: list[str], resources: list[str]) -
 
 ACCOUNT_KEYS = frozenset({"allowedAccounts"})
 ORGANIZATION_KEYS = frozenset({"allowedOrganizations"})
-PROJECT_KEYS = frozenset({"allowedRoles", "deployedResources"})
-"""Settings that name this project's own resources: a starting config for another program leaves them empty."""
+PROJECT_KEYS = frozenset({"allowedRoles", "deployedResources", "allowedClaimWildcards", "allowedGitHubRepositories"})
+"""Settings that name this project's own resources or repository: a starting config for another program leaves
+them empty (a GitHub trust is then refused until the program's repositories are listed)."""
 
 
 def pack_policies() -> dict[str, dict[str, object]]:

@@ -10,7 +10,11 @@ from policies.trust import TRUST
 from tests.policies.conftest import UNKNOWN, Stack
 from tests.policies.rules import ACCOUNT, ROLE, reported
 
-ALLOWED = {"allowedAccounts": [ACCOUNT], "allowedOrganizations": ["o-a1b2c3d4e5"]}
+ALLOWED = {
+    "allowedAccounts": [ACCOUNT],
+    "allowedOrganizations": ["o-a1b2c3d4e5"],
+    "allowedGitHubRepositories": ["o/r", "1234/5678"],
+}
 
 
 def role(statement: dict) -> Stack:
@@ -376,3 +380,38 @@ def test_a_wildcard_the_config_accepts_is_accepted_as_written_only() -> None:
     config = {**ALLOWED, "allowedClaimWildcards": ["repo:o/r:ref:refs/heads/main*"]}
     [message] = reported(TRUST, role(statement), config)
     assert "repo:o/r:ref:refs/heads/*" in message
+
+
+@pytest.mark.parametrize(
+    ("sub", "repositories", "refused"),
+    [
+        ("repo:examp1e-org/ml-pipelines:ref:refs/heads/main", ["example-org/ml-pipelines"], "examp1e-org/ml-pipelines"),
+        ("repo:example-org/fork:environment:prod", ["example-org/ml-pipelines"], "example-org/fork"),
+        ("repository_owner_id:99:repository_id:5678:environment:prod", ["1234/5678"], "99/5678"),
+        ("repository_id:4321:environment:prod", ["1234/5678"], "*/4321"),
+        ("repo:o/r:environment:prod", [], "o/r"),  # none listed: every repository is outside (fail closed)
+    ],
+    ids=["a look-alike owner", "another repository of the owner", "the repository ID under another owner",
+         "another repository ID", "no repository listed"],
+)  # fmt: skip
+def test_github_trust_names_only_the_repositories_the_config_lists(
+    sub: str, repositories: list[str], refused: str
+) -> None:
+    """A repository on GitHub is a caller outside the account, however exact its claim: another owner's (a
+    look-alike name), a fork, a repository ID under another owner ID."""
+    config = {**ALLOWED, "allowedGitHubRepositories": repositories}
+    [message] = reported(TRUST, role(_federated(GITHUB, {"StringEquals": {_SUB: sub}})), config)
+    assert f"for {refused}, not in allowedGitHubRepositories of iam-trust-restricted" in message
+
+
+@pytest.mark.parametrize(
+    "sub",
+    [
+        "repo:Example-Org/ML-Pipelines:environment:prod",  # GitHub's names are not case-sensitive
+        "repository_owner_id:1234:repository_id:5678:environment:prod",
+        "repository_id:5678:environment:prod",
+    ],
+)
+def test_a_listed_repository_is_trusted_by_name_or_id(sub: str) -> None:
+    config = {**ALLOWED, "allowedGitHubRepositories": ["example-org/ml-pipelines", "1234/5678"]}
+    assert reported(TRUST, role(_federated(GITHUB, {"StringEquals": {_SUB: sub}})), config) == []

@@ -86,6 +86,7 @@ def test_init_writes_a_starting_config_a_user_runs_the_pack_with(
     for name in with_accounts:
         assert config[name]["allowedAccounts"] == ["111122223333"], name
     assert "123456789012" not in written.read_text() and "tumor" not in written.read_text()
+    assert "example-org" not in written.read_text()  # nor this project's repository
     code = preview(
         ["--cwd", str(program), "--stack", "prod", "--policy-pack", str(ROOT / "policies"),
          "--policy-pack-config", "pack-config.json", "--preview", "--json"]
