@@ -243,29 +243,19 @@ def test_the_deny_counts_while_nothing_may_replace_it() -> None:
     assert not _escalates(_guarded(Stack()))
 
 
-def test_a_policy_of_the_same_name_to_a_role_not_known_yet_may_replace_the_deny() -> None:
-    # `aws.iam.RolePolicy("tight", role=trainer.id, name="guard", ...)`: PutRolePolicy replaces `guard`.
+@pytest.mark.parametrize(("name", "escalates"), [("guard", True), ("other", False)])
+def test_a_policy_to_a_role_not_known_yet_replaces_the_deny_only_under_its_name(name: str, escalates: bool) -> None:
+    # `aws.iam.RolePolicy("tight", role=trainer.id, name="guard", ...)`: PutRolePolicy replaces `guard`; a policy
+    # of another name leaves the deny.
     stack = _guarded(Stack())
     stack.add(
         ROLE_POLICY,
         "tight",
-        {"role": UNKNOWN, "name": "guard", "policy": json.dumps(TIGHT)},
+        {"role": UNKNOWN, "name": name, "policy": json.dumps(TIGHT)},
         custom=True,
         role="trainer",
     )
-    assert _escalates(stack)
-
-
-def test_a_policy_of_another_name_to_a_role_not_known_yet_leaves_the_deny() -> None:
-    stack = _guarded(Stack())
-    stack.add(
-        ROLE_POLICY,
-        "tight",
-        {"role": UNKNOWN, "name": "other", "policy": json.dumps(TIGHT)},
-        custom=True,
-        role="trainer",
-    )
-    assert not _escalates(stack)
+    assert _escalates(stack) is escalates
 
 
 def test_a_policy_whose_name_is_not_known_yet_may_replace_the_deny() -> None:

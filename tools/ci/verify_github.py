@@ -148,9 +148,9 @@ def _parameters(kind: str, wanted: dict[str, Any], live: dict[str, Any]) -> list
 
 def _ruleset(wanted: dict[str, Any], live: dict[str, Any]) -> list[str]:
     short = []
-    for key in ("target", "enforcement"):
-        if live.get(key) != wanted.get(key, "active" if key == "enforcement" else None):
-            short.append(f"{key} is {json.dumps(live.get(key))}, expected {json.dumps(wanted.get(key, 'active'))}")
+    for key, expected in (("target", wanted["target"]), ("enforcement", wanted.get("enforcement", "active"))):
+        if live.get(key) != expected:
+            short.append(f"{key} is {json.dumps(live.get(key))}, expected {json.dumps(expected)}")
     refs = (wanted.get("conditions") or {}).get("ref_name") or {}
     have = (live.get("conditions") or {}).get("ref_name") or {}
     missing = [r for r in refs.get("include", []) if r not in (have.get("include") or [])]
@@ -235,34 +235,40 @@ def check_environments(fetch: Fetch, repo: str, environments: dict[str, Any]) ->
     return short
 
 
-def check_actions(fetch: Fetch, repo: str, settings: dict[str, Any]) -> list[str]:
-    short = []
-    # `~DEFAULT_BRANCH` in a ruleset, and every `refs/heads/main` the roles trust, mean this branch.
+def check_default_branch(fetch: Fetch, repo: str, settings: dict[str, Any]) -> list[str]:
+    """`~DEFAULT_BRANCH` in a ruleset, and every `refs/heads/main` the roles trust, mean this branch."""
     found = fetch(f"/repos/{repo}")
     branch = settings.get("defaultBranch", "main")
     if found in (None, UNREADABLE):
-        short.append("default branch: the repository cannot be read with this token")
-    elif found.get("default_branch") != branch:
-        short.append(f"default branch: {json.dumps(found.get('default_branch'))}, expected {json.dumps(branch)}")
+        return ["default branch: the repository cannot be read with this token"]
+    if found.get("default_branch") != branch:
+        return [f"default branch: {json.dumps(found.get('default_branch'))}, expected {json.dumps(branch)}"]
+    return []
+
+
+def check_subject_template(fetch: Fetch, repo: str, settings: dict[str, Any]) -> list[str]:
     subject = fetch(f"/repos/{repo}/actions/oidc/customization/sub")
     keys = settings["oidcSubjectClaimKeys"]
     if subject in (None, UNREADABLE):
-        short.append("OIDC subject template: cannot be read (set it: docs/delivery.md)")
-    elif subject.get("use_default") is not False or subject.get("include_claim_keys") != keys:
+        return ["OIDC subject template: cannot be read (set it: docs/delivery.md)"]
+    if subject.get("use_default") is not False or subject.get("include_claim_keys") != keys:
         shown = "GitHub's default" if subject.get("use_default") else json.dumps(subject.get("include_claim_keys"))
-        short.append(f"OIDC subject template: {shown}, expected {json.dumps(keys)} (the roles trust only that)")
+        return [f"OIDC subject template: {shown}, expected {json.dumps(keys)} (the roles trust only that)"]
+    return []
+
+
+def check_workflow_permissions(fetch: Fetch, repo: str, settings: dict[str, Any]) -> list[str]:
     permissions = fetch(f"/repos/{repo}/actions/permissions/workflow")
     if permissions in (None, UNREADABLE):
-        short.append("workflow permissions: cannot be read with this token (it needs Administration: read)")
-    else:
-        for key, value in settings["workflowPermissions"].items():
-            if permissions.get(key) != value:
-                got, want = json.dumps(permissions.get(key)), json.dumps(value)
-                short.append(f"workflow permissions: {key} is {got}, expected {want}")
-    return short
+        return ["workflow permissions: cannot be read with this token (it needs Administration: read)"]
+    return [
+        f"workflow permissions: {key} is {json.dumps(permissions.get(key))}, expected {json.dumps(value)}"
+        for key, value in settings["workflowPermissions"].items()
+        if permissions.get(key) != value
+    ]
 
 
-def check_codeowners(fetch: Fetch, repo: str) -> list[str]:
+def check_codeowners(fetch: Fetch, repo: str, settings: dict[str, Any]) -> list[str]:
     found = fetch(f"/repos/{repo}/codeowners/errors")
     if found is None:
         return ["CODEOWNERS: none on the default branch"]
@@ -274,12 +280,15 @@ def check_codeowners(fetch: Fetch, repo: str) -> list[str]:
     ]
 
 
+REPOSITORY_CHECKS = (check_default_branch, check_subject_template, check_workflow_permissions, check_codeowners)
+"""The settings of the repository as a whole, one each; rulesets and environments are one setting apiece."""
+
+
 def shortfalls(fetch: Fetch, repo: str, settings: dict[str, Any], rulesets: list[dict[str, Any]]) -> list[str]:
     return [
         *check_rulesets(fetch, repo, rulesets),
         *check_environments(fetch, repo, settings["environments"]),
-        *check_actions(fetch, repo, settings),
-        *check_codeowners(fetch, repo),
+        *(line for check in REPOSITORY_CHECKS for line in check(fetch, repo, settings)),
     ]
 
 
@@ -301,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for line in short:
         print(f"short: {line}")
-    checked = len(rulesets) + len(settings["environments"]) + 4
+    checked = len(rulesets) + len(settings["environments"]) + len(REPOSITORY_CHECKS)
     verdict = f"{len(short)} short" if short else "every setting holds"
     print(f"verify-github {args.repo}: {checked} settings checked, {verdict}")
     return 1 if short else 0
