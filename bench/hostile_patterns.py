@@ -7,7 +7,8 @@ Each row: a role with one inline statement whose action or resource is the hosti
 ordinary), analysed resource by resource and as a stack, as `pulumi preview` would. Families: runs of `*?`
 (a regular expression of `.*.` per run backtracks in the number of runs), many `*` separated by a character the
 value lacks, the same in a resource ARN, a resource with many `:`-separated wildcards (every ARN field a
-pattern), and a tag condition of many `*` runs.
+pattern), a resource repeating a literal of an ARN format (8 per run: the check of ID-shaped patterns
+matches a regular expression of the format), and a tag condition of many `*` runs.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def _statement(runs: int, family: str) -> dict[str, object]:
             "Action": "ec2:DeleteSnapshot",
             "Resource": "arn:aws:ec2:" + "*:" * n + "snapshot/snap-*",
         },
+        "resource repeating :ec2:": lambda n: {
+            "Action": "ec2:DeleteSnapshot",
+            "Resource": "arn:" + ":ec2:" * (8 * n) + "::snapshot",
+        },
         "tag condition * runs": lambda n: {
             "Action": "s3:GetObject",
             "Resource": "arn:aws:s3:::*/*",
@@ -54,6 +59,7 @@ FAMILIES = (
     "resource *? runs",
     "resource * a rare character",
     "resource : wildcards",
+    "resource repeating :ec2:",
     "tag condition * runs",
 )
 

@@ -424,11 +424,22 @@ def _probe(arn_format: str, name: str) -> str:
     ).lower()
 
 
+ARN_MAX = 2048
+"""The longest ARN: botocore's IAM service model, shape `arnType` (`max`)."""
+_STARS = re.compile(r"\*+")
+
+
 def _id_shaped(pattern: str, key: str, arn_format: str) -> bool:
     """A pattern whose name parts are wildcards but for what every ID AWS assigns to the type holds (see
     `_ID_RESIDUE`), where the type's last name part is such an ID (`${SnapshotId}`, `${KeyId}`, `${SecretId}`)."""
     names = _name_variables(arn_format)
     if not names or not names[-1].endswith("Id"):
+        return False
+    # The regular expression below backtracks (polynomially) on a pattern a user wrote: bound its length first.
+    # `**` is `*`; every other character stands for one of the ARN, and an ARN is at most 2,048 characters
+    # (botocore's IAM model, shape arnType), so a longer pattern matches no resource at all.
+    pattern = _STARS.sub("*", pattern)
+    if len(pattern) - pattern.count("*") > ARN_MAX:
         return False
     parts = re.split(r"(\$\{[^}]*\})", arn_format)
     regex = "".join(

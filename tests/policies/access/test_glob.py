@@ -45,3 +45,21 @@ def test_patterns_that_stall_a_backtracking_matcher_get_their_answer() -> None:
     assert action_mask("sagemaker:c*?*?*?*", "sagemaker") == sum(
         1 << i for i, a in enumerate(sagemaker.actions) if a.name.lower().startswith("sagemaker:c")
     )
+
+
+def test_an_id_shaped_pattern_is_read_within_an_arns_length() -> None:
+    """The ID-shaped check (a regular expression of the ARN format) reads runs of `*` as one, and a pattern with
+    more than 2,048 other characters (longer than any ARN: botocore's IAM `arnType`) as matching nothing."""
+    import botocore.session
+
+    from policies.access.reach import ARN_MAX, _id_shaped
+
+    shape = botocore.session.get_session().get_service_model("iam").shape_for("arnType")
+    assert shape.metadata["max"] == ARN_MAX
+    snapshot = "arn:${Partition}:ec2:${Region}::snapshot/${SnapshotId}"
+    assert _id_shaped("arn:aws:ec2:*::snapshot/snap-*", "ec2", snapshot)
+    assert _id_shaped("arn:aws:ec2:***::snapshot/snap-****", "ec2", snapshot)
+    assert not _id_shaped("arn:aws:ec2:*::snapshot/snap-0123*", "ec2", snapshot)
+    padded = "arn:aws:ec2:*" + "?" * ARN_MAX + "::snapshot/snap-*"
+    assert not _id_shaped(padded, "ec2", snapshot)
+    assert not _id_shaped("arn:" + ":ec2:" * 100_000 + "::snapshot", "ec2", snapshot)
