@@ -250,6 +250,11 @@ def _trust(args: StackValidationArgs, report: Report) -> None:
         {r.lower() for r in setting(args, TRUST.defaults, "allowedGitHubRepositories")},
     )
     for principal in model(args).principals.values():
+        # A trust policy that cannot be read whole may name anyone: refused here, in every environment, not only
+        # by iam-attached-policies-checked (advisory outside prod), since `up` runs a stack policy only after
+        # the role is created.
+        for reason in principal.trust_gaps:
+            report(f"{principal.label}: who may assume it cannot be judged: {reason}. {INSTEAD}", principal.urn)
         for statement in principal.trust:
             problem = _problem(statement, settings)
             if problem:

@@ -123,6 +123,9 @@ class Principal:
     inline_names: dict[str, int] = field(default_factory=dict)
     trust_from: set[str] = field(default_factory=set)
     """The resource types its trust policy comes from (a role, a template's role, an aws-native role)."""
+    trust_gaps: list[str] = field(default_factory=list)
+    """Why its trust policy, or a statement of it, cannot be judged (not known at preview, unreadable, ambiguous):
+    who may assume it is then anyone the document could name."""
     declared_by: set[str] = field(default_factory=set)
     """The URNs of the resources that declare it (one, unless a template or another provider declares a namesake)."""
     service_policies: dict[str, list[Statement]] = field(default_factory=dict)
@@ -403,6 +406,22 @@ class _Builder:
         for item in items(resource.type, resource.props):
             self.item(resource, item)
 
+    def trust(self, resource: Resource, item: Item, target: Principal) -> None:
+        """Who may become the principal, and why that cannot be judged: the document as a whole (not known,
+        unreadable, ambiguous), or a statement with a field other than its Condition not known (a Condition not
+        known is judged per principal by the trust rule)."""
+        before = len(self.model.gaps)
+        found = self.statements(resource, item.where, item.document)
+        target.trust.extend(found)
+        target.trust_from.add(resource.type)
+        whole = f"{label(resource.type, resource.name)}: {item.where}"
+        target.trust_gaps += [gap.reason for gap in self.model.gaps[before:] if gap.what == whole]
+        target.trust_gaps += [
+            f"{s.label}: its {' and '.join(sorted(s.unknown_in - {'Condition'}))} not known at preview"
+            for s in found
+            if s.unknown_in - {"Condition"}
+        ]
+
     def item(self, resource: Resource, item: Item) -> None:
         if item.what is What.GAP:
             self.gap(resource, item.where, item.reason)
@@ -448,8 +467,7 @@ class _Builder:
         elif item.what is What.TRUST:
             # Who may become the principal: read here so that an unreadable trust policy is a verdict too.
             assert target is not None
-            target.trust.extend(self.statements(resource, item.where, item.document))
-            target.trust_from.add(resource.type)
+            self.trust(resource, item, target)
         elif item.what is What.DOCUMENT:
             self.document(resource, item, target)
         elif item.what is What.ATTACHMENT and target is not None:

@@ -415,3 +415,30 @@ def test_github_trust_names_only_the_repositories_the_config_lists(
 def test_a_listed_repository_is_trusted_by_name_or_id(sub: str) -> None:
     config = {**ALLOWED, "allowedGitHubRepositories": ["example-org/ml-pipelines", "1234/5678"]}
     assert reported(TRUST, role(_federated(GITHUB, {"StringEquals": {_SUB: sub}})), config) == []
+
+
+@pytest.mark.parametrize(
+    ("trust", "words"),
+    [
+        (UNKNOWN, "the document is not known at preview"),
+        (
+            {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": UNKNOWN}}]},
+            "its Principal not known at preview",
+        ),
+        ('{"Statement": [', "the document cannot be read"),
+        (
+            '{"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "'
+            + f'arn:aws:iam::{ACCOUNT}:root"'
+            + '}, "Principal": {"AWS": "*"}}]}',
+            "the document repeats",
+        ),
+    ],
+    ids=["document not known", "principal not known", "unreadable", "a key written twice"],
+)
+def test_a_trust_policy_that_cannot_be_judged_is_refused_by_the_trust_rule_itself(trust: object, words: str) -> None:
+    """`up` runs a stack policy only once the role exists: a trust that may name another account once known must
+    be refused at preview by the rule that is mandatory in every environment, not only by the one that is
+    advisory outside prod (iam-attached-policies-checked)."""
+    stack = Stack().add(ROLE, "r", {"name": "r", "assumeRolePolicy": trust})
+    messages = reported(TRUST, stack, ALLOWED)
+    assert any("who may assume it cannot be judged" in m and words in m for m in messages), messages
