@@ -54,7 +54,7 @@ def _plan(stacks: list[str], config: str, cwd: Path = ROOT) -> list[str]:
 
 
 def _scaled_project(directory: Path, pipelines: int) -> None:
-    for item in ("Pulumi.yaml", "__main__.py", "components", "functions"):
+    for item in ("Pulumi.yaml", "__main__.py", "components", "functions", "workloads"):
         source = ROOT / item
         (shutil.copytree if source.is_dir() else shutil.copy)(source, directory / item)
     (directory / "stacks").mkdir()

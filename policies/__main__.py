@@ -19,41 +19,10 @@ _spec.loader.exec_module(sys.modules["policies"])
 
 from pulumi_policy import PolicyPack  # noqa: E402
 
-from policies import (  # noqa: E402
-    cloudwatch,
-    data_reach,
-    escalation,
-    foreign_roles,
-    grant_sets,
-    iam,
-    limits,
-    notifications,
-    passrole,
-    resource_policies,
-    service_roles,
-    stepfunctions,
-    storage,
-    tagging,
-    trust,
-)
+from policies import catalog, servicer  # noqa: E402
 
+servicer.install()  # each resource parsed once per request, not once per policy (when the SDK is the one adapted)
 PolicyPack(
     name="ml-pipelines-guardrails",
-    policies=[
-        *iam.POLICIES,
-        *escalation.POLICIES,
-        *passrole.POLICIES,
-        *data_reach.POLICIES,
-        *service_roles.POLICIES,
-        *resource_policies.POLICIES,
-        *trust.POLICIES,
-        *foreign_roles.POLICIES,
-        *grant_sets.POLICIES,
-        *stepfunctions.POLICIES,
-        *storage.POLICIES,
-        *cloudwatch.POLICIES,
-        *tagging.POLICIES,
-        *notifications.POLICIES,
-        *limits.POLICIES,
-    ],
+    policies=catalog.POLICIES,
 )

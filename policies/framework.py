@@ -13,6 +13,7 @@ the pack still run.
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -120,13 +121,22 @@ _PROGRAM_SET: dict[str, frozenset[str]] = {}
 policies get its outputs (`AnalyzeResources`, after every resource)."""
 
 
+_PLAIN: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_ABSENT = object()
+
+
 def stack_plain(resource: Any) -> Any:
     """A stack resource's properties (`plain`), without those the provider computes that are not known yet: an
     output unknown at a preview that the program did not set is the provider's to fill (pulumi_aws's Optional and
     Computed attributes: a topic's or a queue's `policy`, a role's `inlinePolicies`), which another resource of the
     stack sets or AWS already holds, not a grant of the program's. Where no resource policy of the pack saw the
-    resource (all of them disabled), every unknown stays one (fail closed)."""
-    props = plain(resource.props)
+    resource (all of them disabled), every unknown stays one (fail closed).
+
+    Read once per resource object: the pack's servicer hands every stack policy the same objects
+    (`policies/servicer.py`), and no policy changes what it reads."""
+    props = _PLAIN.get(resource, _ABSENT)
+    if props is _ABSENT:
+        props = _PLAIN[resource] = plain(resource.props)
     program_set = _PROGRAM_SET.get(resource.urn)
     if program_set is None or not isinstance(props, dict):
         return props

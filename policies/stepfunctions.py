@@ -67,27 +67,45 @@ def _trust_findings(document: Any) -> list[str]:
     return found
 
 
-def _role_of(machine: PolicyResource, roles: list[PolicyResource]) -> PolicyResource | None:
-    for dependency in machine.property_dependencies.get("roleArn", []):
-        if dependency.resource_type == ROLE:
-            return dependency
-    arn = stack_plain(machine).get("roleArn")
-    if not isinstance(arn, str):
-        return None
-    for role in roles:
-        props = stack_plain(role)
-        name = props.get("name")
-        if props.get("arn") == arn or (
-            isinstance(name, str) and re.fullmatch(rf"arn:[^:]+:iam::[^:]*:role/(?:.*/)?{re.escape(name)}", arn)
-        ):
-            return role
-    return None
+_ROLE_ARN = re.compile(r"arn:[^:]+:iam::[^:]*:role/(.*)", re.DOTALL)
+
+
+class _Roles:
+    """The stack's roles, looked up by ARN and by name (read once per check, not once per state machine)."""
+
+    def __init__(self, resources: list[PolicyResource]) -> None:
+        self.by_arn: dict[str, int] = {}
+        self.by_name: dict[str, int] = {}
+        self.roles = [r for r in resources if r.resource_type == ROLE]
+        for index, role in enumerate(self.roles):
+            props = stack_plain(role)
+            if isinstance(props.get("arn"), str):
+                self.by_arn.setdefault(props["arn"], index)
+            if isinstance(props.get("name"), str):
+                self.by_name.setdefault(props["name"], index)
+
+    def of(self, machine: PolicyResource) -> PolicyResource | None:
+        """The role a state machine runs as: its roleArn's dependency on a role, else the first role whose
+        ARN it is, or whose name ends its path (`role/<path>/<name>`)."""
+        for dependency in machine.property_dependencies.get("roleArn", []):
+            if dependency.resource_type == ROLE:
+                return dependency
+        arn = stack_plain(machine).get("roleArn")
+        if not isinstance(arn, str):
+            return None
+        found = [self.by_arn[arn]] if arn in self.by_arn else []
+        if match := _ROLE_ARN.fullmatch(arn):
+            rest = match.group(1)
+            newline = rest.find("\n") if "\n" in rest else len(rest)  # a path's `.*/` spans no line break
+            names = [rest] + [rest[i + 1 :] for i, c in enumerate(rest[:newline]) if c == "/"]
+            found += [self.by_name[n] for n in names if n in self.by_name]
+        return self.roles[min(found)] if found else None
 
 
 def _role_trusts_only_states(args: StackValidationArgs, report: Report) -> None:
-    roles = [r for r in args.resources if r.resource_type == ROLE]
+    roles = _Roles(args.resources)
     for machine in (r for r in args.resources if r.resource_type == STATE_MACHINE):
-        role = _role_of(machine, roles)
+        role = roles.of(machine)
         if role is None:
             report(
                 f"{label(machine.resource_type, machine.name)}: its roleArn is not a role of this stack, so its trust "

@@ -2,8 +2,9 @@
 `policies/*.py`; the model is `principals.collect`, its readers `sources`, `templates`, `compute` and
 `exposure`).
 
-Each policy receives its own copy of the stack's resources from the SDK, so the model is cached by a digest of
-what they hold: two policies over the same stack share one model.
+The pack's servicer hands every stack policy the same resources (`policies/servicer.py`), so the model is built
+once per request; where the resources are copies (the SDK's own servicer gives each policy its own), a digest of
+what they hold finds the model already built.
 """
 
 from __future__ import annotations
@@ -20,8 +21,17 @@ from .reach import Kind, Own, kind_of_type
 
 
 def resources(args: StackValidationArgs) -> list[Resource]:
-    """The stack's resources as the access model reads them (a custom resource has a provider)."""
-    return [_resource(r) for r in args.resources]
+    """The stack's resources as the access model reads them (a custom resource has a provider); read once per
+    list of resources (the pack's servicer hands every stack policy the same list, `policies/servicer.py`)."""
+    given = args.resources
+    if _VIEWS and _VIEWS[0][0] is given:
+        return _VIEWS[0][1]
+    views = [_resource(r) for r in given]
+    _VIEWS[:] = [(given, views)]  # the list is held, so that its identity is not reused while it is cached
+    return views
+
+
+_VIEWS: list[tuple[list[PolicyResource], list[Resource]]] = []
 
 
 def _resource(resource: PolicyResource) -> Resource:
@@ -51,6 +61,8 @@ def model(args: StackValidationArgs) -> Model:
     views = resources(args)
     # iam-attached-policies-checked's setting; the other policies have none, and the default is none.
     readable = sorted((args.get_config() or {}).get("readableTypes", []))
+    if _LAST and _LAST[0][0] is views and _LAST[0][1] == readable:
+        return _LAST[0][2]  # the same views of the same list: the model already built for them
     digest = hashlib.sha256(
         json.dumps(
             [[r.urn, r.type, r.custom, r.provider, r.props, r.dependencies, r.ignored] for r in views] + [readable],
@@ -60,7 +72,11 @@ def model(args: StackValidationArgs) -> Model:
     if digest not in _MODELS:
         _MODELS.clear()
         _MODELS[digest] = collect(views, readable)
+    _LAST[:] = [(views, readable, _MODELS[digest])]
     return _MODELS[digest]
+
+
+_LAST: list[tuple[list[Resource], list[str], Model]] = []
 
 
 def own(args: StackValidationArgs, found: Model) -> Own:

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,10 +221,14 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
     """Keeps what the engine would know of each registration: parent, provider, dependencies; and when a call
     last reached it (the run's progress)."""
 
-    def __init__(self, mocks: AwsMocks, recorded: list[Resource]) -> None:
+    def __init__(
+        self, mocks: AwsMocks, recorded: list[Resource], on_record: Callable[[Resource], None] | None = None
+    ) -> None:
         super().__init__(mocks)
         self.aws = mocks
         self.recorded = recorded
+        self.on_record = on_record
+        self._recording = threading.Lock()  # registrations reach `recorded` and `on_record` in one order
         self._busy = 0
         self._last = time.monotonic()
         self._lock = threading.Lock()
@@ -296,7 +300,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             # resource_monitor.go RegisterResource: an explicit provider gets the version the SDK asked for.
             inputs["version"] = wire_inputs["version"] = request.version
         registration = self.resources.get(response.urn)
-        self.recorded.append(
+        self._record(
             Resource(
                 urn=response.urn,
                 type=request.type,
@@ -336,6 +340,12 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         )
         return response
 
+    def _record(self, resource: Resource) -> None:
+        with self._recording:
+            self.recorded.append(resource)
+            if self.on_record is not None:
+                self.on_record(resource)
+
 
 def _source(request: Any) -> tuple[str, int] | None:
     position = request.sourcePosition
@@ -372,9 +382,10 @@ def _run(
     mocks: AwsMocks,
     recorded: list[Resource],
     stall_seconds: float,
+    on_record: Callable[[Resource], None] | None = None,
 ) -> tuple[list[Resource], dict[str, Any]]:
     preview = mocks.preview
-    monitor = _RecordingMonitor(mocks, recorded)
+    monitor = _RecordingMonitor(mocks, recorded, on_record)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     error: BaseException | None = None
@@ -501,6 +512,7 @@ def run_program(
     recorded: list[Resource] | None = None,
     stall_seconds: float = STALL_SECONDS,
     answers: Answers | None = None,
+    on_resource: Callable[[Resource], None] | None = None,
 ) -> Plan:
     """Plan one stack: run the program under the mocks and return what it registered.
 
@@ -510,18 +522,30 @@ def run_program(
 
     Raises PlanError for a bad project or stack file; the program's own exceptions propagate unchanged
     (callers decide how to report them). `recorded`, when given, receives registrations as they happen, so
-    a caller can see what a failing program had declared before it failed.
+    a caller can see what a failing program had declared before it failed. `on_resource`, when given, is called
+    with each resource of the plan as soon as it is registered, in the plan's order (each default provider just
+    before the first resource that uses it), as the engine's step generator sees them; from the thread the
+    registration arrives on, so it should only hand the resource on.
     """
     project = load_project(Path(directory))
     config, secrets = load_stack_config(project, stack)
     mocks = AwsMocks(world or stack_world(project, stack, config), preview=preview, answers=answers)
     context = contextvars.Context()
     sink: list[Resource] = [] if recorded is None else recorded
-    resources, outputs = context.run(_run, project, stack, config, secrets, mocks, sink, stall_seconds)
+    placer = DefaultProviders(config, secrets, stack=stack, project=project.name)
+    placed: list[Resource] = []
+
+    def place(resource: Resource) -> None:
+        for item in placer.place(resource):
+            placed.append(item)
+            if on_resource is not None:
+                on_resource(item)
+
+    resources, outputs = context.run(_run, project, stack, config, secrets, mocks, sink, stall_seconds, place)
     for resource in resources:
         if resource.type == STACK_TYPE:
             resource.outputs = dict(outputs)  # the root stack's outputs are the program's exports
-    resources = with_default_providers(resources, config, secrets, stack=stack, project=project.name)
+    resources = placed
     return Plan(project.name, stack, preview, resources, outputs, config, sorted(secrets))
 
 
@@ -544,45 +568,59 @@ def with_default_providers(
     resources: list[Resource], config: dict[str, str], secrets: set[str], *, stack: str, project: str
 ) -> list[Resource]:
     """Insert the provider the engine creates for each custom resource that names none, just before the
-    first resource that uses it, and point those resources at it.
+    first resource that uses it, and point those resources at it (`DefaultProviders`)."""
+    placer = DefaultProviders(config, secrets, stack=stack, project=project)
+    return [placed for resource in resources for placed in placer.place(resource)]
 
-    Its inputs are its package's config with the namespace dropped, plus `version`; a dynamic provider
-    (`pulumi-python`) gets the whole config with namespaced keys (pulumi/pulumi pkg/resource/deploy/target.go,
-    GetPackageConfig; default_providers.go). Secret config values stay secret."""
-    result: list[Resource] = []
-    defaults: dict[tuple[str, str], Resource] = {}
-    for resource in resources:
+
+class DefaultProviders:
+    """The providers the engine creates for custom resources that name none, placed as resources arrive.
+
+    A default provider's inputs are its package's config with the namespace dropped, plus `version`; a dynamic
+    provider (`pulumi-python`) gets the whole config with namespaced keys (pulumi/pulumi
+    pkg/resource/deploy/target.go, GetPackageConfig; default_providers.go). Secret config values stay secret."""
+
+    def __init__(self, config: dict[str, str], secrets: set[str], *, stack: str, project: str) -> None:
+        self.config, self.secrets, self.stack, self.project = config, secrets, stack, project
+        self.defaults: dict[tuple[str, str], Resource] = {}
+
+    def place(self, resource: Resource) -> list[Resource]:
+        """The resource, after the default provider it uses when that is its first user; the resource is
+        pointed at it."""
+        result: list[Resource] = []
         if resource.custom and not resource.provider and not resource.is_provider:
             package = resource.type.split(":", 1)[0]
             version = "" if package in DYNAMIC_PACKAGES else resource.version
             key = (package, version)
-            if key not in defaults:
-                inputs: dict[str, Any] = {}
-                for name, value in config.items():
-                    namespace, _, bare = name.partition(":")
-                    if package in DYNAMIC_PACKAGES or namespace == package:
-                        wire = _secret(value) if name in secrets else value
-                        inputs[name if package in DYNAMIC_PACKAGES else bare] = wire
-                if version:
-                    inputs["version"] = version
-                name = default_provider_name(version)
-                urn = f"urn:pulumi:{stack}::{project}::pulumi:providers:{package}::{name}"
-                provider = Resource(
-                    urn=urn,
-                    type=f"pulumi:providers:{package}",
-                    name=name,
-                    custom=True,
-                    parent="",
-                    provider="",
-                    inputs=dict(inputs),
-                    wire_inputs=inputs,
-                    outputs=dict(inputs),
-                    id=str(uuid.uuid5(uuid.NAMESPACE_URL, urn)),
-                    default=True,
-                )
-                defaults[key] = provider
-                result.append(provider)
-            chosen = defaults[key]
+            if key not in self.defaults:
+                self.defaults[key] = self._provider(package, version)
+                result.append(self.defaults[key])
+            chosen = self.defaults[key]
             resource.provider = f"{chosen.urn}::{chosen.id}"
         result.append(resource)
-    return result
+        return result
+
+    def _provider(self, package: str, version: str) -> Resource:
+        inputs: dict[str, Any] = {}
+        for name, value in self.config.items():
+            namespace, _, bare = name.partition(":")
+            if package in DYNAMIC_PACKAGES or namespace == package:
+                wire = _secret(value) if name in self.secrets else value
+                inputs[name if package in DYNAMIC_PACKAGES else bare] = wire
+        if version:
+            inputs["version"] = version
+        name = default_provider_name(version)
+        urn = f"urn:pulumi:{self.stack}::{self.project}::pulumi:providers:{package}::{name}"
+        return Resource(
+            urn=urn,
+            type=f"pulumi:providers:{package}",
+            name=name,
+            custom=True,
+            parent="",
+            provider="",
+            inputs=dict(inputs),
+            wire_inputs=inputs,
+            outputs=dict(inputs),
+            id=str(uuid.uuid5(uuid.NAMESPACE_URL, urn)),
+            default=True,
+        )

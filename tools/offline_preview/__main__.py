@@ -13,18 +13,18 @@ Exit codes: 0 no mandatory violation; 1 at least one; 2 usage, settings or progr
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import sys
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tools.cli import Parser, UsageError
 from tools.mock_runtime.answers import AnswerError, load_answers
 from tools.mock_runtime.program import STALL_SECONDS, PlanError, load_project, load_stack_config, run_program
 from tools.offline_preview.analyzer import PackError, PolicyPack
-from tools.offline_preview.check import check
+from tools.offline_preview.check import Stream
 from tools.offline_preview.outcome import ERROR, Outcome
 
 
@@ -93,12 +93,14 @@ def _program_error(exc: BaseException, verbose: bool) -> tuple[str, str | None]:
     return message, ("".join(traceback.format_exception(exc)) if verbose else None)
 
 
-def _check(outcome: Outcome, packs: list[PolicyPack], configs: list[Path]) -> None:
-    assert outcome.plan is not None
+def _configure(packs: list[PolicyPack], configs: list[Path]) -> None:
+    for index, pack in enumerate(packs):
+        pack.configure([configs[index]] if index < len(configs) else [])
+
+
+def _collect(outcome: Outcome, stream: Stream) -> None:
     try:
-        for index, pack in enumerate(packs):
-            pack.configure([configs[index]] if index < len(configs) else [])
-        found = check(outcome.plan, packs)
+        found = stream.result()
     except PackError as exc:
         outcome.error = str(exc)
         return
@@ -157,25 +159,33 @@ def run(args: argparse.Namespace) -> list[Outcome]:
                 ]
             except PackError as exc:
                 return [Outcome(name, project=project.name, error=str(exc)) for name in args.stack]
-        # A stack's policy check (work in the pack's process) overlaps the next stack's program run.
-        checks = []
-        with ThreadPoolExecutor(max_workers=1) as checker:
-            for stack in args.stack:
-                outcome = Outcome(stack, project=project.name)
-                outcomes.append(outcome)
-                try:
-                    outcome.plan = run_program(
-                        directory, stack, preview=args.preview, stall_seconds=args.stall_timeout, answers=answers
-                    )
-                except (Exception, SystemExit) as exc:
-                    outcome.error, outcome.detail = _program_error(exc, args.verbose)
-                    continue
-                # As the CLI resolves it (`--cwd` chdirs before anything: "as if it had been started in another
-                # directory"), against --cwd; absolute now: the next program run changes the working directory.
-                configs = [(directory / c.replace("{stack}", stack)).resolve() for c in args.policy_pack_config]
-                checks.append(checker.submit(_check, outcome, packs[stack], configs))
-        for done in checks:
-            done.result()  # anything but a PackError is a bug here: raise it, never a silent pass
+        # Each resource goes to the packs as it is registered, and each stack's AnalyzeStack overlaps the next
+        # stack's program run: the packs' work (in their processes) overlaps the programs'.
+        streams: list[tuple[Outcome, Stream]] = []
+        for stack in args.stack:
+            outcome = Outcome(stack, project=project.name)
+            outcomes.append(outcome)
+            # As the CLI resolves it (`--cwd` chdirs before anything: "as if it had been started in another
+            # directory"), against --cwd; absolute now: the program run changes the working directory.
+            configs = [(directory / c.replace("{stack}", stack)).resolve() for c in args.policy_pack_config]
+            stream = Stream(packs[stack], functools.partial(_configure, packs[stack], configs))
+            try:
+                outcome.plan = run_program(
+                    directory,
+                    stack,
+                    preview=args.preview,
+                    stall_seconds=args.stall_timeout,
+                    answers=answers,
+                    on_resource=stream.add,
+                )
+            except (Exception, SystemExit) as exc:
+                stream.abandon()  # its findings, or its own failure, are not reported: the program failed
+                outcome.error, outcome.detail = _program_error(exc, args.verbose)
+                continue
+            stream.finish(outcome.plan)
+            streams.append((outcome, stream))
+        for outcome, stream in streams:
+            _collect(outcome, stream)
     finally:
         for running in packs.values():
             for pack in running:

@@ -10,6 +10,9 @@ resource is through, `AnalyzeStack` gets each resource's state (`AnalyzeResource
 from __future__ import annotations
 
 import json
+import queue
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -39,6 +42,28 @@ class Findings:
     remediations: list[Remediation] = field(default_factory=list)
 
 
+def _provider_of(resource: Resource, by_urn: dict[str, Resource]) -> StackResource | None:
+    if not resource.custom or resource.is_provider or not resource.provider:
+        return None
+    provider = by_urn.get(resource.provider.rsplit("::", 1)[0])
+    if provider is None:
+        return None
+    return StackResource(provider.urn, provider.type, provider.name, provider.wire_inputs)
+
+
+def _inputs(resource: Resource, by_urn: dict[str, Resource]) -> StackResource:
+    """What Analyze and Remediate see: the inputs about to be sent to the provider."""
+    return StackResource(
+        urn=resource.urn,
+        type=resource.type,
+        name=resource.name,
+        properties=resource.wire_inputs,
+        parent=resource.parent,
+        provider=_provider_of(resource, by_urn),
+        options=resource.options,
+    )
+
+
 class _Graph:
     """The plan's resources as analyzer resources, read from their current inputs (remediations change
     them as the check goes)."""
@@ -48,25 +73,8 @@ class _Graph:
         self.preview = plan.preview
         self.held = _held_by_roles(plan)
 
-    def provider_of(self, resource: Resource) -> StackResource | None:
-        if not resource.custom or resource.is_provider or not resource.provider:
-            return None
-        provider = self.by_urn.get(resource.provider.rsplit("::", 1)[0])
-        if provider is None:
-            return None
-        return StackResource(provider.urn, provider.type, provider.name, provider.wire_inputs)
-
     def inputs(self, resource: Resource) -> StackResource:
-        """What Analyze and Remediate see: the inputs about to be sent to the provider."""
-        return StackResource(
-            urn=resource.urn,
-            type=resource.type,
-            name=resource.name,
-            properties=resource.wire_inputs,
-            parent=resource.parent,
-            provider=self.provider_of(resource),
-            options=resource.options,
-        )
+        return _inputs(resource, self.by_urn)
 
     def state(self, resource: Resource) -> StackResource:
         """What AnalyzeStack sees: a custom resource's inputs and the outputs the provider added; a component's
@@ -139,23 +147,92 @@ def _held_by_roles(plan: Plan) -> dict[str, dict[str, list[Any]]]:
     return held
 
 
+def _analyze(resource: Resource, by_urn: dict[str, Resource], packs: list[PolicyPack], findings: Findings) -> None:
+    """One resource through every pack's Remediate, then every pack's Analyze on the final inputs."""
+    for pack in packs:
+        if not pack.remediates:
+            continue  # the SDK's Remediate only runs policies at the remediate level: nothing to ask
+        applied, diagnostics, resource.wire_inputs = pack.remediate(_inputs(resource, by_urn))
+        findings.remediations.extend(applied)
+        findings.diagnostics.extend(diagnostics)
+    for pack in packs:
+        findings.diagnostics.extend(pack.analyze(_inputs(resource, by_urn)))
+
+
+def _analyze_stack(plan: Plan, packs: list[PolicyPack], findings: Findings) -> None:
+    graph = _Graph(plan)
+    states = [graph.state(r) for r in plan.resources]
+    for pack in packs:
+        findings.diagnostics.extend(pack.analyze_stack(states))
+
+
 def check(plan: Plan, packs: list[PolicyPack]) -> Findings:
     """Every resource through every pack's Remediate then Analyze, then the stack through AnalyzeStack.
 
     The packs are configured. Remediated inputs are written back to the plan, so that the output shows what
     would be sent to the provider."""
-    graph = _Graph(plan)
+    by_urn = {r.urn: r for r in plan.resources}
     findings = Findings()
     for resource in plan.resources:
-        for pack in packs:
-            if not pack.remediates:
-                continue  # the SDK's Remediate only runs policies at the remediate level: nothing to ask
-            applied, diagnostics, resource.wire_inputs = pack.remediate(graph.inputs(resource))
-            findings.remediations.extend(applied)
-            findings.diagnostics.extend(diagnostics)
-        for pack in packs:
-            findings.diagnostics.extend(pack.analyze(graph.inputs(resource)))
-    states = [graph.state(r) for r in plan.resources]
-    for pack in packs:
-        findings.diagnostics.extend(pack.analyze_stack(states))
+        _analyze(resource, by_urn, packs, findings)
+    _analyze_stack(plan, packs, findings)
     return findings
+
+
+@dataclass
+class _Done:
+    plan: Plan | None
+
+
+class Stream:
+    """`check`, as the program runs: each resource goes to the packs as soon as it is registered (the engine's
+    step generator analyzes each resource as its registration arrives), on a thread of its own, so that the
+    packs' work overlaps the program's; the stack goes to AnalyzeStack once the plan is complete.
+
+    `add` is given each resource in the plan's order (`run_program(on_resource=...)`); then `finish(plan)`, or
+    `abandon()` when the program failed. `result()` waits for the findings, and raises what the check raised (a
+    PackError names the pack's failure; anything else is a bug, raised, never a silent pass)."""
+
+    def __init__(self, packs: list[PolicyPack], configure: Callable[[], None]) -> None:
+        self.packs, self.configure = packs, configure
+        self.findings = Findings()
+        self.error: BaseException | None = None
+        self._queue: queue.SimpleQueue[Resource | _Done] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="offline-preview-check", daemon=True)
+        self._thread.start()
+
+    def add(self, resource: Resource) -> None:
+        self._queue.put(resource)
+
+    def finish(self, plan: Plan) -> None:
+        self._queue.put(_Done(plan))
+
+    def abandon(self) -> None:
+        """The program failed: what was sent is dropped, once the thread is done with it."""
+        self._queue.put(_Done(None))
+        self._thread.join()
+
+    def result(self) -> Findings:
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.findings
+
+    def _run(self) -> None:
+        by_urn: dict[str, Resource] = {}
+        try:
+            self.configure()
+        except BaseException as exc:
+            self.error = exc
+        while not isinstance(item := self._queue.get(), _Done):
+            if self.error is None:
+                by_urn[item.urn] = item
+                try:
+                    _analyze(item, by_urn, self.packs, self.findings)
+                except BaseException as exc:
+                    self.error = exc
+        if item.plan is not None and self.error is None:
+            try:
+                _analyze_stack(item.plan, self.packs, self.findings)
+            except BaseException as exc:
+                self.error = exc

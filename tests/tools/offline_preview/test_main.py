@@ -19,7 +19,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.policies.conftest import UNKNOWN
 from tools.mock_runtime.program import run_program
-from tools.offline_preview import __main__ as offline_preview_main
+from tools.offline_preview import check as offline_preview_check
 from tools.offline_preview.__main__ import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -206,7 +206,7 @@ def test_relative_config_paths_hold_while_the_next_stack_runs_elsewhere(
     """Config paths are relative to --cwd (as the CLI's), and hold while the next program runs.
 
     The second stack's program holds until the first stack's policy check (which overlaps it, in a thread) has
-    finished: that check reads its config while the working directory is the project's.
+    finished: that check's config was read, and its stack analyzed, while the working directory is the project's.
     """
     project = tmp_path / "grant"
     shutil.copytree(FIXTURES / "grant", project)
@@ -227,8 +227,8 @@ def test_relative_config_paths_hold_while_the_next_stack_runs_elsewhere(
         finally:
             checked.set()
 
-    real_check = offline_preview_main._check
-    monkeypatch.setattr(offline_preview_main, "_check", check)
+    real_check = offline_preview_check._analyze_stack  # the last step of a stack's check
+    monkeypatch.setattr(offline_preview_check, "_analyze_stack", check)
     monkeypatch.setattr(builtins, "_offline_preview_gate", gate, raising=False)
     code, documents = planned(
         capsys,
