@@ -18,6 +18,7 @@ this copy runs with it.
 from __future__ import annotations
 
 import asyncio
+import os
 from inspect import isawaitable
 from typing import Any
 
@@ -27,6 +28,9 @@ from pulumi_policy import policy as sdk
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 from pulumi_policy.version import VERSION
+
+_RUNTIME_ENVIRONMENT = ("PULUMI_CONFIG", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN", "PULUMI_ORGANIZATION")
+"""What `_PolicyAnalyzerServicer._configure_runtime_settings` reads (pulumi_policy/policy.py)."""
 
 ADAPTED_FROM = "1.21.0"
 """The pulumi-policy version whose `Analyze` and `AnalyzeStack` these follow."""
@@ -43,6 +47,17 @@ def _run(validate: Any, args: Any, report: Any) -> None:
 
 class ParsedOnceServicer(sdk._PolicyAnalyzerServicer):
     """`_PolicyAnalyzerServicer` with the request parsed before the loop over the policies."""
+
+    _configured_from: tuple[str | None, ...] | None = None
+
+    def _configure_runtime_settings(self) -> None:
+        """The SDK's, which every request starts with: the stack's config parsed from PULUMI_CONFIG (a stack file
+        in JSON, as long as the stack's config: a hundred pipelines make 90 KB) and the runtime configured from
+        the environment. Only again when the environment it reads is not the one it last read."""
+        read = tuple(os.environ.get(key) for key in _RUNTIME_ENVIRONMENT)
+        if read != self._configured_from:
+            super()._configure_runtime_settings()
+            self._configured_from = read
 
     def _pack(self, name: str) -> Any:
         return getattr(self, f"_PolicyAnalyzerServicer__{name}")

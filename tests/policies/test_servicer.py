@@ -36,13 +36,13 @@ def _requests(directory: Path, stack: str) -> list[tuple[str, Any]]:
     plan = run_program(directory, stack, preview=True)
     sent: list[tuple[str, Any]] = []
 
-    def record(_pack: PolicyPack, method: str, request: Any, _failed: str) -> Any:
+    def record(_pack: PolicyPack, method: str, request: Any) -> Any:
         sent.append((method, request))
-        return analyzer_pb2.AnalyzeResponse()
+        return lambda _failed: analyzer_pb2.AnalyzeResponse()
 
     pack = PolicyPack(ROOT / "policies", project=plan.project, stack=stack, dry_run=True)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(PolicyPack, "_call", record)
+        patch.setattr(PolicyPack, "_send", record)
         check(plan, [pack])
     return sent
 

@@ -18,10 +18,10 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from components.files import read_document
 from tools.offline_preview import policy_config
@@ -244,21 +244,32 @@ class PolicyPack:
     def _call(self, method: str, request: Any, failed: str) -> Any:
         """One RPC; a failure is one line in the engine's words (`failed to run policy: ...`), with the
         exception the pack raised."""
+        return self._send(method, request)(failed)
+
+    def _send(self, method: str, request: Any) -> Callable[[str], Any]:
+        """Send one RPC; returns what waits for its answer (given the words of a failure)."""
         import grpc
 
-        stub = self._connect()
-        try:
-            return getattr(stub, method)(request)
-        except grpc.RpcError as exc:
-            detail = (exc.details() if hasattr(exc, "details") else str(exc)) or ""
-            if self._process is not None and self._process.poll() is not None:
-                detail = f"the policy pack exited: {self._last_error()}"
-            elif detail.strip().endswith("Exception calling application:") or not detail.strip():
-                # grpc sends str(exception), empty here (e.g. a bare `raise AssertionError()`), and the
-                # pack logs nothing: say so rather than end the line on a colon.
-                detail = f"{detail.strip()} (an exception without a message)".strip()
-            first = " ".join(detail.split())
-            raise PackError(f"policy pack {self.name} ({self.directory}): {failed}: {first}") from None
+        future = getattr(self._connect(), method).future(request)
+
+        def answer(failed: str) -> Any:
+            try:
+                return future.result()
+            except grpc.RpcError as exc:
+                self._failed(exc, failed)
+
+        return answer
+
+    def _failed(self, exc: Any, failed: str) -> NoReturn:
+        detail = (exc.details() if hasattr(exc, "details") else str(exc)) or ""
+        if self._process is not None and self._process.poll() is not None:
+            detail = f"the policy pack exited: {self._last_error()}"
+        elif detail.strip().endswith("Exception calling application:") or not detail.strip():
+            # grpc sends str(exception), empty here (e.g. a bare `raise AssertionError()`), and the
+            # pack logs nothing: say so rather than end the line on a colon.
+            detail = f"{detail.strip()} (an exception without a message)".strip()
+        first = " ".join(detail.split())
+        raise PackError(f"policy pack {self.name} ({self.directory}): {failed}: {first}") from None
 
     def close(self) -> None:
         if self._config_file is not None:
@@ -399,6 +410,21 @@ class PolicyPack:
         return applied, diagnostics, properties
 
     def analyze(self, resource: StackResource) -> list[Diagnostic]:
+        return self.analyze_all([resource])[0]
+
+    def analyze_all(self, resources: list[StackResource]) -> list[list[Diagnostic]]:
+        """Analyze, for each resource: the requests all sent before the first answer is awaited (each is a call
+        of its own, as the engine makes them; what one request gets does not depend on another's)."""
+        sent = [(resource, self._send("Analyze", self._analyze_request(resource))) for resource in resources]
+        found = []
+        for resource, answer in sent:
+            diagnostics = self._diagnostics(answer(f"failed to run policy on {resource.urn}"))
+            # pulumi/pulumi pkg/resource/deploy/step_generator.go: "we always use the URN we have here rather
+            # than a URN specified with the diagnostic".
+            found.append([replace(d, resource_urn=resource.urn) for d in diagnostics])
+        return found
+
+    def _analyze_request(self, resource: StackResource) -> Any:
         from pulumi.runtime.proto import analyzer_pb2
 
         request = analyzer_pb2.AnalyzeRequest(
@@ -410,10 +436,7 @@ class PolicyPack:
         )
         if resource.provider is not None:
             request.provider.CopyFrom(_provider(resource.provider))
-        found = self._diagnostics(self._call("Analyze", request, f"failed to run policy on {resource.urn}"))
-        # pulumi/pulumi pkg/resource/deploy/step_generator.go: "we always use the URN we have here rather
-        # than a URN specified with the diagnostic".
-        return [replace(d, resource_urn=resource.urn) for d in found]
+        return request
 
     def analyze_stack(self, resources: list[StackResource]) -> list[Diagnostic]:
         from pulumi.runtime.proto import analyzer_pb2

@@ -179,6 +179,10 @@ def check(plan: Plan, packs: list[PolicyPack]) -> Findings:
     return findings
 
 
+_BATCH = 256
+"""At most this many Analyze requests in flight at once."""
+
+
 @dataclass
 class _Done:
     plan: Plan | None
@@ -218,19 +222,44 @@ class Stream:
             raise self.error
         return self.findings
 
+    def _analyze(self, resources: list[Resource], by_urn: dict[str, Resource]) -> None:
+        """The resources registered since the last batch: one by one where a pack remediates (its remediation
+        decides what Analyze sees); else every Analyze request sent before the first answer is awaited (the
+        answers do not depend on each other), the diagnostics kept in the plan's order."""
+        if any(pack.remediates for pack in self.packs):
+            for resource in resources:
+                by_urn[resource.urn] = resource
+                _analyze(resource, by_urn, self.packs, self.findings)
+            return
+        for resource in resources:
+            by_urn[resource.urn] = resource
+        inputs = [_inputs(resource, by_urn) for resource in resources]
+        answers = [pack.analyze_all(inputs) for pack in self.packs]
+        for index in range(len(resources)):
+            for found in answers:
+                self.findings.diagnostics.extend(found[index])
+
     def _run(self) -> None:
         by_urn: dict[str, Resource] = {}
         try:
             self.configure()
         except BaseException as exc:
             self.error = exc
-        while not isinstance(item := self._queue.get(), _Done):
-            if self.error is None:
-                by_urn[item.urn] = item
+        done: _Done | None = None
+        while done is None:
+            batch = [self._queue.get()]
+            while not self._queue.empty() and len(batch) < _BATCH:
+                batch.append(self._queue.get())
+            last = batch[-1]
+            if isinstance(last, _Done):
+                done = last  # nothing follows it
+            resources = [item for item in batch if isinstance(item, Resource)]
+            if self.error is None and resources:
                 try:
-                    _analyze(item, by_urn, self.packs, self.findings)
+                    self._analyze(resources, by_urn)
                 except BaseException as exc:
                     self.error = exc
+        item = done
         if item.plan is not None and self.error is None:
             try:
                 _analyze_stack(item.plan, self.packs, self.findings)

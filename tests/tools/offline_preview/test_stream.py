@@ -34,15 +34,15 @@ def _sent(directory: Path, streamed: bool) -> list[tuple[str, Any]]:
     """The requests the packs get, streamed as the program runs or after it (`check`)."""
     sent: list[tuple[str, Any]] = []
 
-    def record(_pack: PolicyPack, method: str, request: Any, _failed: str) -> Any:
+    def record(_pack: PolicyPack, method: str, request: Any) -> Any:
         from pulumi.runtime.proto import analyzer_pb2
 
         sent.append((method, request))
-        return analyzer_pb2.AnalyzeResponse()
+        return lambda _failed: analyzer_pb2.AnalyzeResponse()
 
     packs = [PolicyPack(ROOT / "policies", project="grants", stack="prod", dry_run=True)]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(PolicyPack, "_call", record)
+        patch.setattr(PolicyPack, "_send", record)
         if streamed:
             stream = checking.Stream(packs, lambda: None)
             plan = run_program(directory, "prod", preview=True, on_resource=stream.add)
@@ -70,14 +70,14 @@ def test_a_streamed_check_sends_what_the_sequential_check_sends() -> None:
 
 
 def test_a_pack_failing_mid_stream_is_raised_once_the_program_is_done() -> None:
-    calls: list[str] = []
+    batches: list[int] = []
 
     class Failing(PolicyPack):
-        def analyze(self, resource: Any) -> Any:
-            calls.append(resource.urn)
-            if len(calls) == 3:
+        def analyze_all(self, resources: list[Any]) -> Any:
+            batches.append(len(resources))
+            if sum(batches) >= 3:
                 raise PackError("the policy pack exited: boom")
-            return []
+            return [[] for _ in resources]
 
     pack = Failing(ROOT / "policies", project="grants", stack="prod", dry_run=True)
     stream = checking.Stream([pack], lambda: None)
@@ -85,4 +85,5 @@ def test_a_pack_failing_mid_stream_is_raised_once_the_program_is_done() -> None:
     stream.finish(plan)
     with pytest.raises(PackError, match="boom"):
         stream.result()
-    assert len(calls) == 3 < len(plan.resources)  # the first failure ends the check: nothing more is sent
+    # The first failure ends the check: the failing batch is the last one sent.
+    assert sum(batches[:-1]) < 3 <= sum(batches) < len(plan.resources)
