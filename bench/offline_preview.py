@@ -3,9 +3,11 @@
     .venv/bin/python -m bench.offline_preview [--runs 5]
 
 - floor: start Python and import pulumi, pulumi_aws and pulumi_policy, three times (one per stack);
+- SDK floor: the same programs under Pulumi's own mock monitor, answering at once, without a pack
+  (`bench.sdk_floor`): the least any offline preview of this program on Pulumi's Python SDK takes;
 - make plan: all three stacks planned and checked by the real pack, cold (a new process each run);
 - scale: one stack declaring 10, 50 and 100 pipelines (a copy of prod's pipeline, renamed), planned and
-  checked; seconds per pipeline should stay flat if the cost is linear.
+  checked, and its SDK floor; the seconds each added pipeline costs stay flat if the cost is linear.
 Medians of --runs runs; wall-clock seconds.
 """
 
@@ -64,22 +66,34 @@ def _scaled_project(directory: Path, pipelines: int) -> None:
     (directory / "stacks" / "Pulumi.prod.yaml").write_text(yaml.safe_dump(prod))
 
 
+def _sdk_floor(runs: int, stacks: list[str], cwd: Path = ROOT) -> float:
+    return _median(runs, [PYTHON, "-m", "bench.sdk_floor", "--cwd", str(cwd), *stacks])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     floor = _floor(args.runs)
+    sdk = _sdk_floor(args.runs, ["dev", "staging", "prod"])
     plan = _median(args.runs, _plan(["dev", "staging", "prod"], str(ROOT / "policies/config/{stack}.json")))
     print(f"floor (3 x python + import pulumi, pulumi_aws, pulumi_policy): {floor:.2f} s")
-    print(f"make plan, 3 stacks planned and policy-checked, cold:         {plan:.2f} s ({plan / floor:.2f} x floor)")
-    print("pipelines  seconds  seconds/pipeline")
+    print(f"SDK floor (the 3 programs under pulumi's mock monitor, no pack): {sdk:.2f} s ({sdk / floor:.2f} x floor)")
+    print(
+        f"make plan, 3 stacks planned and policy-checked, cold:         {plan:.2f} s ({plan / floor:.2f} x floor, "
+        f"{plan / sdk:.2f} x SDK floor)"
+    )
+    print("pipelines  seconds  SDK floor  x SDK floor  seconds/pipeline since the last row")
+    last: tuple[int, float] | None = None
     for count in (10, 50, 100):
         with tempfile.TemporaryDirectory() as tmp:
             _scaled_project(Path(tmp), count)
-            seconds = _median(
-                max(1, args.runs // 2), _plan(["prod"], str(ROOT / "policies/config/prod.json"), Path(tmp))
-            )
-        print(f"{count:9d}  {seconds:7.2f}  {seconds / count:.3f}")
+            runs = max(1, args.runs // 2)
+            seconds = _median(runs, _plan(["prod"], str(ROOT / "policies/config/prod.json"), Path(tmp)))
+            floor_seconds = _sdk_floor(runs, ["prod"], Path(tmp))
+        slope = f"{(seconds - last[1]) / (count - last[0]):.3f}" if last else "-"
+        print(f"{count:9d}  {seconds:7.2f}  {floor_seconds:9.2f}  {seconds / floor_seconds:11.2f}  {slope}")
+        last = (count, seconds)
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,10 @@ def limits() -> dict[str, Any]:
     return document
 
 
+@lru_cache(maxsize=256)
 def characters(text: str) -> int:
-    """A policy document's size as IAM counts it against its quotas (whitespace between tokens not counted)."""
+    """A policy document's size as IAM counts it against its quotas (whitespace between tokens not counted); counted
+    once per text (a document is counted for its resource and for its principal)."""
     try:
         return len(json.dumps(json.loads(text), separators=(",", ":")))
     except (json.JSONDecodeError, TypeError):

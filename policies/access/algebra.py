@@ -280,6 +280,12 @@ def _rests(key: str) -> tuple[str, ...]:
     return tuple(arn.split(":", 5)[5].lower() for arn in (*found.first[:-1], *found.second[:-1]))
 
 
+@functools.cache
+def _rest_starts(key: str) -> frozenset[str]:
+    """Every start of every probe's resource part (`_rests`), the empty one included."""
+    return frozenset(rest[:end] for rest in _rests(key) for end in range(len(rest) + 1))
+
+
 def _may_match(pattern: str, key: str) -> bool:
     """A cheap necessary condition for an ARN pattern to match a probe: its service field can be the service
     and each literal run of its resource part can stand where a probe's does. Nearly every scoped pattern
@@ -293,6 +299,8 @@ def _may_match(pattern: str, key: str) -> bool:
         return False
     runs = _WILDCARDS.split(fields[5])
     head, tail, middle = runs[0], runs[-1], runs[1:-1]
+    if head not in _rest_starts(key):
+        return False  # no probe's resource part starts with it (a set lookup, not one test per probe)
     for rest in _rests(key):
         fits = rest.startswith(head) and rest.endswith(tail) and all(run in rest for run in middle)
         if fits and (len(runs) > 1 or rest == head):

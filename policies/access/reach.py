@@ -22,13 +22,16 @@ from .algebra import (
     QUALIFIER,
     SHORT,
     VARIABLE,
+    Glob,
     action_mask,
     certain_deny,
     glob,
     matches,
     probes,
     readable_context,
+    statement_actions,
 )
+from .catalog import Service
 from .document import Statement
 
 _DATA = Path(__file__).resolve().parent.parent / "data"
@@ -73,10 +76,33 @@ def names_action(statement: Statement, action: str) -> bool:
 
 
 def allowing(statements: Sequence[Statement], action: str) -> list[Statement]:
-    """The Allow statements that name the action, unless a certain Deny takes it away on every resource."""
-    if any(certain_deny(s) and names_action(s, action) and "*" in (s.resources or ()) for s in statements):
+    """The Allow statements that name the action, unless a certain Deny takes it away on every resource (as
+    `names_action` decides, from each statement's actions of the service, read once per list and service)."""
+    key = action.split(":", 1)[0].lower()
+    service = catalog.service(key)
+    if service is None:
         return []
-    return [s for s in statements if s.allow and names_action(s, action)]
+    bit = 1 << service.index[action.lower()]
+    naming = [(s, mask) for s, mask in _naming(statements, service) if mask & bit]
+    if any(certain_deny(s) and "*" in (s.resources or ()) for s, _ in naming):
+        return []
+    return [s for s, _ in naming if s.allow]
+
+
+_NAMING: list[tuple[tuple[Statement, ...], dict[str, list[tuple[Statement, int]]]]] = []
+
+
+def _naming(statements: Sequence[Statement], service: Service) -> list[tuple[Statement, int]]:
+    """The statements that name some action of the service, each with the actions it names (`statement_actions`);
+    kept for the last statements asked about (a policy asks about one principal's statements for many actions)."""
+    given = tuple(statements)
+    if not _NAMING or _NAMING[0][0] != given:  # the same statements, item by item (identical ones compare at once)
+        _NAMING[:] = [(given, {})]
+    by_service = _NAMING[0][1]
+    if service.key not in by_service:
+        masks = ((s, statement_actions(s, service)) for s in statements)
+        by_service[service.key] = [(s, mask) for s, mask in masks if mask]
+    return by_service[service.key]
 
 
 def condition_values(statement: Statement, key: str, operators: Iterable[str] = POSITIVE) -> list[str] | None:
@@ -321,14 +347,40 @@ def type_wide(pattern: str, action: str) -> str | None:
     if published is None:
         return None
     key = action.split(":", 1)[0]
-    return next(
-        (
-            t
-            for t in published.resource_types
-            if not creates_assigned(published.name, t) and reaching_every((pattern,), key, t)
-        ),
-        None,
-    )
+    types = tuple(t for t in published.resource_types if not creates_assigned(published.name, t))
+    if not types or not _may_probe(pattern, key.lower(), types):
+        return None
+    return next((t for t in types if reaching_every((pattern,), key, t)), None)
+
+
+def _may_probe(pattern: str, key: str, types: tuple[str, ...]) -> bool:
+    """False only where `_reaching_every((pattern,), key, t)` is None for every type: none of the types' last name
+    part is an ID AWS assigns, and the pattern's longest literal run is in none of their probes (see there)."""
+    any_type, assigned, text = _probes_of(key, types)
+    if not any_type or assigned:
+        return any_type
+    needle = _needle(pattern)
+    return _PROBE_SEPARATOR in needle or needle in text
+
+
+@functools.lru_cache(maxsize=4096)
+def _probes_of(key: str, types: tuple[str, ...]) -> tuple[bool, bool, str]:
+    """Whether the service publishes any of the types, whether one's last name part is an ID AWS assigns, and every
+    probe `covers_every` may try on them (`_probe_text`), joined."""
+    found = probes(key)
+    known = [t for t in types if found is not None and t in found.types]
+    if found is None or not known:
+        return False, False, ""
+    formats = {t: found.service.arn_formats[t] for t in known}
+    assigned = any(_assigned_id(key, f) for f in formats.values())
+    texts = (_probe_text(f, ("", f":{QUALIFIER}") if (key, t) in _QUALIFIED else ("",)) for t, f in formats.items())
+    return True, assigned, _PROBE_SEPARATOR.join(texts)
+
+
+@functools.lru_cache(maxsize=65536)
+def _needle(pattern: str) -> str:
+    """The longest literal run of a pattern, caller variables and account fields as wildcards, lower-cased."""
+    return max(_WILDCARDS.split(_some_account(_caller_free(pattern)).lower()), key=len)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -343,14 +395,24 @@ def _reaching_every(patterns: tuple[str, ...], key: str, type_: str) -> str | No
     found = probes(key)
     if found is None or type_ not in found.types:
         return None
+    if len(patterns) == 1 and not set(_caller_free(patterns[0])) & _OPEN:
+        # One pattern naming one ARN: it matches at most one probe, and every way above to reach every resource
+        # takes two probes at least (SHORT and LONG, a family, every hexadecimal digit) or one holding a probe's
+        # characters; and an ID-shaped pattern holds a wildcard.
+        return None
     arn_format = found.service.arn_formats[type_]
-    globs = [(p, glob(_some_account(_caller_free(p)))) for p in patterns]
     suffixes = ("", f":{QUALIFIER}") if (key, type_) in _QUALIFIED else ("",)
+    if len(patterns) == 1 and not _assigned_id(key, arn_format):
+        # Every probe tried below is one of a fixed set (`_probe_text`): one pattern whose longest literal run is
+        # in none of them matches none, and only the ID-shaped check below is left.
+        needle = _needle(patterns[0])
+        if _PROBE_SEPARATOR not in needle and needle not in _probe_text(arn_format, suffixes):
+            return next((p for p in patterns if _id_shaped(_caller_free(p), key, arn_format)), None)
+    indexed = _indexed(patterns)
     for suffix in suffixes:
 
         def matched(name: str, suffix: str = suffix) -> str | None:
-            probe = _probe(arn_format, name) + suffix
-            return next((p for p, g in globs if g.fullmatch(probe)), None)
+            return indexed.first(_probe(arn_format, name) + suffix)
 
         witness = covers_every(matched)
         if witness is None and _assigned_id(key, arn_format):
@@ -358,6 +420,46 @@ def _reaching_every(patterns: tuple[str, ...], key: str, type_: str) -> str | No
         if witness is not None:
             return witness
     return next((p for p in patterns if _id_shaped(_caller_free(p), key, arn_format)), None)
+
+
+class _Indexed:
+    """Patterns, each with every variable the caller picks as `*` and its account fields as any (`_caller_free`,
+    `_some_account`), each compiled once, and tried on an ARN only where its longest literal run (between `*` and
+    `?`) occurs in the ARN, which every match needs: a role holding 90,000 patterns probes each type's ARNs
+    thousands of times, and a probe's synthetic names hold none of a real pattern's literal names."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = patterns
+        self.wild = [_some_account(_caller_free(p)).lower() for p in patterns]  # as `glob` lower-cases
+        self.needles = [max(_WILDCARDS.split(w), key=len) for w in self.wild]
+        self.globs: dict[int, Glob] = {}
+
+    def first(self, arn: str) -> str | None:
+        """The first pattern, in the given order, that matches the ARN (as `glob(...).fullmatch`), or None."""
+        for index in [i for i, needle in enumerate(self.needles) if needle in arn]:
+            compiled = self.globs.get(index)
+            if compiled is None:
+                compiled = self.globs[index] = Glob(self.wild[index])
+            if compiled.fullmatch(arn):
+                return self.patterns[index]
+        return None
+
+
+_WILDCARDS = re.compile(r"[*?]")
+_PROBE_SEPARATOR = "\x00"
+
+
+@functools.lru_cache(maxsize=4096)
+def _probe_text(arn_format: str, suffixes: tuple[str, ...]) -> str:
+    """Every probe `covers_every` may try on the format, joined by a character no run of a pattern that is not in
+    the text can span: the names of one and of many characters, and the three families."""
+    names = [SHORT, LONG] + [n for c in _CHARACTERS for n in (c + LONG, LONG + c, c * 24)]
+    return _PROBE_SEPARATOR.join(_probe(arn_format, name) + suffix for name in names for suffix in suffixes)
+
+
+@functools.lru_cache(maxsize=8)
+def _indexed(patterns: tuple[str, ...]) -> _Indexed:
+    return _Indexed(patterns)
 
 
 _HEX = "0123456789abcdef"
@@ -398,8 +500,13 @@ def _covers_ids(matched: Callable[[str], str | None], patterns: Sequence[str]) -
     return next((w for w in (covered(start, 0) for start in sorted(starts)) if w is not None), None)
 
 
-def _name_variables(arn_format: str) -> list[str]:
-    return [n for n in VARIABLE.findall(arn_format) if n not in ("Partition", "Region", "Account")]
+@functools.lru_cache(maxsize=4096)
+def _name_variables(arn_format: str) -> tuple[str, ...]:
+    return tuple(n for n in VARIABLE.findall(arn_format) if n not in ("Partition", "Region", "Account"))
+
+
+_OPEN = frozenset("*?" + SHORT + LONG[0] + QUALIFIER)
+"""What a pattern must hold to match more than one ARN, or a probe's: a wildcard, or a probe's characters."""
 
 
 def creates_assigned(action: str, type_: str) -> bool:
