@@ -75,12 +75,22 @@ def spans_service(pattern: str) -> bool:
 def whole_services(patterns: tuple[str, ...]) -> list[str]:
     """Services every published action of which the patterns name together (`iam:?*`, letter globs)."""
     found = []
+    # A pattern whose service prefix is written out names actions of that service only (`action_mask`): each
+    # service is read from its own patterns and those with a wildcard prefix (or none), not from every pattern.
+    named: dict[str, list[str]] = {}
+    open_prefix: list[str] = []
+    for pattern in patterns:
+        prefix, colon, _ = pattern.lower().partition(":")
+        if colon and "*" not in prefix and "?" not in prefix:
+            named.setdefault(prefix, []).append(pattern)
+        else:
+            open_prefix.append(pattern)
     for key in sorted({p.split(":", 1)[0].lower() for p in patterns if ":" in p}):
         service = catalog.service(key)
         if service is None or "*" in key or "?" in key:
             continue
         mask = 0
-        for pattern in patterns:
+        for pattern in (*named.get(key, ()), *open_prefix):
             mask |= action_mask(pattern, key)
         if mask == service.everything:
             found.append(key)

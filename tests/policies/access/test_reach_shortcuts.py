@@ -3,7 +3,7 @@
 Each is compared with the computation it skips: a union of one pattern with the one-pattern path (a union takes
 none of the one-pattern shortcuts, and a pattern twice is the pattern once), the indexed search with a search of
 every pattern in order, the per-service masks of `allowing` with `names_action` on each statement, the set of
-probe starts with a test of each probe."""
+probe starts with a test of each probe, a service's own patterns with every pattern."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policies.access import catalog, reach
-from policies.access.algebra import _may_match, _rests, glob
+from policies.access.algebra import _may_match, _rests, action_mask, glob
 from policies.access.document import parse
+from policies.access.least_privilege import whole_services
 from policies.access.reach import (
     _caller_free,
     _indexed,
@@ -122,3 +123,29 @@ def test_allowing_names_what_each_statement_names_on_the_managed_policies() -> N
             assert allowing(statements, action) == expected, (entry, action)
             compared += bool(expected)
     assert compared > 100  # the comparison met documents that grant these actions
+
+
+def _whole_services_from_every_pattern(patterns: tuple[str, ...]) -> list[str]:
+    """`whole_services` as it was: each service read from every pattern."""
+    found = []
+    for key in sorted({p.split(":", 1)[0].lower() for p in patterns if ":" in p}):
+        service = catalog.service(key)
+        if service is None or "*" in key or "?" in key:
+            continue
+        mask = 0
+        for pattern in patterns:
+            mask |= action_mask(pattern, key)
+        if mask == service.everything:
+            found.append(key)
+    return found
+
+
+ACTION_PIECES = ["iam:", "IAM:", "s3:", "sts:", "*:", "i?m:", "", "*", "?", "Get", "Pass", "Role", "*Role", "List*",
+                 "a", "Create", "?*", "Tag*"]  # fmt: skip
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(ACTION_PIECES), max_size=4).map("".join), max_size=8))
+def test_whole_services_read_from_each_services_own_patterns(patterns: list[str]) -> None:
+    given_patterns = (*patterns, "sts:*")  # one whole service at least, most times
+    assert whole_services(given_patterns) == _whole_services_from_every_pattern(given_patterns)
