@@ -196,6 +196,20 @@ def action_mask(pattern: str, key: str) -> int:
     return mask
 
 
+def by_prefix(patterns: Iterable[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """Action patterns by the service prefix they write out (lower-cased), and those with a wildcard prefix or none:
+    a pattern of the first kind names actions of its own service only (`action_mask` is 0 for any other)."""
+    named: dict[str, list[str]] = {}
+    open_prefix: list[str] = []
+    for pattern in patterns:
+        prefix, colon, _ = pattern.lower().partition(":")
+        if colon and "*" not in prefix and "?" not in prefix:
+            named.setdefault(prefix, []).append(pattern)
+        else:
+            open_prefix.append(pattern)
+    return named, open_prefix
+
+
 def statement_actions(statement: Statement, service: Service) -> int:
     """The service's published actions a statement names (Action), or leaves out (NotAction)."""
     if statement.actions is not None:

@@ -24,7 +24,7 @@ import functools
 import re
 
 from . import catalog
-from .algebra import action_mask
+from .algebra import action_mask, by_prefix
 from .document import Statement
 from .reach import tag_scoped, type_wide
 
@@ -77,14 +77,7 @@ def whole_services(patterns: tuple[str, ...]) -> list[str]:
     found = []
     # A pattern whose service prefix is written out names actions of that service only (`action_mask`): each
     # service is read from its own patterns and those with a wildcard prefix (or none), not from every pattern.
-    named: dict[str, list[str]] = {}
-    open_prefix: list[str] = []
-    for pattern in patterns:
-        prefix, colon, _ = pattern.lower().partition(":")
-        if colon and "*" not in prefix and "?" not in prefix:
-            named.setdefault(prefix, []).append(pattern)
-        else:
-            open_prefix.append(pattern)
+    named, open_prefix = by_prefix(patterns)
     for key in sorted({p.split(":", 1)[0].lower() for p in patterns if ":" in p}):
         service = catalog.service(key)
         if service is None or "*" in key or "?" in key:

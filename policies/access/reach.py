@@ -24,12 +24,12 @@ from .algebra import (
     VARIABLE,
     Glob,
     action_mask,
+    by_prefix,
     certain_deny,
     glob,
     matches,
     probes,
     readable_context,
-    statement_actions,
 )
 from .catalog import Service
 from .document import Statement
@@ -89,20 +89,35 @@ def allowing(statements: Sequence[Statement], action: str) -> list[Statement]:
     return [s for s, _ in naming if s.allow]
 
 
-_NAMING: list[tuple[tuple[Statement, ...], dict[str, list[tuple[Statement, int]]]]] = []
+_Grouped = tuple[Statement, dict[str, list[str]], list[str]]
+_NAMING: list[tuple[tuple[Statement, ...], list[_Grouped], dict[str, list[tuple[Statement, int]]]]] = []
 
 
 def _naming(statements: Sequence[Statement], service: Service) -> list[tuple[Statement, int]]:
-    """The statements that name some action of the service, each with the actions it names (`statement_actions`);
-    kept for the last statements asked about (a policy asks about one principal's statements for many actions)."""
+    """The statements that name some action of the service, each with the actions it names (as `statement_actions`,
+    from the statement's patterns of that service and those of an open prefix, `by_prefix`); kept for the last
+    statements asked about (a policy asks about one principal's statements for many actions)."""
     given = tuple(statements)
     if not _NAMING or _NAMING[0][0] != given:  # the same statements, item by item (identical ones compare at once)
-        _NAMING[:] = [(given, {})]
-    by_service = _NAMING[0][1]
+        grouped = [(s, *by_prefix(s.actions if s.actions is not None else s.not_actions or ())) for s in given]
+        _NAMING[:] = [(given, grouped, {})]
+    _, grouped, by_service = _NAMING[0]
     if service.key not in by_service:
-        masks = ((s, statement_actions(s, service)) for s in statements)
+        masks = ((s, _statement_mask(s, named, open_prefix, service)) for s, named, open_prefix in grouped)
         by_service[service.key] = [(s, mask) for s, mask in masks if mask]
     return by_service[service.key]
+
+
+def _statement_mask(statement: Statement, named: dict[str, list[str]], open_prefix: list[str], service: Service) -> int:
+    """`statement_actions`, from the patterns that can name the service's actions."""
+    if statement.actions is None and statement.not_actions is None:
+        return 0
+    if statement.actions is None and "NotAction" in statement.unknown_in:
+        return service.everything  # an unknown exclusion excludes nothing for certain
+    mask = 0
+    for pattern in (*named.get(service.key, ()), *open_prefix):
+        mask |= action_mask(pattern, service.key)
+    return mask if statement.actions is not None else service.everything & ~mask
 
 
 def condition_values(statement: Statement, key: str, operators: Iterable[str] = POSITIVE) -> list[str] | None:
@@ -509,6 +524,7 @@ _OPEN = frozenset("*?" + SHORT + LONG[0] + QUALIFIER)
 """What a pattern must hold to match more than one ARN, or a probe's: a wildcard, or a probe's characters."""
 
 
+@functools.lru_cache(maxsize=65536)
 def creates_assigned(action: str, type_: str) -> bool:
     """Whether the action creates a resource of the type whose ID AWS assigns (`ec2:CreateNetworkInterface` on
     `network-interface/${NetworkInterfaceId}`, `ec2:RunInstances` on `instance/${InstanceId}`): the new ID
