@@ -24,8 +24,9 @@ def resources(args: StackValidationArgs) -> list[Resource]:
     """The stack's resources as the access model reads them (a custom resource has a provider); read once per
     list of resources (the pack's servicer hands every stack policy the same list, `policies/servicer.py`)."""
     given = args.resources
-    if _VIEWS and _VIEWS[0][0] is given:
-        return _VIEWS[0][1]
+    entry = _VIEWS[0] if _VIEWS else None  # read once: another thread may replace it
+    if entry is not None and entry[0] is given:
+        return entry[1]
     views = [_resource(r) for r in given]
     _VIEWS[:] = [(given, views)]  # the list is held, so that its identity is not reused while it is cached
     return views
@@ -61,19 +62,22 @@ def model(args: StackValidationArgs) -> Model:
     views = resources(args)
     # iam-attached-policies-checked's setting; the other policies have none, and the default is none.
     readable = sorted((args.get_config() or {}).get("readableTypes", []))
-    if _LAST and _LAST[0][0] is views and _LAST[0][1] == readable:
-        return _LAST[0][2]  # the same views of the same list: the model already built for them
+    last = _LAST[0] if _LAST else None  # read once: another thread may replace it
+    if last is not None and last[0] is views and last[1] == readable:
+        return last[2]  # the same views of the same list: the model already built for them
     digest = hashlib.sha256(
         json.dumps(
             [[r.urn, r.type, r.custom, r.provider, r.props, r.dependencies, r.ignored] for r in views] + [readable],
             default=lambda _: _UNKNOWN_MARK,
         ).encode()
     ).hexdigest()
-    if digest not in _MODELS:
+    found = _MODELS.get(digest)
+    if found is None:
+        found = collect(views, readable)
         _MODELS.clear()
-        _MODELS[digest] = collect(views, readable)
-    _LAST[:] = [(views, readable, _MODELS[digest])]
-    return _MODELS[digest]
+        _MODELS[digest] = found
+    _LAST[:] = [(views, readable, found)]
+    return found
 
 
 _LAST: list[tuple[list[Resource], list[str], Model]] = []

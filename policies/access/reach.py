@@ -98,10 +98,12 @@ def _naming(statements: Sequence[Statement], service: Service) -> list[tuple[Sta
     from the statement's patterns of that service and those of an open prefix, `by_prefix`); kept for the last
     statements asked about (a policy asks about one principal's statements for many actions)."""
     given = tuple(statements)
-    if not _NAMING or _NAMING[0][0] != given:  # the same statements, item by item (identical ones compare at once)
+    entry = _NAMING[0] if _NAMING else None  # read once: another thread may replace it (the pack serves on four)
+    if entry is None or entry[0] != given:  # the same statements, item by item (identical ones compare at once)
         grouped = [(s, *by_prefix(s.actions if s.actions is not None else s.not_actions or ())) for s in given]
-        _NAMING[:] = [(given, grouped, {})]
-    _, grouped, by_service = _NAMING[0]
+        entry = (given, grouped, {})
+        _NAMING[:] = [entry]
+    _, grouped, by_service = entry
     if service.key not in by_service:
         masks = ((s, _statement_mask(s, named, open_prefix, service)) for s, named, open_prefix in grouped)
         by_service[service.key] = [(s, mask) for s, mask in masks if mask]
