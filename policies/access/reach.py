@@ -372,7 +372,7 @@ def type_wide(pattern: str, action: str) -> str | None:
 
 def _may_probe(pattern: str, key: str, types: tuple[str, ...]) -> bool:
     """False only where `_reaching_every((pattern,), key, t)` is None for every type: none of the types' last name
-    part is an ID AWS assigns, and the pattern's longest literal run is in none of their probes (see there)."""
+    part is an ID (`_id_shaped`), and the pattern's longest literal run is in none of their probes (see there)."""
     any_type, assigned, text = _probes_of(key, types)
     if not any_type or assigned:
         return any_type
@@ -382,14 +382,15 @@ def _may_probe(pattern: str, key: str, types: tuple[str, ...]) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def _probes_of(key: str, types: tuple[str, ...]) -> tuple[bool, bool, str]:
-    """Whether the service publishes any of the types, whether one's last name part is an ID AWS assigns, and every
-    probe `covers_every` may try on them (`_probe_text`), joined."""
+    """Whether the service publishes any of the types, whether one's last name part is an ID (AWS's, or a secret's
+    with the suffix AWS adds), and every probe `covers_every` may try on them (`_probe_text`), joined."""
     found = probes(key)
     known = [t for t in types if found is not None and t in found.types]
     if found is None or not known:
         return False, False, ""
     formats = {t: found.service.arn_formats[t] for t in known}
-    assigned = any(_assigned_id(key, f) for f in formats.values())
+    # Where the last name part is an ID (`_id_shaped` reads such a type, secrets too), the long way decides.
+    assigned = any((names := _name_variables(f)) and names[-1].endswith("Id") for f in formats.values())
     texts = (_probe_text(f, ("", f":{QUALIFIER}") if (key, t) in _QUALIFIED else ("",)) for t, f in formats.items())
     return True, assigned, _PROBE_SEPARATOR.join(texts)
 
@@ -412,10 +413,11 @@ def _reaching_every(patterns: tuple[str, ...], key: str, type_: str) -> str | No
     found = probes(key)
     if found is None or type_ not in found.types:
         return None
-    if len(patterns) == 1 and not set(_caller_free(patterns[0])) & _OPEN:
-        # One pattern naming one ARN: it matches at most one probe, and every way above to reach every resource
-        # takes two probes at least (SHORT and LONG, a family, every hexadecimal digit) or one holding a probe's
-        # characters; and an ID-shaped pattern holds a wildcard.
+    if len(patterns) == 1 and not set(_some_account(_caller_free(patterns[0]))) & _OPEN:
+        # One pattern naming one ARN once widened as it is matched below (its partition, region and account fields
+        # any: a pattern that can match a probe names a partition, so it is left to the long way): it matches at
+        # most one probe string, and every way below to reach every resource takes two at least (SHORT and LONG, a
+        # family, every hexadecimal digit) or one holding a probe's characters; an ID-shaped pattern holds a `*`.
         return None
     arn_format = found.service.arn_formats[type_]
     suffixes = ("", f":{QUALIFIER}") if (key, type_) in _QUALIFIED else ("",)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +31,9 @@ from policies.access.reach import (
 )
 
 TYPES = [
+    ("account", "account"),  # an ARN format without a name: every probe the same string
+    ("dynamodb", "table"),
+    ("sns", "topic"),
     ("sagemaker", "training-job"),
     ("s3", "object"),
     ("s3", "bucket"),
@@ -43,10 +47,25 @@ PIECES = [
     "*", "?", "a", "b", "x", "-", "/", ":", "job", "training-job/", "bucket", "i-", "key/", "role/", "secret:",
     "function:", "${aws:username}", "${s3:prefix}", "\x01", "\x02" * 23, "aaaaaaaaaaaaaaaaaaaaaaaa", "0", "f",
 ]  # fmt: skip
-FIELDS = st.sampled_from(["", "*", "aws", "eu-west-1", "123456789012", "s3", "sagemaker", "ec2", "?"])
+FIELDS = st.sampled_from(
+    [
+        "",
+        "*",
+        "aws",
+        "eu-west-1",
+        "123456789012",
+        "s3",
+        "sagemaker",
+        "ec2",
+        "?",
+        "account",
+        "dynamodb",
+        "secretsmanager",
+    ]
+)
 PATTERNS = st.builds(
     lambda fields, rest: "arn:" + ":".join(fields) + ":" + "".join(rest),
-    st.lists(FIELDS, min_size=4, max_size=4),
+    st.lists(FIELDS, min_size=1, max_size=4),  # fewer than six fields too: widening then reaches the name
     st.lists(st.sampled_from(PIECES), max_size=8),
 ) | st.text(alphabet="".join({c for p in PIECES for c in p} | {"*"}), max_size=20)
 
@@ -59,7 +78,8 @@ def test_one_pattern_reaches_every_resource_as_a_union_of_it_does(pattern: str, 
 
 
 ACTIONS = ["sagemaker:DescribeTrainingJob", "s3:GetObject", "ec2:TerminateInstances", "lambda:InvokeFunction",
-           "kms:Decrypt", "iam:PassRole", "s3:ListBucket"]  # fmt: skip
+           "kms:Decrypt", "iam:PassRole", "s3:ListBucket", "secretsmanager:GetSecretValue",
+           "account:GetAlternateContact", "dynamodb:GetItem", "sns:Publish", "iam:GetRole"]  # fmt: skip
 
 
 @settings(max_examples=1000, deadline=None)
@@ -85,6 +105,25 @@ def test_the_indexed_search_finds_the_first_pattern_that_matches(patterns: list[
     arn = ("arn:aws:s3:::" + "".join(rest)).lower()
     expected = next((p for p in patterns if glob(_some_account(_caller_free(p))).fullmatch(arn)), None)
     assert _indexed(tuple(patterns)).first(arn) == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "action", "type_"),
+    [
+        # Found by review: a pattern without wildcards that widening (any region and account) opens.
+        ("arn:aws:dynamodb:eu-west-1:table/orders", "dynamodb:GetItem", "table"),
+        ("arn:aws:s3:eu-west-1:data-bucket", "s3:GetObject", "accesspointobject"),
+        ("arn:aws:iam::role/admin", "iam:GetRole", "role"),
+        ("arn:aws:sns:eu-west-1:topic", "sns:Publish", "topic"),
+        # and a format without a name: the one ARN is every resource of its type.
+        ("arn:aws:account::123456789012:account", "account:GetAlternateContact", "account"),
+        # An ID-shaped secret whose longest literal run is in no probe.
+        ("arn:aws:secretsmanager::123456789012:secret:*", "secretsmanager:GetSecretValue", "Secret"),
+        ("arn:aws:secretsmanager:::secret:*-??????", "secretsmanager:GetSecretValue", "Secret"),
+    ],
+)
+def test_patterns_the_shortcuts_once_let_through_reach_every_resource(pattern: str, action: str, type_: str) -> None:
+    assert type_wide(pattern, action) == type_
 
 
 def _may_match_by_each_probe(pattern: str, key: str) -> bool:
