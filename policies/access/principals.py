@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -326,7 +326,10 @@ UNNAMED = "unknown:"
 
 
 class _Builder:
-    def __init__(self, allowed_types: Iterable[str]) -> None:
+    def __init__(self, allowed_types: Iterable[str], managed: Mapping[str, Any] | None = None) -> None:
+        self.aws_documents = None if managed is None else {name.lower(): doc for name, doc in managed.items()}
+        """AWS-managed policy name -> the document to read for it (an account's own copy), instead of the
+        pack's snapshot."""
         self.model = Model()
         self.allowed_types = {t.lower() for t in allowed_types}
         self.attachments: list[tuple[Resource, Item, str]] = []
@@ -616,6 +619,21 @@ class _Builder:
             self.gap(resource, item.where, f"the policy it attaches is not known at preview{built}; {KNOW_AT_PREVIEW}")
             return []
         name = catalog.aws_managed_name(arn)
+        if name is not None and self.aws_documents is not None:
+            document = self.aws_documents.get(name.lower())
+            if document is None:
+                self.gap(
+                    resource,
+                    item.where,
+                    f"{arn} is attached, but the account's authorization details hold no document for it, so what "
+                    "it grants cannot be judged",
+                )
+                return []
+            return parse(
+                document,
+                f"AWS-managed policy {name} (the account's default version) attached by "
+                + label(resource.type, resource.name),
+            )
         if name is not None:
             document = catalog.aws_managed_document(name)
             if document is None:
@@ -713,8 +731,12 @@ def partition_of(region: Any) -> str:
     return "aws"
 
 
-def collect(resources: Iterable[Resource], readable_types: Iterable[str] = ()) -> Model:
-    builder = _Builder(readable_types)
+def collect(
+    resources: Iterable[Resource], readable_types: Iterable[str] = (), managed: Mapping[str, Any] | None = None
+) -> Model:
+    """The model of the resources. `managed`: the AWS-managed documents to read, by policy name, instead of the
+    pack's snapshot (an account's own, from its authorization details)."""
+    builder = _Builder(readable_types, managed)
     # In URN order, not the order the engine lists them (which follows registration, and so the program's
     # concurrency): the same stack gives the same model, witnesses and "through ..." lists on every run.
     for resource in sorted(resources, key=lambda r: r.urn):
