@@ -150,6 +150,22 @@ def _resource(type_: str, name: str, props: dict[str, Any]) -> Resource:
     return Resource(f"urn:pulumi:audit::account::{type_}::{kind}-{name}", type_, name, props, True, PROVIDER)
 
 
+def _principal(details: Details, kind: str, entry: dict[str, Any], where: str) -> Iterator[Resource]:
+    """A user or a group, its inline policies and its attachments."""
+    title = kind.capitalize()
+    name = entry[f"{title}Name"]
+    yield _resource(
+        f"aws:iam/{kind}:{title}", name, {"name": name, "arn": entry["Arn"], "path": entry.get("Path", "/")}
+    )
+    listed = f"{where}.{title}PolicyList"
+    for j, inline in enumerate(_inline(entry.get(f"{title}PolicyList"), details.path, listed)):
+        yield _resource(f"aws:iam/{kind}Policy:{title}Policy", f"{name}-{j}", {kind: name, **inline})
+    attached = _attached(entry.get("AttachedManagedPolicies"), details.path, f"{where}.AttachedManagedPolicies")
+    for j, arn in enumerate(attached):
+        yield _resource(f"aws:iam/{kind}PolicyAttachment:{title}PolicyAttachment", f"{name}-{j}",
+                        {kind: name, "policyArn": arn})  # fmt: skip
+
+
 def resources(details: Details) -> Iterator[Resource]:
     """Each principal and policy as the resource a stack would declare for it."""
     path = details.path
@@ -178,29 +194,11 @@ def resources(details: Details) -> Iterator[Resource]:
                 yield _resource("aws:iam/instanceProfile:InstanceProfile", name,
                                 {"name": name, "arn": profile.get("Arn"), "role": role["RoleName"]})  # fmt: skip
     for i, group in enumerate(details.groups):
-        where = f"GroupDetailList[{i}]"
-        name = group["GroupName"]
-        yield _resource(
-            "aws:iam/group:Group", name, {"name": name, "arn": group["Arn"], "path": group.get("Path", "/")}
-        )
-        for j, inline in enumerate(_inline(group.get("GroupPolicyList"), path, f"{where}.GroupPolicyList")):
-            yield _resource("aws:iam/groupPolicy:GroupPolicy", f"{name}-{j}", {"group": name, **inline})
-        for j, arn in enumerate(
-            _attached(group.get("AttachedManagedPolicies"), path, f"{where}.AttachedManagedPolicies")
-        ):
-            yield _resource("aws:iam/groupPolicyAttachment:GroupPolicyAttachment", f"{name}-{j}",
-                            {"group": name, "policyArn": arn})  # fmt: skip
+        yield from _principal(details, "group", group, f"GroupDetailList[{i}]")
     for i, user in enumerate(details.users):
         where = f"UserDetailList[{i}]"
         name = user["UserName"]
-        yield _resource("aws:iam/user:User", name, {"name": name, "arn": user["Arn"], "path": user.get("Path", "/")})
-        for j, inline in enumerate(_inline(user.get("UserPolicyList"), path, f"{where}.UserPolicyList")):
-            yield _resource("aws:iam/userPolicy:UserPolicy", f"{name}-{j}", {"user": name, **inline})
-        for j, arn in enumerate(
-            _attached(user.get("AttachedManagedPolicies"), path, f"{where}.AttachedManagedPolicies")
-        ):
-            yield _resource("aws:iam/userPolicyAttachment:UserPolicyAttachment", f"{name}-{j}",
-                            {"user": name, "policyArn": arn})  # fmt: skip
+        yield from _principal(details, "user", user, where)
         groups = user.get("GroupList") or []
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
             raise DetailsError(f"{path}: {where}.GroupList: a list of group names is required")
