@@ -83,17 +83,20 @@ def main() -> int:
         f"make plan, 3 stacks planned and policy-checked, cold:         {plan:.2f} s ({plan / floor:.2f} x floor, "
         f"{plan / sdk:.2f} x SDK floor)"
     )
-    print("pipelines  seconds  SDK floor  x SDK floor  seconds/pipeline since the last row")
-    last: tuple[int, float] | None = None
+    print("pipelines  seconds  SDK floor  x SDK floor  seconds/pipeline since the last row (SDK floor's)")
+    last: tuple[int, float, float] | None = None
     for count in (10, 50, 100):
         with tempfile.TemporaryDirectory() as tmp:
             _scaled_project(Path(tmp), count)
             runs = max(1, args.runs // 2)
             seconds = _median(runs, _plan(["prod"], str(ROOT / "policies/config/prod.json"), Path(tmp)))
             floor_seconds = _sdk_floor(runs, ["prod"], Path(tmp))
-        slope = f"{(seconds - last[1]) / (count - last[0]):.3f}" if last else "-"
+        slope = "-"
+        if last:
+            added = count - last[0]
+            slope = f"{(seconds - last[1]) / added:.3f} ({(floor_seconds - last[2]) / added:.3f})"
         print(f"{count:9d}  {seconds:7.2f}  {floor_seconds:9.2f}  {seconds / floor_seconds:11.2f}  {slope}")
-        last = (count, seconds)
+        last = (count, seconds, floor_seconds)
     return 0
 
 

@@ -19,14 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 
 from bench.offline_preview import ROOT, _scaled_project
 from policies import catalog, servicer
 from tools.mock_runtime.program import run_program
-from tools.offline_preview.analyzer import PolicyPack, StackResource
+from tools.offline_preview.analyzer import PolicyPack, RecordingPack, StackResource
 from tools.offline_preview.check import check
 
 
@@ -34,16 +32,9 @@ def _requests(directory: Path, stack: str) -> tuple[float, list[tuple[str, Any]]
     started = time.perf_counter()
     plan = run_program(directory, stack, preview=True)
     program = time.perf_counter() - started
-    sent: list[tuple[str, Any]] = []
-
-    def record(_pack: PolicyPack, method: str, request: Any) -> Any:
-        sent.append((method, request))
-        return lambda _failed: analyzer_pb2.AnalyzeResponse()
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(PolicyPack, "_send", record)
-        check(plan, [PolicyPack(ROOT / "policies", project=plan.project, stack=stack, dry_run=True)])
-    return program, sent
+    pack = RecordingPack(ROOT / "policies", project=plan.project, stack=stack)
+    check(plan, [pack])
+    return program, pack.sent
 
 
 def _served(requests: list[tuple[str, Any]], sdk: bool = False) -> tuple[dict[str, float], float, float]:

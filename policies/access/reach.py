@@ -371,8 +371,11 @@ def type_wide(pattern: str, action: str) -> str | None:
 
 
 def _may_probe(pattern: str, key: str, types: tuple[str, ...]) -> bool:
-    """False only where `_reaching_every((pattern,), key, t)` is None for every type: none of the types' last name
-    part is an ID (`_id_shaped`), and the pattern's longest literal run is in none of their probes (see there)."""
+    """False only where `_reaching_every((pattern,), key, t)` is None for every type, decided without probing: none
+    of the types' last name part is an ID (so neither `_covers_ids` nor `_id_shaped` applies), and the longest
+    literal run of the pattern as it is matched (`_needle`) is in none of the fixed probes `covers_every` tries
+    (`_probe_text`), which every match needs. A pattern naming one ARN, or resources by their names, is decided
+    here: a role holding 90,000 of them asks thousands of times a second."""
     any_type, assigned, text = _probes_of(key, types)
     if not any_type or assigned:
         return any_type
@@ -396,9 +399,15 @@ def _probes_of(key: str, types: tuple[str, ...]) -> tuple[bool, bool, str]:
 
 
 @functools.lru_cache(maxsize=65536)
+def _wild(pattern: str) -> str:
+    """The pattern as it is matched on probes: every variable the caller picks as `*`, its partition, region and
+    account fields any (`_caller_free`, `_some_account`), lower-cased as `glob` lower-cases."""
+    return _some_account(_caller_free(pattern)).lower()
+
+
 def _needle(pattern: str) -> str:
-    """The longest literal run of a pattern, caller variables and account fields as wildcards, lower-cased."""
-    return max(_WILDCARDS.split(_some_account(_caller_free(pattern)).lower()), key=len)
+    """The longest literal run of `_wild(pattern)`: every match holds it."""
+    return max(_WILDCARDS.split(_wild(pattern)), key=len)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -413,20 +422,10 @@ def _reaching_every(patterns: tuple[str, ...], key: str, type_: str) -> str | No
     found = probes(key)
     if found is None or type_ not in found.types:
         return None
-    if len(patterns) == 1 and not set(_some_account(_caller_free(patterns[0]))) & _OPEN:
-        # One pattern naming one ARN once widened as it is matched below (its partition, region and account fields
-        # any: a pattern that can match a probe names a partition, so it is left to the long way): it matches at
-        # most one probe string, and every way below to reach every resource takes two at least (SHORT and LONG, a
-        # family, every hexadecimal digit) or one holding a probe's characters; an ID-shaped pattern holds a `*`.
-        return None
+    if len(patterns) == 1 and not _may_probe(patterns[0], key, (type_,)):
+        return None  # one pattern matching none of the probes tried below (`_may_probe`)
     arn_format = found.service.arn_formats[type_]
     suffixes = ("", f":{QUALIFIER}") if (key, type_) in _QUALIFIED else ("",)
-    if len(patterns) == 1 and not _assigned_id(key, arn_format):
-        # Every probe tried below is one of a fixed set (`_probe_text`): one pattern whose longest literal run is
-        # in none of them matches none, and only the ID-shaped check below is left.
-        needle = _needle(patterns[0])
-        if _PROBE_SEPARATOR not in needle and needle not in _probe_text(arn_format, suffixes):
-            return next((p for p in patterns if _id_shaped(_caller_free(p), key, arn_format)), None)
     indexed = _indexed(patterns)
     for suffix in suffixes:
 
@@ -449,8 +448,8 @@ class _Indexed:
 
     def __init__(self, patterns: Sequence[str]) -> None:
         self.patterns = patterns
-        self.wild = [_some_account(_caller_free(p)).lower() for p in patterns]  # as `glob` lower-cases
-        self.needles = [max(_WILDCARDS.split(w), key=len) for w in self.wild]
+        self.wild = [_wild(p) for p in patterns]
+        self.needles = [_needle(p) for p in patterns]
         self.globs: dict[int, Glob] = {}
 
     def first(self, arn: str) -> str | None:
@@ -522,10 +521,6 @@ def _covers_ids(matched: Callable[[str], str | None], patterns: Sequence[str]) -
 @functools.lru_cache(maxsize=4096)
 def _name_variables(arn_format: str) -> tuple[str, ...]:
     return tuple(n for n in VARIABLE.findall(arn_format) if n not in ("Partition", "Region", "Account"))
-
-
-_OPEN = frozenset("*?" + SHORT + LONG[0] + QUALIFIER)
-"""What a pattern must hold to match more than one ARN, or a probe's: a wildcard, or a probe's characters."""
 
 
 @functools.lru_cache(maxsize=65536)

@@ -13,6 +13,7 @@ import pytest
 
 from policies import grant_sets
 from tests.policies.conftest import UNKNOWN, Stack
+from tests.policies.rules import trust
 
 ROLE, GROUP, USER = "aws:iam/role:Role", "aws:iam/group:Group", "aws:iam/user:User"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -20,18 +21,7 @@ KEEP_INLINE = "aws:iam/rolePoliciesExclusive:RolePoliciesExclusive"
 KEEP_ATTACHED = "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
 PERMISSION_SET = "aws:ssoadmin/permissionSet:PermissionSet"
 SET_ARN = "arn:aws:sso:::permissionSet/ssoins-1/ps-1"
-TRUST = json.dumps(
-    {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
-            }
-        ]
-    }
-)
+TRUST = trust("sagemaker.amazonaws.com")
 TIGHT = json.dumps({"Statement": [{"Effect": "Allow", "Action": "sagemaker:DescribeTrainingJob", "Resource": "*"}]})
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import EnforcementLevel
 from pulumi_policy import policy as sdk
 from pulumi_policy.version import VERSION
@@ -15,7 +14,7 @@ from pulumi_policy.version import VERSION
 from policies import catalog, servicer
 from tests.conftest import ROOT
 from tools.mock_runtime.program import run_program
-from tools.offline_preview.analyzer import PolicyPack
+from tools.offline_preview.analyzer import RecordingPack
 from tools.offline_preview.check import check
 
 SDK_SERVICER = servicer.ParsedOnceServicer.__bases__[0]
@@ -31,20 +30,23 @@ def test_the_locked_sdk_is_the_version_the_servicer_follows() -> None:
     assert SDK_SERVICER is sdk._PolicyAnalyzerServicer or sdk._PolicyAnalyzerServicer is servicer.ParsedOnceServicer
 
 
+@pytest.mark.parametrize(("version", "installed"), [(servicer.ADAPTED_FROM, True), ("1.22.0", False)])
+def test_the_servicer_is_installed_only_for_the_version_it_follows(
+    monkeypatch: pytest.MonkeyPatch, version: str, installed: bool
+) -> None:
+    monkeypatch.setattr(servicer, "VERSION", version)
+    monkeypatch.setattr(sdk, "_PolicyAnalyzerServicer", SDK_SERVICER)  # restored after the test
+    assert servicer.install() is installed
+    # What `pulumi_policy.PolicyPack` builds its servicer from.
+    assert sdk._PolicyAnalyzerServicer is (servicer.ParsedOnceServicer if installed else SDK_SERVICER)
+
+
 def _requests(directory: Path, stack: str) -> list[tuple[str, Any]]:
     """The requests the offline preview sends for a planned stack (in order), without a pack to answer them."""
     plan = run_program(directory, stack, preview=True)
-    sent: list[tuple[str, Any]] = []
-
-    def record(_pack: PolicyPack, method: str, request: Any) -> Any:
-        sent.append((method, request))
-        return lambda _failed: analyzer_pb2.AnalyzeResponse()
-
-    pack = PolicyPack(ROOT / "policies", project=plan.project, stack=stack, dry_run=True)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(PolicyPack, "_send", record)
-        check(plan, [pack])
-    return sent
+    pack = RecordingPack(ROOT / "policies", project=plan.project, stack=stack)
+    check(plan, [pack])
+    return pack.sent
 
 
 def _answers(servicer_class: type, requests: list[tuple[str, Any]]) -> list[list[tuple[str, str, str, int]]]:

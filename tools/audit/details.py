@@ -82,15 +82,15 @@ def load(path: Path) -> Details:
     return details
 
 
-_NAMES = (("users", "UserName"), ("groups", "GroupName"), ("roles", "RoleName"), ("policies", "PolicyName"))
+_NAMES = {"UserDetailList": "UserName", "GroupDetailList": "GroupName", "RoleDetailList": "RoleName",
+          "Policies": "PolicyName"}  # fmt: skip
 
 
 def _check_names(details: Details) -> None:
-    for attribute, name_key in _NAMES:
-        for index, entry in enumerate(getattr(details, attribute)):
-            for key in (name_key, "Arn"):
+    for listed, entries in zip(LISTS, (details.users, details.groups, details.roles, details.policies), strict=True):
+        for index, entry in enumerate(entries):
+            for key in (_NAMES[listed], "Arn"):
                 if not isinstance(entry.get(key), str) or not entry[key]:
-                    listed = LISTS[[a for a, _ in _NAMES].index(attribute)]
                     raise DetailsError(f"{details.path}: {listed}[{index}].{key}: a string is required")
 
 

@@ -540,3 +540,19 @@ def _provider(provider: StackResource) -> Any:
     return analyzer_pb2.AnalyzerProviderResource(
         type=provider.type, urn=provider.urn, name=provider.name, properties=properties
     )
+
+
+class RecordingPack(PolicyPack):
+    """A pack that runs nothing and answers every request empty, keeping each request it is sent, in order: what
+    the engine would send a pack for a plan (`check`, `Stream`), for benches and tests to replay through a
+    servicer."""
+
+    def __init__(self, directory: Path, *, project: str, stack: str, dry_run: bool = True) -> None:
+        super().__init__(directory, project=project, stack=stack, dry_run=dry_run)
+        self.sent: list[tuple[str, Any]] = []
+
+    def _send(self, method: str, request: Any) -> Callable[[str], Any]:
+        from pulumi.runtime.proto import analyzer_pb2
+
+        self.sent.append((method, request))
+        return lambda _failed: analyzer_pb2.AnalyzeResponse()

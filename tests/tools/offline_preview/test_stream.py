@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ROOT
 from tools.mock_runtime.program import Resource, run_program
 from tools.offline_preview import check as checking
-from tools.offline_preview.analyzer import PackError, PolicyPack
+from tools.offline_preview.analyzer import PackError, PolicyPack, RecordingPack
 
 GRANTS = ROOT / "tests/policies/programs/grants"
 
@@ -32,25 +32,15 @@ def test_each_resource_is_handed_on_as_registered_in_the_plans_order(directory: 
 
 def _sent(directory: Path, streamed: bool) -> list[tuple[str, Any]]:
     """The requests the packs get, streamed as the program runs or after it (`check`)."""
-    sent: list[tuple[str, Any]] = []
-
-    def record(_pack: PolicyPack, method: str, request: Any) -> Any:
-        from pulumi.runtime.proto import analyzer_pb2
-
-        sent.append((method, request))
-        return lambda _failed: analyzer_pb2.AnalyzeResponse()
-
-    packs = [PolicyPack(ROOT / "policies", project="grants", stack="prod", dry_run=True)]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(PolicyPack, "_send", record)
-        if streamed:
-            stream = checking.Stream(packs, lambda: None)
-            plan = run_program(directory, "prod", preview=True, on_resource=stream.add)
-            stream.finish(plan)
-            stream.result()
-        else:
-            checking.check(run_program(directory, "prod", preview=True), packs)
-    return sent
+    pack = RecordingPack(ROOT / "policies", project="grants", stack="prod")
+    if streamed:
+        stream = checking.Stream([pack], lambda: None)
+        plan = run_program(directory, "prod", preview=True, on_resource=stream.add)
+        stream.finish(plan)
+        stream.result()
+    else:
+        checking.check(run_program(directory, "prod", preview=True), [pack])
+    return pack.sent
 
 
 def _as_sent(requests: list[tuple[str, Any]]) -> tuple[list[str], list[bytes], list[bytes]]:
