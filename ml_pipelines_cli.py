@@ -11,6 +11,8 @@
                                       and serve each pipeline on this machine, under SageMaker's container contract
     ml-pipelines verify-github --repo OWNER/NAME [--settings FILE]   python -m tools.ci.verify_github: the
                                       repository's live GitHub settings against .github/settings.json and rulesets
+    ml-pipelines audit-account (--authorization-details FILE | --live) [--config FILE] [--json] [--sarif FILE]
+                                      python -m tools.audit: the pack's rules over an account's IAM, every principal
 
 The checkout is the nearest folder above the shell's that holds `Pulumi.yaml` and `tools/offline_preview`.
 Every path option is taken relative to the shell's folder, then handed on as an absolute path (the modules
@@ -34,6 +36,7 @@ COMMANDS = {
     "explain": "policies.access",
     "run-local": "tools.run_local",
     "verify-github": "tools.ci.verify_github",
+    "audit-account": "tools.audit",
 }
 PATH_OPTIONS = (
     "--cwd",
@@ -46,6 +49,8 @@ PATH_OPTIONS = (
     "--expectations",
     "--data",
     "--settings",
+    "--authorization-details",
+    "--config",
 )
 
 
@@ -89,7 +94,7 @@ def arguments(command: str, args: list[str], root: Path, here: Path) -> list[str
     found = absolute(args, here)
     if command == "explain" or "-h" in args or "--help" in args:
         return found
-    if command not in ("pack-config", "verify-github") and not _given(found, "--cwd"):
+    if command not in ("pack-config", "verify-github", "audit-account") and not _given(found, "--cwd"):
         found = ["--cwd", str(root), *found]
     if command == "plan":
         if not _given(found, "--stack") and not _given(found, "--list"):

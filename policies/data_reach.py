@@ -10,6 +10,7 @@ and passes."""
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterator
 
 from pulumi_policy import StackValidationArgs
 
@@ -18,8 +19,9 @@ from .access.algebra import statement_actions
 from .access.document import Statement
 from .access.least_privilege import scoped
 from .access.model import model
+from .access.principals import Model
 from .access.reach import concrete, creates_assigned, reaching_every, tag_scoped
-from .framework import EnvironmentStackPolicy, Report
+from .framework import EnvironmentStackPolicy, Finding, Report, report_all
 
 FIRST = {
     "s3": ("object", "bucket"),
@@ -48,8 +50,8 @@ INSTEAD = (
 )
 
 
-def _reach(args: StackValidationArgs, report: Report) -> None:
-    found = model(args)
+def reach_findings(found: Model) -> Iterator[Finding]:
+    """Each principal (and customer-managed policy) allowed an action on every resource of a type."""
     for principal in [*found.principals.values(), *found.policies.values()]:
         # Decided on the union of every statement that allows the action: pieces add up.
         # What AWS documents for a service's own role, on a role only that service assumes, is that service's
@@ -61,11 +63,23 @@ def _reach(args: StackValidationArgs, report: Report) -> None:
         reach = _first_reach(statements)
         if reach is not None:
             action, type_, pattern, statement = reach
-            report(
-                f"{principal.label}: allowed {action} on every {type_} of an account (e.g. "
-                f"{concrete(pattern, action, type_)}), granted by {statement.cites}. {INSTEAD}",
+            resource = concrete(pattern, action, type_)
+            yield Finding(
                 principal.urn,
+                f"{principal.label}: allowed {action} on every {type_} of an account (e.g. {resource}), granted by "
+                f"{statement.cites}. {INSTEAD}",
+                {
+                    "action": action,
+                    "resource": resource,
+                    "resourceType": type_,
+                    "pattern": pattern,
+                    "statements": (statement,),
+                },
             )
+
+
+def _reach(args: StackValidationArgs, report: Report) -> None:
+    report_all(reach_findings(model(args)), report)
 
 
 def _patterns(statement: Statement) -> list[str]:

@@ -13,12 +13,15 @@ AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pulumi_policy import StackValidationArgs
 
 from .access.document import Statement
 from .access.model import model, own
+from .access.principals import Model
 from .access.reach import Own, allowing, concrete, condition_values, escalation_methods, kind_of_arn, literal, outside
-from .framework import EnvironmentStackPolicy, Report, setting
+from .framework import EnvironmentStackPolicy, Finding, Report, report_all, setting
 
 GUARDABLE = frozenset(
     {
@@ -82,13 +85,9 @@ def _risk(statement: Statement, action: str, mine: Own) -> tuple[str, str] | Non
     return "on resources the stack does not define", reached[0]
 
 
-def _escalation(args: StackValidationArgs, report: Report) -> None:
-    found = model(args)
-    mine = own(args, found)
-    mine = mine.with_config(
-        setting(args, PRIVILEGE_ESCALATION.defaults, "deployedResources"),
-        setting(args, PRIVILEGE_ESCALATION.defaults, "allowedAccounts"),
-    )
+def escalation_findings(found: Model, mine: Own) -> Iterator[Finding]:
+    """Each principal (and customer-managed policy) with an open escalation method: its first method's first
+    action, the statement that allows it unsafely, and every method open."""
     for principal in [*found.principals.values(), *found.policies.values()]:
         statements = found.granted(principal)
         opened: list[tuple[str, tuple[str, ...], str, Statement, str, str]] = []
@@ -107,12 +106,30 @@ def _escalation(args: StackValidationArgs, report: Report) -> None:
         if opened:
             names = ", ".join(m[0] for m in opened[:6]) + (f" and {len(opened) - 6} more" if len(opened) > 6 else "")
             method, actions, action, statement, why, where = opened[0]
-            report(
-                f"{principal.label}: can escalate its privileges by {names}: e.g. {method} "
-                f"({' + '.join(actions)}), {action} on {concrete(where, action)} {why}, granted by {statement.cites}. "
-                f"{INSTEAD}",
+            resource = concrete(where, action)
+            yield Finding(
                 principal.urn,
+                f"{principal.label}: can escalate its privileges by {names}: e.g. {method} "
+                f"({' + '.join(actions)}), {action} on {resource} {why}, granted by {statement.cites}. {INSTEAD}",
+                {
+                    "method": method,
+                    "actions": list(actions),
+                    "action": action,
+                    "resource": resource,
+                    "why": why,
+                    "statements": (statement,),
+                    "methods": [m[0] for m in opened],
+                },
             )
+
+
+def _escalation(args: StackValidationArgs, report: Report) -> None:
+    found = model(args)
+    mine = own(args, found).with_config(
+        setting(args, PRIVILEGE_ESCALATION.defaults, "deployedResources"),
+        setting(args, PRIVILEGE_ESCALATION.defaults, "allowedAccounts"),
+    )
+    report_all(escalation_findings(found, mine), report)
 
 
 PRIVILEGE_ESCALATION = EnvironmentStackPolicy(

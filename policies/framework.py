@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pulumi_policy import (
@@ -35,6 +36,24 @@ class _Unknown:
 
 UNKNOWN: Any = _Unknown()
 """A value the engine does not know yet (preview): what `plain()` puts where the engine sent an unknown."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A stack policy's verdict on one principal: the message the pack reports, and what it rests on as data
+    (`ml-pipelines audit-account` prints the witness; the pack prints the message)."""
+
+    urn: str | None
+    message: str
+    witness: Mapping[str, Any] = field(default_factory=dict)
+    """`action`, `resource` and `statements` (the Statements that grant it) where the rule has them; the
+    rule's own facts besides (an escalation's method, PassRole's problems, a trust's statement)."""
+
+
+def report_all(found: Any, report: Report) -> None:
+    """Report each finding as the pack does: its message, on its resource."""
+    for finding in found:
+        report(finding.message, finding.urn)
 
 
 class Report(Protocol):

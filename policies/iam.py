@@ -8,6 +8,7 @@ the policy evaluation logic (https://docs.aws.amazon.com/IAM/latest/UserGuide/re
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import Policy, ResourceValidationArgs, StackValidationArgs
@@ -17,8 +18,19 @@ from .access.algebra import full_access
 from .access.document import DocumentError, parse
 from .access.items import ROLE, What
 from .access.model import model
+from .access.principals import Model
 from .access.sources import items
-from .framework import UNKNOWN, EnvironmentResourcePolicy, EnvironmentStackPolicy, Report, label, plain, setting
+from .framework import (
+    UNKNOWN,
+    EnvironmentResourcePolicy,
+    EnvironmentStackPolicy,
+    Finding,
+    Report,
+    label,
+    plain,
+    report_all,
+    setting,
+)
 
 EXPLAIN = ".venv/bin/python -m policies.access <action>"
 SCOPE_SAGEMAKER = (
@@ -31,12 +43,27 @@ SCOPE_STATEMENT = (
 )
 
 
-def _no_sagemaker_full_access(args: StackValidationArgs, report: Report) -> None:
-    found = model(args)
+def full_access_findings(found: Model) -> Iterator[Finding]:
+    """Each principal (and customer-managed policy) allowed every SageMaker action on every resource."""
     for principal in [*found.principals.values(), *found.policies.values()]:
         grant = full_access(found.granted(principal), "sagemaker", found.partitions)
         if grant is not None:
-            report(f"{principal.label}: {grant.describe()}. {SCOPE_SAGEMAKER}", principal.urn)
+            witness = grant.witness
+            yield Finding(
+                principal.urn,
+                f"{principal.label}: {grant.describe()}. {SCOPE_SAGEMAKER}",
+                {
+                    "action": witness.action,
+                    "resource": witness.resource,
+                    "statements": (witness.statement, *(s for s in grant.statements if s is not witness.statement)),
+                    "actions": grant.actions,
+                    "leftOut": list(grant.left_out),
+                },
+            )
+
+
+def _no_sagemaker_full_access(args: StackValidationArgs, report: Report) -> None:
+    report_all(full_access_findings(model(args)), report)
 
 
 SAGEMAKER_NO_FULL_ACCESS = EnvironmentStackPolicy(
@@ -47,9 +74,14 @@ SAGEMAKER_NO_FULL_ACCESS = EnvironmentStackPolicy(
 )
 
 
+def gap_findings(found: Model) -> Iterator[Finding]:
+    """Each grant the model cannot read or decide."""
+    for gap in found.gaps:
+        yield Finding(gap.urn, f"{gap.what}: {gap.reason}.", {"what": gap.what, "reason": gap.reason})
+
+
 def _decidable(args: StackValidationArgs, report: Report) -> None:
-    for gap in model(args).gaps:
-        report(f"{gap.what}: {gap.reason}.", gap.urn)
+    report_all(gap_findings(model(args)), report)
 
 
 DECIDABLE = EnvironmentStackPolicy(

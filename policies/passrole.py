@@ -4,12 +4,14 @@ AWS: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from pulumi_policy import StackValidationArgs
 
 from .access.model import model
-from .access.principals import Principal
+from .access.principals import Model, Principal
 from .access.reach import account_of, allowing, concrete, condition_values, literal, principals_of
-from .framework import EnvironmentStackPolicy, Report, setting
+from .framework import EnvironmentStackPolicy, Finding, Report, report_all, setting
 
 INSTEAD = (
     "To pass: name each role of this stack it passes by ARN, and restrict iam:PassedToService with StringEquals "
@@ -17,9 +19,10 @@ INSTEAD = (
 )
 
 
-def _passrole(args: StackValidationArgs, report: Report) -> None:
-    found = model(args)
-    allowed_roles = {r.lower() for r in setting(args, PASSROLE.defaults, "allowedRoles")}
+def passrole_findings(found: Model, allowed: Iterable[str]) -> Iterator[Finding]:
+    """Each statement that allows iam:PassRole beyond named roles of the stack (or `allowed`), or to services
+    those roles do not trust."""
+    allowed_roles = {r.lower() for r in allowed}
     trusts: dict[str, set[str]] = {}
     roles: dict[str, Principal] = {}
     for principal in found.principals.values():
@@ -50,12 +53,17 @@ def _passrole(args: StackValidationArgs, report: Report) -> None:
                     if untrusted:
                         problems.append(f"role {name} to {', '.join(untrusted)}, which it does not trust")
             if problems:
-                where = (statement.resources or ("*",))[0]
-                report(
-                    f"{principal.label}: allowed iam:PassRole on {concrete(where, 'iam:PassRole')}, granted by "
-                    f"{statement.cites}: {'; '.join(problems)}. {INSTEAD}",
+                resource = concrete((statement.resources or ("*",))[0], "iam:PassRole")
+                yield Finding(
                     principal.urn,
+                    f"{principal.label}: allowed iam:PassRole on {resource}, granted by "
+                    f"{statement.cites}: {'; '.join(problems)}. {INSTEAD}",
+                    {"action": "iam:PassRole", "resource": resource, "statements": (statement,), "problems": problems},
                 )
+
+
+def _passrole(args: StackValidationArgs, report: Report) -> None:
+    report_all(passrole_findings(model(args), setting(args, PASSROLE.defaults, "allowedRoles")), report)
 
 
 PASSROLE = EnvironmentStackPolicy(

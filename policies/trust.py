@@ -10,14 +10,17 @@ prowler-cloud/prowler#2810) are listed in `servicesWithoutSourceGuard`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pulumi_policy import StackValidationArgs
 
 from .access.document import Statement
 from .access.model import model
+from .access.principals import Model
 from .access.reach import condition_values, guarded, literal, principals_of
-from .framework import EnvironmentStackPolicy, Report, setting
+from .framework import EnvironmentStackPolicy, Finding, Report, report_all
 from .resource_policies import ACCOUNTS, ORGANIZATIONS, exposure
 
 INSTEAD = (
@@ -240,25 +243,46 @@ def _problem(statement: Statement, settings: _Settings) -> str | None:
     return None
 
 
-def _trust(args: StackValidationArgs, report: Report) -> None:
-    settings = _Settings(
-        set(setting(args, TRUST.defaults, "allowedAccounts")),
-        set(setting(args, TRUST.defaults, "allowedOrganizations")),
-        {s.lower() for s in setting(args, TRUST.defaults, "servicesWithoutSourceGuard")},
-        set(setting(args, TRUST.defaults, "allowedClaimWildcards")),
-        dict(setting(args, TRUST.defaults, "federatedClaims")),
-        {r.lower() for r in setting(args, TRUST.defaults, "allowedGitHubRepositories")},
+def trust_settings(config: Mapping[str, Any]) -> _Settings:
+    """iam-trust-restricted's settings from its config (each key the pack's default where the config has none)."""
+
+    def value(key: str) -> Any:
+        return config.get(key, TRUST.defaults[key])
+
+    return _Settings(
+        set(value("allowedAccounts")),
+        set(value("allowedOrganizations")),
+        {s.lower() for s in value("servicesWithoutSourceGuard")},
+        set(value("allowedClaimWildcards")),
+        dict(value("federatedClaims")),
+        {r.lower() for r in value("allowedGitHubRepositories")},
     )
-    for principal in model(args).principals.values():
+
+
+def trust_findings(found: Model, settings: _Settings) -> Iterator[Finding]:
+    """Each trust statement (or trust policy that cannot be read) letting someone outside assume a role."""
+    for principal in found.principals.values():
         # A trust policy that cannot be read whole may name anyone: refused here, in every environment, not only
         # by iam-attached-policies-checked (advisory outside prod), since `up` runs a stack policy only after
         # the role is created.
         for reason in principal.trust_gaps:
-            report(f"{principal.label}: who may assume it cannot be judged: {reason}. {INSTEAD}", principal.urn)
+            yield Finding(
+                principal.urn,
+                f"{principal.label}: who may assume it cannot be judged: {reason}. {INSTEAD}",
+                {"action": "sts:AssumeRole", "reason": reason},
+            )
         for statement in principal.trust:
             problem = _problem(statement, settings)
             if problem:
-                report(f"{principal.label}: its trust policy {statement.label} {problem}. {INSTEAD}", principal.urn)
+                yield Finding(
+                    principal.urn,
+                    f"{principal.label}: its trust policy {statement.label} {problem}. {INSTEAD}",
+                    {"action": "sts:AssumeRole", "problem": problem, "statements": (statement,)},
+                )
+
+
+def _trust(args: StackValidationArgs, report: Report) -> None:
+    report_all(trust_findings(model(args), trust_settings(args.get_config() or {})), report)
 
 
 TRUST = EnvironmentStackPolicy(

@@ -23,6 +23,7 @@ from typing import Any
 from ..framework import UNKNOWN, label
 from . import catalog
 from .algebra import use_stack_context
+from .boundary import bounded
 from .document import DocumentError, Statement, ambiguities, parse
 from .items import (
     ATTACHED,
@@ -152,6 +153,10 @@ class Principal:
 
     templates: set[str] = field(default_factory=set)
     """The URNs of the CloudFormation stacks and stack sets among `declared_by`."""
+    boundary: list[Statement] | None = None
+    """Its permissions boundary's statements, where it has one the model reads (an account's, in
+    `ml-pipelines audit-account`): what it is granted is cut to what the boundary allows. A stack's boundaries are
+    not credited at preview: anyone allowed iam:DeleteRolePermissionsBoundary lifts one (fail closed)."""
 
     @property
     def templated(self) -> bool:
@@ -278,13 +283,15 @@ class Model:
         return {c: EXCLUSIVE_TYPES[(principal.kind, c)] for c in covers if (principal.kind, c) in EXCLUSIVE_TYPES}
 
     def granted(self, principal: Principal) -> list[Statement]:
-        """The principal's statements with its groups' (a user's); Denies only where they are sure to be in
-        place (fail closed)."""
+        """The principal's statements with its groups' (a user's), within its permissions boundary; Denies only where
+        they are sure to be in place (fail closed)."""
         found = [s for s in principal.statements if s.allow or _deny_stays(principal, s)]
         for group in sorted(principal.groups):
             if group in self.principals:
                 member_of = self.principals[group]
                 found.extend(s for s in member_of.statements if s.allow or _deny_stays(member_of, s))
+        if principal.boundary is not None:
+            return bounded(found, principal.boundary)
         return found
 
 

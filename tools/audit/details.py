@@ -24,6 +24,7 @@ from urllib.parse import unquote
 
 from policies.access import catalog
 from policies.access.principals import Model, Resource, collect
+from policies.framework import label
 
 LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 PROVIDER = "urn:pulumi:audit::account::pulumi:providers:aws::account"
@@ -62,8 +63,15 @@ def load(path: Path) -> Details:
     except (OSError, UnicodeDecodeError) as exc:
         raise DetailsError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
     except json.JSONDecodeError as exc:
-        raise DetailsError(f"{path}: not JSON ({exc.msg} at line {exc.lineno}); accepted: the JSON `aws iam "
-                           "get-account-authorization-details` prints") from None  # fmt: skip
+        raise DetailsError(
+            f"{path}: not JSON ({exc.msg} at line {exc.lineno}); accepted: the JSON `aws iam "
+            "get-account-authorization-details` prints"
+        ) from None
+    return read(data, path)
+
+
+def read(data: Any, path: Path) -> Details:
+    """Authorization details from what `load` read, or from the API's pages (`--live`); `path` names them."""
     pages = data if isinstance(data, list) else [data]
     details = Details(path)
     for number, page in enumerate(pages):
@@ -82,8 +90,12 @@ def load(path: Path) -> Details:
     return details
 
 
-_NAMES = {"UserDetailList": "UserName", "GroupDetailList": "GroupName", "RoleDetailList": "RoleName",
-          "Policies": "PolicyName"}  # fmt: skip
+_NAMES = {
+    "UserDetailList": "UserName",
+    "GroupDetailList": "GroupName",
+    "RoleDetailList": "RoleName",
+    "Policies": "PolicyName",
+}
 
 
 def _check_names(details: Details) -> None:
@@ -139,78 +151,170 @@ def _inline(entries: Any, path: Path, where: str) -> list[dict[str, Any]]:
 def _attached(entries: Any, path: Path, where: str) -> list[str]:
     if entries is None:
         return []
-    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("PolicyArn"), str)
-                                                for e in entries):  # fmt: skip
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("PolicyArn"), str) for e in entries
+    ):
         raise DetailsError(f"{path}: {where}: a list of {{PolicyName, PolicyArn}} is required")
     return [entry["PolicyArn"] for entry in entries]
 
 
-def _resource(type_: str, name: str, props: dict[str, Any]) -> Resource:
+@dataclass
+class Names:
+    """What the model's names stand for in the account: each resource's label (and each statement's source)
+    as IAM names it, the principal each resource belongs to, and where each statement comes from."""
+
+    text: dict[str, str] = field(default_factory=dict)
+    """A label (`aws:iam/role:Role "r"`) or a source (`... policy`, `... inlinePolicies[0] (p)`) -> IAM's words."""
+    owner: dict[str, str] = field(default_factory=dict)
+    """A resource's URN -> the ARN of the principal (or managed policy) it belongs to."""
+    origin: dict[str, dict[str, str]] = field(default_factory=dict)
+    """A statement's source -> `policy` (an inline policy's name, a managed policy's ARN), `policyType`
+    (inline, managed, trust) and `holder` (the ARN of the principal an inline policy or trust is on)."""
+    attached: dict[str, list[str]] = field(default_factory=dict)
+    """A principal's ARN -> the managed policy ARNs attached to it."""
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    """A user's ARN -> the ARNs of its groups."""
+    boundary: dict[str, str] = field(default_factory=dict)
+    """A principal's model key (`role:name`) -> its permissions boundary's ARN."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """A principal's ARN -> its model key."""
+    profiles: dict[str, list[str]] = field(default_factory=dict)
+    """A role's ARN -> its instance profiles (what an EC2 instance is launched with to get the role)."""
+
+
+def _resource(type_: str, name: str, props: dict[str, Any], names: Names, owner: str) -> Resource:
     kind = type_.rsplit(":", maxsplit=1)[-1]
-    return Resource(f"urn:pulumi:audit::account::{type_}::{kind}-{name}", type_, name, props, True, PROVIDER)
+    urn = f"urn:pulumi:audit::account::{type_}::{kind}-{name}"
+    names.owner[urn] = owner
+    return Resource(urn, type_, name, props, True, PROVIDER)
 
 
-def _principal(details: Details, kind: str, entry: dict[str, Any], where: str) -> Iterator[Resource]:
+def _principal(details: Details, kind: str, entry: dict[str, Any], where: str, names: Names) -> Iterator[Resource]:
     """A user or a group, its inline policies and its attachments."""
     title = kind.capitalize()
-    name = entry[f"{title}Name"]
+    name, arn = entry[f"{title}Name"], entry["Arn"]
+    _named(names, f"aws:iam/{kind}:{title}", name, arn, kind, entry, where, details.path)
     yield _resource(
-        f"aws:iam/{kind}:{title}", name, {"name": name, "arn": entry["Arn"], "path": entry.get("Path", "/")}
+        f"aws:iam/{kind}:{title}", name, {"name": name, "arn": arn, "path": entry.get("Path", "/")}, names, arn
     )
     listed = f"{where}.{title}PolicyList"
     for j, inline in enumerate(_inline(entry.get(f"{title}PolicyList"), details.path, listed)):
-        yield _resource(f"aws:iam/{kind}Policy:{title}Policy", f"{name}-{j}", {kind: name, **inline})
-    attached = _attached(entry.get("AttachedManagedPolicies"), details.path, f"{where}.AttachedManagedPolicies")
-    for j, arn in enumerate(attached):
-        yield _resource(f"aws:iam/{kind}PolicyAttachment:{title}PolicyAttachment", f"{name}-{j}",
-                        {kind: name, "policyArn": arn})  # fmt: skip
+        type_ = f"aws:iam/{kind}Policy:{title}Policy"
+        names.text[f"{label(type_, f'{name}-{j}')} policy"] = f"inline policy {inline['name']} of {arn}"
+        names.origin[f"{label(type_, f'{name}-{j}')} policy"] = {
+            "policy": inline["name"],
+            "policyType": "inline",
+            "holder": arn,
+        }
+        yield _resource(type_, f"{name}-{j}", {kind: name, **inline}, names, arn)
+    for j, policy in enumerate(names.attached[arn]):
+        type_ = f"aws:iam/{kind}PolicyAttachment:{title}PolicyAttachment"
+        names.text[label(type_, f"{name}-{j}")] = f"the attachment of {policy} to {arn}"
+        yield _resource(type_, f"{name}-{j}", {kind: name, "policyArn": policy}, names, arn)
+
+
+def _named(
+    names: Names, type_: str, name: str, arn: str, kind: str, entry: dict[str, Any], where: str, path: Path
+) -> None:
+    """A principal's label, key, attachments and boundary."""
+    names.text[label(type_, name)] = arn
+    names.keys[arn] = f"{kind}:{name.lower()}"
+    names.attached[arn] = _attached(entry.get("AttachedManagedPolicies"), path, f"{where}.AttachedManagedPolicies")
+    boundary = entry.get("PermissionsBoundary")
+    if boundary is not None:
+        found = boundary.get("PermissionsBoundaryArn") if isinstance(boundary, dict) else None
+        if not isinstance(found, str) or not found:
+            raise DetailsError(
+                f"{path}: {where}.PermissionsBoundary: an object with PermissionsBoundaryArn is required"
+            )
+        names.boundary[f"{kind}:{name.lower()}"] = found
+
+
+def _role(details: Details, role: dict[str, Any], where: str, names: Names) -> Iterator[Resource]:
+    """A role with its trust, inline policies and attachments (the pulumi_aws Role's own lists), and its instance
+    profiles."""
+    path, name, arn = details.path, role["RoleName"], role["Arn"]
+    _named(names, "aws:iam/role:Role", name, arn, "role", role, where, path)
+    inline = _inline(role.get("RolePolicyList"), path, f"{where}.RolePolicyList")
+    for i, policy in enumerate(inline):
+        source = f"{label('aws:iam/role:Role', name)} inlinePolicies[{i}] ({policy['name']})"
+        names.text[source] = f"inline policy {policy['name']} of {arn}"
+        names.origin[source] = {"policy": policy["name"], "policyType": "inline", "holder": arn}
+    trust = f"{label('aws:iam/role:Role', name)} assumeRolePolicy"
+    names.text[trust] = f"the trust policy of {arn}"
+    names.origin[trust] = {"policy": "trust policy", "policyType": "trust", "holder": arn}
+    props = {
+        "name": name,
+        "arn": arn,
+        "path": role.get("Path", "/"),
+        "assumeRolePolicy": json.dumps(
+            document(role.get("AssumeRolePolicyDocument"), path, f"{where}.AssumeRolePolicyDocument")
+        ),
+        "inlinePolicies": inline,
+        "managedPolicyArns": names.attached[arn],
+    }
+    yield _resource("aws:iam/role:Role", name, props, names, arn)
+    for profile in role.get("InstanceProfileList") or []:
+        if isinstance(profile, dict) and isinstance(profile.get("InstanceProfileName"), str):
+            profile_name = profile["InstanceProfileName"]
+            names.profiles.setdefault(arn, []).append(profile.get("Arn") or profile_name)
+            type_ = "aws:iam/instanceProfile:InstanceProfile"
+            names.text[label(type_, profile_name)] = f"instance profile {profile.get('Arn') or profile_name} of {arn}"
+            yield _resource(
+                type_, profile_name, {"name": profile_name, "arn": profile.get("Arn"), "role": name}, names, arn
+            )
+
+
+def inventory(details: Details) -> tuple[list[Resource], Names]:
+    """Each principal and policy as the resource a stack would declare for it, and what their names stand for."""
+    names = Names()
+    return list(_resources(details, names)), names
 
 
 def resources(details: Details) -> Iterator[Resource]:
     """Each principal and policy as the resource a stack would declare for it."""
+    yield from _resources(details, Names())
+
+
+def _resources(details: Details, names: Names) -> Iterator[Resource]:
     path = details.path
-    region = {"region": "us-east-1"}
     account = details.account
-    yield Resource(PROVIDER, "pulumi:providers:aws", "account",
-                   {**region, **({"allowedAccountIds": [account]} if account else {})}, True, "")  # fmt: skip
+    yield Resource(
+        PROVIDER,
+        "pulumi:providers:aws",
+        "account",
+        {"region": "us-east-1", **({"allowedAccountIds": [account]} if account else {})},
+        True,
+        "",
+    )
     for i, role in enumerate(details.roles):
-        where = f"RoleDetailList[{i}]"
-        props = {
-            "name": role["RoleName"],
-            "arn": role["Arn"],
-            "path": role.get("Path", "/"),
-            "assumeRolePolicy": json.dumps(
-                document(role.get("AssumeRolePolicyDocument"), path, f"{where}.AssumeRolePolicyDocument")
-            ),
-            "inlinePolicies": _inline(role.get("RolePolicyList"), path, f"{where}.RolePolicyList"),
-            "managedPolicyArns": _attached(
-                role.get("AttachedManagedPolicies"), path, f"{where}.AttachedManagedPolicies"
-            ),
-        }
-        yield _resource("aws:iam/role:Role", role["RoleName"], props)
-        for profile in role.get("InstanceProfileList") or []:
-            if isinstance(profile, dict) and isinstance(profile.get("InstanceProfileName"), str):
-                name = profile["InstanceProfileName"]
-                yield _resource("aws:iam/instanceProfile:InstanceProfile", name,
-                                {"name": name, "arn": profile.get("Arn"), "role": role["RoleName"]})  # fmt: skip
+        yield from _role(details, role, f"RoleDetailList[{i}]", names)
+    group_arns = {group["GroupName"].lower(): group["Arn"] for group in details.groups}
     for i, group in enumerate(details.groups):
-        yield from _principal(details, "group", group, f"GroupDetailList[{i}]")
+        yield from _principal(details, "group", group, f"GroupDetailList[{i}]", names)
     for i, user in enumerate(details.users):
         where = f"UserDetailList[{i}]"
         name = user["UserName"]
-        yield from _principal(details, "user", user, where)
+        yield from _principal(details, "user", user, where, names)
         groups = user.get("GroupList") or []
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
             raise DetailsError(f"{path}: {where}.GroupList: a list of group names is required")
+        names.groups[user["Arn"]] = [group_arns.get(g.lower(), g) for g in groups if isinstance(g, str)]
         if groups:
-            yield _resource("aws:iam/userGroupMembership:UserGroupMembership", name, {"user": name, "groups": groups})
+            type_ = "aws:iam/userGroupMembership:UserGroupMembership"
+            names.text[label(type_, name)] = f"the group memberships of {user['Arn']}"
+            yield _resource(type_, name, {"user": name, "groups": groups}, names, user["Arn"])
     for i, policy in enumerate(details.policies):
         if catalog.aws_managed_name(policy["Arn"]) is not None:
             continue  # read through `aws_managed` instead, as the model reads AWS-managed ARNs
         text = json.dumps(default_document(policy, path, f"Policies[{i}]"))
-        yield _resource("aws:iam/policy:Policy", policy["PolicyName"],
-                        {"name": policy["PolicyName"], "arn": policy["Arn"], "path": policy.get("Path", "/"),
-                         "policy": text})  # fmt: skip
+        type_, name, arn = "aws:iam/policy:Policy", policy["PolicyName"], policy["Arn"]
+        names.text[label(type_, name)] = arn
+        names.text[f"{label(type_, name)} policy"] = f"managed policy {arn}"
+        names.origin[f"{label(type_, name)} policy"] = {"policy": arn, "policyType": "managed"}
+        yield _resource(
+            type_, name, {"name": name, "arn": arn, "path": policy.get("Path", "/"), "policy": text}, names, arn
+        )
 
 
 def aws_managed(details: Details) -> dict[str, Any]:

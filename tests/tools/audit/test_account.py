@@ -1,0 +1,324 @@
+"""`ml-pipelines audit-account`: one hand-written authorization-details file per grant path, and the exact
+findings each gives (principal and rule, and the witness: action, resource, the statement and policy that grant
+it, through which group or attachment)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.audit.__main__ import main
+
+ACCOUNT = "123456789012"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role"
+TRUST_LAMBDA = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        }
+    ],
+}
+TRUST_EC2 = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+def doc(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+SAGEMAKER_ALL = doc(allow("sagemaker:*"))
+READ_ONE_BUCKET = doc(allow("s3:GetObject", "arn:aws:s3:::ml-data/train/*"))
+
+
+def role(name: str, trust: dict[str, Any] = TRUST_LAMBDA, **extra: Any) -> dict[str, Any]:
+    return {"RoleName": name, "Arn": f"{ROLE}/{name}", "Path": "/", "AssumeRolePolicyDocument": trust, **extra}
+
+
+def inline(name: str, document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"PolicyName": name, "PolicyDocument": document}]
+
+
+def managed(name: str, versions: list[tuple[str, dict[str, Any], bool]]) -> dict[str, Any]:
+    return {
+        "PolicyName": name,
+        "Arn": f"arn:aws:iam::{ACCOUNT}:policy/{name}",
+        "Path": "/",
+        "DefaultVersionId": next(v for v, _, default in versions if default),
+        "PolicyVersionList": [{"VersionId": v, "Document": d, "IsDefaultVersion": is_default}
+                              for v, d, is_default in versions],
+    }  # fmt: skip
+
+
+def attached(policy: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"PolicyName": policy["PolicyName"], "PolicyArn": policy["Arn"]}]
+
+
+ML_FULL = managed("ml-full", [("v1", SAGEMAKER_ALL, True)])
+READER = managed("reader", [("v1", READ_ONE_BUCKET, True), ("v2", SAGEMAKER_ALL, False)])
+BOUNDARY = managed(
+    "boundary",
+    [
+        (
+            "v1",
+            doc(
+                allow("s3:GetObject", "arn:aws:s3:::ml-data/*"),
+                allow("sagemaker:Describe*", f"arn:aws:sagemaker:*:{ACCOUNT}:training-job/tumor-*"),
+            ),
+            True,
+        )
+    ],
+)
+WIDE_BOUNDARY = managed("wide-boundary", [("v1", doc(allow("*")), True)])
+OUTSIDE = doc({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"})
+
+FULL = "sagemaker-no-full-access-in-prod"
+ESCALATION = "iam-no-privilege-escalation"
+REACH = "iam-no-data-plane-reach"
+TRUST = "iam-trust-restricted"
+PASSROLE = "iam-passrole-scoped"
+GAPS = "iam-attached-policies-checked"
+WIDE = {FULL, ESCALATION, REACH}
+"""What `sagemaker:*` on `*` gives: every action, escalation through notebooks and Studio, every model package."""
+
+
+def statement(policy: str, kind: str, through: list[str], holder: str | None = None) -> dict[str, Any]:
+    found: dict[str, Any] = {"policy": policy, "policyType": kind}
+    if holder is not None:
+        found["holder"] = holder
+    return {**found, "statement": 0, "sid": None, "through": through}
+
+
+CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | None]]] = [
+    (
+        "group-membership",
+        {
+            "UserDetailList": [
+                {"UserName": "ana", "Arn": f"arn:aws:iam::{ACCOUNT}:user/ana", "GroupList": ["ml"]},
+                {"UserName": "bo", "Arn": f"arn:aws:iam::{ACCOUNT}:user/bo", "GroupList": []},
+            ],
+            "GroupDetailList": [
+                {
+                    "GroupName": "ml",
+                    "Arn": f"arn:aws:iam::{ACCOUNT}:group/ml",
+                    "AttachedManagedPolicies": attached(ML_FULL),
+                }
+            ],
+            "Policies": [ML_FULL],
+        },
+        {
+            **{("user/ana", rule): None for rule in WIDE},
+            **{("group/ml", rule): None for rule in WIDE},
+            **{("policy/ml-full", rule): None for rule in WIDE},
+            ("user/ana", FULL): {
+                "statements": [statement(ML_FULL["Arn"], "managed", [f"arn:aws:iam::{ACCOUNT}:group/ml"])]
+            },
+        },
+    ),
+    (
+        "non-default-version-ignored",
+        {"RoleDetailList": [role("reader", AttachedManagedPolicies=attached(READER))], "Policies": [READER]},
+        {},
+    ),
+    (
+        "non-default-version-made-default",
+        {
+            "RoleDetailList": [role("reader", AttachedManagedPolicies=attached(READER))],
+            "Policies": [managed("reader", [("v1", READ_ONE_BUCKET, False), ("v2", SAGEMAKER_ALL, True)])],
+        },
+        {
+            **{("role/reader", rule): None for rule in WIDE},
+            **{("policy/reader", rule): None for rule in WIDE},
+            ("role/reader", FULL): {"statements": [statement(READER["Arn"], "managed", [f"{ROLE}/reader"])]},
+        },
+    ),
+    (
+        "boundary-cuts-the-grant",
+        {
+            "RoleDetailList": [
+                role(
+                    "bounded",
+                    RolePolicyList=inline("all", SAGEMAKER_ALL),
+                    PermissionsBoundary={
+                        "PermissionsBoundaryType": "Policy",
+                        "PermissionsBoundaryArn": BOUNDARY["Arn"],
+                    },
+                )
+            ],
+            "Policies": [BOUNDARY],
+        },
+        {},
+    ),  # fmt: skip
+    (
+        "boundary-that-cuts-nothing",
+        {
+            "RoleDetailList": [
+                role(
+                    "bounded",
+                    RolePolicyList=inline("all", SAGEMAKER_ALL),
+                    PermissionsBoundary={
+                        "PermissionsBoundaryType": "Policy",
+                        "PermissionsBoundaryArn": WIDE_BOUNDARY["Arn"],
+                    },
+                )
+            ],
+            "Policies": [WIDE_BOUNDARY],
+        },
+        {
+            **{("role/bounded", rule): None for rule in WIDE},
+            # The boundary policy alone allows everything: attached as a policy, it would grant it.
+            **{("policy/wide-boundary", rule): None for rule in (*WIDE, PASSROLE)},
+            ("role/bounded", FULL): {
+                "statements": [statement("all", "inline", [f"{ROLE}/bounded"], f"{ROLE}/bounded")],
+                "permissionsBoundary": WIDE_BOUNDARY["Arn"],
+            },
+        },
+    ),  # fmt: skip
+    (
+        "boundary-missing-from-the-file",
+        {
+            "RoleDetailList": [
+                role(
+                    "bounded",
+                    RolePolicyList=inline("all", SAGEMAKER_ALL),
+                    PermissionsBoundary={
+                        "PermissionsBoundaryType": "Policy",
+                        "PermissionsBoundaryArn": BOUNDARY["Arn"],
+                    },
+                )
+            ],
+        },
+        {**{("role/bounded", rule): None for rule in WIDE}, ("role/bounded", GAPS): None},
+    ),  # fmt: skip
+    (
+        "not-action",
+        {
+            "RoleDetailList": [
+                role(
+                    "most",
+                    RolePolicyList=inline("most", doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})),
+                )
+            ]
+        },
+        {
+            **{("role/most", rule): None for rule in WIDE},
+            ("role/most", REACH): {"action": "s3:AbortMultipartUpload", "resourceType": "object"},
+        },
+    ),  # fmt: skip
+    (
+        "not-resource",
+        {
+            "RoleDetailList": [
+                role(
+                    "almost",
+                    RolePolicyList=inline(
+                        "almost",
+                        doc(
+                            {
+                                "Effect": "Allow",
+                                "Action": "sagemaker:*",
+                                "NotResource": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package/kept",
+                            }
+                        ),
+                    ),
+                )
+            ]
+        },
+        {("role/almost", rule): None for rule in WIDE},
+    ),  # fmt: skip
+    (
+        "trust-to-another-account",
+        {"RoleDetailList": [role("shared", trust=OUTSIDE, RolePolicyList=inline("read", READ_ONE_BUCKET))]},
+        {
+            ("role/shared", TRUST): {
+                "action": "sts:AssumeRole",
+                "problem": "lets arn:aws:iam::999999999999:root (account 999999999999) assume it",
+                "statements": [statement("trust policy", "trust", [f"{ROLE}/shared"], f"{ROLE}/shared")],
+            }
+        },
+    ),
+    (
+        "instance-profile-role",
+        {
+            "RoleDetailList": [
+                role(
+                    "web",
+                    trust=TRUST_EC2,
+                    RolePolicyList=inline("secrets", doc(allow("secretsmanager:GetSecretValue"))),
+                    InstanceProfileList=[
+                        {
+                            "InstanceProfileName": "web",
+                            "Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/web",
+                            "Roles": [],
+                        }
+                    ],
+                )
+            ]
+        },
+        {
+            ("role/web", REACH): {
+                "action": "secretsmanager:GetSecretValue",
+                "instanceProfiles": [f"arn:aws:iam::{ACCOUNT}:instance-profile/web"],
+                "statements": [statement("secrets", "inline", [f"{ROLE}/web"], f"{ROLE}/web")],
+            }
+        },
+    ),  # fmt: skip
+    (
+        "passrole-anywhere",
+        {"RoleDetailList": [role("passer", RolePolicyList=inline("pass", doc(allow("iam:PassRole"))))]},
+        {
+            ("role/passer", PASSROLE): {
+                "action": "iam:PassRole",
+                "problems": [
+                    "*, which names no one role",
+                    "without iam:PassedToService restricted by StringEquals to named services",
+                ],
+            },
+            ("role/passer", REACH): {"action": "iam:PassRole", "resourceType": "role"},
+        },
+    ),  # fmt: skip
+]
+
+
+def _run(tmp_path: Path, data: Any, *flags: str) -> tuple[int, dict[str, Any]]:
+    path = tmp_path / "details.json"
+    path.write_text(json.dumps(data))
+    config = Path(__file__).resolve().parents[3] / "policies" / "config" / "prod.json"
+    return _main(["--authorization-details", str(path), "--config", str(config), "--json", *flags])
+
+
+def _main(argv: list[str]) -> tuple[int, dict[str, Any]]:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(argv)
+    return code, json.loads(out.getvalue()) if out.getvalue().strip().startswith("{") else {}
+
+
+@pytest.mark.parametrize(("data", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_each_grant_path_gives_exactly_its_findings(
+    tmp_path: Path, data: dict[str, Any], expected: dict[tuple[str, str], dict[str, Any] | None]
+) -> None:
+    code, printed = _run(tmp_path, data)
+    found = {(f["principal"].split(":", 5)[5], f["policyName"]): f for f in printed["findings"]}
+    assert set(found) == set(expected)
+    for key, witness in expected.items():
+        assert found[key]["enforcementLevel"] == "mandatory"
+        for field, value in (witness or {}).items():
+            assert found[key]["witness"][field] == value, (key, field)
+    assert code == (1 if expected else 0)
+    assert printed["account"] == ACCOUNT
