@@ -57,9 +57,10 @@ def managed(name: str, versions: list[tuple[str, dict[str, Any], bool]]) -> dict
         "Arn": f"arn:aws:iam::{ACCOUNT}:policy/{name}",
         "Path": "/",
         "DefaultVersionId": next(v for v, _, default in versions if default),
-        "PolicyVersionList": [{"VersionId": v, "Document": d, "IsDefaultVersion": is_default}
-                              for v, d, is_default in versions],
-    }  # fmt: skip
+        "PolicyVersionList": [
+            {"VersionId": v, "Document": d, "IsDefaultVersion": is_default} for v, d, is_default in versions
+        ],
+    }
 
 
 def attached(policy: dict[str, Any]) -> list[dict[str, str]]:
@@ -160,7 +161,7 @@ CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | No
             "Policies": [BOUNDARY],
         },
         {},
-    ),  # fmt: skip
+    ),
     (
         "boundary-that-cuts-nothing",
         {
@@ -185,7 +186,7 @@ CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | No
                 "permissionsBoundary": WIDE_BOUNDARY["Arn"],
             },
         },
-    ),  # fmt: skip
+    ),
     (
         "boundary-missing-from-the-file",
         {
@@ -201,7 +202,7 @@ CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | No
             ],
         },
         {**{("role/bounded", rule): None for rule in WIDE}, ("role/bounded", GAPS): None},
-    ),  # fmt: skip
+    ),
     (
         "not-action",
         {
@@ -216,7 +217,7 @@ CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | No
             **{("role/most", rule): None for rule in WIDE},
             ("role/most", REACH): {"action": "s3:AbortMultipartUpload", "resourceType": "object"},
         },
-    ),  # fmt: skip
+    ),
     (
         "not-resource",
         {
@@ -237,7 +238,7 @@ CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | No
             ]
         },
         {("role/almost", rule): None for rule in WIDE},
-    ),  # fmt: skip
+    ),
     (
         "trust-to-another-account",
         {"RoleDetailList": [role("shared", trust=OUTSIDE, RolePolicyList=inline("read", READ_ONE_BUCKET))]},
@@ -274,7 +275,7 @@ CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | No
                 "statements": [statement("secrets", "inline", [f"{ROLE}/web"], f"{ROLE}/web")],
             }
         },
-    ),  # fmt: skip
+    ),
     (
         "passrole-anywhere",
         {"RoleDetailList": [role("passer", RolePolicyList=inline("pass", doc(allow("iam:PassRole"))))]},
@@ -288,7 +289,7 @@ CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | No
             },
             ("role/passer", REACH): {"action": "iam:PassRole", "resourceType": "role"},
         },
-    ),  # fmt: skip
+    ),
 ]
 
 
