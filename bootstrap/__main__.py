@@ -41,6 +41,8 @@ from github_access import (
     Account,
     RepositoryIds,
     access_log_delivery,
+    audit_policy,
+    audit_subjects,
     boundary_policy,
     deploy_policy,
     deploy_subjects,
@@ -269,6 +271,27 @@ preview_state = aws.iam.RolePolicy(
 aws.iam.RolePoliciesExclusive("preview-only", role_name=preview_role.name, policy_names=[preview_state.name])
 aws.iam.RolePolicyAttachmentsExclusive("preview-no-managed", role_name=preview_role.name, policy_arns=[])
 
+# The account audit (audit.yml on main): reads the account's IAM and nothing else; no state (the bucket policy
+# refuses it too: it is no reader).
+audit_role = aws.iam.Role(
+    "audit",
+    name=f"{project}-audit",
+    description=f"Scheduled account audits of {repository}: reads the account's IAM authorization details",
+    assume_role_policy=json.dumps(
+        github_trust_policy(account, repository, audit_subjects(repository, repository_ids), repository_ids)
+    ),
+    max_session_duration=3600,
+    opts=role_opts,
+)
+audit_read = aws.iam.RolePolicy(
+    "audit-read",
+    role=audit_role.name,
+    name="read-authorization-details",
+    policy=json.dumps(audit_policy()),
+)
+aws.iam.RolePoliciesExclusive("audit-only", role_name=audit_role.name, policy_names=[audit_read.name])
+aws.iam.RolePolicyAttachmentsExclusive("audit-no-managed", role_name=audit_role.name, policy_arns=[])
+
 deploy_roles: dict[str, pulumi.Output[str]] = {}
 for environment in environments:
     names = arns.EnvironmentNames(project, environment)
@@ -342,4 +365,5 @@ for environment in environments:
 pulumi.export("oidc_provider_arn", provider_arn)
 pulumi.export("state_backend_url", pulumi.Output.concat("s3://", state_bucket.bucket_name))
 pulumi.export("preview_role_arn", preview_role.arn)
+pulumi.export("audit_role_arn", audit_role.arn)
 pulumi.export("deploy_role_arns", deploy_roles)

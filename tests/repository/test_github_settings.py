@@ -100,7 +100,7 @@ def test_every_step_that_assumes_a_role_masks_the_account_id_in_the_logs() -> No
                 if "aws-actions/configure-aws-credentials@" in str(step.get("uses", "")):
                     found += 1
                     assert step["with"].get("mask-aws-account-id") is True, name
-    assert found == 3  # the deploy, the preview and the drift check
+    assert found == 4  # the deploy, the preview, the drift check and the account audit
 
 
 def test_the_tag_ruleset_keeps_every_tag_where_it_was_pushed() -> None:
@@ -172,6 +172,52 @@ def test_what_a_public_repository_shows_of_a_preview_holds_no_account_id_or_addr
     for text in shown:
         assert "210987654321" not in text and "oncall@corp.example.org" not in text
     assert list((tmp_path / "runner").iterdir()) == []  # no raw copy left behind for a later step
+
+
+def test_what_a_public_repository_shows_of_an_audit_holds_no_account_id_or_address(tmp_path: Path) -> None:
+    """The audit step's own script, with an `ml-pipelines` that prints what an audit of prod prints (the account,
+    ARNs, an address in a witness) and an error: its log and its artifact hold neither, and the artifact is still
+    the command's JSON."""
+    fake = tmp_path / ".venv" / "bin" / "ml-pipelines"
+    fake.parent.mkdir(parents=True)
+    result = {
+        "account": "210987654321",
+        "principals": 2,
+        "findings": [
+            {
+                "principal": "arn:aws:iam::210987654321:role/ci-admin",
+                "policyName": "iam-no-privilege-escalation",
+                "enforcementLevel": "mandatory",
+                "message": "arn:aws:iam::210987654321:role/ci-admin can attach any policy to itself",
+                "witness": {"trusts": "arn:aws:iam::210987654321:user/oncall@corp.example.org"},
+            }
+        ],
+    }
+    fake.write_text(
+        f"#!/bin/sh\ncat <<'OUT'\n{json.dumps(result)}\nOUT\n"
+        "echo 'warning: account 210987654321, oncall@corp.example.org' >&2\nexit 1\n"
+    )
+    fake.chmod(0o755)
+    (tmp_path / "runner").mkdir()
+    env = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": str(ROOT),
+        "CONFIG": "prod",
+        "RUNNER_TEMP": str(tmp_path / "runner"),
+        "GITHUB_OUTPUT": str(tmp_path / "github-output"),
+    }
+    script = _step("audit.yml", "ml-pipelines audit-account --live")["run"]
+    run = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    kept = (tmp_path / "audit-result" / "result.json").read_text()
+    assert json.loads(kept)["findings"][0]["principal"] == "arn:aws:iam::<account>:role/ci-admin"
+    assert (tmp_path / "audit-result" / "exit-code").read_text() == "1\n"
+    assert "1 finding(s) among 2 principals" in run.stdout and "ci-admin" not in run.stdout
+    for text in (run.stdout + run.stderr, kept):
+        assert "210987654321" not in text and "oncall@corp.example.org" not in text
+    assert list((tmp_path / "runner").iterdir()) == []
 
 
 def test_artifacts_of_a_preview_are_kept_three_days_at_most() -> None:

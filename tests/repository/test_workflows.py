@@ -46,7 +46,7 @@ def runs(job: dict[str, Any]) -> str:
 
 
 def test_the_workflows_are_there() -> None:
-    assert sorted(DOCS) == ["ci.yml", "deploy.yml", "drift.yml", "preview.yml", "pulumi-up.yml"]
+    assert sorted(DOCS) == ["audit.yml", "ci.yml", "deploy.yml", "drift.yml", "preview.yml", "pulumi-up.yml"]
 
 
 def test_workflows_and_actions_match_githubs_schemas() -> None:
@@ -121,6 +121,14 @@ def test_pull_requests_write_only_where_a_comment_is_written() -> None:
         for job_name, job in jobs(name).items():
             writes = job["permissions"].get("pull-requests") == "write"
             assert writes == ("tools.ci.pr_comment" in runs(job)), f"{name}: {job_name}"
+
+
+def test_issues_write_only_where_an_issue_is_kept() -> None:
+    for name in DOCS:
+        for job_name, job in jobs(name).items():
+            writes = job["permissions"].get("issues") == "write"
+            keeps = any(f"tools.ci.{tool}" in runs(job) for tool in ("drift_issue", "audit_issue"))
+            assert writes == keeps, f"{name}: {job_name}"
 
 
 def test_third_party_actions_pinned_to_a_commit_with_its_version() -> None:
@@ -363,6 +371,14 @@ def test_the_roles_trust_the_workflow_files_that_assume_them() -> None:
             assert ("vars[matrix.role]" in str(job)) == (other_name == job_name)
     prod = " ".join(jobs("deploy.yml")["prod"]["if"].split())
     assert "github.ref == 'refs/heads/main'" in prod and access.PROD_REFS == ("refs/heads/main",)
+    # The audit role: audit.yml on main, in no environment (context `ref:refs/heads/main`); the job that assumes
+    # it picks it by `vars[matrix.role]`, the report job (the write token) assumes nothing.
+    assert assuming("AWS_AUDIT_ROLE_ARN_") == {access.AUDIT_WORKFLOW}
+    assert access.AUDIT_CONTEXT == "ref:refs/heads/main"
+    assert sorted(DOCS[access.AUDIT_WORKFLOW]["on"]) == ["schedule", "workflow_dispatch"]
+    for job_name, job in jobs(access.AUDIT_WORKFLOW).items():
+        assert "environment" not in job, job_name
+        assert ("vars[matrix.role]" in str(job)) == (job_name == "audit")
 
 
 def test_the_pull_requests_code_never_runs_with_a_write_token() -> None:
@@ -405,3 +421,25 @@ def test_drift_is_checked_daily_read_only_and_reported_without_running_the_progr
         '--stack "$STACK" --output drift-result/output.txt'
     )
     assert "setup" not in str(report) and "secrets." not in str(report)
+
+
+def test_each_account_is_audited_daily_read_only_and_reported_without_running_the_audit() -> None:
+    audit, report = jobs("audit.yml")["audit"], jobs("audit.yml")["report"]
+    assert DOCS["audit.yml"]["on"]["schedule"] == [{"cron": "43 5 * * *"}]
+    assert audit["permissions"] == {"contents": "read", "id-token": "write"}
+    assert audit["if"] == report["if"].removeprefix("always() && ") == "github.ref == 'refs/heads/main'"
+    accounts = sorted(p.name.split(".")[1] for p in (ROOT / "bootstrap").glob("Pulumi.*.yaml"))
+    include = audit["strategy"]["matrix"]["include"]
+    assert sorted(i["account"] for i in include) == accounts == sorted(report["strategy"]["matrix"]["account"])
+    assert {i["account"]: i["role"] for i in include} == {a: f"AWS_AUDIT_ROLE_ARN_{a.upper()}" for a in accounts}
+    # prod's config, the one `make plan-bootstrap` holds bootstrap to (every environment's allow-lists)
+    assert {i["config"] for i in include} == {"prod"}
+    assert '.venv/bin/ml-pipelines audit-account --live --config "policies/config/$CONFIG.json" --json' in runs(audit)
+    assert "pulumi" not in runs(audit)
+    assert report["permissions"] == {"contents": "read", "issues": "write"} and report["needs"] == "audit"
+    post = steps(report)[-1]
+    assert " ".join(post["run"].replace("\\\n", " ").split()) == (
+        'EXIT_CODE="$(head -c 16 audit-result/exit-code)" python3 -m tools.ci.audit_issue '
+        '--account "$ACCOUNT" --result audit-result/result.json'
+    )
+    assert "setup" not in str(report) and "secrets." not in str(report) and "secrets." not in str(audit)

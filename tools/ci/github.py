@@ -64,17 +64,23 @@ def required_env(*keys: str) -> dict[str, str] | None:
     return env
 
 
-def own_marked(pages: Iterable[list[dict[str, Any]]], marker: str, author: str, key: str) -> list[Any]:
-    """`key` of the items (a `--paginate --slurp` listing) that start with `marker` and that `author` wrote:
-    anyone can type the marker. Pull requests in an issue listing are skipped."""
+def own_marked_items(pages: Iterable[list[dict[str, Any]]], marker: str, author: str) -> list[dict[str, Any]]:
+    """The items (a `--paginate --slurp` listing) that start with `marker` and that `author` wrote: anyone can
+    type the marker. Pull requests in an issue listing are skipped. `marker` may be a prefix shared by a family
+    of markers (one account's audit issues), each item then told apart by its own first line."""
     return [
-        item[key]
+        item
         for page in pages
         for item in page
         if "pull_request" not in item
         and str(item.get("body") or "").startswith(marker)
         and (item.get("user") or {}).get("login") == author
     ]
+
+
+def own_marked(pages: Iterable[list[dict[str, Any]]], marker: str, author: str, key: str) -> list[Any]:
+    """`key` of the items `own_marked_items` finds."""
+    return [item[key] for item in own_marked_items(pages, marker, author)]
 
 
 _ACCOUNT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
