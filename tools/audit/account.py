@@ -122,12 +122,13 @@ def audit(details: Details, config: Mapping[str, PolicyConfig]) -> Audit:
     found = collect(resources, (), aws_managed(details))
     _boundaries(details, found, names)
     findings: list[AuditFinding] = []
+    whole = details.account or "the account"  # what a finding on no one principal is on
     for name, rule in RULES.items():
         level = config[name].enforcement_level
         if level == "disabled":
             continue
         for finding in rule(found, config[name].properties or {}):
-            principal = names.owner.get(finding.urn or "", details.account or "the account")
+            principal = names.owner.get(finding.urn or "", whole)
             findings.append(
                 AuditFinding(
                     principal, name, level, _words(finding.message, names), _witness(finding, principal, names, found)

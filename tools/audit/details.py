@@ -15,6 +15,7 @@ Bad input is one line: the file, the key, what is accepted (`DetailsError`).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ class Details:
     roles: list[dict[str, Any]] = field(default_factory=list)
     policies: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
+    @functools.cached_property
     def account(self) -> str | None:
         """The account the ARNs name, when they name one account."""
         accounts = {
