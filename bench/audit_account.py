@@ -92,11 +92,10 @@ def _trust(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def account(roles: int, policies: int, users: int, seed: int = 28) -> dict[str, Any]:
-    """The authorization details of a generated account, one page."""
+def _managed(rng: random.Random, policies: int) -> list[dict[str, Any]]:
+    """Customer-managed policies of 1 to 5 versions, and the AWS-managed ones some principals hold."""
     from policies.access import catalog
 
-    rng = random.Random(seed)
     managed = []
     for i in range(policies):
         versions = rng.randint(1, 5)
@@ -107,8 +106,6 @@ def account(roles: int, policies: int, users: int, seed: int = 28) -> dict[str, 
                 "Arn": f"arn:aws:iam::{ACCOUNT}:policy/team-policy-{i}",
                 "Path": "/",
                 "DefaultVersionId": f"v{default + 1}",
-                "AttachmentCount": 1,
-                "IsAttachable": True,
                 "PolicyVersionList": [
                     {"VersionId": f"v{v + 1}", "IsDefaultVersion": v == default, "Document": _document(rng, i)}
                     for v in range(versions)
@@ -127,42 +124,49 @@ def account(roles: int, policies: int, users: int, seed: int = 28) -> dict[str, 
                     "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": document}],
                 }
             )
-    boundary = managed[0]["Arn"]
+    return managed
 
-    def attachments(count: int) -> list[dict[str, str]]:
-        chosen = rng.sample(range(policies), count)
-        found = [
-            {"PolicyName": f"team-policy-{j}", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/team-policy-{j}"}
-            for j in chosen
-        ]
-        if rng.random() < 0.05:
-            name = rng.choice(AWS_MANAGED)
-            found.append({"PolicyName": name, "PolicyArn": f"arn:aws:iam::aws:policy/{name}"})
-        return found
 
-    role_list = []
-    for i in range(roles):
-        role: dict[str, Any] = {
-            "RoleName": f"svc-{i}",
-            "Arn": f"arn:aws:iam::{ACCOUNT}:role/svc-{i}",
-            "Path": "/",
-            "AssumeRolePolicyDocument": _trust(rng),
-            "RolePolicyList": [
-                {"PolicyName": f"inline-{j}", "PolicyDocument": _document(rng, i)} for j in range(rng.randint(1, 2))
-            ],
-            "AttachedManagedPolicies": attachments(rng.randint(0, 3)),
-            "InstanceProfileList": [],
-        }
-        if rng.random() < 0.1:
-            role["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
-        role_list.append(role)
+def _attachments(rng: random.Random, policies: int, count: int) -> list[dict[str, str]]:
+    found = [
+        {"PolicyName": f"team-policy-{j}", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/team-policy-{j}"}
+        for j in rng.sample(range(policies), count)
+    ]
+    if rng.random() < 0.05:
+        name = rng.choice(AWS_MANAGED)
+        found.append({"PolicyName": name, "PolicyArn": f"arn:aws:iam::aws:policy/{name}"})
+    return found
+
+
+def _role(rng: random.Random, i: int, policies: int, boundary: str) -> dict[str, Any]:
+    role: dict[str, Any] = {
+        "RoleName": f"svc-{i}",
+        "Arn": f"arn:aws:iam::{ACCOUNT}:role/svc-{i}",
+        "Path": "/",
+        "AssumeRolePolicyDocument": _trust(rng),
+        "RolePolicyList": [
+            {"PolicyName": f"inline-{j}", "PolicyDocument": _document(rng, i)} for j in range(rng.randint(1, 2))
+        ],
+        "AttachedManagedPolicies": _attachments(rng, policies, rng.randint(0, 3)),
+        "InstanceProfileList": [],
+    }
+    if rng.random() < 0.1:
+        role["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
+    return role
+
+
+def account(roles: int, policies: int, users: int, seed: int = 28) -> dict[str, Any]:
+    """The authorization details of a generated account, one page."""
+    rng = random.Random(seed)
+    managed = _managed(rng, policies)
+    role_list = [_role(rng, i, policies, managed[0]["Arn"]) for i in range(roles)]
     groups = [
         {
             "GroupName": f"team-{g}",
             "Arn": f"arn:aws:iam::{ACCOUNT}:group/team-{g}",
             "Path": "/",
             "GroupPolicyList": [{"PolicyName": "team", "PolicyDocument": _document(rng, g)}],
-            "AttachedManagedPolicies": attachments(1),
+            "AttachedManagedPolicies": _attachments(rng, policies, 1),
         }
         for g in range(40)
     ]

@@ -116,11 +116,17 @@ def settings(configs: list[Mapping[str, PolicyConfig]]) -> dict[str, PolicyConfi
     return reconcile(pack_info(), configs)
 
 
-def audit(details: Details, config: Mapping[str, PolicyConfig]) -> Audit:
-    """Every principal of the account judged by each rule the config does not disable."""
+def model_of(details: Details) -> tuple[Model, Names]:
+    """The account's grant model, its principals within their boundaries, and what its names stand for."""
     resources, names = inventory(details)
     found = collect(resources, (), aws_managed(details))
     _boundaries(details, found, names)
+    return found, names
+
+
+def audit(details: Details, config: Mapping[str, PolicyConfig]) -> Audit:
+    """Every principal of the account judged by each rule the config does not disable."""
+    found, names = model_of(details)
     findings: list[AuditFinding] = []
     whole = details.account or "the account"  # what a finding on no one principal is on
     for name, rule in RULES.items():
@@ -129,6 +135,8 @@ def audit(details: Details, config: Mapping[str, PolicyConfig]) -> Audit:
             continue
         for finding in rule(found, config[name].properties or {}):
             principal = names.owner.get(finding.urn or "", whole)
+            if principal in names.service_linked:
+                continue  # AWS's to keep: nothing the account can change (details.service_linked)
             findings.append(
                 AuditFinding(
                     principal, name, level, _words(finding.message, names), _witness(finding, principal, names, found)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,6 +182,8 @@ class Names:
     """A principal's ARN -> its model key."""
     profiles: dict[str, list[str]] = field(default_factory=dict)
     """A role's ARN -> its instance profiles (what an EC2 instance is launched with to get the role)."""
+    service_linked: set[str] = field(default_factory=set)
+    """The ARNs of the service-linked roles AWS made and keeps (`service_linked`)."""
 
 
 def _resource(type_: str, name: str, props: dict[str, Any], names: Names, owner: str) -> Resource:
@@ -254,6 +257,8 @@ def _role(details: Details, role: dict[str, Any], where: str, names: Names) -> I
         "inlinePolicies": inline,
         "managedPolicyArns": names.attached[arn],
     }
+    if service_linked(role, names.attached[arn], json.loads(props["assumeRolePolicy"])):
+        names.service_linked.add(arn)
     yield _resource("aws:iam/role:Role", name, props, names, arn)
     for profile in role.get("InstanceProfileList") or []:
         if isinstance(profile, dict) and isinstance(profile.get("InstanceProfileName"), str):
@@ -264,6 +269,31 @@ def _role(details: Details, role: dict[str, Any], where: str, names: Names) -> I
             yield _resource(
                 type_, profile_name, {"name": profile_name, "arn": profile.get("Arn"), "role": name}, names, arn
             )
+
+
+_SERVICE_ROLE_POLICY = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/aws-service-role/")
+
+
+def service_linked(role: dict[str, Any], attached: list[str], trust: Any) -> bool:
+    """A service-linked role as AWS makes it: under `/aws-service-role/`, no inline policy, only AWS's
+    service-linked policies attached, and a trust naming services only. Only its service may change it ("You
+    cannot modify the trust policy for a service-linked role", IAM User Guide, id_roles_update-role-trust-policy;
+    IAM's UnmodifiableEntityException) or assume it, so a finding on it is nothing its account can act on. A role
+    under that path shaped any other way is judged like every other."""
+    if not str(role.get("Path") or "").startswith("/aws-service-role/") or role.get("RolePolicyList"):
+        return False
+    if not all(_SERVICE_ROLE_POLICY.match(arn) for arn in attached):
+        return False
+    found = trust.get("Statement") if isinstance(trust, dict) else None
+    statements: list[Any] = [found] if isinstance(found, dict) else found if isinstance(found, list) else []
+    return bool(statements) and all(
+        isinstance(s, dict)
+        and s.get("Effect") == "Allow"
+        and set(s) <= {"Sid", "Effect", "Principal", "Action"}
+        and isinstance(s.get("Principal"), dict)
+        and set(s["Principal"]) == {"Service"}
+        for s in statements
+    )
 
 
 def inventory(details: Details) -> tuple[list[Resource], Names]:

@@ -102,6 +102,24 @@ def statement(policy: str, kind: str, through: list[str], holder: str | None = N
     return {**found, "statement": 0, "sid": None, "through": through}
 
 
+SUPPORT = {
+    "PolicyName": "AWSSupportServiceRolePolicy",
+    "Arn": "arn:aws:iam::aws:policy/aws-service-role/AWSSupportServiceRolePolicy",
+    "Path": "/aws-service-role/",
+    "DefaultVersionId": "v1",
+    "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": doc(allow("*"))}],
+}
+TRUST_SUPPORT = doc({"Effect": "Allow", "Principal": {"Service": "support.amazonaws.com"}, "Action": "sts:AssumeRole"})
+
+
+def service_linked(name: str, trust: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        **role(name, trust=trust, AttachedManagedPolicies=attached(SUPPORT), **extra),
+        "Path": "/aws-service-role/support.amazonaws.com/",
+        "Arn": f"{ROLE}/aws-service-role/support.amazonaws.com/{name}",
+    }
+
+
 CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | None]]] = [
     (
         "group-membership",
@@ -274,6 +292,23 @@ CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | No
                 "instanceProfiles": [f"arn:aws:iam::{ACCOUNT}:instance-profile/web"],
                 "statements": [statement("secrets", "inline", [f"{ROLE}/web"], f"{ROLE}/web")],
             }
+        },
+    ),
+    (
+        # AWS's own service-linked role: only the service changes or assumes it, so nothing is reported.
+        "service-linked-role",
+        {"RoleDetailList": [service_linked("AWSServiceRoleForSupport", TRUST_SUPPORT)], "Policies": [SUPPORT]},
+        {},
+    ),
+    (
+        # Under the same path, a role AWS would not make (trusting an account) is judged like any other.
+        "service-linked-path-trusting-an-account",
+        {"RoleDetailList": [service_linked("Imposter", OUTSIDE)], "Policies": [SUPPORT]},
+        {
+            **{
+                ("role/aws-service-role/support.amazonaws.com/Imposter", rule): None
+                for rule in (*WIDE, PASSROLE, TRUST)
+            },
         },
     ),
     (
