@@ -142,9 +142,27 @@ def audit(details: Details, config: Mapping[str, PolicyConfig]) -> Audit:
                     principal, name, level, _words(finding.message, names), _witness(finding, principal, names, found)
                 )
             )
-    findings.sort(key=lambda f: (f.principal, f.policy_name, f.message))
     principals = len(details.users) + len(details.groups) + len(details.roles)
-    return Audit(details.account, principals, findings)
+    return Audit(details.account, principals, _one_per_principal_and_rule(findings))
+
+
+def _one_per_principal_and_rule(findings: list[AuditFinding]) -> list[AuditFinding]:
+    """One finding per principal and rule, sorted: where a rule finds several things on one principal (two
+    PassRole statements, two trust statements), the first (by message) leads and the others follow in its
+    witness (`more`: each one's message and witness)."""
+    grouped: dict[tuple[str, str], list[AuditFinding]] = {}
+    for finding in sorted(findings, key=lambda f: (f.principal, f.policy_name, f.message)):
+        grouped.setdefault((finding.principal, finding.policy_name), []).append(finding)
+    merged = []
+    for (principal, rule), found in grouped.items():
+        first, rest = found[0], found[1:]
+        if not rest:
+            merged.append(first)
+            continue
+        more = [{"message": f.message, "witness": f.witness} for f in rest]
+        message = f"{first.message} ({len(rest)} more on this principal: witness.more)"
+        merged.append(AuditFinding(principal, rule, first.enforcement_level, message, {**first.witness, "more": more}))
+    return merged
 
 
 def _boundaries(details: Details, found: Model, names: Names) -> None:

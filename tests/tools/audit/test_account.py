@@ -358,3 +358,18 @@ def test_each_grant_path_gives_exactly_its_findings(
             assert found[key]["witness"][field] == value, (key, field)
     assert code == (1 if expected else 0)
     assert printed["account"] == ACCOUNT
+
+
+def test_one_finding_per_principal_and_rule_the_others_in_its_witness(tmp_path: Path) -> None:
+    two = doc(
+        allow("iam:PassRole", f"{ROLE}/*"),
+        allow("iam:PassRole", f"{ROLE}/other", Condition={"StringLike": {"iam:PassedToService": "*"}}),
+    )
+    code, printed = _run(tmp_path, {"RoleDetailList": [role("passer", RolePolicyList=inline("pass", two))]})
+    [passrole] = [f for f in printed["findings"] if f["policyName"] == PASSROLE]
+    assert passrole["message"].endswith("(1 more on this principal: witness.more)")
+    [more] = passrole["witness"]["more"]
+    assert more["witness"]["statements"][0]["statement"] == 1
+    assert passrole["witness"]["statements"][0]["statement"] == 0
+    keys = [(f["principal"], f["policyName"]) for f in printed["findings"]]
+    assert len(keys) == len(set(keys)) and code == 1

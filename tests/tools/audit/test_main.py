@@ -55,7 +55,7 @@ def test_the_json_is_sorted_and_the_same_on_every_run(tmp_path: Path) -> None:
     assert set(printed) == {"account", "principals", "findings"}
     assert printed["account"] == "123456789012" and printed["principals"] == 3
     keys = [(f["principal"], f["policyName"], f["message"]) for f in printed["findings"]]
-    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    assert keys == sorted(keys) and len({k[:2] for k in keys}) == len(keys)
     assert all(
         set(f) == {"principal", "policyName", "enforcementLevel", "message", "witness"} for f in printed["findings"]
     )
