@@ -32,18 +32,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ACCOUNT = "123456789012"
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
-        }
-    ],
-}
+from tests.tools.audit.test_account import ACCOUNT, TRUST_LAMBDA  # noqa: E402
+
+TRUST = TRUST_LAMBDA
+"""The trust every role of the peer cases has (the audit tests': Lambda, guarded by the account)."""
 
 
 def _doc(*statements: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +142,11 @@ def ours(path: Path) -> dict[str, dict[str, Any]]:
     from tools.offline_preview import policy_config
 
     config = account.settings([policy_config.load(ROOT / "policies" / "config" / "prod.json")])
-    found, names = account.model_of(details.load(path))
+    read = details.load(path)
+    found, names = account.model_of(read)
+    # Cloudsplaining never scans AWS's service-role policies (managed_policy_detail.py: "Always exclude the AWS
+    # service role policies", by the path /aws-service-role/).
+    unscanned = {p["PolicyName"] for p in read.policies if str(p.get("Path", "")).startswith("/aws-service-role/")}
     escalation = config["iam-no-privilege-escalation"].properties or {}
     methods: dict[str, list[str]] = {}
     for finding in account.RULES["iam-no-privilege-escalation"](found, escalation):
@@ -158,24 +154,28 @@ def ours(path: Path) -> dict[str, dict[str, Any]]:
     result = {}
     for principal in found.principals.values():
         arn = names.owner.get(principal.urn)
-        if arn is None or principal.kind not in ("role", "user", "group"):
-            continue
+        if arn is None or principal.kind not in ("role", "user", "group") or arn in names.service_linked:
+            continue  # the command reports nothing on AWS's own service-linked roles
         granted = found.granted(principal)
         result[arn] = {
             "methods": methods.get(arn, []),
             "admin": full_access(granted, "iam", found.partitions) is not None,
             "statements": granted,
             "bounded": principal.boundary is not None,
+            "unscanned": unscanned,
         }
     return result
 
 
-def _why_ours(method: str, actions: list[str], statements: list[Any], theirs_list: set[str]) -> str:
+def _why_ours(method: str, actions: list[str], principal: dict[str, Any], theirs_list: set[str]) -> str:
     from policies.access.reach import allowing
 
     if method not in theirs_list:
         return "not a method of Cloudsplaining's list"
-    granting = {a: allowing(statements, a) for a in actions}
+    granting = {a: allowing(principal["statements"], a) for a in actions}
+    unscanned = [f"AWS-managed policy {name} " for name in principal["unscanned"]]
+    if any(all(any(u in s.source for u in unscanned) for s in found) for found in granting.values()):
+        return "granted by an AWS service-role policy (path /aws-service-role/), which Cloudsplaining never scans"
     # What Cloudsplaining sees (without -aR): statements with no Condition, on a literal Resource `*`.
     seen = {a: [s for s in found if not s.has_condition and s.resources == ("*",)] for a, found in granting.items()}
     for action, found in granting.items():
@@ -203,6 +203,9 @@ def _why_admin(ours_admin: bool, principal: dict[str, Any]) -> str:
         if principal["bounded"] or any(not s.allow for s in statements):
             return _why_theirs(principal)
         return "Action `*` on resources other than `*`: Cloudsplaining counts the wildcard whatever the resource"
+    unscanned = [f"AWS-managed policy {name} " for name in principal["unscanned"]]
+    if all(any(u in s.source for u in unscanned) for s in statements if s.allow):
+        return "granted by an AWS service-role policy (path /aws-service-role/), which Cloudsplaining never scans"
     if any(s.allow and s.not_actions is not None for s in statements):
         return "granted through NotAction, which Cloudsplaining's service-wildcard check does not count"
     return "every IAM action without `Action: *` (Cloudsplaining's admin signal is `*` alone)"
@@ -279,7 +282,7 @@ def compare(name: str, data: Any, python: str, show_all: bool, reasons: Counter[
         lines = []
         for method in sorted(our_methods - their_methods):
             actions = _methods()[method]
-            why = _why_ours(method, list(actions), principal["statements"], their_list)
+            why = _why_ours(method, list(actions), principal, their_list)
             lines.append(f"  escalation {method}: ours only; {why}")
             reasons[f"escalation, ours only: {re.sub(r' [(][^)]*[)]', '', why)}"] += 1
         for method in sorted(their_methods - our_methods):

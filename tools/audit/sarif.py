@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.audit.account import Audit
-from tools.offline_preview.sarif import LEVELS, SCHEMA
+from tools.offline_preview.sarif import LEVELS, envelope
 
 
 def log(result: Audit, source: Path) -> dict[str, Any]:
@@ -55,22 +55,7 @@ def log(result: Audit, source: Path) -> dict[str, Any]:
                 },
             }
         )
-    return {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "ml-pipelines audit-account",
-                        "informationUri": "https://github.com/pulumi/pulumi-policy",
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
+    return envelope("ml-pipelines audit-account", list(rules.values()), results)
 
 
 def _uri(path: Path) -> str:

@@ -66,6 +66,11 @@ def log(outcomes: list[Outcome], stack_files: dict[str, Path], base: Path) -> di
                     {"name": name, "fullyQualifiedName": d.resource_urn, "kind": "resource"}
                 ]
             results.append(result)
+    return envelope("ml-pipelines offline preview", list(rules.values()), results)
+
+
+def envelope(tool: str, rules: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str, Any]:
+    """A SARIF log of one run of `tool`: its rules and its results."""
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -73,9 +78,9 @@ def log(outcomes: list[Outcome], stack_files: dict[str, Path], base: Path) -> di
             {
                 "tool": {
                     "driver": {
-                        "name": "ml-pipelines offline preview",
+                        "name": tool,
                         "informationUri": "https://github.com/pulumi/pulumi-policy",
-                        "rules": list(rules.values()),
+                        "rules": rules,
                     }
                 },
                 "results": results,

@@ -102,6 +102,15 @@ def statement(policy: str, kind: str, through: list[str], holder: str | None = N
     return {**found, "statement": 0, "sid": None, "through": through}
 
 
+def bounded(boundary: dict[str, Any]) -> dict[str, Any]:
+    """A role allowed every SageMaker action, within the boundary."""
+    return role(
+        "bounded",
+        RolePolicyList=inline("all", SAGEMAKER_ALL),
+        PermissionsBoundary={"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary["Arn"]},
+    )
+
+
 SUPPORT = {
     "PolicyName": "AWSSupportServiceRolePolicy",
     "Arn": "arn:aws:iam::aws:policy/aws-service-role/AWSSupportServiceRolePolicy",
@@ -166,16 +175,7 @@ CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | No
     (
         "boundary-cuts-the-grant",
         {
-            "RoleDetailList": [
-                role(
-                    "bounded",
-                    RolePolicyList=inline("all", SAGEMAKER_ALL),
-                    PermissionsBoundary={
-                        "PermissionsBoundaryType": "Policy",
-                        "PermissionsBoundaryArn": BOUNDARY["Arn"],
-                    },
-                )
-            ],
+            "RoleDetailList": [bounded(BOUNDARY)],
             "Policies": [BOUNDARY],
         },
         {},
@@ -183,16 +183,7 @@ CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | No
     (
         "boundary-that-cuts-nothing",
         {
-            "RoleDetailList": [
-                role(
-                    "bounded",
-                    RolePolicyList=inline("all", SAGEMAKER_ALL),
-                    PermissionsBoundary={
-                        "PermissionsBoundaryType": "Policy",
-                        "PermissionsBoundaryArn": WIDE_BOUNDARY["Arn"],
-                    },
-                )
-            ],
+            "RoleDetailList": [bounded(WIDE_BOUNDARY)],
             "Policies": [WIDE_BOUNDARY],
         },
         {
@@ -208,16 +199,7 @@ CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | No
     (
         "boundary-missing-from-the-file",
         {
-            "RoleDetailList": [
-                role(
-                    "bounded",
-                    RolePolicyList=inline("all", SAGEMAKER_ALL),
-                    PermissionsBoundary={
-                        "PermissionsBoundaryType": "Policy",
-                        "PermissionsBoundaryArn": BOUNDARY["Arn"],
-                    },
-                )
-            ],
+            "RoleDetailList": [bounded(BOUNDARY)],
         },
         {**{("role/bounded", rule): None for rule in WIDE}, ("role/bounded", GAPS): None},
     ),
