@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import catalog
-from .algebra import action_mask, matches
+from .algebra import action_mask, matches, matches_exactly
 from .document import Statement
 
 
@@ -67,15 +67,31 @@ def _literal(pattern: str) -> bool:
     return "*" not in pattern and "?" not in pattern and "${" not in pattern
 
 
-def _within(inner: str, outer: str) -> bool:
-    """Whether every value `inner` matches, `outer` matches too, as far as it can be shown (case-insensitively,
-    the wider reading of an Allow)."""
-    if outer == "*" or inner.lower() == outer.lower():
+def _within(inner: str, outer: str, exact: bool = False) -> bool:
+    """Whether every value `inner` matches, `outer` matches too, as far as it can be shown: without case (the
+    wider reading, where the answer keeps a grant), or with it (`exact`: IAM reads ARNs with case, where the answer
+    takes a grant away, as an exclusion does). A policy variable (`${aws:username}`) is what the request makes it:
+    nothing is shown of it but equality and `*`."""
+    if outer in ("*", inner):
+        return True
+    if "${" in inner or "${" in outer:
+        return False
+    if not exact and inner.lower() == outer.lower():
         return True
     if _literal(inner):
-        return "${" not in outer and matches(outer, inner)
+        return (matches_exactly if exact else matches)(outer, inner)
     head = outer[:-1]
-    return outer.endswith("*") and _literal(head) and inner.lower().startswith(head.lower())
+    if not (outer.endswith("*") and _literal(head)):
+        return False
+    return inner.startswith(head) if exact else inner.lower().startswith(head.lower())
+
+
+def _disjoint(first: str, second: str) -> bool:
+    """Whether no value matches both, as far as it can be shown: a literal outside the other, neither holding a
+    policy variable."""
+    if "${" in first or "${" in second:
+        return False
+    return (_literal(first) and not _within(first, second)) or (_literal(second) and not _within(second, first))
 
 
 def _everything(listed: tuple[str, ...] | None) -> bool:
@@ -100,7 +116,7 @@ def _actions(statement: Statement, limit: Statement) -> Elements | None:
                     kept.append(pattern)
                 elif _within(outer, pattern):
                     kept.append(outer)
-                elif not (_literal(pattern) or _literal(outer)):
+                elif not _disjoint(pattern, outer):
                     kept += _published(pattern, [outer], [])
         elif other.not_actions is not None and not any(_within(pattern, x) for x in other.not_actions):
             kept += _published(pattern, [], other.not_actions)
@@ -150,8 +166,8 @@ def _resources(statement: Statement, limit: Statement) -> Elements | None:
                     kept.append(pattern)
                 elif _within(outer, pattern):
                     kept.append(outer)
-                elif not (_literal(pattern) or _literal(outer)):
-                    kept.append(pattern)  # two wildcards that may overlap: wider than what both reach
+                elif not _disjoint(pattern, outer):
+                    kept.append(pattern)  # two patterns that may overlap: wider than what both reach
         kept = list(dict.fromkeys(kept))
         return (tuple(kept), None) if kept else None
     listed, excluded = (
@@ -161,7 +177,7 @@ def _resources(statement: Statement, limit: Statement) -> Elements | None:
     )
     if listed is None:
         return statement.resources, statement.not_resources  # no Resource element: as the statement reads it
-    kept = [p for p in listed if not any(_within(p, x) for x in excluded or ())]
+    kept = [p for p in listed if not any(_within(p, x, exact=True) for x in excluded or ())]
     return (tuple(kept), None) if kept else None
 
 

@@ -336,7 +336,9 @@ class _Builder:
     def __init__(self, allowed_types: Iterable[str], managed: Mapping[str, Any] | None = None) -> None:
         self.aws_documents = None if managed is None else {name.lower(): doc for name, doc in managed.items()}
         """AWS-managed policy name -> the document to read for it (an account's own copy), instead of the
-        pack's snapshot."""
+        pack's snapshot. Given, the resources are an account's, whose attachments name policies by their whole
+        ARN: an ARN the account does not hold is not looked for by name (a namesake of another path is another
+        policy)."""
         self.model = Model()
         self.allowed_types = {t.lower() for t in allowed_types}
         self.attachments: list[tuple[Resource, Item, str]] = []
@@ -656,6 +658,14 @@ class _Builder:
             )
             return parse(document, source)
         policy = self.by_arn.get(arn.lower())
+        if policy is None and self.aws_documents is not None:
+            self.gap(
+                resource,
+                item.where,
+                f"{arn} is attached, but the account's authorization details hold no policy of that ARN, so what "
+                "it grants cannot be judged",
+            )
+            return []
         if arn.startswith("policy-name:"):
             # IAM Identity Center resolves the name in each account the permission set is assigned to, where
             # it can hold any document: judged with this stack's policy of that name, and a gap all the same.

@@ -74,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     except details.DetailsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        # A shape the reader does not check yet: still one line and exit 2 (unreadable), never 0 or 1.
+        source = args.authorization_details or live.SOURCE
+        print(f"error: {source}: cannot be audited ({type(exc).__name__}: {str(exc)[:200]})", file=sys.stderr)
+        return 2
     if args.sarif is not None:
         sarif.write(result, args.sarif, found.path)
     if args.json:

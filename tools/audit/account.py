@@ -199,6 +199,7 @@ _NAMED = re.compile(
     r"(?: inlinePolicies\[\d+\] \([^)]*\)| policy| assumeRolePolicy)?"
 )
 _MANAGED = re.compile(r"^AWS-managed policy (\S+) \(")
+_AWS_POLICY = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/")
 
 
 def _words(message: str, names: Names) -> str:
@@ -210,7 +211,7 @@ def _words(message: str, names: Names) -> str:
             return names.text[text]
         head, sep, rest = text.partition(" attached by ")
         if sep:
-            return f"{head} attached to {names.text.get(rest, rest)}"
+            return f"{head} attached to {names.holder.get(rest) or names.text.get(rest, rest)}"
         for suffix in (" policy", " assumeRolePolicy"):
             if text.endswith(suffix) and text.removesuffix(suffix) in names.text:
                 return names.text[text.removesuffix(suffix)] + suffix
@@ -243,7 +244,15 @@ def _statement(statement: Statement, principal: str, names: Names) -> dict[str, 
     if origin is None:
         managed = _MANAGED.match(statement.source)
         name = managed.group(1) if managed else None
-        arn = next((a for held in names.attached.values() for a in held if a.rsplit("/", 1)[-1] == name), None)
+        arn = next(
+            (
+                a
+                for held in names.attached.values()
+                for a in held
+                if _AWS_POLICY.match(a) and a.rsplit("/", 1)[-1] == name
+            ),
+            None,
+        )
         origin = {"policy": arn or statement.source, "policyType": "aws-managed" if managed else "other"}
     found: dict[str, Any] = {**origin, "statement": statement.index, "sid": statement.sid}
     holders = [principal, *names.groups.get(principal, [])]

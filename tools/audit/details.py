@@ -72,9 +72,19 @@ def load(path: Path) -> Details:
     return read(data, path)
 
 
+PAGE_KEYS = frozenset({*LISTS, "IsTruncated", "Marker", "ResponseMetadata"})
+"""What a page of GetAccountAuthorizationDetails holds (botocore's IAM model; `ResponseMetadata` as boto3 adds it)."""
+
+
 def read(data: Any, path: Path) -> Details:
-    """Authorization details from what `load` read, or from the API's pages (`--live`); `path` names them."""
+    """Authorization details from what `load` read, or from the API's pages (`--live`); `path` names them.
+
+    Refused, one line each: no page; a key the API's output does not have (`roleDetailList` would leave every role
+    out); a last page that says more follow (`IsTruncated`: the account would be judged on part of it); two
+    principals of one name (IAM's names are unique without case) or two policies of one ARN."""
     pages = data if isinstance(data, list) else [data]
+    if not pages:
+        raise DetailsError(f"{path}: no page; accepted: the JSON `aws iam get-account-authorization-details` prints")
     details = Details(path)
     for number, page in enumerate(pages):
         where = f"[{number}]" if isinstance(data, list) else ""
@@ -83,11 +93,23 @@ def read(data: Any, path: Path) -> Details:
                 f"{path}: {where or 'the document'}: an object with {', '.join(LISTS)} is required (the output of "
                 "`aws iam get-account-authorization-details`)"
             )
+        unknown = sorted(str(key) for key in page if key not in PAGE_KEYS)
+        if unknown:
+            raise DetailsError(
+                f"{path}: {where}{unknown[0]}: not a key of GetAccountAuthorizationDetails' output (accepted: "
+                f"{', '.join(sorted(PAGE_KEYS))})"
+            )
         for key, target in zip(LISTS, (details.users, details.groups, details.roles, details.policies), strict=True):
             items = page.get(key, [])
             if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
                 raise DetailsError(f"{path}: {where}{key}: a list of objects is required")
             target.extend(items)
+    if pages[-1].get("IsTruncated") is True:
+        raise DetailsError(
+            f"{path}: {'[' + str(len(pages) - 1) + ']' if isinstance(data, list) else ''}IsTruncated: the last page "
+            "says more follow; accepted: every page (the AWS CLI reads them all unless --no-paginate or "
+            "--max-items; --live reads them all)"
+        )
     _check_names(details)
     return details
 
@@ -98,14 +120,30 @@ _NAMES = {
     "RoleDetailList": "RoleName",
     "Policies": "PolicyName",
 }
+_NAME = re.compile(r"[\w+=,.@-]{1,128}")
+"""IAM's names (botocore's IAM model: userNameType, roleNameType, groupNameType, policyNameType)."""
 
 
 def _check_names(details: Details) -> None:
     for listed, entries in zip(LISTS, (details.users, details.groups, details.roles, details.policies), strict=True):
+        seen: dict[str, int] = {}
         for index, entry in enumerate(entries):
             for key in (_NAMES[listed], "Arn"):
                 if not isinstance(entry.get(key), str) or not entry[key]:
                     raise DetailsError(f"{details.path}: {listed}[{index}].{key}: a string is required")
+            if not _NAME.fullmatch(entry[_NAMES[listed]]):
+                raise DetailsError(
+                    f"{details.path}: {listed}[{index}].{_NAMES[listed]}: an IAM name is required "
+                    "(letters, digits and +=,.@_-)"
+                )
+            # Principals are unique by name without case; policies by ARN (an AWS-managed policy may share a name).
+            key = (entry["Arn"] if listed == "Policies" else entry[_NAMES[listed]]).lower()
+            if key in seen:
+                raise DetailsError(
+                    f"{details.path}: {listed}[{index}]: the same as {listed}[{seen[key]}] "
+                    f"({entry[_NAMES[listed]]}); each principal and policy once"
+                )
+            seen[key] = index
 
 
 def document(value: Any, path: Path, where: str) -> Any:
@@ -139,7 +177,9 @@ def default_document(policy: dict[str, Any], path: Path, where: str) -> Any:
 def _inline(entries: Any, path: Path, where: str) -> list[dict[str, Any]]:
     if entries is None:
         return []
-    if not isinstance(entries, list):
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("PolicyName"), str) and e["PolicyName"] for e in entries
+    ):
         raise DetailsError(f"{path}: {where}: a list of {{PolicyName, PolicyDocument}} is required")
     return [
         {
@@ -182,6 +222,8 @@ class Names:
     """A principal's ARN -> its model key."""
     profiles: dict[str, list[str]] = field(default_factory=dict)
     """A role's ARN -> its instance profiles (what an EC2 instance is launched with to get the role)."""
+    holder: dict[str, str] = field(default_factory=dict)
+    """An attachment's label -> the ARN of the principal it attaches a policy to."""
     service_linked: set[str] = field(default_factory=set)
     """The ARNs of the service-linked roles AWS made and keeps (`service_linked`)."""
 
@@ -214,6 +256,7 @@ def _principal(details: Details, kind: str, entry: dict[str, Any], where: str, n
     for j, policy in enumerate(names.attached[arn]):
         type_ = f"aws:iam/{kind}PolicyAttachment:{title}PolicyAttachment"
         names.text[label(type_, f"{name}-{j}")] = f"the attachment of {policy} to {arn}"
+        names.holder[label(type_, f"{name}-{j}")] = arn
         yield _resource(type_, f"{name}-{j}", {kind: name, "policyArn": policy}, names, arn)
 
 
@@ -260,7 +303,10 @@ def _role(details: Details, role: dict[str, Any], where: str, names: Names) -> I
     if service_linked(role, names.attached[arn], json.loads(props["assumeRolePolicy"])):
         names.service_linked.add(arn)
     yield _resource("aws:iam/role:Role", name, props, names, arn)
-    for profile in role.get("InstanceProfileList") or []:
+    profiles = role.get("InstanceProfileList") or []
+    if not isinstance(profiles, list):
+        raise DetailsError(f"{path}: {where}.InstanceProfileList: a list of instance profiles is required")
+    for profile in profiles:
         if isinstance(profile, dict) and isinstance(profile.get("InstanceProfileName"), str):
             profile_name = profile["InstanceProfileName"]
             names.profiles.setdefault(arn, []).append(profile.get("Arn") or profile_name)

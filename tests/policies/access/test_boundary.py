@@ -47,7 +47,11 @@ RESOURCES = [
     "arn:aws:s3:::logs/a",
     "arn:aws:sagemaker:eu-west-1:111122223333:training-job/tumor-1",
     "arn:aws:iam::111122223333:role/tumor-sfn",
+    "arn:aws:iam::111122223333:role/AdminRole",
+    "arn:aws:iam::111122223333:user/alice",
 ]
+USERNAME = "alice"
+"""The requester's `${aws:username}`: IAM puts the request's value in a policy variable before it matches."""
 RESOURCE_PATTERNS = [
     "*",
     "arn:aws:s3:::data/*",
@@ -57,10 +61,18 @@ RESOURCE_PATTERNS = [
     "arn:aws:sagemaker:*:111122223333:training-job/tumor-*",
     "arn:aws:iam::111122223333:role/*",
     "arn:aws:s3:::data/t???/a.csv",
+    # ARNs are read with case; a variable is the request's value.
+    "arn:aws:iam::111122223333:role/adminrole",
+    "arn:aws:iam::111122223333:role/AdminRole",
+    "arn:aws:iam::111122223333:role/Admin*",
+    "arn:aws:iam::111122223333:user/${aws:username}",
+    "arn:aws:iam::111122223333:user/$*",
+    "arn:aws:iam::111122223333:user/alice",
 ]
 
 
 def _named(patterns: list[str], value: str, case: bool) -> bool:
+    patterns = [p.replace("${aws:username}", USERNAME) for p in patterns]
     if case:
         return any(fnmatch.fnmatchcase(value, p.replace("[", "[[]")) for p in patterns)
     return any(fnmatch.fnmatchcase(value.lower(), p.lower().replace("[", "[[]")) for p in patterns)

@@ -294,6 +294,112 @@ CASES: list[tuple[str, dict[str, Any], dict[tuple[str, str], dict[str, Any] | No
         },
     ),
     (
+        # An attached ARN the file does not hold is a gap, never a namesake of another path.
+        "attached-policy-missing-beside-a-namesake",
+        {
+            "RoleDetailList": [
+                role(
+                    "r",
+                    AttachedManagedPolicies=[
+                        {"PolicyName": "ml", "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/team/ml"}
+                    ],
+                )
+            ],
+            "Policies": [managed("ml", [("v1", READ_ONE_BUCKET, True)])],
+        },
+        {
+            ("role/r", GAPS): {
+                "reason": f"arn:aws:iam::{ACCOUNT}:policy/team/ml is attached, but the account's "
+                "authorization details hold no policy of that ARN, so what it grants cannot be judged"
+            }
+        },
+    ),
+    (
+        # A boundary of "my own user" (a policy variable) keeps the user's own IAM writes: it escalates.
+        "boundary-with-a-policy-variable",
+        {
+            "UserDetailList": [
+                {
+                    "UserName": "alice",
+                    "Arn": f"arn:aws:iam::{ACCOUNT}:user/alice",
+                    "UserPolicyList": inline(
+                        "self",
+                        doc(
+                            allow(
+                                ["iam:PutUserPolicy", "iam:DeleteUserPermissionsBoundary"],
+                                f"arn:aws:iam::{ACCOUNT}:user/alice",
+                            )
+                        ),
+                    ),
+                    "PermissionsBoundary": {
+                        "PermissionsBoundaryType": "Policy",
+                        "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/self-service",
+                    },
+                }
+            ],
+            "Policies": [
+                managed(
+                    "self-service",
+                    [("v1", doc(allow("iam:*", "arn:aws:iam::${aws:PrincipalAccount}:user/${aws:username}")), True)],
+                )
+            ],
+        },
+        {
+            ("user/alice", ESCALATION): {
+                "action": "iam:PutUserPolicy",
+                "permissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/self-service",
+            },
+            ("policy/self-service", ESCALATION): None,
+            ("policy/self-service", PASSROLE): None,  # iam:* includes iam:PassRole, here on no role
+        },
+    ),
+    (
+        # An AWS-managed policy named as a customer's: the witness names AWS's, through the user's group.
+        "aws-managed-namesake",
+        {
+            "UserDetailList": [{"UserName": "ana", "Arn": f"arn:aws:iam::{ACCOUNT}:user/ana", "GroupList": ["ml"]}],
+            "GroupDetailList": [
+                {
+                    "GroupName": "ml",
+                    "Arn": f"arn:aws:iam::{ACCOUNT}:group/ml",
+                    "AttachedManagedPolicies": [
+                        {
+                            "PolicyName": "AmazonSageMakerFullAccess",
+                            "PolicyArn": "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess",
+                        }
+                    ],
+                }
+            ],
+            "RoleDetailList": [
+                role(
+                    "other",
+                    AttachedManagedPolicies=attached(
+                        managed("AmazonSageMakerFullAccess", [("v1", READ_ONE_BUCKET, True)])
+                    ),
+                )
+            ],
+            "Policies": [
+                managed("AmazonSageMakerFullAccess", [("v1", READ_ONE_BUCKET, True)]),
+                {
+                    **managed("AmazonSageMakerFullAccess", [("v1", SAGEMAKER_ALL, True)]),
+                    "Arn": "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess",
+                },
+            ],
+        },
+        {
+            **{(p, rule): None for p in ("user/ana", "group/ml") for rule in WIDE},
+            ("user/ana", FULL): {
+                "statements": [
+                    statement(
+                        "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess",
+                        "aws-managed",
+                        [f"arn:aws:iam::{ACCOUNT}:group/ml"],
+                    )
+                ]
+            },
+        },
+    ),
+    (
         "passrole-anywhere",
         {"RoleDetailList": [role("passer", RolePolicyList=inline("pass", doc(allow("iam:PassRole"))))]},
         {
@@ -340,6 +446,8 @@ def test_each_grant_path_gives_exactly_its_findings(
             assert found[key]["witness"][field] == value, (key, field)
     assert code == (1 if expected else 0)
     assert printed["account"] == ACCOUNT
+    # Messages name principals as IAM does: never an attachment where a principal is meant.
+    assert not any("attached to the attachment" in f["message"] for f in printed["findings"])
 
 
 def test_one_finding_per_principal_and_rule_the_others_in_its_witness(tmp_path: Path) -> None:
