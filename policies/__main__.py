@@ -23,6 +23,6 @@ from policies import catalog, servicer  # noqa: E402
 
 servicer.install()  # each resource parsed once per request, not once per policy (when the SDK is the one adapted)
 PolicyPack(
-    name="ml-pipelines-guardrails",
+    name=catalog.PACK_NAME,
     policies=catalog.POLICIES,
 )

@@ -20,6 +20,9 @@ from policies import (
     trust,
 )
 
+PACK_NAME = "ml-pipelines-guardrails"
+"""The pack's name, as the engine reports it (`policyPackName`) and config errors name it."""
+
 POLICIES = [
     *iam.POLICIES,
     *escalation.POLICIES,

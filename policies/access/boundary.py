@@ -15,7 +15,7 @@ IAM publishes (the pack's IAM data), as every rule of the pack counts them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from . import catalog
@@ -42,10 +42,23 @@ def bounded(statements: Sequence[Statement], boundary: Sequence[Statement]) -> l
 def intersection(statement: Statement, limit: Statement) -> Statement | None:
     """An Allow cut to another (the boundary's), or None when they share no request. The result keeps the first
     one's source, so that a witness names the identity policy that grants."""
-    actions = _actions(statement, limit)
+    actions = _cut(
+        (statement.actions, statement.not_actions),
+        (limit.actions, limit.not_actions),
+        lambda pattern, outer: _published(pattern, [outer], []),
+        lambda pattern, excluded: (
+            [] if any(_within(pattern, x) for x in excluded) else _published(pattern, [], excluded)
+        ),
+    )
     if actions is None:
         return None
-    resources = _resources(statement, limit)
+    resources = _cut(
+        (statement.resources, statement.not_resources),
+        (limit.resources, limit.not_resources),
+        lambda pattern, _: [pattern],  # two patterns that may overlap: wider than what both reach
+        # IAM reads ARNs with case: an exclusion takes away only what it matches so.
+        lambda pattern, excluded: [] if any(_within(pattern, x, exact=True) for x in excluded) else [pattern],
+    )
     if resources is None:
         return None
     return dataclasses.replace(
@@ -98,28 +111,38 @@ def _everything(listed: tuple[str, ...] | None) -> bool:
     return listed is not None and "*" in listed
 
 
-def _actions(statement: Statement, limit: Statement) -> Elements | None:
-    if _everything(limit.actions):
-        return statement.actions, statement.not_actions
-    if _everything(statement.actions):
-        return limit.actions, limit.not_actions
-    if statement.not_actions is not None and limit.not_actions is not None:
-        return None, tuple(dict.fromkeys((*statement.not_actions, *limit.not_actions)))
-    listed, other = (statement, limit) if statement.actions is not None else (limit, statement)
-    if listed.actions is None:
-        return None  # neither Action nor NotAction: names no action
+def _cut(
+    first: Elements,
+    second: Elements,
+    overlap: Callable[[str, str], list[str]],
+    outside: Callable[[str, Sequence[str]], list[str]],
+) -> Elements | None:
+    """One element of two statements (Action/NotAction, or Resource/NotResource) cut to what both name, or None
+    when they name nothing in common. `overlap(pattern, other)`: what two patterns that may overlap share, widened
+    where it cannot be written; `outside(pattern, excluded)`: what of a pattern an exclusion leaves."""
+    (listed, unlisted), (limit_listed, limit_unlisted) = first, second
+    if _everything(limit_listed):
+        return first
+    if _everything(listed):
+        return second
+    if unlisted is not None and limit_unlisted is not None:
+        return None, tuple(dict.fromkeys((*unlisted, *limit_unlisted)))
+    if listed is None and unlisted is None:
+        return first  # the element is missing: as the statement reads it
     kept: list[str] = []
-    for pattern in listed.actions:
-        if other.actions is not None:
-            for outer in other.actions:
+    if listed is not None and limit_listed is not None:
+        for pattern in listed:
+            for outer in limit_listed:
                 if _within(pattern, outer):
                     kept.append(pattern)
                 elif _within(outer, pattern):
                     kept.append(outer)
                 elif not _disjoint(pattern, outer):
-                    kept += _published(pattern, [outer], [])
-        elif other.not_actions is not None and not any(_within(pattern, x) for x in other.not_actions):
-            kept += _published(pattern, [], other.not_actions)
+                    kept += overlap(pattern, outer)
+    else:
+        patterns, excluded = (listed, limit_unlisted) if listed is not None else (limit_listed, unlisted)
+        for pattern in patterns or ():
+            kept += outside(pattern, excluded or ())
     kept = list(dict.fromkeys(kept))
     return (tuple(kept), None) if kept else None
 
@@ -149,36 +172,6 @@ def _services(pattern: str) -> Iterable[str]:
     if colon and _literal(prefix):
         return (prefix,)
     return [key for key in catalog.service_keys() if matches(prefix if colon else "*", key)]
-
-
-def _resources(statement: Statement, limit: Statement) -> Elements | None:
-    if _everything(limit.resources):
-        return statement.resources, statement.not_resources
-    if _everything(statement.resources):
-        return limit.resources, limit.not_resources
-    if statement.not_resources is not None and limit.not_resources is not None:
-        return None, tuple(dict.fromkeys((*statement.not_resources, *limit.not_resources)))
-    if statement.resources is not None and limit.resources is not None:
-        kept: list[str] = []
-        for pattern in statement.resources:
-            for outer in limit.resources:
-                if _within(pattern, outer):
-                    kept.append(pattern)
-                elif _within(outer, pattern):
-                    kept.append(outer)
-                elif not _disjoint(pattern, outer):
-                    kept.append(pattern)  # two patterns that may overlap: wider than what both reach
-        kept = list(dict.fromkeys(kept))
-        return (tuple(kept), None) if kept else None
-    listed, excluded = (
-        (statement.resources, limit.not_resources)
-        if statement.resources is not None
-        else (limit.resources, statement.not_resources)
-    )
-    if listed is None:
-        return statement.resources, statement.not_resources  # no Resource element: as the statement reads it
-    kept = [p for p in listed if not any(_within(p, x, exact=True) for x in excluded or ())]
-    return (tuple(kept), None) if kept else None
 
 
 def _conditions(first: Any, second: Any) -> Any:

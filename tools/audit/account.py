@@ -95,7 +95,7 @@ def pack_info() -> PackInfo:
     import yaml
     from pulumi_policy import EnforcementLevel
 
-    from policies.catalog import POLICIES
+    from policies.catalog import PACK_NAME, POLICIES
 
     manifest = yaml.safe_load((PACK / "PulumiPolicy.yaml").read_text(encoding="utf-8")) or {}
     policies = tuple(
@@ -107,7 +107,7 @@ def pack_info() -> PackInfo:
         )
         for policy in POLICIES
     )
-    return PackInfo("ml-pipelines-guardrails", str(manifest.get("version", "")), policies)
+    return PackInfo(PACK_NAME, str(manifest.get("version", "")), policies)
 
 
 def settings(configs: list[Mapping[str, PolicyConfig]]) -> dict[str, PolicyConfig]:
@@ -199,7 +199,6 @@ _NAMED = re.compile(
     r"(?: inlinePolicies\[\d+\] \([^)]*\)| policy| assumeRolePolicy)?"
 )
 _MANAGED = re.compile(r"^AWS-managed policy (\S+) \(")
-_AWS_POLICY = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/")
 
 
 def _words(message: str, names: Names) -> str:
@@ -243,16 +242,7 @@ def _statement(statement: Statement, principal: str, names: Names) -> dict[str, 
     origin = names.origin.get(statement.source)
     if origin is None:
         managed = _MANAGED.match(statement.source)
-        name = managed.group(1) if managed else None
-        arn = next(
-            (
-                a
-                for held in names.attached.values()
-                for a in held
-                if _AWS_POLICY.match(a) and a.rsplit("/", 1)[-1] == name
-            ),
-            None,
-        )
+        arn = names.aws_managed.get(managed.group(1)) if managed else None
         origin = {"policy": arn or statement.source, "policyType": "aws-managed" if managed else "other"}
     found: dict[str, Any] = {**origin, "statement": statement.index, "sid": statement.sid}
     holders = [principal, *names.groups.get(principal, [])]

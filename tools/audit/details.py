@@ -7,7 +7,7 @@ decodes them, `handlers.json_decode_policies`) or the API's URL-encoded JSON tex
 
 Each principal and policy becomes the resource a stack would declare for it (`aws:iam/role:Role` with its inline
 policies and attached ARNs, `aws:iam/policy:Policy` with its default version, group memberships, instance
-profiles), so that `policies.access.principals.collect` builds the model the pack's rules read; AWS-managed
+profiles), from which `tools.audit.account.model_of` builds the model the pack's rules read; AWS-managed
 policies are read from the file's own documents, not the pack's snapshot.
 
 Bad input is one line: the file, the key, what is accepted (`DetailsError`).
@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from policies.access import catalog
-from policies.access.principals import Model, Resource, collect
+from policies.access.principals import Resource
 from policies.framework import label
 
 LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
@@ -222,6 +222,8 @@ class Names:
     """A principal's ARN -> its model key."""
     profiles: dict[str, list[str]] = field(default_factory=dict)
     """A role's ARN -> its instance profiles (what an EC2 instance is launched with to get the role)."""
+    aws_managed: dict[str, str] = field(default_factory=dict)
+    """An AWS-managed policy's name -> its ARN, as the file lists it (its path included)."""
     holder: dict[str, str] = field(default_factory=dict)
     """An attachment's label -> the ARN of the principal it attaches a policy to."""
     service_linked: set[str] = field(default_factory=set)
@@ -348,11 +350,6 @@ def inventory(details: Details) -> tuple[list[Resource], Names]:
     return list(_resources(details, names)), names
 
 
-def resources(details: Details) -> Iterator[Resource]:
-    """Each principal and policy as the resource a stack would declare for it."""
-    yield from _resources(details, Names())
-
-
 def _resources(details: Details, names: Names) -> Iterator[Resource]:
     path = details.path
     account = details.account
@@ -382,7 +379,9 @@ def _resources(details: Details, names: Names) -> Iterator[Resource]:
             names.text[label(type_, name)] = f"the group memberships of {user['Arn']}"
             yield _resource(type_, name, {"user": name, "groups": groups}, names, user["Arn"])
     for i, policy in enumerate(details.policies):
-        if catalog.aws_managed_name(policy["Arn"]) is not None:
+        aws_name = catalog.aws_managed_name(policy["Arn"])
+        if aws_name is not None:
+            names.aws_managed[aws_name] = policy["Arn"]
             continue  # read through `aws_managed` instead, as the model reads AWS-managed ARNs
         text = json.dumps(default_document(policy, path, f"Policies[{i}]"))
         type_, name, arn = "aws:iam/policy:Policy", policy["PolicyName"], policy["Arn"]
@@ -402,8 +401,3 @@ def aws_managed(details: Details) -> dict[str, Any]:
         if name is not None:
             found[name] = default_document(policy, details.path, f"Policies[{i}]")
     return found
-
-
-def model(details: Details) -> Model:
-    """The grant model of the account's principals."""
-    return collect(list(resources(details)), (), aws_managed(details))

@@ -16,7 +16,7 @@ from tools.offline_preview.sarif import LEVELS, envelope
 
 
 def log(result: Audit, source: Path) -> dict[str, Any]:
-    from policies.catalog import POLICIES
+    from policies.catalog import PACK_NAME, POLICIES
 
     descriptions = {p.name: p.description for p in POLICIES}
     rules: dict[str, dict[str, Any]] = {}
@@ -28,7 +28,7 @@ def log(result: Audit, source: Path) -> dict[str, Any]:
                 "id": finding.policy_name,
                 "name": finding.policy_name,
                 "shortDescription": {"text": descriptions.get(finding.policy_name, finding.policy_name)},
-                "properties": {"policyPack": "ml-pipelines-guardrails"},
+                "properties": {"policyPack": PACK_NAME},
             },
         )
         location: dict[str, Any] = {

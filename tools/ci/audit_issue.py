@@ -18,20 +18,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from tools.ci.github import (
     DEFAULT_AUTHOR,
+    close,
     fenced,
-    gh,
+    link,
+    open_issues,
     own_marked_items,
     plain,
     redact,
     required_env,
-    send,
     upsert,
 )
 from tools.ci.github import exit_code as read_exit_code
@@ -62,11 +62,6 @@ def marker(account: str, principal: str, rule: str) -> str:
     return f"{account_prefix(account)}{_key(rule, '/+=,.@_-')}:{_key(principal, '/:+=,.@_-')} -->"
 
 
-def _url(value: str) -> str:
-    """The run's address, shown as is: a URL's characters only."""
-    return re.sub(r"[^A-Za-z0-9._/:-]", "_", value)
-
-
 def _name(principal: str) -> str:
     """`role/path/name` of an IAM ARN (the rest, account ID included, is the same for every issue)."""
     parts = principal.split(":", 5)
@@ -86,7 +81,7 @@ def body(account: str, principal: str, rule: str, findings: list[dict[str, Any]]
         marker(account, principal, rule),
         f"### `ml-pipelines audit-account` of account `{plain(account)}`: `{plain(rule)}` ({', '.join(levels)})",
         "",
-        f"Principal: `{plain(redact(principal))}`. Run: {_url(run_url)}. Change the principal (or, where the finding "
+        f"Principal: `{plain(redact(principal))}`. Run: {link(run_url)}. Change the principal (or, where the finding "
         f"is accepted, the rule's settings in the policy config); this issue is closed by the first audit that no "
         "longer finds it.",
         "",
@@ -104,7 +99,7 @@ def failure_body(account: str, exit_code: str, run_url: str) -> str:
             failure_marker(account),
             f"### `ml-pipelines audit-account --live` of account `{plain(account)}` did not run (exit code {code})",
             "",
-            f"No finding was opened or closed. Run: {_url(run_url)}. This issue is closed by the next audit that runs.",
+            f"No finding was opened or closed. Run: {link(run_url)}. This issue is closed by the next audit that runs.",
         ]
     )
 
@@ -128,11 +123,6 @@ def read_findings(path: Path) -> dict[tuple[str, str], list[dict[str, Any]]] | N
             return None
         grouped.setdefault((finding["principal"], finding["policyName"]), []).append(finding)
     return grouped
-
-
-def _close(repo: str, number: int, note: str) -> None:
-    send("POST", f"repos/{repo}/issues/{number}/comments", {"body": note})
-    send("PATCH", f"repos/{repo}/issues/{number}", {"state": "closed"})
 
 
 def reconcile(
@@ -166,7 +156,7 @@ def reconcile(
     for mark, items in sorted(by_marker.items()):
         if mark not in wanted:
             for item in items:
-                _close(repo, item["number"], f"No longer found by the audit: {_url(run_url)}.")
+                close(repo, item["number"], f"No longer found by the audit: {link(run_url)}.")
     return left
 
 
@@ -180,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     if env is None:
         return 2
     repo, author, run_url = env["GITHUB_REPOSITORY"], os.environ.get("ISSUE_AUTHOR") or DEFAULT_AUTHOR, env["RUN_URL"]
-    pages = json.loads(gh(f"repos/{repo}/issues?state=open&per_page=100", "--paginate", "--slurp"))
+    pages = open_issues(repo)
     failed = [i["number"] for i in own_marked_items(pages, failure_marker(args.account), author)]
     grouped = read_findings(args.result) if read_exit_code(env["EXIT_CODE"]) in ("0", "1") else None
     if grouped is None:
@@ -194,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     for number in failed:
-        _close(repo, number, f"The audit ran again: {_url(run_url)}.")
+        close(repo, number, f"The audit ran again: {link(run_url)}.")
     own = own_marked_items(pages, account_prefix(args.account), author)
     left = reconcile(repo, args.account, grouped, own, run_url, args.max_new)
     if left:

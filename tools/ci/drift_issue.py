@@ -12,22 +12,15 @@ output goes in a fence it cannot close (tools.ci.github), the whole under GitHub
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 from pathlib import Path
 
-from tools.ci.github import DEFAULT_AUTHOR, fenced, gh, own_marked, plain, required_env, send, upsert
+from tools.ci.github import DEFAULT_AUTHOR, close, fenced, link, open_issues, own_marked, plain, required_env, upsert
 from tools.ci.github import exit_code as read_exit_code
 
 
 def marker(stack: str) -> str:
     return f"<!-- pulumi-drift:{plain(stack)} -->"
-
-
-def _url(value: str) -> str:
-    """The run's address, shown as is: a URL's characters only."""
-    return re.sub(r"[^A-Za-z0-9._/:-]", "_", value)
 
 
 def title(stack: str) -> str:
@@ -41,7 +34,7 @@ def body(stack: str, output: str, exit_code: str, run_url: str) -> str:
         f"### `pulumi preview --refresh --expect-no-changes` of stack `{plain(stack)}` exited with {code}",
         "",
         f"The live resources differ from what the program on main declares, or the preview failed. Run: "
-        f"{_url(run_url)}. Reconcile with `pulumi up` from main, or change the program; this issue is closed "
+        f"{link(run_url)}. Reconcile with `pulumi up` from main, or change the program; this issue is closed "
         "by the first run that finds no drift.",
         "",
     ]
@@ -57,16 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     if env is None:
         return 2
     repo, author = env["GITHUB_REPOSITORY"], os.environ.get("ISSUE_AUTHOR") or DEFAULT_AUTHOR
-    pages = json.loads(gh(f"repos/{repo}/issues?state=open&per_page=100", "--paginate", "--slurp"))
-    existing = own_marked(pages, marker(args.stack), author, "number")
+    existing = own_marked(open_issues(repo), marker(args.stack), author, "number")
     if env["EXIT_CODE"].strip() == "0":
         for number in existing:
-            send(
-                "POST",
-                f"repos/{repo}/issues/{number}/comments",
-                {"body": f"No drift any more: {_url(env['RUN_URL'])}."},
-            )
-            send("PATCH", f"repos/{repo}/issues/{number}", {"state": "closed"})
+            close(repo, number, f"No drift any more: {link(env['RUN_URL'])}.")
         return 0
     text = body(args.stack, args.output.read_text(errors="replace"), env["EXIT_CODE"], env["RUN_URL"])
     upsert(

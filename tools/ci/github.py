@@ -64,6 +64,22 @@ def required_env(*keys: str) -> dict[str, str] | None:
     return env
 
 
+def link(value: str) -> str:
+    """A run's address, shown as is: a URL's characters only."""
+    return re.sub(r"[^A-Za-z0-9._/:-]", "_", value)
+
+
+def open_issues(repo: str) -> list[list[dict[str, Any]]]:
+    """Every open issue of the repository, as pages (`own_marked_items` reads them)."""
+    return json.loads(gh(f"repos/{repo}/issues?state=open&per_page=100", "--paginate", "--slurp"))
+
+
+def close(repo: str, number: int, note: str) -> None:
+    """Comment why, then close."""
+    send("POST", f"repos/{repo}/issues/{number}/comments", {"body": note})
+    send("PATCH", f"repos/{repo}/issues/{number}", {"state": "closed"})
+
+
 def own_marked_items(pages: Iterable[list[dict[str, Any]]], marker: str, author: str) -> list[dict[str, Any]]:
     """The items (a `--paginate --slurp` listing) that start with `marker` and that `author` wrote: anyone can
     type the marker. Pull requests in an issue listing are skipped. `marker` may be a prefix shared by a family

@@ -11,7 +11,8 @@ from urllib.parse import quote
 import pytest
 
 from policies.access.algebra import full_access
-from tools.audit.details import DetailsError, load, model
+from tools.audit.account import model_of
+from tools.audit.details import DetailsError, load
 
 ACCOUNT = "123456789012"
 TRUST_LAMBDA = {
@@ -60,7 +61,7 @@ def write(tmp_path: Path, data: Any) -> Path:
 
 
 def sagemaker_everything(path: Path, kind: str, name: str) -> bool:
-    found = model(load(path))
+    found, _ = model_of(load(path))
     return full_access(found.granted(found.principals[f"{kind}:{name}"]), "sagemaker") is not None
 
 
@@ -133,7 +134,7 @@ def test_pages_are_merged_and_a_trust_to_another_account_is_read(tmp_path: Path)
         {"RoleDetailList": [role("a")], "IsTruncated": True, "Marker": "m"},
         {"RoleDetailList": [role("b", AssumeRolePolicyDocument=outside)], "IsTruncated": False},
     ]
-    found = model(load(write(tmp_path, pages)))
+    found, _ = model_of(load(write(tmp_path, pages)))
     assert {"role:a", "role:b"} <= set(found.principals)
     trusted = [s.principal for s in found.principals["role:b"].trust]
     assert trusted == [{"AWS": "arn:aws:iam::999999999999:root"}]
@@ -188,6 +189,6 @@ def test_bad_input_is_one_line_naming_the_file_and_the_key(tmp_path: Path, data:
     path = tmp_path / "details.json"
     path.write_text(data if isinstance(data, str) else json.dumps(data))
     with pytest.raises(DetailsError) as raised:
-        model(load(path))
+        model_of(load(path))
     assert str(raised.value).startswith(f"{path}: ") and message in str(raised.value)
     assert "\n" not in str(raised.value)
