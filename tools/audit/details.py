@@ -270,6 +270,10 @@ def _named(
     names.keys[arn] = f"{kind}:{name.lower()}"
     names.attached[arn] = _attached(entry.get("AttachedManagedPolicies"), path, f"{where}.AttachedManagedPolicies")
     boundary = entry.get("PermissionsBoundary")
+    if boundary is not None and kind == "group":
+        # IAM sets boundaries on users and roles only (botocore's GroupDetail has none): one here would cut what
+        # the group's own findings show.
+        raise DetailsError(f"{path}: {where}.PermissionsBoundary: a group has no permissions boundary")
     if boundary is not None:
         found = boundary.get("PermissionsBoundaryArn") if isinstance(boundary, dict) else None
         if not isinstance(found, str) or not found:

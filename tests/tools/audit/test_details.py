@@ -176,6 +176,21 @@ def test_pages_are_merged_and_a_trust_to_another_account_is_read(tmp_path: Path)
             "RoleDetailList[0].RolePolicyList: a list of {PolicyName, PolicyDocument}",
         ),
         (
+            {
+                "GroupDetailList": [
+                    {
+                        "GroupName": "g",
+                        "Arn": "arn:aws:iam::1:group/g",
+                        "PermissionsBoundary": {
+                            "PermissionsBoundaryType": "Policy",
+                            "PermissionsBoundaryArn": "arn:aws:iam::1:policy/b",
+                        },
+                    }
+                ]
+            },
+            "GroupDetailList[0].PermissionsBoundary: a group has no permissions boundary",
+        ),
+        (
             {"RoleDetailList": [role("r", InstanceProfileList=5)]},
             "RoleDetailList[0].InstanceProfileList: a list of instance profiles",
         ),
